@@ -1,0 +1,144 @@
+"""Declared schemas of the ingest tables: the contract between providers, assets and storage.
+
+An empty partition is an empty frame with exactly these columns, never a column-less frame.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+UTC_TS = pl.Datetime("us", "UTC")
+
+SCHEDULE_STATUSES = ("scheduled", "live", "final", "postponed", "cancelled")
+SEASON_TYPES = ("preseason", "regular", "all_star", "playoffs", "play_in", "cup_final")
+INJURY_STATUSES = ("available", "probable", "questionable", "doubtful", "out")
+
+SCHEDULE = pl.Schema(
+    {
+        "game_date": pl.Date,
+        "game_id": pl.Utf8,  # canonical: YYYYMMDD_AWAY_HOME
+        "nba_game_id": pl.Utf8,  # source id when the source has one ("0022400061")
+        "season": pl.Utf8,
+        "season_type": pl.Utf8,
+        "away_team": pl.Utf8,
+        "home_team": pl.Utf8,
+        "tip_time_utc": UTC_TS,
+        "status": pl.Utf8,
+        "away_points": pl.Int32,
+        "home_points": pl.Int32,
+        "source": pl.Utf8,
+    }
+)
+SCHEDULE_KEY = ("game_id",)
+
+BOX_SCORES = pl.Schema(
+    {
+        "game_date": pl.Date,
+        "game_id": pl.Utf8,
+        "nba_game_id": pl.Utf8,
+        "season": pl.Utf8,
+        "player_id": pl.Int64,
+        "player_name": pl.Utf8,
+        "player_lookup": pl.Utf8,
+        "team": pl.Utf8,
+        "opponent": pl.Utf8,
+        "is_home": pl.Boolean,
+        "played": pl.Boolean,  # False for did-not-play rows (kept when the source has them)
+        "dnp_reason": pl.Utf8,
+        "starter": pl.Boolean,
+        "minutes": pl.Float64,
+        "points": pl.Int32,
+        "fgm": pl.Int32,
+        "fga": pl.Int32,
+        "fg3m": pl.Int32,
+        "fg3a": pl.Int32,
+        "ftm": pl.Int32,
+        "fta": pl.Int32,
+        "oreb": pl.Int32,
+        "dreb": pl.Int32,
+        "reb": pl.Int32,
+        "ast": pl.Int32,
+        "stl": pl.Int32,
+        "blk": pl.Int32,
+        "tov": pl.Int32,
+        "pf": pl.Int32,
+        "plus_minus": pl.Int32,
+        "source": pl.Utf8,
+    }
+)
+BOX_SCORES_KEY = ("game_id", "player_id")
+
+PROP_LINE_SNAPSHOTS = pl.Schema(
+    {
+        "game_date": pl.Date,
+        "game_id": pl.Utf8,
+        "event_id": pl.Utf8,  # the source's event id (The Odds API hash, DFS game id)
+        "away_team": pl.Utf8,
+        "home_team": pl.Utf8,
+        "tip_time_utc": UTC_TS,
+        "player_name": pl.Utf8,
+        "player_lookup": pl.Utf8,
+        "market": pl.Utf8,  # always "player_points" after ingest
+        "bookmaker": pl.Utf8,
+        "line": pl.Float64,
+        "over_price": pl.Int32,  # American odds; NULL when the source has no real price (DFS)
+        "under_price": pl.Int32,
+        "captured_at": UTC_TS,
+        "source": pl.Utf8,  # the_odds_api | dfs
+    }
+)
+PROP_LINE_SNAPSHOTS_KEY = ("game_id", "player_lookup", "bookmaker", "line", "captured_at")
+
+INJURY_REPORT = pl.Schema(
+    {
+        "game_date": pl.Date,
+        "player_lookup": pl.Utf8,
+        "player_name": pl.Utf8,
+        "team": pl.Utf8,
+        "status": pl.Utf8,
+        "reported_at": UTC_TS,
+        "description": pl.Utf8,
+        "source": pl.Utf8,
+    }
+)
+INJURY_REPORT_KEY = ("game_date", "player_lookup")
+
+QUARANTINE = pl.Schema(
+    {
+        "game_date": pl.Date,  # NULL when the row's date itself could not be parsed
+        "asset": pl.Utf8,
+        "source_file": pl.Utf8,
+        "source_row": pl.Int64,
+        "reason": pl.Utf8,
+        "raw": pl.Utf8,  # the offending row as JSON, so nothing is lost
+    }
+)
+
+
+def empty(schema: pl.Schema) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
+
+
+def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """Select and cast to the declared schema (missing columns become NULL)."""
+    columns = [
+        (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+        for name, dtype in schema.items()
+    ]
+    return frame.select(columns)
+
+# Declared schema of every stored table, by asset / table name. Storage uses it to give an
+# empty window its columns; definitions use it for the column schema shown in the UI.
+TABLE_SCHEMAS: dict[str, pl.Schema] = {
+    "schedule": SCHEDULE,
+    "box_scores": BOX_SCORES,
+    "prop_line_snapshots": PROP_LINE_SNAPSHOTS,
+    "injury_report": INJURY_REPORT,
+    "ingest_quarantine": QUARANTINE,
+}
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "schedule": SCHEDULE_KEY,
+    "box_scores": BOX_SCORES_KEY,
+    "prop_line_snapshots": PROP_LINE_SNAPSHOTS_KEY,
+    "injury_report": INJURY_REPORT_KEY,
+}

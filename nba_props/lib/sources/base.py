@@ -1,0 +1,39 @@
+"""The provider protocol: what every data source gives the ingest assets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+import polars as pl
+
+from nba_props.lib import schemas
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Clean rows in the declared schema plus the rows that could not be parsed, with reasons."""
+
+    rows: pl.DataFrame
+    quarantine: pl.DataFrame = field(default_factory=lambda: schemas.empty(schemas.QUARANTINE))
+    # Counts of rows read but deliberately not kept (e.g. other markets), by reason: reported
+    # in metadata so nothing disappears silently.
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+class Provider(Protocol):
+    """Given a game-date range (inclusive, ET) and an optional as-of instant, return the data.
+
+    `as_of` limits time-stamped sources (line snapshots, injury reports) to what was known then.
+    """
+
+    name: str
+
+    def schedule(self, start: date, end: date) -> Parsed: ...
+
+    def box_scores(self, start: date, end: date) -> Parsed: ...
+
+    def prop_line_snapshots(self, start: date, end: date, as_of: datetime | None = None) -> Parsed: ...
+
+    def injury_report(self, start: date, end: date, as_of: datetime | None = None) -> Parsed: ...
