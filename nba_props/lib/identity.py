@@ -28,21 +28,33 @@ PLAYER_ALIASES: dict[str, str] = {
     "vincentwilliams": "vincewilliams",
 }
 
-_SUFFIX_RE = re.compile(r"(?:\s+(?:" + "|".join(GENERATIONAL_SUFFIXES) + r")\.?)+$", re.IGNORECASE)
-_NON_ALNUM_RE = re.compile(r"[^a-z0-9]")
+# Letters that Unicode decomposition does not reduce to ASCII.
+_TRANSLITERATE = str.maketrans(
+    {"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i", "ß": "ss",
+     "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D"}
+)
+# Periods and apostrophes join letters ("P.J." -> "pj", "De'Aaron" -> "deaaron"); any other
+# non-alphanumeric character separates words, so a suffix is recognised wherever the
+# punctuation sits ("Jr.,", "Holland-II", ", Jr.").
+_JOINERS_RE = re.compile(r"[.'\u2019\u2018`\u00b4]")
+_SEPARATORS_RE = re.compile(r"[^a-z0-9]+")
 
 
 def _strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def normalize_player_name(name: str) -> str:
-    """`"Nikola Jokić"` -> `"nikolajokic"`; `"Gary Trent Jr."` -> `"garytrent"`; aliases applied."""
-    text = _strip_accents(name or "").replace("\u00f8", "o").replace("\u0141", "L").replace("\u0142", "l")
-    text = text.strip()
-    text = _SUFFIX_RE.sub("", text)
-    key = _NON_ALNUM_RE.sub("", text.lower())
+    """`"Nikola Jokić"` -> `"nikolajokic"`; `"Gary Trent Jr."` -> `"garytrent"`; aliases applied.
+
+    The result is lowercase ASCII letters and digits only, and normalising it again returns it.
+    """
+    text = _JOINERS_RE.sub("", _strip_accents(name or "").lower())
+    words = [w for w in _SEPARATORS_RE.split(text) if w]
+    while len(words) > 1 and words[-1] in GENERATIONAL_SUFFIXES:
+        words.pop()
+    key = "".join(words)
     return PLAYER_ALIASES.get(key, key)
 
 

@@ -1,0 +1,181 @@
+"""Dagster IO manager and resource over the DuckDB `Warehouse` (polars frames, one table per asset).
+
+Outputs
+    * time-window partitioned asset (daily, weekly, ...): the rows of the run's window are
+      replaced in one transaction (a single partition or the key range of a single-run
+      backfill). The window [start, end) becomes the inclusive game dates start .. end - 1 day
+      of the partition column, ``game_date`` unless the asset's metadata sets
+      ``partition_expr`` (a weekly asset whose table has ``week_start`` can set
+      ``partition_expr="week_start"``: its window's 7 days contain exactly its week_start).
+    * unpartitioned asset: the whole table is replaced.
+    * ``None``: nothing is written (assets that write through a resource themselves).
+    The frame is conformed to ``schemas.TABLE_SCHEMAS[name]`` when declared (same columns,
+    cast to the declared dtypes; a missing or unexpected column is an error, not a NULL).
+
+Inputs
+    * time-window partitioned upstream: the mapped window (same partition, a last-N-days
+      ``TimeWindowPartitionMapping``, a backfill range); an empty mapping (no history before the
+      first partition) gives an empty frame with the declared columns.
+    * unpartitioned upstream, or a downstream that depends on every upstream partition (an
+      unpartitioned downstream): the whole table.
+
+The table is ``<schema_name>.<last component of the asset key>``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import dagster as dg
+import polars as pl
+from dagster import InputContext, OutputContext
+
+from nba_props.io.warehouse import Warehouse
+from nba_props.lib import schemas
+
+DEFAULT_PARTITION_COLUMN = "game_date"
+
+
+def window_dates(window: dg.TimeWindow) -> tuple[date, date]:
+    """Inclusive first and last date of an end-exclusive time window (last < first: empty).
+
+    The window's datetimes are in the partitions definition's timezone, so ``.date()`` is the
+    game date there: [2024-10-21 00:00 ET, 2024-10-24 00:00 ET) -> (2024-10-21, 2024-10-23).
+    """
+    return window.start.date(), window.end.date() - timedelta(days=1)
+
+
+def conform_to_declared(frame: pl.DataFrame, declared: pl.Schema, name: str) -> pl.DataFrame:
+    """Exactly the declared columns, in declared order, cast (strictly) to the declared dtypes."""
+    missing = [c for c in declared.names() if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in declared]
+    if missing or extra:
+        raise ValueError(
+            f"asset {name!r}: output columns do not match schemas.TABLE_SCHEMAS[{name!r}] "
+            f"(missing {missing}, unexpected {extra})"
+        )
+    return frame.select([pl.col(c).cast(dtype) for c, dtype in declared.items()])
+
+
+def _partition_column(metadata: Any) -> str:
+    value = (metadata or {}).get("partition_expr")
+    if value is None:
+        return DEFAULT_PARTITION_COLUMN
+    return str(getattr(value, "value", value))
+
+
+def _is_time_window(partitions_def: dg.PartitionsDefinition) -> bool:
+    return isinstance(partitions_def, dg.TimeWindowPartitionsDefinition)
+
+
+class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
+    """Stores polars frames in DuckDB tables ``<schema_name>.<asset name>`` (see module doc)."""
+
+    database: str
+    schema_name: str = "nba_props"
+
+    def warehouse(self) -> Warehouse:
+        return Warehouse(self.database, schema=self.schema_name)
+
+    # ------------------------------------------------------------------ outputs
+
+    def handle_output(self, context: OutputContext, obj: Any) -> None:
+        if obj is None:
+            return
+        if isinstance(obj, pl.LazyFrame):
+            obj = obj.collect()
+        if not isinstance(obj, pl.DataFrame):
+            raise TypeError(
+                f"{type(self).__name__} stores polars DataFrames; asset {context.asset_key.to_user_string()} "
+                f"returned {type(obj).__name__}"
+            )
+        name = context.asset_key.path[-1]
+        declared = schemas.TABLE_SCHEMAS.get(name)
+        frame = conform_to_declared(obj, declared, name) if declared is not None else obj
+        warehouse = self.warehouse()
+
+        if context.has_asset_partitions:
+            partitions_def = context.asset_partitions_def
+            if not _is_time_window(partitions_def):
+                raise NotImplementedError(
+                    f"asset {name!r}: {type(self).__name__} only stores time-window partitions "
+                    f"(got {type(partitions_def).__name__})"
+                )
+            start, end = window_dates(context.asset_partitions_time_window)
+            column = _partition_column(context.definition_metadata)
+            rows = warehouse.replace_partitions(
+                name, frame, start=start, end=end, partition_column=column, declared=declared
+            )
+            window_text = f"{start} .. {end}"
+        else:
+            rows = warehouse.replace_table(name, frame, declared=declared)
+            window_text = "whole table"
+
+        context.add_output_metadata(
+            {
+                "dagster/row_count": rows,
+                "table": warehouse.qualified(name),
+                "partition_window": window_text,
+            }
+        )
+
+    # ------------------------------------------------------------------ inputs
+
+    def load_input(self, context: InputContext) -> pl.DataFrame | pl.LazyFrame:
+        name = context.asset_key.path[-1]
+        declared = schemas.TABLE_SCHEMAS.get(name)
+        warehouse = self.warehouse()
+        column = _partition_column(
+            context.upstream_output.definition_metadata if context.upstream_output is not None else None
+        )
+        frame = self._load(context, warehouse, name, declared, column)
+        typing_type = getattr(context.dagster_type, "typing_type", None)
+        return frame.lazy() if typing_type is pl.LazyFrame else frame
+
+    def _load(
+        self,
+        context: InputContext,
+        warehouse: Warehouse,
+        name: str,
+        declared: pl.Schema | None,
+        column: str,
+    ) -> pl.DataFrame:
+        if not context.has_asset_partitions:
+            return warehouse.load(name, declared=declared)
+        partitions_def = context.asset_partitions_def
+        keys = context.asset_partition_keys
+        if _is_time_window(partitions_def):
+            if not keys:  # e.g. the days before the first partition: no history yet
+                start = partitions_def.start.date()
+                return warehouse.load(
+                    name, start=start, end=start - timedelta(days=1), declared=declared, partition_column=column
+                )
+            if self._covers_every_partition(partitions_def, keys):
+                return warehouse.load(name, declared=declared)
+            start, end = window_dates(context.asset_partitions_time_window)
+            return warehouse.load(name, start=start, end=end, declared=declared, partition_column=column)
+        if self._covers_every_partition(partitions_def, keys):
+            return warehouse.load(name, declared=declared)
+        raise NotImplementedError(
+            f"input {name!r}: {type(self).__name__} only loads time-window partitions or the whole "
+            f"table (got a subset of {type(partitions_def).__name__})"
+        )
+
+    @staticmethod
+    def _covers_every_partition(partitions_def: dg.PartitionsDefinition, keys: list[str]) -> bool:
+        """True when the input maps to every upstream partition (an unpartitioned downstream)."""
+        try:
+            return len(keys) >= partitions_def.get_num_partitions()
+        except Exception:  # e.g. dynamic partitions without an instance: fall back to the window
+            return False
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The warehouse for assets that read or write tables themselves (quarantine, ledgers)."""
+
+    database: str
+    schema_name: str = "nba_props"
+
+    def warehouse(self) -> Warehouse:
+        return Warehouse(self.database, schema=self.schema_name)

@@ -1,0 +1,127 @@
+"""Partitions: THE one game-date definition (America/New_York), training weeks, seasons, mappings.
+
+Every daily asset uses `game_date_partitions`. Partition keys are ET game dates
+("2025-01-15"); `end_offset=1` makes today's ET date a valid key (games are predicted before
+they are played). History inputs use `previous_n_game_days(n)`, which ends the day *before*
+the partition, so a feature can never see its own day.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from dagster import (
+    BetaWarning,
+    DailyPartitionsDefinition,
+    StaticPartitionsDefinition,
+    TimeWindow,
+    TimeWindowPartitionMapping,
+    WeeklyPartitionsDefinition,
+)
+
+from nba_props import seasons
+
+GAME_TZ_NAME = "America/New_York"
+FIRST_SEASON = "2021-22"
+GAME_DATE_START: str = seasons.KNOWN_OPENING_NIGHTS[FIRST_SEASON].isoformat()  # "2021-10-19"
+DATE_FMT = "%Y-%m-%d"
+
+game_date_partitions = DailyPartitionsDefinition(
+    start_date=GAME_DATE_START,
+    timezone=GAME_TZ_NAME,
+    end_offset=1,
+    fmt=DATE_FMT,
+)
+
+# Weeks start Monday 00:00 ET (dagster's day_offset counts from Sunday = 0). The first key is
+# the first Monday on or after GAME_DATE_START. A week's model is trained on games before its
+# Monday, so the current (unfinished) week must already be a key: end_offset=1.
+training_week_partitions = WeeklyPartitionsDefinition(
+    start_date=GAME_DATE_START,
+    timezone=GAME_TZ_NAME,
+    day_offset=1,
+    end_offset=1,
+    fmt=DATE_FMT,
+)
+
+
+def season_labels(today: date | None = None) -> list[str]:
+    """Season labels from the first partitioned season to the season of `today` (ET)."""
+    return seasons.seasons_between(date.fromisoformat(GAME_DATE_START), today or seasons.today_et())
+
+
+season_partitions = StaticPartitionsDefinition(season_labels())
+
+
+def _window_mapping(start_offset: int, end_offset: int, allow_nonexistent: bool) -> TimeWindowPartitionMapping:
+    with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is "beta" in 1.13
+        warnings.simplefilter("ignore", BetaWarning)
+        return TimeWindowPartitionMapping(
+            start_offset=start_offset,
+            end_offset=end_offset,
+            allow_nonexistent_upstream_partitions=allow_nonexistent,
+        )
+
+
+def last_n_game_days(n: int, *, allow_nonexistent: bool = True) -> TimeWindowPartitionMapping:
+    """The partition's day and the n-1 days before it (n days, inclusive of the day itself).
+
+    Near the first partition the window is truncated to the days that exist instead of failing.
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    return _window_mapping(-(n - 1), 0, allow_nonexistent)
+
+
+def previous_n_game_days(n: int, *, allow_nonexistent: bool = True) -> TimeWindowPartitionMapping:
+    """The n days strictly before the partition (leak-free history): [day - n, day - 1].
+
+    For the first partition the window is empty (no history yet) rather than an error.
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    return _window_mapping(-n, -1, allow_nonexistent)
+
+
+def partition_key(day: date) -> str:
+    return day.strftime(DATE_FMT)
+
+
+def partition_dates(start: date, end: date) -> list[str]:
+    """Game-date partition keys from start to end, both inclusive (empty when end < start)."""
+    first = date.fromisoformat(GAME_DATE_START)
+    if start < first:
+        raise ValueError(f"{start} is before the first game-date partition {GAME_DATE_START}")
+    return [partition_key(start + timedelta(days=i)) for i in range((end - start).days + 1)]
+
+
+def _as_window(context_or_window: Any) -> TimeWindow:
+    if isinstance(context_or_window, TimeWindow):
+        return context_or_window
+    window = getattr(context_or_window, "partition_time_window", None)
+    if isinstance(window, TimeWindow):
+        return window
+    raise TypeError(
+        "date_range_of needs a dagster TimeWindow, a context with a time-window partition "
+        f"(partition_time_window), or a partition key; got {type(context_or_window).__name__}"
+    )
+
+
+def date_range_of(context_or_window: Any) -> tuple[date, date]:
+    """Inclusive (first, last) ET game dates of a time window, a partitioned context, or a key.
+
+    Dagster windows are end-exclusive and tz-aware: the window of "2025-01-15" is
+    [2025-01-15 00:00 ET, 2025-01-16 00:00 ET), i.e. (2025-01-15, 2025-01-15) here. A backfill
+    run over a key range gives the whole range.
+    """
+    if isinstance(context_or_window, str):
+        day = datetime.strptime(context_or_window, DATE_FMT).date()
+        return day, day
+    window = _as_window(context_or_window)
+    first = window.start.astimezone(seasons.GAME_TZ).date()
+    last = (window.end - timedelta(microseconds=1)).astimezone(seasons.GAME_TZ).date()
+    if last < first:
+        raise ValueError(f"empty time window {window}")
+    return first, last

@@ -1,0 +1,42 @@
+"""The deploy files name the one code location, and the definitions behind it load."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from dagster_cloud_cli.config.models import load_dagster_cloud_yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_workspace_yaml_names_the_code_location():
+    workspace = yaml.safe_load((ROOT / "workspace.yaml").read_text())
+    (entry,) = workspace["load_from"]
+    assert entry["python_module"] == {"module_name": "nba_props.definitions", "location_name": "nba_props"}
+
+
+def test_dagster_cloud_yaml_is_valid_for_the_cloud_cli():
+    config = load_dagster_cloud_yaml((ROOT / "dagster_cloud.yaml").read_text())
+    (location,) = config.locations
+    assert location.location_name == "nba_props"
+    assert location.code_source.module_name == "nba_props.definitions"
+
+
+def test_dagster_cloud_yaml_schema_rejects_unknown_keys():
+    # Proves the validation above is real: the cloud schema forbids extra keys.
+    with pytest.raises(Exception):
+        load_dagster_cloud_yaml("locations:\n  - location_name: x\n    code_sourc: {module_name: y}\n")
+
+
+def test_pyproject_points_dagster_at_the_same_module():
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["tool"]["dg"]["project"]["code_location_target_module"] == "nba_props.definitions"
+    assert pyproject["tool"]["dagster"]["module_name"] == "nba_props.definitions"
+    assert pyproject["project"]["scripts"]["nba-props"] == "nba_props.cli:main"
+
+
+def test_dagster_yaml_template_limits_the_duckdb_pool():
+    template = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    assert template["concurrency"]["pools"]["default_limit"] == 1
