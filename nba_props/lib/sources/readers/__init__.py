@@ -1,0 +1,1 @@
+"""One reader per ingest asset for the `files` provider (see `nba_props.lib.sources.files`)."""

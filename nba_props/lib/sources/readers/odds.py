@@ -1,0 +1,198 @@
+"""Player-points prop lines from two real formats under `odds/`:
+
+- The Odds API snapshots `the_odds_api_snapshots/raw_YYYYMMDD_HHMMSS.csv`
+  (event_id, player, market, line, bookmaker, game "Away Full Name @ Home Full Name",
+  game_time UTC, over_odds, under_odds as American-odds floats). ASSUMPTION: the file-name
+  timestamp is the capture instant in UTC (the files carry no capture time; the real ones are
+  stamped 17:00, i.e. 13:00 ET, hours before the first tip).
+- DFS boards `dfs_lines/MM_DD_YYYY.csv` (PrizePicks / Underdog: player, market, bookmaker, side,
+  line, price, home_team, away_team, game_id, commence_time). Over and Under rows become one
+  row per (player, book, line); `price` is a placeholder, so both prices are NULL.
+  ASSUMPTION: no capture time exists, so `captured_at` = commence_time (the board as it stood
+  at tip). A board file lists games up to two days ahead, so the same line is restated by
+  consecutive files: it is kept once (the earliest file) and the restatements are counted in
+  `skipped["repeated_in_other_file"]`.
+
+Only market == "player_points" is kept; other markets are counted in `skipped["other_market"]`.
+Which files are read for [start, end]: names dated within [start - 1 day, end + 1 day] (The Odds
+API) and [start - 2 days, end + 1 day] (DFS boards, measured: they list games up to two days
+ahead); rows are then kept by their own ET game date.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from nba_props.lib import identity, schemas
+from nba_props.lib.sources.base import Parsed
+from nba_props.lib.sources.readers import _common as c
+
+ASSET = "prop_line_snapshots"
+MARKET = "player_points"
+LINE_PARSE_RANGE = (0.0, 100.0)  # exclusive low, inclusive high: anything else is not a points line
+ODDS_API_DIR, DFS_DIR = "the_odds_api_snapshots", "dfs_lines"
+ODDS_API_RE, ODDS_API_FMT = re.compile(r"^raw_(\d{8}_\d{6})\.csv$"), "%Y%m%d_%H%M%S"
+DFS_RE, DFS_FMT = re.compile(r"^(\d{2}_\d{2}_\d{4})\.csv$"), "%m_%d_%Y"
+ODDS_API_DAYS, DFS_DAYS = (1, 1), (2, 1)  # (days before start, days after end) of file names read
+ODDS_API_REQUIRED = ("event_id", "player", "market", "line", "bookmaker", "game", "game_time", "over_odds", "under_odds")
+DFS_REQUIRED = ("player", "market", "bookmaker", "side", "line", "home_team", "away_team", "game_id", "commence_time")
+SIDES = ("over", "under")
+KEY = list(schemas.PROP_LINE_SNAPSHOTS_KEY)
+
+
+def _select(folder: Path, pattern: re.Pattern[str], fmt: str, start: date, end: date,
+            days: tuple[int, int]) -> tuple[list[c.DatedFile], list[pl.DataFrame]]:  # fmt: skip
+    chosen, unreadable = [], []
+    for dated in c.dated_files(folder, "*.csv", pattern, fmt):
+        if dated.stamp is None:
+            unreadable.append(c.unreadable_file(ASSET, dated.path.name, "file name carries no date"))
+        elif c.within_days(dated.day, start, end, *days):
+            chosen.append(dated)
+    return chosen, unreadable
+
+
+def _common_rules() -> list[tuple[pl.Expr, pl.Expr | str]]:
+    low, high = LINE_PARSE_RANGE
+    return [
+        (pl.col("game_date").is_null(), "unparseable_date"),
+        (pl.col("away_team").is_null(), c.reason_with_value("unknown_team", pl.col("away_raw"))),
+        (pl.col("home_team").is_null(), c.reason_with_value("unknown_team", pl.col("home_raw"))),
+        (pl.col("player_lookup").fill_null("") == "", "empty_player_name"),
+        (pl.col("bookmaker").is_null(), "missing_bookmaker"),
+        (c.clean(pl.col("_line_raw")).is_null(), "missing_line"),
+        (pl.col("line").is_null(), "non_numeric_line"),
+        ((pl.col("line") <= low) | (pl.col("line") > high), "line_out_of_range"),
+    ]
+
+
+def _parsed_common(player: str, bookmaker: str, line: str) -> dict[str, pl.Expr]:
+    return {
+        "player_name": c.clean(pl.col(player)),
+        "player_lookup": identity.player_lookup_expr(c.clean(pl.col(player))),
+        "bookmaker": c.clean(pl.col(bookmaker)).str.to_lowercase(),
+        "line": c.to_float(pl.col(line)),
+        "away_team": identity.team_tricode_expr(pl.col("away_raw")),
+        "home_team": identity.team_tricode_expr(pl.col("home_raw")),
+        "market": pl.lit(MARKET),
+    }
+
+
+def _split_markets(frame: pl.DataFrame, start: date, end: date) -> tuple[pl.DataFrame, int]:
+    """Rows of the requested days (and undated ones), points market only; other markets counted."""
+    frame = frame.filter(c.in_range_or_undated("game_date", start, end))
+    is_points = c.clean(pl.col("market")) == MARKET
+    return frame.filter(is_points.fill_null(False)), frame.filter(~is_points.fill_null(False)).height
+
+
+def read_odds_api(data_dir: Path, start: date, end: date, as_of: datetime | None):
+    """(clean rows, quarantine parts, skipped counts) of The Odds API snapshots."""
+    chosen, quarantine = _select(data_dir / "odds" / ODDS_API_DIR, ODDS_API_RE, ODDS_API_FMT, start, end, ODDS_API_DAYS)
+    if as_of is not None:  # a snapshot taken after `as_of` did not exist yet
+        chosen = [f for f in chosen if f.stamp <= as_of]
+    stamps = {f.path.name: f.stamp for f in chosen}
+    read = c.read_csvs([f.path for f in chosen], ODDS_API_REQUIRED, ASSET)
+    quarantine += read.unreadable
+    if read.frame.height == 0:
+        return None, quarantine, {"other_market": 0}
+    teams = c.clean(pl.col("game")).str.split_exact(" @ ", 1)
+    tip = c.parse_utc(pl.col("game_time"))
+    frame = read.frame.with_columns(tip_time_utc=tip, game_date=c.et_date(tip))
+    frame, other = _split_markets(frame, start, end)
+    frame = frame.with_columns(
+        away_raw=c.clean(teams.struct.field("field_0")),
+        home_raw=c.clean(teams.struct.field("field_1")),
+        _line_raw=pl.col("line"),
+    ).with_columns(
+        **_parsed_common("player", "bookmaker", "line"),
+        event_id=c.clean(pl.col("event_id")),
+        captured_at=pl.col(c.FILE_COL).replace_strict(stamps, return_dtype=schemas.UTC_TS),
+        over_price=c.to_int(pl.col("over_odds")),
+        under_price=c.to_int(pl.col("under_odds")),
+        source=pl.lit("the_odds_api"),
+    )
+    rules = [
+        (pl.col("game_date").is_not_null() & pl.col("home_raw").is_null(), c.reason_with_value("unparseable_game", pl.col("game"))),
+        *_common_rules(),
+        (c.is_unparsed(pl.col("over_odds"), pl.col("over_price")), "non_numeric_price"),
+        (c.is_unparsed(pl.col("under_odds"), pl.col("under_price")), "non_numeric_price"),
+    ]
+    frame = frame.with_columns(c.first_reason(rules)).with_columns(
+        game_id=identity.game_id_expr(pl.col("game_date"), pl.col("away_team"), pl.col("home_team"))
+    )
+    # The same row in two snapshots is two observations; only a repeat inside one file is a duplicate.
+    frame = c.mark_duplicates(frame, key=KEY, per_file=True)
+    quarantine.append(c.quarantine_rows(frame, ASSET))
+    return frame.filter(pl.col(c.REASON_COL).is_null()), quarantine, {"other_market": other}
+
+
+def read_dfs(data_dir: Path, start: date, end: date, as_of: datetime | None):
+    """(clean rows, quarantine parts, skipped counts) of the DFS boards, one row per line."""
+    chosen, quarantine = _select(data_dir / "odds" / DFS_DIR, DFS_RE, DFS_FMT, start, end, DFS_DAYS)
+    order = {f.path.name: f.stamp for f in chosen}  # MM_DD_YYYY names do not sort by date
+    read = c.read_csvs([f.path for f in sorted(chosen, key=lambda f: f.stamp)], DFS_REQUIRED, ASSET)
+    quarantine += read.unreadable
+    skipped = {"other_market": 0, "repeated_in_other_file": 0, "after_as_of": 0}
+    if read.frame.height == 0:
+        return None, quarantine, skipped
+    tip = c.parse_utc(pl.col("commence_time"))
+    frame = read.frame.with_columns(tip_time_utc=tip, captured_at=tip, game_date=c.et_date(tip))
+    frame, skipped["other_market"] = _split_markets(frame, start, end)
+    if as_of is not None:
+        late = (pl.col("captured_at") > as_of).fill_null(False)
+        skipped["after_as_of"] = frame.filter(late).height
+        frame = frame.filter(~late)
+    frame = frame.with_columns(
+        away_raw=c.clean(pl.col("away_team")),
+        home_raw=c.clean(pl.col("home_team")),
+        _line_raw=pl.col("line"),
+        _side_raw=pl.col("side"),
+    ).with_columns(
+        **_parsed_common("player", "bookmaker", "line"),
+        event_id=c.clean(pl.col("game_id")),
+        side=c.clean(pl.col("side")).str.to_lowercase(),
+        _file_stamp=pl.col(c.FILE_COL).replace_strict(order, return_dtype=schemas.UTC_TS),
+        source=pl.lit("dfs"),
+    )
+    rules = [*_common_rules(), (~pl.col("side").is_in(SIDES), c.reason_with_value("unknown_side", c.clean(pl.col("_side_raw"))))]
+    frame = frame.with_columns(c.first_reason(rules)).with_columns(
+        game_id=identity.game_id_expr(pl.col("game_date"), pl.col("away_team"), pl.col("home_team"))
+    )
+    # Within a file: an exact repeat is a duplicate; a second Over (or Under) for the same line
+    # with different content is a key duplicate. Over + Under then become one row.
+    frame = c.mark_duplicates(frame, key=[*KEY, "side", c.FILE_COL], per_file=True)
+    quarantine.append(c.quarantine_rows(frame, ASSET))
+    good = frame.filter(pl.col(c.REASON_COL).is_null()).sort("_file_stamp", c.FILE_COL, c.ROW_COL)
+    lines = good.group_by([*KEY, c.FILE_COL], maintain_order=True).agg(
+        pl.all().exclude([*KEY, c.FILE_COL]).first()
+    )
+    first = lines.unique(KEY, keep="first", maintain_order=True)
+    skipped["repeated_in_other_file"] = lines.height - first.height
+    return first.with_columns(
+        over_price=pl.lit(None, dtype=pl.Int32), under_price=pl.lit(None, dtype=pl.Int32)
+    ), quarantine, skipped
+
+
+def read_prop_lines(data_dir: Path, start: date, end: date, as_of: datetime | None = None) -> Parsed:
+    c.check_range(start, end)
+    if as_of is not None and as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware (UTC)")
+    api_rows, api_q, api_skipped = read_odds_api(data_dir, start, end, as_of)
+    dfs_rows, dfs_q, dfs_skipped = read_dfs(data_dir, start, end, as_of)
+    skipped = {
+        "other_market": api_skipped["other_market"] + dfs_skipped["other_market"],
+        "repeated_in_other_file": dfs_skipped["repeated_in_other_file"],
+        "after_as_of": dfs_skipped["after_as_of"],
+    }
+    frames = [
+        schemas.conform(f.filter(pl.col("game_date").is_between(start, end)), schemas.PROP_LINE_SNAPSHOTS)
+        for f in (api_rows, dfs_rows)
+        if f is not None and f.height
+    ]
+    rows = pl.concat(frames) if frames else schemas.empty(schemas.PROP_LINE_SNAPSHOTS)
+    return Parsed(
+        c.finish(rows, schemas.PROP_LINE_SNAPSHOTS, KEY), c.combine_quarantine([*api_q, *dfs_q], start, end), skipped
+    )

@@ -1,0 +1,60 @@
+"""Invariants of the loaded definitions: one partitions definition, checks, policies, resources."""
+
+import dagster as dg
+import pytest
+
+from nba_props.lib import schemas
+from nba_props.partitions import game_date_partitions
+
+INGEST_ASSETS = ("schedule", "box_scores", "prop_line_snapshots", "injury_report")
+
+
+@pytest.fixture
+def defs(nba_home):
+    from nba_props.definitions import build_definitions
+
+    return build_definitions()
+
+
+def _assets(defs):
+    graph = defs.resolve_asset_graph()
+    return {node.key.path[-1]: node for node in graph.asset_nodes}
+
+
+def test_every_daily_asset_uses_the_one_game_date_partitions_definition(defs):
+    assets = _assets(defs)
+    assert set(INGEST_ASSETS) <= set(assets)
+    for name in INGEST_ASSETS:
+        assert assets[name].partitions_def == game_date_partitions, name
+
+
+def test_ingest_assets_declare_unique_key_checks_and_single_run_backfills(defs):
+    assets = _assets(defs)
+    for name in INGEST_ASSETS:
+        node = assets[name]
+        check_names = {key.name for key in node.check_keys}
+        assert "unique_key" in check_names, name
+        assert node.backfill_policy == dg.BackfillPolicy.single_run(), name
+        assert node.group_name == "ingest"
+        schema = node.metadata["dagster/column_schema"]
+        assert [c.name for c in schema.columns] == list(schemas.TABLE_SCHEMAS[name]), name
+
+
+def test_box_scores_reads_the_same_days_schedule(defs):
+    assets = _assets(defs)
+    assert dg.AssetKey("schedule") in assets["box_scores"].parent_keys
+
+
+def test_main_job_and_resources_are_bound(defs):
+    job = defs.resolve_job_def("nba_props_daily")
+    assert job.partitions_def == game_date_partitions
+    resources = defs.get_repository_def().get_top_level_resources()
+    assert {"io_manager", "warehouse", "artifacts", "provider"} <= set(resources)
+
+
+def test_bigquery_storage_is_refused_with_a_clear_message(nba_home, monkeypatch):
+    from nba_props.definitions import build_definitions
+
+    monkeypatch.setenv("NBA_PROPS_STORAGE", "bigquery")
+    with pytest.raises(NotImplementedError, match="NBA_PROPS_STORAGE"):
+        build_definitions()
