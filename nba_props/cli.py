@@ -50,14 +50,14 @@ def run_backfill(start: date, end: date, select: list[str] | None = None) -> dic
     """Materialize [start, end] for the selection as ONE run (single-run backfill)."""
     import dagster as dg
 
-    from nba_props.definitions import defs
+    from nba_props.definitions import build_definitions
     from nba_props.defs.jobs import MAIN_JOB_NAME
     from nba_props.settings import load_settings
 
     if end < start:
         raise SystemExit(f"--end {end} is before --start {start}")
     _dagster_home(load_settings())
-    job = defs.resolve_job_def(MAIN_JOB_NAME)
+    job = build_definitions().resolve_job_def(MAIN_JOB_NAME)
     selection = [dg.AssetKey(name) for name in select] if select else None
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
@@ -69,21 +69,25 @@ def run_backfill(start: date, end: date, select: list[str] | None = None) -> dic
             },
             raise_on_error=False,
         )
-    return _summarize(result)
+        return _summarize(instance.all_logs(result.run_id))
 
 
-def _summarize(result) -> dict[str, dict[str, float]]:
+def _summarize(records) -> dict[str, dict[str, float]]:
+    """Rows, seconds and failed checks per step, read from the run's event log."""
     import dagster as dg
 
     summary: dict[str, dict[str, float]] = defaultdict(dict)
     started: dict[str, float] = {}
     failed: list[str] = []
-    for event in result.all_events:
-        step = event.step_key
+    for record in records:
+        event = record.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        step, at = event.step_key, record.timestamp
         if event.event_type == dg.DagsterEventType.STEP_START:
-            started[step] = event.timestamp
+            started[step] = at
         elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
-            summary[step]["seconds"] = round(event.timestamp - started.get(step, event.timestamp), 2)
+            summary[step]["seconds"] = round(at - started.get(step, at), 2)
             if event.event_type == dg.DagsterEventType.STEP_FAILURE:
                 failed.append(step)
         elif event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
@@ -95,9 +99,8 @@ def _summarize(result) -> dict[str, dict[str, float]]:
             evaluation = event.asset_check_evaluation_data
             if not evaluation.passed:
                 summary[step].setdefault("failed_checks", []).append(evaluation.check_name)
-    if failed:
-        for step in failed:
-            summary[step]["failed"] = True
+    for step in failed:
+        summary[step]["failed"] = True
     return dict(summary)
 
 

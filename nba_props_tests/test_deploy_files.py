@@ -40,3 +40,25 @@ def test_pyproject_points_dagster_at_the_same_module():
 def test_dagster_yaml_template_limits_the_duckdb_pool():
     template = yaml.safe_load((ROOT / "dagster.yaml").read_text())
     assert template["concurrency"]["pools"]["default_limit"] == 1
+
+
+def test_dagster_cli_validates_the_workspace(tmp_path):
+    """What `make ui` and Dagster+ load: the workspace's code location must validate."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "dagster_home").mkdir()
+    env = {
+        **os.environ,
+        "NBA_PROPS_HOME": str(tmp_path / "home"),
+        "NBA_PROPS_PROVIDER": "simulated",
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+    env.pop("NBA_PROPS_DATA_DIR", None)
+    completed = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "nba_props" in completed.stdout + completed.stderr
