@@ -30,6 +30,7 @@ def ensure_simulated_season(data_dir: Path, season: str, seed: int) -> Path:
         return data_dir
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".simulating-", dir=data_dir.parent))
+    staging.chmod(0o755)
     try:
         simulate_season(season=season, seed=seed, out_dir=staging)
         (staging / SIMULATION_MARKER).write_text(json.dumps(wanted))
