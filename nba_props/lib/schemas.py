@@ -142,3 +142,41 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "prop_line_snapshots": PROP_LINE_SNAPSHOTS_KEY,
     "injury_report": INJURY_REPORT_KEY,
 }
+
+# One row per (game, player) with a points line or expected to play: the candidate set.
+PLAYER_LINES = pl.Schema(
+    {
+        "game_date": pl.Date,
+        "game_id": pl.Utf8,
+        "player_lookup": pl.Utf8,
+        "player_name": pl.Utf8,
+        "player_id": pl.Int64,  # from box-score history; NULL for a player never seen
+        "team": pl.Utf8,  # newest team before the date; NULL when unknown
+        "opponent": pl.Utf8,
+        "is_home": pl.Boolean,
+        "game_status": pl.Utf8,
+        "tip_time_utc": UTC_TS,
+        "injury_status": pl.Utf8,
+        "expected_reason": pl.Utf8,  # recent_appearance | has_line | both
+        "has_line": pl.Boolean,
+        "line": pl.Float64,  # the chosen line; NULL when none / rejected
+        "line_book": pl.Utf8,
+        "line_captured_at": UTC_TS,
+        "over_price": pl.Int32,
+        "under_price": pl.Int32,
+        "implied_over_prob": pl.Float64,  # de-vigged
+        "opening_line": pl.Float64,
+        "line_move": pl.Float64,
+        "n_books": pl.Int32,
+        "multi_book_line_std": pl.Float64,
+        "consensus_line": pl.Float64,
+        "prop_line_delta": pl.Float64,
+        "line_diagnostic": pl.Utf8,  # LINE_SOURCE | NO_PROP_LINE | LINE_SANITY_REJECT
+        "diagnostic_detail": pl.Utf8,
+        "rejected_line": pl.Float64,
+    }
+)
+PLAYER_LINES_KEY = ("game_id", "player_lookup")
+LINE_DIAGNOSTICS = ("LINE_SOURCE", "NO_PROP_LINE", "LINE_SANITY_REJECT")
+TABLE_SCHEMAS["player_lines"] = PLAYER_LINES
+TABLE_KEYS["player_lines"] = PLAYER_LINES_KEY

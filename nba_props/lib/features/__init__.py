@@ -1,0 +1,1 @@
+"""The feature store: a declared contract, feature blocks, and quality scoring."""
