@@ -12,44 +12,20 @@ import dagster as dg
 import polars as pl
 
 from nba_props.defs.checks import rows_check
+from nba_props.defs.common import check_spec, daily_asset_kwargs, settings_metadata, unique_key_spec
 from nba_props.defs.resources import ProviderResource
 from nba_props.io.io_manager import WarehouseResource
 from nba_props.lib import ingest_checks, schemas
 from nba_props.lib.identity import TRICODES
 from nba_props.lib.sources.base import Parsed
-from nba_props.partitions import date_range_of, game_date_partitions
-from nba_props.settings import load_settings
+from nba_props.partitions import date_range_of
 
 GROUP = "ingest"
 WARN = dg.AssetCheckSeverity.WARN
 
 
-def _spec(asset: str, name: str, description: str, blocking: bool = False) -> dg.AssetCheckSpec:
-    return dg.AssetCheckSpec(name=name, asset=asset, description=description, blocking=blocking)
-
-
-def _unique_spec(asset: str) -> dg.AssetCheckSpec:
-    key = ", ".join(schemas.TABLE_KEYS[asset])
-    return _spec(asset, "unique_key", f"({key}) is unique within the partition", blocking=True)
-
-
-def _column_schema(asset: str) -> dg.TableSchema:
-    return dg.TableSchema(
-        columns=[dg.TableColumn(name, str(dtype)) for name, dtype in schemas.TABLE_SCHEMAS[asset].items()]
-    )
-
-
 def _asset_kwargs(name: str, description: str) -> dict[str, object]:
-    return dict(
-        name=name,
-        description=description,
-        group_name=GROUP,
-        partitions_def=game_date_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        kinds={"duckdb", "polars"},
-        pool="duckdb",
-        metadata={"dagster/column_schema": _column_schema(name), "partition_expr": "game_date"},
-    )
+    return daily_asset_kwargs(name, description, GROUP)
 
 
 def _window(context: dg.AssetExecutionContext) -> tuple[date, date]:
@@ -76,7 +52,7 @@ def _output(parsed: Parsed, quarantined: int, start: date, end: date, **extra: o
         "quarantined_rows": quarantined,
         "game_dates_with_rows": rows.get_column("game_date").n_unique() if rows.height else 0,
         "window": f"{start} .. {end}",
-        "settings": dg.MetadataValue.json(load_settings().public_dict()),
+        "settings": settings_metadata(),
         **{f"skipped_{reason}": n for reason, n in sorted(parsed.skipped.items())},
         **extra,
     }
@@ -86,9 +62,9 @@ def _output(parsed: Parsed, quarantined: int, start: date, end: date, **extra: o
 @dg.asset(
     **_asset_kwargs("schedule", "Games of the date: teams, UTC tip time, status, final scores where known."),
     check_specs=[
-        _unique_spec("schedule"),
-        _spec("schedule", "valid_status", "status is one of scheduled/live/final/postponed/cancelled"),
-        _spec("schedule", "known_teams", "home and away are two different known tricodes"),
+        unique_key_spec("schedule"),
+        check_spec("schedule", "valid_status", "status is one of scheduled/live/final/postponed/cancelled"),
+        check_spec("schedule", "known_teams", "home and away are two different known tricodes"),
     ],
 )
 def schedule(context: dg.AssetExecutionContext, provider: ProviderResource, warehouse: WarehouseResource) -> Iterator:
@@ -113,11 +89,11 @@ def schedule(context: dg.AssetExecutionContext, provider: ProviderResource, ware
 @dg.asset(
     **_asset_kwargs("box_scores", "One row per player per game played (DNP rows when the source has them)."),
     check_specs=[
-        _unique_spec("box_scores"),
-        _spec("box_scores", "non_negative_stats", "minutes and points are never negative"),
-        _spec("box_scores", "games_in_schedule", "every box-score game is in the schedule of its date"),
-        _spec("box_scores", "points_match_team_totals", "player points sum to the team score where the source has it"),
-        _spec("box_scores", "final_games_have_box_scores", "every final game has player rows"),
+        unique_key_spec("box_scores"),
+        check_spec("box_scores", "non_negative_stats", "minutes and points are never negative"),
+        check_spec("box_scores", "games_in_schedule", "every box-score game is in the schedule of its date"),
+        check_spec("box_scores", "points_match_team_totals", "player points sum to the team score where the source has it"),
+        check_spec("box_scores", "final_games_have_box_scores", "every final game has player rows"),
     ],
 )
 def box_scores(
@@ -150,9 +126,9 @@ def box_scores(
         "prop_line_snapshots", "Every points line of every book and snapshot (alternate-line ladders kept)."
     ),
     check_specs=[
-        _unique_spec("prop_line_snapshots"),
-        _spec("prop_line_snapshots", "line_in_range", "every line is a plausible points line"),
-        _spec("prop_line_snapshots", "points_market_only", "only the player_points market is stored"),
+        unique_key_spec("prop_line_snapshots"),
+        check_spec("prop_line_snapshots", "line_in_range", "every line is a plausible points line"),
+        check_spec("prop_line_snapshots", "points_market_only", "only the player_points market is stored"),
     ],
 )
 def prop_line_snapshots(
@@ -176,8 +152,8 @@ def prop_line_snapshots(
 @dg.asset(
     **_asset_kwargs("injury_report", "Newest injury status per player and date (empty when the source has none)."),
     check_specs=[
-        _unique_spec("injury_report"),
-        _spec("injury_report", "valid_status", "status is available/probable/questionable/doubtful/out"),
+        unique_key_spec("injury_report"),
+        check_spec("injury_report", "valid_status", "status is available/probable/questionable/doubtful/out"),
     ],
 )
 def injury_report(

@@ -1,0 +1,46 @@
+"""What every daily asset shares: partitions, backfill policy, pool, column schema, key check."""
+
+import dagster as dg
+
+from nba_props.lib import schemas
+from nba_props.partitions import game_date_partitions
+from nba_props.settings import load_settings
+
+
+def column_schema(table: str) -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name, str(dtype)) for name, dtype in schemas.TABLE_SCHEMAS[table].items()]
+    )
+
+
+def daily_asset_kwargs(name: str, description: str, group: str) -> dict[str, object]:
+    return dict(
+        name=name,
+        description=description,
+        group_name=group,
+        partitions_def=game_date_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"duckdb", "polars"},
+        pool="duckdb",
+        metadata={"dagster/column_schema": column_schema(name), "partition_expr": "game_date"},
+    )
+
+
+def check_spec(asset: str, name: str, description: str, blocking: bool = False) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(name=name, asset=asset, description=description, blocking=blocking)
+
+
+def unique_key_spec(asset: str) -> dg.AssetCheckSpec:
+    key = ", ".join(schemas.TABLE_KEYS[asset])
+    return check_spec(asset, "unique_key", f"({key}) is unique within the partition", blocking=True)
+
+
+def settings_metadata() -> dg.MetadataValue:
+    """The resolved settings in force (never secrets), attached to every materialization."""
+    return dg.MetadataValue.json(load_settings().public_dict())
+
+
+def counts_of(frame, column: str) -> dict[str, int]:
+    if frame.height == 0:
+        return {}
+    return {str(k): int(v) for k, v in frame.group_by(column).len().sort(column).iter_rows()}
