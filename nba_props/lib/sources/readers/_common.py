@@ -232,6 +232,21 @@ def first_reason(rules: Sequence[tuple[pl.Expr, pl.Expr | str]]) -> pl.Expr:
     return chain.otherwise(pl.lit(None, dtype=pl.Utf8)).alias(REASON_COL)
 
 
+def matchup_rules() -> list[tuple[pl.Expr, pl.Expr]]:
+    """Quarantine rules shared by every nba_api team-row source (MATCHUP "AAA @ BBB" / "AAA vs. BBB"):
+    expects columns team, away_raw, home_raw, away_claim, home_claim."""
+    return [
+        (pl.col("team").is_null(), reason_with_value("unknown_team", pl.col("TEAM_ABBREVIATION"))),
+        (pl.col("away_raw").is_null(), reason_with_value("unparseable_matchup", pl.col("MATCHUP"))),
+        (pl.col("away_claim").is_null(), reason_with_value("unknown_team", pl.col("away_raw"))),
+        (pl.col("home_claim").is_null(), reason_with_value("unknown_team", pl.col("home_raw"))),
+        (
+            (pl.col("team") != pl.col("away_claim")) & (pl.col("team") != pl.col("home_claim")),
+            reason_with_value("team_not_in_matchup", pl.col("MATCHUP")),
+        ),
+    ]
+
+
 def reason_with_value(prefix: str, value: pl.Expr) -> pl.Expr:
     return pl.concat_str([pl.lit(prefix + ":"), value.cast(pl.Utf8).fill_null("")])
 

@@ -93,14 +93,7 @@ def read_box_scores(data_dir: Path, start: date, end: date) -> Parsed:
     )
     rules = [
         (pl.col("game_date").is_null(), "unparseable_date"),
-        (pl.col("team").is_null(), c.reason_with_value("unknown_team", pl.col("TEAM_ABBREVIATION"))),
-        (pl.col("away_raw").is_null(), c.reason_with_value("unparseable_matchup", pl.col("MATCHUP"))),
-        (pl.col("away_claim").is_null(), c.reason_with_value("unknown_team", pl.col("away_raw"))),
-        (pl.col("home_claim").is_null(), c.reason_with_value("unknown_team", pl.col("home_raw"))),
-        (
-            (pl.col("team") != pl.col("away_claim")) & (pl.col("team") != pl.col("home_claim")),
-            c.reason_with_value("team_not_in_matchup", pl.col("MATCHUP")),
-        ),
+        *c.matchup_rules(),
         (pl.col("player_id").is_null(), c.reason_with_value("bad_player_id", pl.col("PLAYER_ID"))),
         (pl.col("player_lookup").fill_null("") == "", "empty_player_name"),
         (c.clean(pl.col("PTS")).is_null(), "missing_points"),

@@ -179,14 +179,7 @@ def parse_csv_rows(frame: pl.DataFrame) -> pl.DataFrame:
     rules = [
         (pl.col("game_date").is_null(), "unparseable_date"),
         (pl.col("nba_game_id").is_null(), "missing_game_id"),
-        (pl.col("team").is_null(), c.reason_with_value("unknown_team", pl.col("TEAM_ABBREVIATION"))),
-        (pl.col("away_raw").is_null(), c.reason_with_value("unparseable_matchup", pl.col("MATCHUP"))),
-        (pl.col("away_claim").is_null(), c.reason_with_value("unknown_team", pl.col("away_raw"))),
-        (pl.col("home_claim").is_null(), c.reason_with_value("unknown_team", pl.col("home_raw"))),
-        (
-            (pl.col("team") != pl.col("away_claim")) & (pl.col("team") != pl.col("home_claim")),
-            c.reason_with_value("team_not_in_matchup", pl.col("MATCHUP")),
-        ),
+        *c.matchup_rules(),
         (pl.col("season_type").is_null(), c.reason_with_value("unknown_season_type", pl.col("GAME_ID"))),
     ]
     return frame.with_columns(c.first_reason(rules))
