@@ -52,9 +52,15 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
     assert result.success
     # Single-run backfill: each asset's step ran once for the whole range.
     steps = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
-    assert sorted(steps) == sorted(["schedule", "box_scores", "prop_line_snapshots", "injury_report"])
+    assert sorted(steps) == sorted(
+        ["schedule", "box_scores", "prop_line_snapshots", "injury_report", "player_lines", "player_features"]
+    )
     checks = _check_results(result)
-    assert checks and all(checks.values()), {k: v for k, v in checks.items() if not v}
+    # The only allowed failure is the warn-level ready share: the simulated league has no prior
+    # season, so its opening week is mostly blocked (fewer than 5 games per player).
+    failed = {k for k, passed in checks.items() if not passed}
+    assert checks and failed <= {("player_features", "ready_share_above_floor")}, failed
+    assert checks[("player_features", "leak_free")]
 
     provider = FilesProvider(sim_data_dir)
     warehouse = _warehouse()

@@ -1,0 +1,93 @@
+"""Benchmark: player_lines + player_features for the full real 2024-25 season and for the
+2025-26 Odds API window, straight through the lib functions (what the assets call).
+
+Usage: .venv/bin/python bench/features.py [--repeat 3] [--data ../shared/data/nba]
+Last line: one JSON object; `median_s` is the full 2024-25 season's lines + features
+(inputs already in memory, interpreter start excluded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WINDOWS = {
+    "2024-25": (date(2024, 10, 22), date(2025, 4, 13)),
+    "2025-26_odds": (date(2025, 10, 21), date(2025, 11, 23)),
+}
+
+
+def _inputs(provider, start: date, end: date):
+    from nba_props.defs.features.assets import APPEARANCE_DAYS, BOX_HISTORY_DAYS, LINE_CONFIG
+
+    history_start = start - timedelta(days=BOX_HISTORY_DAYS)
+    return {
+        "snapshots": provider.prop_line_snapshots(start - timedelta(days=LINE_CONFIG.lookback_days), end).rows,
+        "schedule": provider.schedule(start, end).rows,
+        "box": provider.box_scores(min(history_start, start - timedelta(days=APPEARANCE_DAYS)), end).rows,
+        "injuries": provider.injury_report(start, end).rows,
+    }
+
+
+def _build(raw, start: date, end: date):
+    import polars as pl
+
+    from nba_props.defs.features.assets import CONTRACT, LINE_CONFIG
+    from nba_props.lib.features.build import build_player_features
+    from nba_props.lib.features.inputs import FeatureInputs
+    from nba_props.lib.lines import build_player_lines
+
+    lines = build_player_lines(
+        raw["snapshots"], raw["schedule"], raw["box"].filter(pl.col("game_date") < end + timedelta(days=1)),
+        raw["injuries"], start=start, end=end, config=LINE_CONFIG,
+    )
+    features = build_player_features(
+        FeatureInputs(targets=lines, box_history=raw["box"], line_history=lines, schedule=raw["schedule"], injuries=raw["injuries"]),
+        CONTRACT,
+    )
+    return lines, features
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "nba"))
+    args = parser.parse_args()
+    data = Path(args.data)
+    if not (data / "box_scores").is_dir():
+        print(json.dumps({"bench": "features", "skipped": f"no real data at {data}"}))
+        return 0
+
+    from nba_props.lib.sources.files import FilesProvider
+
+    provider = FilesProvider(data)
+    figures: dict[str, object] = {"bench": "features", "repeat": args.repeat}
+    for label, (start, end) in WINDOWS.items():
+        raw = _inputs(provider, start, end)
+        times = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            lines, features = _build(raw, start, end)
+            times.append(time.perf_counter() - started)
+        median = statistics.median(times)
+        ready = int(features["is_quality_ready"].sum())
+        print(f"{label}: {features.height} rows, {ready} ready, lines with a line {int(lines['has_line'].sum())}, "
+              f"median {median:.2f} s over {args.repeat}")
+        figures[f"{label}_rows"] = features.height
+        figures[f"{label}_ready_share"] = round(ready / max(features.height, 1), 3)
+        figures[f"{label}_median_s"] = round(median, 3)
+        figures[f"{label}_rows_per_s"] = round(features.height / median)
+    figures["rows"] = figures["2024-25_rows"]
+    figures["median_s"] = figures["2024-25_median_s"]
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

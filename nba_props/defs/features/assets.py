@@ -1,0 +1,204 @@
+"""Feature-store assets: `player_lines` (the candidate set with its chosen line) and
+`player_features` (leak-free features with quality gates).
+
+History inputs use partition mappings that end the day BEFORE the partition, so the asset
+graph itself says what each date may see.
+"""
+
+from collections.abc import Iterator
+from datetime import date
+
+import dagster as dg
+import polars as pl
+
+from nba_props.defs.checks import rows_check
+from nba_props.defs.common import (
+    check_spec,
+    counts_of,
+    daily_asset_kwargs,
+    settings_metadata,
+    unique_key_spec,
+)
+from nba_props.lib import schemas
+from nba_props.lib.features.build import build_player_features
+from nba_props.lib.features.contract import load_contract, player_features_schema
+from nba_props.lib.features.inputs import FeatureInputs
+from nba_props.lib.features.quality import feature_range_violations, quality_summary
+from nba_props.lib.lines import build_player_lines, load_line_config
+from nba_props.partitions import date_range_of, last_n_game_days, previous_n_game_days
+
+GROUP = "features"
+WARN = dg.AssetCheckSeverity.WARN
+
+LINE_CONFIG = load_line_config()
+CONTRACT = load_contract()
+# Expected players: appearances in the 30 days before the date.
+APPEARANCE_DAYS = 30
+# Box-score history for features: the current season so far plus the whole previous season
+# (prior-season fallbacks), i.e. up to ~20 months back for a June date.
+BOX_HISTORY_DAYS = 640
+# Line history for prop streaks and line deltas.
+LINE_HISTORY_DAYS = 120
+# A date where fewer than this share of candidates is ready deserves a look (warn, not block).
+READY_SHARE_FLOOR = 0.5
+# Features that must vary across players of a date (a constant column means a broken join).
+MUST_VARY = ("team_win_pct", "points_avg_last_10", "opp_def_rating")
+
+schemas.TABLE_SCHEMAS["player_features"] = player_features_schema(CONTRACT)
+schemas.TABLE_KEYS["player_features"] = ("game_id", "player_lookup")
+
+
+@dg.asset(
+    **daily_asset_kwargs(
+        "player_lines",
+        "One row per game and player with a points line or expected to play: the chosen line "
+        "(book priority, newest snapshot before tip, ladder main line), consensus, moves, diagnostic.",
+        GROUP,
+    ),
+    ins={
+        "snapshots": dg.AssetIn("prop_line_snapshots", partition_mapping=last_n_game_days(LINE_CONFIG.lookback_days + 1)),
+        "schedule": dg.AssetIn("schedule"),
+        "recent_box_scores": dg.AssetIn("box_scores", partition_mapping=previous_n_game_days(APPEARANCE_DAYS)),
+        "injuries": dg.AssetIn("injury_report"),
+    },
+    check_specs=[
+        unique_key_spec("player_lines"),
+        check_spec("player_lines", "valid_diagnostic", "every row has LINE_SOURCE / NO_PROP_LINE / LINE_SANITY_REJECT"),
+        check_spec("player_lines", "line_in_sanity_band", "chosen lines lie in the sanity band"),
+        check_spec("player_lines", "probabilities_in_unit_interval", "de-vigged over probability in [0, 1]"),
+    ],
+)
+def player_lines(
+    context: dg.AssetExecutionContext,
+    snapshots: pl.DataFrame,
+    schedule: pl.DataFrame,
+    recent_box_scores: pl.DataFrame,
+    injuries: pl.DataFrame,
+) -> Iterator:
+    start, end = date_range_of(context.partition_time_window)
+    rows = build_player_lines(snapshots, schedule, recent_box_scores, injuries, start=start, end=end, config=LINE_CONFIG)
+    yield dg.Output(
+        rows,
+        metadata={
+            "rows": rows.height,
+            "with_line": rows.filter(pl.col("has_line")).height,
+            "diagnostics": dg.MetadataValue.json(counts_of(rows, "line_diagnostic")),
+            "chosen_books": dg.MetadataValue.json(counts_of(rows.filter(pl.col("line").is_not_null()), "line_book")),
+            "expected_reasons": dg.MetadataValue.json(counts_of(rows, "expected_reason")),
+            "line_config": dg.MetadataValue.json(LINE_CONFIG.model_dump(mode="json")),
+            "settings": settings_metadata(),
+        },
+    )
+    yield rows_check("unique_key", _duplicates(rows, schemas.PLAYER_LINES_KEY))
+    yield rows_check("valid_diagnostic", rows.filter(~pl.col("line_diagnostic").is_in(schemas.LINE_DIAGNOSTICS)))
+    low, high = LINE_CONFIG.sanity_min, LINE_CONFIG.sanity_max
+    yield rows_check("line_in_sanity_band", rows.filter(pl.col("line").is_not_null() & ~pl.col("line").is_between(low, high)))
+    yield rows_check(
+        "probabilities_in_unit_interval",
+        rows.filter(pl.col("implied_over_prob").is_not_null() & ~pl.col("implied_over_prob").is_between(0.0, 1.0)),
+    )
+
+
+@dg.asset(
+    **daily_asset_kwargs(
+        "player_features",
+        "Leak-free features per candidate (only games before the date), per-feature source and "
+        "default flags, quality score and tier, and the zero-tolerance readiness gate.",
+        GROUP,
+    ),
+    ins={
+        "candidate_lines": dg.AssetIn("player_lines", partition_mapping=last_n_game_days(LINE_HISTORY_DAYS + 1)),
+        "box_history": dg.AssetIn("box_scores", partition_mapping=previous_n_game_days(BOX_HISTORY_DAYS)),
+        "schedule": dg.AssetIn("schedule"),
+        "injuries": dg.AssetIn("injury_report"),
+    },
+    check_specs=[
+        unique_key_spec("player_features"),
+        check_spec("player_features", "values_in_declared_range", "every feature value lies in its contract range"),
+        check_spec("player_features", "varying_columns_vary", "features that must vary across players are not constant"),
+        check_spec("player_features", "ready_share_above_floor", f"at least {READY_SHARE_FLOOR:.0%} of candidates are quality-ready"),
+        check_spec(
+            "player_features", "leak_free",
+            "the last date's features recomputed from history strictly before it are identical", blocking=True,
+        ),
+    ],
+)
+def player_features(
+    context: dg.AssetExecutionContext,
+    candidate_lines: pl.DataFrame,
+    box_history: pl.DataFrame,
+    schedule: pl.DataFrame,
+    injuries: pl.DataFrame,
+) -> Iterator:
+    start, end = date_range_of(context.partition_time_window)
+    targets = candidate_lines.filter(pl.col("game_date").is_between(start, end))
+    inputs = FeatureInputs(
+        targets=targets,
+        box_history=box_history,
+        line_history=candidate_lines,
+        schedule=schedule,
+        injuries=injuries,
+    )
+    rows = build_player_features(inputs, CONTRACT)
+    summary = quality_summary(rows, CONTRACT)
+    yield dg.Output(
+        rows,
+        metadata={
+            "rows": rows.height,
+            "ready_rows": summary["ready_rows"],
+            "ready_share": summary["ready_share"],
+            "quality_tiers": dg.MetadataValue.json(summary["tiers"]),
+            "defaults_by_feature": dg.MetadataValue.json(summary["defaults_by_feature"]),
+            "block_reasons": dg.MetadataValue.json(summary["block_reasons"]),
+            "line_diagnostics": dg.MetadataValue.json(counts_of(targets, "line_diagnostic")),
+            "feature_set": CONTRACT.default_set,
+            "box_history_window": _span(box_history),
+            "settings": settings_metadata(),
+        },
+    )
+    yield rows_check("unique_key", _duplicates(rows, ("game_id", "player_lookup")))
+    yield rows_check("values_in_declared_range", feature_range_violations(rows, CONTRACT))
+    yield rows_check("varying_columns_vary", _constant_columns(rows, MUST_VARY), severity=WARN)
+    share = summary["ready_share"]
+    yield dg.AssetCheckResult(
+        check_name="ready_share_above_floor",
+        passed=rows.height == 0 or share >= READY_SHARE_FLOOR,
+        severity=WARN,
+        metadata={"ready_share": share, "floor": READY_SHARE_FLOOR},
+    )
+    yield rows_check("leak_free", _leak_differences(inputs, rows, end))
+
+
+def _leak_differences(inputs: FeatureInputs, rows: pl.DataFrame, day: date) -> pl.DataFrame:
+    """Rebuild `day` from inputs cut strictly before it; any differing row is a leak."""
+    cut = FeatureInputs(
+        targets=inputs.targets.filter(pl.col("game_date") == day),
+        box_history=inputs.box_history.filter(pl.col("game_date") < day),
+        line_history=inputs.line_history.filter(pl.col("game_date") <= day),
+        schedule=inputs.schedule.filter(pl.col("game_date") == day),
+        injuries=inputs.injuries.filter(pl.col("game_date") == day),
+    )
+    rebuilt = build_player_features(cut, CONTRACT)
+    stored = rows.filter(pl.col("game_date") == day)
+    return stored.join(rebuilt, on=list(rebuilt.columns), how="anti", nulls_equal=True).select("game_date", "game_id", "player_lookup")
+
+
+def _duplicates(rows: pl.DataFrame, key) -> pl.DataFrame:
+    return rows.group_by(list(key)).len().filter(pl.col("len") > 1)
+
+
+def _constant_columns(rows: pl.DataFrame, columns) -> pl.DataFrame:
+    """Dates on which a must-vary feature takes a single value across all (ready) players."""
+    ready = rows.filter(pl.col("is_quality_ready"))
+    if ready.height == 0:
+        return pl.DataFrame(schema={"game_date": pl.Date, "feature": pl.Utf8})
+    per_date = ready.group_by("game_date").agg([pl.col(c).n_unique().alias(c) for c in columns if c in ready.columns])
+    long = per_date.unpivot(index="game_date", variable_name="feature", value_name="n_unique")
+    # A date with only one game can legitimately have one team/opponent pair per side.
+    return long.filter(pl.col("n_unique") <= 1).select("game_date", "feature")
+
+
+def _span(frame: pl.DataFrame) -> str:
+    if frame.height == 0:
+        return "empty"
+    return f"{frame['game_date'].min()} .. {frame['game_date'].max()} ({frame.height} rows)"

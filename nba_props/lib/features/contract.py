@@ -1,0 +1,196 @@
+"""The feature contract: `config/features.yaml` loaded and validated by pydantic.
+
+One entry per feature (name, description, unit, valid range, default, required, sets, category,
+block). The contract decides which columns `player_features` has (`player_features_schema`),
+which features each set holds (`features_of`), which of them gate a row (`required_of`) and what
+a defaulted feature is worth (quality.py).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from nba_props.lib.features.inputs import KEY_COLUMNS, source_column
+
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config" / "features.yaml"
+
+FeatureSetName = Literal["v9", "v12", "v12_noveg"]
+FEATURE_SETS: tuple[str, ...] = ("v9", "v12", "v12_noveg")
+Category = Literal["player_history", "team_context", "matchup", "vegas", "game_context"]
+CATEGORIES: tuple[str, ...] = ("player_history", "team_context", "matchup", "vegas", "game_context")
+BlockName = Literal["player_history", "vegas", "team_context"]
+BLOCKS: tuple[str, ...] = ("player_history", "vegas", "team_context")
+NOVEG_SET, FULL_SET = "v12_noveg", "v12"
+
+# Columns carried over from the targets (player_lines) next to the key. `is_home` is not here:
+# it is a feature (Float64), the target's boolean feeds it.
+IDENTITY_COLUMNS = pl.Schema(
+    {
+        "player_name": pl.Utf8,
+        "player_id": pl.Int64,
+        "team": pl.Utf8,
+        "opponent": pl.Utf8,
+        "season": pl.Utf8,
+        "game_status": pl.Utf8,
+        "injury_status": pl.Utf8,
+        "has_line": pl.Boolean,
+        "line": pl.Float64,  # the chosen line as is (NULL without one), for predictions/grading
+        "line_book": pl.Utf8,
+        "line_diagnostic": pl.Utf8,
+    }
+)
+KEY_SCHEMA = pl.Schema({"game_date": pl.Date, "game_id": pl.Utf8, "player_lookup": pl.Utf8})
+QUALITY_COLUMNS = pl.Schema(
+    {
+        "feature_set": pl.Utf8,
+        "feature_quality_score": pl.Float64,
+        "quality_tier": pl.Utf8,
+        "required_default_count": pl.Int32,
+        "default_feature_count": pl.Int32,
+        "default_feature_names": pl.List(pl.Utf8),
+        **{f"quality_{category}": pl.Float64 for category in CATEGORIES},
+        "out_of_range_features": pl.Int32,
+        "out_of_range_feature_names": pl.List(pl.Utf8),
+        "is_quality_ready": pl.Boolean,
+        "block_reason": pl.Utf8,
+    }
+)
+
+
+class FeatureSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*[a-z0-9]$")
+    description: str = Field(min_length=1)
+    unit: str = Field(min_length=1)
+    min: float
+    max: float
+    default: float
+    required: bool
+    sets: tuple[FeatureSetName, ...] = Field(min_length=1)
+    category: Category
+    block: BlockName
+
+    @model_validator(mode="after")
+    def _check(self) -> FeatureSpec:
+        if "__" in self.name:
+            raise ValueError(f"{self.name}: '__' is reserved for source columns")
+        if not self.min <= self.default <= self.max:
+            raise ValueError(f"{self.name}: need min <= default <= max, got {self.min} <= {self.default} <= {self.max}")
+        if self.min >= self.max:
+            raise ValueError(f"{self.name}: empty range [{self.min}, {self.max}]")
+        if len(set(self.sets)) != len(self.sets):
+            raise ValueError(f"{self.name}: duplicate set in {self.sets}")
+        return self
+
+    @property
+    def source_column(self) -> str:
+        return source_column(self.name)
+
+
+class FeatureContract(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int
+    default_set: FeatureSetName = "v12"
+    sets: dict[FeatureSetName, str]  # set -> description
+    vegas_line_features: tuple[str, ...]
+    features: tuple[FeatureSpec, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> FeatureContract:
+        names = [f.name for f in self.features]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate feature names: {duplicates}")
+        clashes = sorted(set(names) & (set(KEY_COLUMNS) | set(IDENTITY_COLUMNS) | set(QUALITY_COLUMNS)))
+        if clashes:
+            raise ValueError(f"feature names clash with key/identity/quality columns: {clashes}")
+        missing_sets = set(FEATURE_SETS) - set(self.sets)
+        if missing_sets:
+            raise ValueError(f"sets section lacks {sorted(missing_sets)}")
+        by_name = {f.name: f for f in self.features}
+        vegas = set(self.vegas_line_features)
+        if len(vegas) != len(self.vegas_line_features) or len(vegas) != 4:
+            raise ValueError(f"vegas_line_features must name four distinct features, got {self.vegas_line_features}")
+        unknown = sorted(vegas - set(by_name))
+        if unknown:
+            raise ValueError(f"vegas_line_features not in the contract: {unknown}")
+        for name in sorted(vegas):
+            if by_name[name].required:
+                raise ValueError(f"{name}: vegas line features cannot be required (players without lines)")
+            if by_name[name].category != "vegas":
+                raise ValueError(f"{name}: a vegas line feature must have category vegas")
+        members = {s: {f.name for f in self.features if s in f.sets} for s in FEATURE_SETS}
+        if not members["v9"] <= members["v12"]:
+            raise ValueError(f"v9 must be a subset of v12; not in v12: {sorted(members['v9'] - members['v12'])}")
+        expected_noveg = members[FULL_SET] - vegas
+        if members[NOVEG_SET] != expected_noveg:
+            raise ValueError(
+                "v12_noveg must be v12 minus the vegas line features: "
+                f"extra {sorted(members[NOVEG_SET] - expected_noveg)}, missing {sorted(expected_noveg - members[NOVEG_SET])}"
+            )
+        return self
+
+    # -- lookups -----------------------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    def feature(self, name: str) -> FeatureSpec:
+        for spec in self.features:
+            if spec.name == name:
+                return spec
+        raise KeyError(f"unknown feature {name!r}")
+
+    def _check_set(self, set_name: str) -> None:
+        if set_name not in FEATURE_SETS:
+            raise ValueError(f"unknown feature set {set_name!r}; known: {', '.join(FEATURE_SETS)}")
+
+    def features_of(self, set_name: str) -> list[FeatureSpec]:
+        """The set's features in contract order (the model column order)."""
+        self._check_set(set_name)
+        return [f for f in self.features if set_name in f.sets]
+
+    def required_of(self, set_name: str) -> list[FeatureSpec]:
+        return [f for f in self.features_of(set_name) if f.required]
+
+    def feature_columns(self, set_name: str) -> list[str]:
+        return [f.name for f in self.features_of(set_name)]
+
+    def of_block(self, block: str) -> list[FeatureSpec]:
+        return [f for f in self.features if f.block == block]
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> FeatureContract:
+    with open(path, encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    return FeatureContract.model_validate(raw)
+
+
+def load_contract(path: str | Path | None = None) -> FeatureContract:
+    """Load and validate the contract (default: nba_props/config/features.yaml). Cached per path."""
+    return _load(str(Path(path or DEFAULT_PATH).resolve()))
+
+
+def feature_columns(set_name: str, contract: FeatureContract | None = None) -> list[str]:
+    """Value columns of a feature set, in contract order."""
+    return (contract or load_contract()).feature_columns(set_name)
+
+
+def player_features_schema(contract: FeatureContract | None = None) -> pl.Schema:
+    """Columns of `player_features`: key, identity, every feature (value + source), quality."""
+    contract = contract or load_contract()
+    columns: dict[str, pl.DataType] = {**KEY_SCHEMA, **IDENTITY_COLUMNS}
+    for spec in contract.features:
+        columns[spec.name] = pl.Float64
+        columns[spec.source_column] = pl.Utf8
+    columns.update(QUALITY_COLUMNS)
+    return pl.Schema(columns)

@@ -1,0 +1,444 @@
+"""Line selection and expected players (`lib/lines.py`, `lib/expected_players.py`) on tiny hand-made frames.
+
+Every expected number below is computed by hand in the comment next to it.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from pydantic import ValidationError
+
+from nba_props.lib import schemas
+from nba_props.lib.lines import (
+    DEFAULT_CONFIG_PATH,
+    LineConfig,
+    build_player_lines,
+    devig_over_prob,
+    implied_prob,
+    load_line_config,
+)
+
+D = date(2025, 1, 15)
+GAME = "20250115_HOU_OKC"
+TIP = datetime(2025, 1, 16, 0, 30, tzinfo=UTC)  # 19:30 ET on D
+AM, PM = datetime(2025, 1, 15, 15, 0, tzinfo=UTC), datetime(2025, 1, 15, 22, 0, tzinfo=UTC)
+
+
+def snap(player: str, book: str, line: float, over: int | None = -110, under: int | None = -110, *,
+         at: datetime = PM, day: date = D, game: str = GAME, tip: datetime | None = TIP,
+         market: str = "player_points", source: str = "the_odds_api") -> dict:  # fmt: skip
+    away, home = game.split("_")[1:]
+    return {
+        "game_date": day, "game_id": game, "away_team": away, "home_team": home, "tip_time_utc": tip,
+        "player_name": player.title(), "player_lookup": player, "market": market, "bookmaker": book,
+        "line": line, "over_price": over, "under_price": under, "captured_at": at, "source": source,
+    }  # fmt: skip
+
+
+def frame(rows: list[dict], schema: pl.Schema) -> pl.DataFrame:
+    if not rows:
+        return schemas.empty(schema)
+    return schemas.conform(pl.DataFrame(rows, infer_schema_length=None), schema)
+
+
+def game(game_id: str, day: date = D, tip: datetime | None = TIP, status: str = "scheduled") -> dict:
+    away, home = game_id.split("_")[1:]
+    return {"game_date": day, "game_id": game_id, "away_team": away, "home_team": home,
+            "tip_time_utc": tip, "status": status}  # fmt: skip
+
+
+def box(player: str, team: str, day: date, played: bool = True, player_id: int | None = None) -> dict:
+    return {"game_date": day, "game_id": f"{day:%Y%m%d}_{team}_XXX", "player_id": player_id or zlib.crc32(player.encode()),
+            "player_name": player.title(), "player_lookup": player, "team": team, "played": played}  # fmt: skip
+
+
+def injury(player: str, status: str, day: date = D) -> dict:
+    return {"game_date": day, "player_lookup": player, "status": status}
+
+
+def run(snaps: list[dict], games: list[dict] | None = None, boxes: list[dict] | None = None,
+        injuries: list[dict] | None = None, *, start: date = D, end: date = D, **kw) -> pl.DataFrame:  # fmt: skip
+    out = build_player_lines(
+        frame(snaps, schemas.PROP_LINE_SNAPSHOTS),
+        frame([game(GAME)] if games is None else games, schemas.SCHEDULE),
+        frame(boxes or [], schemas.BOX_SCORES),
+        frame(injuries or [], schemas.INJURY_REPORT),
+        start=start, end=end, **kw,
+    )  # fmt: skip
+    assert out.schema == schemas.PLAYER_LINES
+    assert out.select(schemas.PLAYER_LINES_KEY).is_duplicated().sum() == 0
+    assert out.equals(out.sort("game_date", "game_id", "player_lookup"))
+    assert out.get_column("line_diagnostic").is_in(schemas.LINE_DIAGNOSTICS).all()
+    return out
+
+
+def row(out: pl.DataFrame, player: str, game_id: str = GAME) -> dict:
+    hit = out.filter((pl.col("player_lookup") == player) & (pl.col("game_id") == game_id))
+    assert hit.height == 1, hit
+    return hit.row(0, named=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# configuration
+
+
+def test_config_defaults_are_the_packaged_yaml():
+    assert DEFAULT_CONFIG_PATH.is_file()
+    assert load_line_config() == LineConfig()
+    cfg = LineConfig()
+    assert cfg.book_priority == ("draftkings", "fanduel", "betmgm", "williamhill_us")
+    assert (cfg.sanity.min_line, cfg.sanity.max_line, cfg.lookback_days) == (5.0, 70.0, 30)
+    assert (cfg.sanity_min, cfg.sanity_max) == (5.0, 70.0)
+
+
+def test_config_validation(tmp_path: Path):
+    with pytest.raises(ValidationError):
+        LineConfig(book_priority=("draftkings", "DraftKings"))
+    with pytest.raises(ValidationError):
+        LineConfig.model_validate({"sanity": {"min_line": 30.0, "max_line": 20.0}})
+    with pytest.raises(ValidationError):
+        LineConfig.model_validate({"lookback_days": 0})
+    with pytest.raises(ValidationError):
+        LineConfig.model_validate({"bok_priority": ["fanduel"]})  # typo: unknown keys are refused
+    path = tmp_path / "lines.yaml"
+    path.write_text("book_priority: [FanDuel, draftkings]\nsanity: {min_line: 4.0, max_line: 60.0}\n")
+    cfg = load_line_config(path)
+    assert cfg.book_priority == ("fanduel", "draftkings") and cfg.sanity.min_line == 4.0
+    assert cfg.lookback_days == 30  # unspecified keys keep their defaults
+
+
+# ---------------------------------------------------------------------------------------------
+# odds math
+
+
+def test_implied_probability_and_devig():
+    prices = pl.DataFrame(
+        {"over": [-110, 150, -119, 100, -100, None, 50], "under": [-110, -170, -107, -120, None, -110, -110]},
+        schema={"over": pl.Int32, "under": pl.Int32},
+    )
+    got = prices.select(p=implied_prob(pl.col("over")), fair=devig_over_prob(pl.col("over"), pl.col("under")))
+    p, fair = got.get_column("p").to_list(), got.get_column("fair").to_list()
+    assert p[:5] == pytest.approx([110 / 210, 100 / 250, 119 / 219, 0.5, 0.5])
+    assert p[5] is None and p[6] is None  # missing / not an American price (|a| < 100)
+    assert fair[0] == pytest.approx(0.5)
+    # +150 / -170: 0.4 / (0.4 + 170/270 = 0.62963) = 0.388489
+    assert fair[1] == pytest.approx(0.4 / (0.4 + 170 / 270)) and fair[1] == pytest.approx(0.388489, abs=1e-6)
+    # -119 / -107: 0.543379 / (0.543379 + 0.516908) = 0.512483
+    assert fair[2] == pytest.approx(0.512483, abs=1e-6)
+    # +100 / -120: 0.5 / (0.5 + 0.545455) = 0.478261
+    assert fair[3] == pytest.approx(0.478261, abs=1e-6)
+    assert fair[4] is None and fair[5] is None and fair[6] is None
+
+
+# ---------------------------------------------------------------------------------------------
+# choosing the line
+
+
+@pytest.mark.parametrize(
+    ("books", "chosen"),
+    [
+        (["fanatics", "williamhill_us", "betmgm", "fanduel", "draftkings"], "draftkings"),
+        (["fanatics", "williamhill_us", "betmgm", "fanduel"], "fanduel"),
+        (["fanatics", "williamhill_us", "betmgm"], "betmgm"),
+        (["fanatics", "williamhill_us", "bovada"], "williamhill_us"),
+        (["fanatics", "bovada", "betonlineag"], "betonlineag"),  # other books: alphabetical
+    ],
+)
+def test_book_priority(books, chosen):
+    lines = {"draftkings": 20.5, "fanduel": 21.5, "betmgm": 22.5, "williamhill_us": 23.5,
+             "betonlineag": 24.5, "bovada": 25.5, "fanatics": 26.5}  # fmt: skip
+    r = row(run([snap("jsmith", b, lines[b]) for b in books]), "jsmith")
+    assert (r["line_book"], r["line"], r["line_diagnostic"], r["diagnostic_detail"]) == (
+        chosen, lines[chosen], "LINE_SOURCE", chosen
+    )
+    assert r["n_books"] == len(books)
+
+
+def test_ladder_main_line_is_the_rung_closest_to_even():
+    # bovada rungs, de-vigged over probability:
+    #   22.5 -160/+120: 0.615385 / (0.615385 + 0.454545) = 0.575163  |p - .5| = 0.075163
+    #   23.5 -130/+100: 0.565217 / (0.565217 + 0.5)      = 0.530612  |p - .5| = 0.030612
+    #   24.5 -105/-125: 0.512195 / (0.512195 + 0.555556) = 0.479695  |p - .5| = 0.020305  <- main
+    rungs = [(22.5, -160, 120), (23.5, -130, 100), (24.5, -105, -125)]
+    r = row(run([snap("kd", "bovada", *rung) for rung in rungs]), "kd")
+    assert (r["line"], r["over_price"], r["under_price"], r["line_book"]) == (24.5, -105, -125, "bovada")
+    assert r["implied_over_prob"] == pytest.approx(0.479695, abs=1e-6)
+    assert r["n_books"] == 1 and r["consensus_line"] == 24.5 and r["multi_book_line_std"] is None
+
+
+def test_ladder_tie_takes_the_lower_line():
+    # 20.5 +105/-125: 0.487805 / (0.487805 + 0.555556) = 0.467532  |p - .5| = 0.032468
+    # 21.5 -125/+105: 0.555556 / (0.555556 + 0.487805) = 0.532468  |p - .5| = 0.032468  (tie -> 20.5)
+    r = row(run([snap("kd", "betrivers", 21.5, -125, 105), snap("kd", "betrivers", 20.5, 105, -125)]), "kd")
+    assert (r["line"], r["over_price"], r["under_price"]) == (20.5, 105, -125)
+
+
+def test_unpriced_ladder_takes_the_median_rung_and_dfs_rows_at_tip_count():
+    dfs = {"at": TIP, "over": None, "under": None, "source": "dfs"}  # DFS boards are stamped at the tip
+    three = [snap("a", "prizepicks", x, **dfs) for x in (21.5, 19.5, 20.5)]
+    two = [snap("b", "underdog", x, **dfs) for x in (14.5, 13.5)]
+    out = run(three + two)
+    a, b = row(out, "a"), row(out, "b")
+    assert (a["line"], a["line_book"], a["over_price"], a["implied_over_prob"]) == (20.5, "prizepicks", None, None)
+    assert b["line"] == 13.5  # even count: the lower middle rung
+    # The same stamp from a sportsbook source is not "before the tip".
+    late = run([snap("c", "draftkings", 20.5, at=TIP)], [game(GAME)], [box("c", "OKC", D - timedelta(days=2))])
+    assert row(late, "c")["line_diagnostic"] == "NO_PROP_LINE"
+
+
+def test_newest_snapshot_before_tip_wins_and_later_ones_are_ignored():
+    rows = [
+        snap("kd", "draftkings", 21.5, -115, -105, at=AM),
+        snap("kd", "draftkings", 22.5, -120, 100, at=PM),
+        snap("kd", "draftkings", 24.5, at=TIP),  # at the tip: not before it
+        snap("kd", "draftkings", 25.5, at=TIP + timedelta(minutes=20)),  # in-game
+    ]
+    r = row(run(rows), "kd")
+    assert (r["line"], r["line_captured_at"], r["over_price"], r["under_price"]) == (22.5, PM, -120, 100)
+    assert (r["opening_line"], r["line_move"]) == (21.5, 1.0)
+    # as_of between the snapshots: the morning line is all there was.
+    r = row(run(rows, as_of=PM - timedelta(hours=1)), "kd")
+    assert (r["line"], r["line_captured_at"], r["opening_line"], r["line_move"]) == (21.5, AM, 21.5, 0.0)
+    with pytest.raises(ValueError, match="timezone"):
+        run(rows, as_of=datetime(2025, 1, 15, 12))
+
+
+def test_schedule_tip_overrides_snapshot_tip():
+    early = datetime(2025, 1, 15, 20, 0, tzinfo=UTC)  # the schedule says 15:00 ET: the PM snapshot is late
+    out = run([snap("kd", "draftkings", 22.5, at=PM), snap("kd", "draftkings", 21.5, at=AM)], [game(GAME, tip=early)])
+    r = row(out, "kd")
+    assert (r["line"], r["tip_time_utc"]) == (21.5, early)
+
+
+def test_a_book_whose_newest_line_is_rejected_keeps_its_earlier_sane_line():
+    rows = [snap("kd", "draftkings", 21.5, at=AM), snap("kd", "draftkings", 2.5, at=PM), snap("kd", "fanduel", 22.5)]
+    r = row(run(rows), "kd")
+    assert (r["line_book"], r["line"], r["line_captured_at"], r["n_books"], r["consensus_line"]) == (
+        "draftkings", 21.5, AM, 2, 22.0
+    )  # fmt: skip
+
+
+def test_opening_line_of_the_chosen_book():
+    rows = [
+        snap("kd", "fanduel", 20.5, at=AM),
+        snap("kd", "fanduel", 21.5, at=PM),
+        snap("kd", "draftkings", 22.5, at=PM),  # draftkings posted late only: its own line is its opening
+    ]
+    r = row(run(rows), "kd")
+    assert (r["line_book"], r["line"], r["opening_line"], r["line_move"]) == ("draftkings", 22.5, 22.5, 0.0)
+    # two books: draftkings 22.5, fanduel 21.5 (newest): median 22.0, std sqrt((0.25 + 0.25) / 1) = 0.707107
+    assert (r["n_books"], r["consensus_line"]) == (2, 22.0)
+    assert r["multi_book_line_std"] == pytest.approx(math.sqrt(0.5))
+    r = row(run(rows[:2]), "kd")
+    assert (r["line_book"], r["line"], r["opening_line"], r["line_move"]) == ("fanduel", 21.5, 20.5, 1.0)
+
+
+def test_n_books_std_and_consensus():
+    # main lines 20.5, 21.5 and a bovada ladder whose main rung is 23.5 (the 24.5 rung is ignored):
+    # median 21.5; mean 21.8333; sample std sqrt((1.7778 + 0.1111 + 2.7778) / 2) = 1.527525
+    rows = [
+        snap("kd", "fanduel", 20.5),
+        snap("kd", "betmgm", 21.5),
+        snap("kd", "bovada", 23.5, -110, -110),
+        snap("kd", "bovada", 24.5, 120, -150),
+    ]
+    r = row(run(rows), "kd")
+    assert (r["n_books"], r["consensus_line"], r["line_book"]) == (3, 21.5, "fanduel")
+    assert r["multi_book_line_std"] == pytest.approx(1.527525, abs=1e-6)
+
+
+def test_prop_line_delta_uses_the_previous_line_date():
+    prev, older, ancient = D - timedelta(days=3), D - timedelta(days=5), D - timedelta(days=31)
+    g_prev, g_older, g_ancient = f"{prev:%Y%m%d}_HOU_DAL", f"{older:%Y%m%d}_HOU_MEM", f"{ancient:%Y%m%d}_HOU_UTA"
+
+    def on(day, g, book, line):
+        return snap("kd", book, line, day=day, game=g, at=datetime.combine(day, PM.time(), UTC), tip=None)
+
+    history = [
+        on(older, g_older, "draftkings", 18.5),
+        on(prev, g_prev, "draftkings", 19.5),  # previous line date: consensus median(19.5, 20.5) = 20.0
+        on(prev, g_prev, "fanduel", 20.5),
+        on(ancient, g_ancient, "draftkings", 10.5),
+    ]
+    today = [snap("kd", "fanduel", 22.5), snap("kd", "betmgm", 23.5)]  # consensus 23.0, chosen fanduel 22.5
+    r = row(run(today + history), "kd")
+    assert (r["consensus_line"], r["prop_line_delta"]) == (23.0, 3.0)
+    # A previous date whose only line was rejected does not count (it had no usable line).
+    r = row(run(today + history + [on(D - timedelta(days=1), f"{D - timedelta(days=1):%Y%m%d}_HOU_SAS", "draftkings", 3.5)]), "kd")
+    assert r["prop_line_delta"] == 3.0
+    # Only the 31-day-old line: outside the 30-day lookback.
+    assert row(run(today + history[3:]), "kd")["prop_line_delta"] is None
+    assert row(run(today + history[3:], config=LineConfig(lookback_days=31)), "kd")["prop_line_delta"] == 23.0 - 10.5
+    # First line ever: NULL.
+    assert row(run(today), "kd")["prop_line_delta"] is None
+
+
+def test_sanity_reject():
+    only_low = row(run([snap("lowguy", "draftkings", 3.5)]), "lowguy")
+    assert only_low["line_diagnostic"] == "LINE_SANITY_REJECT"
+    assert (only_low["line"], only_low["rejected_line"], only_low["n_books"]) == (None, 3.5, 0)
+    assert only_low["diagnostic_detail"] == "line_below_min (draftkings)"
+    assert only_low["has_line"] is True and only_low["expected_reason"] == "has_line"
+    assert only_low["line_book"] is None and only_low["consensus_line"] is None
+
+    mixed = row(run([snap("m", "draftkings", 3.5), snap("m", "fanduel", 12.5)]), "m")
+    assert (mixed["line_diagnostic"], mixed["line"], mixed["line_book"]) == ("LINE_SOURCE", 12.5, "fanduel")
+    assert (mixed["n_books"], mixed["consensus_line"], mixed["rejected_line"]) == (1, 12.5, None)
+
+    high = row(run([snap("h", "fanduel", 75.5)]), "h")
+    assert (high["diagnostic_detail"], high["rejected_line"]) == ("line_above_max (fanduel)", 75.5)
+    reb = row(run([snap("r", "draftkings", 9.5, market="player_rebounds")]), "r")
+    assert (reb["line_diagnostic"], reb["diagnostic_detail"]) == ("LINE_SANITY_REJECT", "not_points_market (draftkings)")
+    # The band is inclusive.
+    edges = run([snap("lo", "draftkings", 5.0), snap("hi", "draftkings", 70.0)])
+    assert edges.get_column("line").to_list() == [70.0, 5.0]  # sorted by player_lookup: hi, lo
+
+
+def test_no_prop_line_for_an_expected_player_without_lines():
+    out = run([snap("kd", "draftkings", 22.5)], boxes=[box("bench", "OKC", D - timedelta(days=2)), box("kd", "HOU", D - timedelta(days=2))])
+    r = row(out, "bench")
+    assert (r["line_diagnostic"], r["line"], r["n_books"], r["has_line"]) == ("NO_PROP_LINE", None, 0, False)
+    assert (r["diagnostic_detail"], r["rejected_line"], r["consensus_line"], r["expected_reason"]) == (
+        None, None, None, "recent_appearance"
+    )  # fmt: skip
+    assert (r["team"], r["opponent"], r["is_home"], r["game_status"], r["tip_time_utc"]) == ("OKC", "HOU", True, "scheduled", TIP)
+    kd = row(out, "kd")
+    assert (kd["expected_reason"], kd["team"], kd["opponent"], kd["is_home"]) == ("both", "HOU", "OKC", False)
+
+
+# ---------------------------------------------------------------------------------------------
+# expected players
+
+
+def _appear(out: pl.DataFrame) -> set[str]:
+    return set(out.get_column("player_lookup").to_list())
+
+
+def test_appearance_window_edge():
+    boxes = [box("edge30", "OKC", D - timedelta(days=30)), box("edge31", "OKC", D - timedelta(days=31)),
+             box("dnp", "OKC", D - timedelta(days=2), played=False)]  # fmt: skip
+    out = run([], boxes=boxes)
+    assert _appear(out) == {"edge30"}
+
+
+def test_traded_player_follows_his_newest_team():
+    boxes = [box("traded", "DAL", D - timedelta(days=10), player_id=7), box("traded", "HOU", D - timedelta(days=3), player_id=7)]
+    r = row(run([], boxes=boxes), "traded")
+    assert (r["team"], r["opponent"], r["is_home"], r["player_id"]) == ("HOU", "OKC", False, 7)
+    # His old team plays D, his new one does not: not expected.
+    assert run([], [game("20250115_DAL_SAS")], boxes).height == 0
+    # Newest row is a DNP for the new team: he has not appeared for it.
+    dnp = [box("traded", "DAL", D - timedelta(days=10)), box("traded", "HOU", D - timedelta(days=3), played=False)]
+    assert run([], [game("20250115_DAL_SAS"), game("20250115_HOU_OKC")], dnp).height == 0
+
+
+def test_out_players_excluded_unless_they_have_a_line():
+    boxes = [box(p, "OKC", D - timedelta(days=1)) for p in ("hurt", "maybe", "hurtline")]
+    injuries = [injury("hurt", "out"), injury("maybe", "questionable"), injury("hurtline", "out")]
+    out = run([snap("hurtline", "draftkings", 14.5)], boxes=boxes, injuries=injuries)
+    assert _appear(out) == {"maybe", "hurtline"}
+    assert row(out, "maybe")["injury_status"] == "questionable"
+    r = row(out, "hurtline")
+    assert (r["expected_reason"], r["injury_status"], r["line"]) == ("has_line", "out", 14.5)
+    # A report published after as_of was not known yet.
+    late = [{**injury("hurt", "out"), "reported_at": PM}]
+    assert "hurt" in _appear(run([], boxes=boxes, injuries=late, as_of=AM))
+    assert "hurt" not in _appear(run([], boxes=boxes, injuries=late, as_of=PM))
+    # Another date's report does not apply to D.
+    assert "hurt" in _appear(run([], boxes=boxes, injuries=[injury("hurt", "out", D - timedelta(days=1))]))
+
+
+def test_line_only_player_without_history():
+    r = row(run([snap("rookie", "draftkings", 8.5)]), "rookie")
+    assert (r["team"], r["opponent"], r["is_home"], r["player_id"]) == (None, None, None, None)
+    assert (r["game_id"], r["tip_time_utc"], r["expected_reason"], r["player_name"]) == (GAME, TIP, "has_line", "Rookie")
+
+
+def test_line_in_another_game_moves_the_player():
+    """A line on a game of another team than his newest (a trade the box scores do not know yet)."""
+    other = "20250115_DAL_SAS"
+    out = run([snap("moved", "draftkings", 11.5, game=other)], [game(GAME), game(other)],
+              [box("moved", "OKC", D - timedelta(days=2), player_id=9)])  # fmt: skip
+    assert out.height == 1
+    r = row(out, "moved", other)
+    assert (r["team"], r["opponent"], r["is_home"], r["player_id"], r["expected_reason"]) == (None, None, None, 9, "has_line")
+
+
+def test_box_scores_of_the_target_date_and_later_are_ignored():
+    history = [box("a", "OKC", D - timedelta(days=4)), box("b", "HOU", D - timedelta(days=40)),
+               box("c", "OKC", D - timedelta(days=3)), box("c", "HOU", D - timedelta(days=20))]  # fmt: skip
+    future = [box("a", "DAL", D), box("b", "HOU", D), box("newguy", "OKC", D), box("c", "HOU", D + timedelta(days=1))]
+    snaps = [snap("a", "draftkings", 12.5), snap("newguy", "fanduel", 6.5)]
+    without = run(snaps, boxes=history)
+    assert_frame_equal(run(snaps, boxes=history + future), without)
+    assert _appear(without) == {"a", "c", "newguy"}
+
+
+def test_empty_inputs_give_an_empty_frame_with_the_schema():
+    out = run([], [])
+    assert out.height == 0 and out.schema == schemas.PLAYER_LINES
+    with pytest.raises(ValueError, match="after"):
+        run([], start=D, end=D - timedelta(days=1))
+
+
+# ---------------------------------------------------------------------------------------------
+# a range at once == its days one by one (simulated league: several snapshots a day, ladders, injuries)
+
+
+@pytest.fixture(scope="module")
+def sim_inputs(sim_data_dir):
+    from nba_props.lib.sources.files import FilesProvider
+
+    provider = FilesProvider(sim_data_dir)
+    first, last = date(2024, 10, 1), date(2025, 6, 30)
+    sched = provider.schedule(first, last).rows
+    days = sorted(sched.filter(pl.col("status") == "final").get_column("game_date").unique().to_list())
+    return {
+        "days": days,
+        "snapshots": provider.prop_line_snapshots(days[0], days[-1]).rows,
+        "schedule": sched,
+        "box": provider.box_scores(days[0], days[-1]).rows,
+        "injuries": provider.injury_report(days[0], days[-1]).rows,
+    }
+
+
+def _window(inputs, start: date, end: date) -> pl.DataFrame:
+    """build_player_lines with exactly the inputs its contract asks for."""
+    cfg = LineConfig()
+
+    def span(f, lo, hi):
+        return f.filter(pl.col("game_date").is_between(lo, hi))
+
+    return build_player_lines(
+        span(inputs["snapshots"], start - timedelta(days=cfg.lookback_days), end),
+        span(inputs["schedule"], start, end),
+        span(inputs["box"], start - timedelta(days=cfg.appearance_window_days), max(inputs["days"])),  # later rows too
+        span(inputs["injuries"], start, end),
+        start=start,
+        end=end,
+        config=cfg,
+    )
+
+
+def test_range_at_once_equals_concatenated_days(sim_inputs):
+    days = sim_inputs["days"]
+    assert len(days) >= 10
+    start, end = days[3], days[-1]
+    whole = _window(sim_inputs, start, end)
+    singles = pl.concat([_window(sim_inputs, d, d) for d in days[3:]])
+    assert_frame_equal(whole, singles)
+    counts = dict(whole.group_by("line_diagnostic").len().iter_rows())
+    assert counts["LINE_SOURCE"] > 0 and counts["NO_PROP_LINE"] > 0
+    sourced = whole.filter(pl.col("line_diagnostic") == "LINE_SOURCE")
+    assert sourced.get_column("line").is_between(5.0, 70.0).all()
+    assert (sourced.get_column("line_book") == "draftkings").mean() > 0.8  # draftkings prices ~93% of lines
+    assert sourced.get_column("opening_line").is_not_null().all()
+    assert whole.filter(pl.col("line_diagnostic") != "LINE_SOURCE").get_column("line").is_null().all()
+    # Whole season timing is a benchmark matter; here only correctness.

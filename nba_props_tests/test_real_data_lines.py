@@ -1,0 +1,141 @@
+"""`build_player_lines` on the real data in ../shared/data/nba (skipped when the folder is absent).
+
+The 2025-26 Odds API snapshots (2025-10-21 .. 2025-11-23, one snapshot a day at 17:00 UTC, eight
+books, bovada / betrivers ladders) and the 2024-25 DFS boards (PrizePicks / Underdog, no prices).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from nba_props.lib import schemas
+from nba_props.lib.lines import LineConfig, build_player_lines
+from nba_props.lib.sources.files import FilesProvider
+
+pytestmark = pytest.mark.real_data
+
+
+def _shared_data() -> Path:
+    override = os.environ.get("NBA_PROPS_SHARED_DATA")
+    return Path(override) if override else Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nba"
+
+
+DATA = _shared_data()
+if not (DATA / "odds" / "the_odds_api_snapshots").is_dir() or not (DATA / "box_scores").is_dir():
+    pytest.skip(
+        f"real NBA data not found at {DATA} (set NBA_PROPS_SHARED_DATA or place ../shared/data/nba beside the repo)",
+        allow_module_level=True,
+    )
+
+ODDS_SPAN = (date(2025, 10, 21), date(2025, 11, 23))
+DFS_SPAN = (date(2024, 10, 22), date(2025, 1, 12))
+CONFIG = LineConfig()
+
+
+def _build(start: date, end: date) -> tuple[pl.DataFrame, pl.DataFrame, float]:
+    provider = FilesProvider(DATA)
+    snapshots = provider.prop_line_snapshots(start - timedelta(days=CONFIG.lookback_days), end).rows
+    schedule = provider.schedule(start, end).rows
+    box = provider.box_scores(start - timedelta(days=CONFIG.appearance_window_days), end).rows
+    injuries = provider.injury_report(start, end).rows
+    began = time.perf_counter()
+    out = build_player_lines(snapshots, schedule, box, injuries, start=start, end=end, config=CONFIG)
+    seconds = time.perf_counter() - began
+    return out, snapshots, seconds
+
+
+@pytest.fixture(scope="module")
+def odds_window():
+    out, snapshots, seconds = _build(*ODDS_SPAN)
+    counts = dict(out.group_by("line_diagnostic").len().iter_rows())
+    print(f"\nplayer_lines {ODDS_SPAN[0]}..{ODDS_SPAN[1]}: {out.height} rows in {seconds:.3f}s; {counts}")
+    return out, snapshots
+
+
+def _priority_rank(book: pl.Expr) -> pl.Expr:
+    ranks = {b: i for i, b in enumerate(CONFIG.book_priority)}
+    return book.replace_strict(ranks, default=len(ranks), return_dtype=pl.Int32)
+
+
+def test_kevin_durant_opening_night():
+    """raw_20251021_170000.csv, Kevin Durant player_points rows (HOU @ OKC, tip 23:35 UTC):
+    draftkings 23.5 -119/-107, fanduel 23.5, williamhill_us 23.5, betonlineag 24.5, fanatics 24.5,
+    betmgm 24.5; bovada ladder 20.5..28.5 whose rung closest to even is 24.5 -105/-125 (de-vigged
+    0.4797; 23.5 -130/+100 is 0.5306); betrivers ladder 22.5..25.5 whose main is 23.5 -124/-107
+    (0.5171; 24.5 -105/-127 is 0.4779). Eight books: four at 23.5, four at 24.5 -> median 24.0,
+    sample std sqrt(8 * 0.25 / 7) = 0.534522."""
+    raw = pl.read_csv(DATA / "odds" / "the_odds_api_snapshots" / "raw_20251021_170000.csv")
+    kd_raw = raw.filter((pl.col("player") == "Kevin Durant") & (pl.col("market") == "player_points"))
+    assert kd_raw.get_column("bookmaker").n_unique() == 8
+
+    out, _, _ = _build(ODDS_SPAN[0], ODDS_SPAN[0])
+    kd = out.filter(pl.col("player_lookup") == "kevindurant")
+    assert kd.height == 1
+    r = kd.row(0, named=True)
+    assert (r["game_id"], r["line_diagnostic"], r["diagnostic_detail"]) == ("20251021_HOU_OKC", "LINE_SOURCE", "draftkings")
+    assert (r["line_book"], r["line"], r["over_price"], r["under_price"]) == ("draftkings", 23.5, -119, -107)
+    p_over, p_under = 119 / 219, 107 / 207
+    assert r["implied_over_prob"] == pytest.approx(p_over / (p_over + p_under))
+    assert (r["n_books"], r["consensus_line"]) == (8, 24.0)
+    assert r["multi_book_line_std"] == pytest.approx(math.sqrt(2 / 7))
+    assert (r["opening_line"], r["line_move"], r["prop_line_delta"], r["rejected_line"]) == (23.5, 0.0, None, None)
+    # Opening night: no box score before it, so the line alone makes him expected.
+    assert (r["expected_reason"], r["team"], r["has_line"]) == ("has_line", None, True)
+
+
+def test_odds_window_rows_and_diagnostics(odds_window):
+    out, _ = odds_window
+    assert out.schema == schemas.PLAYER_LINES and out.height > 0
+    assert out.select(schemas.PLAYER_LINES_KEY).is_duplicated().sum() == 0
+    assert out.equals(out.sort("game_date", "game_id", "player_lookup"))
+    assert out.get_column("game_date").is_between(*ODDS_SPAN).all()
+    assert out.get_column("line_diagnostic").is_in(schemas.LINE_DIAGNOSTICS).all()
+    source = pl.col("line_diagnostic") == "LINE_SOURCE"
+    assert out.filter(source).get_column("line").is_between(CONFIG.sanity.min_line, CONFIG.sanity.max_line).all()
+    assert out.filter(~source).get_column("line").is_null().all()
+    rejected = pl.col("line_diagnostic") == "LINE_SANITY_REJECT"
+    assert out.select((pl.col("rejected_line").is_not_null() == rejected).all()).item()
+    assert out.filter(source).select((pl.col("line_book") == pl.col("diagnostic_detail")).all()).item()
+    # No sentinels: a missing line is NULL, never 0 or 20.
+    assert out.filter(pl.col("line_diagnostic") == "NO_PROP_LINE").get_column("has_line").not_().all()
+    assert out.get_column("tip_time_utc").is_not_null().all()  # schedule has no tips: taken from the snapshots
+    assert set(out.get_column("expected_reason").unique()) == {"recent_appearance", "has_line", "both"}
+
+
+def test_odds_window_books_follow_the_priority(odds_window):
+    """The chosen book is never outranked by a book whose every points row that day was sane
+    (then its main line is sane, whatever rung is main)."""
+    out, snapshots = odds_window
+    band = CONFIG.sanity
+    sane_books = (
+        snapshots.filter(pl.col("market") == CONFIG.points_market)
+        .group_by("game_id", "player_lookup", "bookmaker")
+        .agg(all_sane=pl.col("line").is_between(band.min_line, band.max_line).all())
+        .filter("all_sane")
+        .group_by("game_id", "player_lookup")
+        .agg(best_rank=_priority_rank(pl.col("bookmaker")).min())
+    )
+    chosen = out.filter(pl.col("line_diagnostic") == "LINE_SOURCE").with_columns(rank=_priority_rank(pl.col("line_book")))
+    checked = chosen.join(sane_books, on=["game_id", "player_lookup"], how="inner")
+    assert checked.height > 0.95 * chosen.height
+    assert checked.filter(pl.col("rank") > pl.col("best_rank")).height == 0
+    books = chosen.group_by("line_book").len().sort("len", descending=True)
+    print("\nLINE_SOURCE books:", dict(books.iter_rows()))
+    assert books.row(0)[0] == "draftkings"
+
+
+def test_dfs_window_uses_unpriced_board_lines():
+    out, _, seconds = _build(*DFS_SPAN)
+    counts = dict(out.group_by("line_diagnostic").len().iter_rows())
+    print(f"\nplayer_lines {DFS_SPAN[0]}..{DFS_SPAN[1]} (DFS): {out.height} rows in {seconds:.3f}s; {counts}")
+    sourced = out.filter(pl.col("line_diagnostic") == "LINE_SOURCE")
+    assert sourced.height > 0
+    assert set(sourced.get_column("line_book").unique()) <= {"prizepicks", "underdog"}
+    assert sourced.get_column("over_price").is_null().all() and sourced.get_column("implied_over_prob").is_null().all()
