@@ -62,6 +62,12 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
     assert checks and failed <= {("player_features", "ready_share_above_floor")}, failed
     assert checks[("player_features", "leak_free")]
 
+    (features,) = [m for m in result.asset_materializations_for_node("player_features")][:1]
+    for key in ("rows", "ready_share", "quality_tiers", "defaults_by_feature", "line_diagnostics", "settings"):
+        assert key in features.metadata, key
+    (lines_materialization,) = result.asset_materializations_for_node("player_lines")[:1]
+    assert set(lines_materialization.metadata["diagnostics"].value) <= {"LINE_SOURCE", "NO_PROP_LINE", "LINE_SANITY_REJECT"}
+
     provider = FilesProvider(sim_data_dir)
     warehouse = _warehouse()
     expected_box = provider.box_scores(START, END).rows
@@ -71,6 +77,12 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
     lines = warehouse.load("prop_line_snapshots", start=START, end=END, declared=schemas.PROP_LINE_SNAPSHOTS)
     assert lines.height == provider.prop_line_snapshots(START, END).rows.height > 0
     assert set(lines.get_column("game_date").unique()) <= {date(2024, 10, d) for d in range(22, 27)}
+    # One feature row per candidate, and only quality-ready rows may be predicted later.
+    candidates = warehouse.load("player_lines", start=START, end=END, declared=schemas.PLAYER_LINES)
+    stored_features = warehouse.load("player_features", start=START, end=END)
+    assert stored_features.height == candidates.height > 0
+    ready = stored_features.filter(pl.col("is_quality_ready"))
+    assert ready.filter(pl.col("required_default_count") > 0).height == 0
 
 
 def test_rerunning_a_date_replaces_exactly_that_date(nba_home):
