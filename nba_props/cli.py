@@ -9,14 +9,17 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 MAIN_JOB = "nba_props_daily"
+TRAINING_JOB = "nba_props_training"
+EVALUATION_JOB = "nba_props_evaluation"
 
 DAGSTER_YAML = """\
 # Written by nba-props for a project-local DAGSTER_HOME.
@@ -46,23 +49,30 @@ def _parse_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from exc
 
 
-def run_backfill(start: date, end: date, select: list[str] | None = None) -> dict[str, dict[str, float]]:
-    """Materialize [start, end] for the selection as ONE run (single-run backfill)."""
+def run_backfill(start: date, end: date, select: list[str] | None = None, *, job_name: str = MAIN_JOB,
+                 exclude: list[str] | None = None) -> dict[str, dict[str, float]]:
+    """Materialize [start, end] for the selection as ONE run (single-run backfill).
+
+    For the training job, start/end are the Mondays (ET) of the first and last week.
+    """
     import dagster as dg
 
     from nba_props.definitions import build_definitions
-    from nba_props.defs.jobs import MAIN_JOB_NAME
     from nba_props.settings import load_settings
 
     if end < start:
         raise SystemExit(f"--end {end} is before --start {start}")
     _dagster_home(load_settings())
-    job = build_definitions().resolve_job_def(MAIN_JOB_NAME)
-    selection = [dg.AssetKey(name) for name in select] if select else None
+    job = build_definitions().resolve_job_def(job_name)
+    keys = [node.key for node in job.asset_layer.asset_graph.asset_nodes if node.is_executable]
+    if select:
+        keys = [dg.AssetKey(name) for name in select]
+    if exclude:
+        keys = [key for key in keys if key.path[-1] not in exclude]
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
-            asset_selection=selection,
+            asset_selection=keys,
             tags={
                 "dagster/asset_partition_range_start": start.isoformat(),
                 "dagster/asset_partition_range_end": end.isoformat(),
@@ -72,6 +82,11 @@ def run_backfill(start: date, end: date, select: list[str] | None = None) -> dic
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
         return _summarize(instance.all_logs(result.run_id))
+
+
+def mondays(start: date, end: date) -> tuple[date, date]:
+    """The training weeks covering [start, end]: Monday of start's week .. Monday of end's week."""
+    return start - timedelta(days=start.weekday()), end - timedelta(days=end.weekday())
 
 
 def _summarize(records) -> dict[str, dict[str, float]]:
@@ -156,21 +171,136 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"simulated {settings.sim_season} (seed {settings.sim_seed}) in {time.perf_counter() - started:.1f} s "
           f"-> {settings.data_dir}")
     season = seasons.season(settings.sim_season)
-    start = season.opening_night
-    end = season.regular_season_end if args.days is None else min(
-        season.regular_season_end, date.fromordinal(start.toordinal() + args.days - 1)
-    )
-    print(f"running {MAIN_JOB} for {start} .. {end} as one single-run backfill")
-    backfill_started = time.perf_counter()
-    summary = run_backfill(start, end)
-    _print_summary(summary, time.perf_counter() - backfill_started)
+    start, end = season.opening_night, season.regular_season_end
+    failed = False
+
+    print(f"\n[1/3] {MAIN_JOB}: ingest -> lines -> features for {start} .. {end} (one single-run backfill)")
+    failed |= _timed_backfill(start, end, exclude=["predictions"])
+
+    first_week, last_week = mondays(start, end)
+    if not args.full:
+        first_week = max(first_week, last_week - timedelta(weeks=args.weeks - 1))
+    print(f"\n[2/3] {TRAINING_JOB}: walk-forward training, weeks {first_week} .. {last_week}"
+          + ("" if args.full else f" (last {args.weeks}; --full for the whole season)"))
+    failed |= _timed_backfill(first_week, last_week, job_name=TRAINING_JOB)
+
+    print(f"\n[3/3] {MAIN_JOB}: predictions for {first_week} .. {end}")
+    failed |= _timed_backfill(max(first_week, start), end, select=["predictions"])
+
     _print_tables()
+    _print_prediction_summary(max(first_week, start), end)
     print("\nresults:")
     print(f"  warehouse (DuckDB)  {settings.duckdb_path}   tables nba_props.<asset>")
-    print(f"  artifacts           {settings.artifacts_dir}")
+    print(f"  artifacts           {settings.artifacts_dir}   (models/week=YYYY-MM-DD/<family>.cbm)")
     print(f"  simulated raw data  {settings.data_dir}")
     print(f"  Dagster runs        {os.environ['DAGSTER_HOME']}   (open with `make ui`)")
+    return 1 if failed else 0
+
+
+def _timed_backfill(start: date, end: date, **kwargs) -> bool:
+    started = time.perf_counter()
+    summary = run_backfill(start, end, **kwargs)
+    _print_summary(summary, time.perf_counter() - started)
+    return any(f.get("failed") for f in summary.values())
+
+
+def _print_prediction_summary(start: date, end: date) -> None:
+    """Realized accuracy of the walk-forward predictions (the games are already in)."""
+    from nba_props.io.warehouse import Warehouse
+    from nba_props.lib import schemas
+    from nba_props.lib.models.runner import realized_summary
+    from nba_props.settings import load_settings
+
+    warehouse = Warehouse(load_settings().duckdb_path)
+    if not warehouse.table_exists("predictions"):
+        return
+    predictions = warehouse.load("predictions", start=start, end=end)
+    box = warehouse.load("box_scores", start=start, end=end, declared=schemas.BOX_SCORES)
+    print(f"\nwalk-forward predictions {start} .. {end} (graded against box scores):")
+    print(f"  {'family':<16}{'n':>7}{'MAE':>7}{'HR e1-3':>9}{'n':>6}{'HR e3-5':>9}{'n':>6}{'HR e5+':>8}{'n':>6}")
+    for family, figures in sorted(realized_summary(predictions, box).items()):
+        cells = "".join(
+            f"{_rate(figures[band + '_hr']):>9}{figures[band + '_n']:>6}" for band in ("edge_1_3", "edge_3_5", "edge_5_plus")
+        )
+        print(f"  {family:<16}{figures['n']:>7}{figures['mae']:>7.2f}{cells}")
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    first, last = mondays(args.start, args.end)
+    started = time.perf_counter()
+    summary = run_backfill(first, last, job_name=TRAINING_JOB)
+    _print_summary(summary, time.perf_counter() - started)
     return 1 if any(f.get("failed") for f in summary.values()) else 0
+
+
+# History the evaluation ingests before its window: features need up to 640 days of box scores
+# behind each feature date, and training needs features for each family's window.
+EVALUATION_FEATURE_DAYS = 400
+EVALUATION_BOX_DAYS = EVALUATION_FEATURE_DAYS + 640
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Run the graph over real data with walk-forward models and write the evaluation report."""
+    from nba_props.partitions import GAME_DATE_START
+    from nba_props.settings import load_settings
+
+    data = Path(args.data).resolve()
+    if not data.is_dir():
+        raise SystemExit(f"--data {data} is not a folder (layout of ../shared/data/nba expected)")
+    base = load_settings().home
+    out = Path(args.out).resolve() if args.out else base / "reports"
+    # A warehouse per data folder keeps evaluations apart from the demo and lets reruns reuse ingest.
+    home = base / "evaluation" / data.name
+    os.environ.update(NBA_PROPS_HOME=str(home), NBA_PROPS_PROVIDER="files", NBA_PROPS_DATA_DIR=str(data))
+    os.environ["DAGSTER_HOME"] = str(home / "dagster_home")
+    first_day = date.fromisoformat(GAME_DATE_START)
+    box_start = max(first_day, args.start - timedelta(days=EVALUATION_BOX_DAYS))
+    feature_start = max(first_day, args.start - timedelta(days=EVALUATION_FEATURE_DAYS))
+    first_week, last_week = mondays(args.start, args.end)
+    failed = False
+    print(f"[1/5] ingest {box_start} .. {args.end}")
+    failed |= _timed_backfill(box_start, args.end, select=["schedule", "box_scores", "prop_line_snapshots", "injury_report"])
+    print(f"\n[2/5] lines + features {feature_start} .. {args.end}")
+    failed |= _timed_backfill(feature_start, args.end, select=["player_lines", "player_features"])
+    print(f"\n[3/5] walk-forward training, weeks {first_week} .. {last_week}")
+    failed |= _timed_backfill(first_week, last_week, job_name=TRAINING_JOB)
+    print(f"\n[4/5] predictions {args.start} .. {args.end}")
+    failed |= _timed_backfill(args.start, args.end, select=["predictions"])
+    print("\n[5/5] grading and report")
+    report_md, report_json = run_evaluation(args.start, args.end)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "evaluation.md").write_text(report_md)
+    (out / "evaluation.json").write_text(json.dumps(report_json, indent=2, sort_keys=True, default=str))
+    print(report_md)
+    print(f"\nwrote {out / 'evaluation.md'} and {out / 'evaluation.json'} (warehouse {home / 'warehouse.duckdb'})")
+    return 1 if failed else 0
+
+
+def run_evaluation(start: date, end: date) -> tuple[str, dict]:
+    """Materialize `model_evaluation` for the window; return the report it wrote."""
+    import dagster as dg
+
+    from nba_props.definitions import build_definitions
+    from nba_props.io.artifacts import LocalArtifactStore
+    from nba_props.settings import load_settings
+
+    job = build_definitions().resolve_job_def(EVALUATION_JOB)
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            run_config={
+                "ops": {"model_evaluation": {"config": {"start": start.isoformat(), "end": end.isoformat()}}},
+                "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+            },
+        )
+    if not result.success:
+        raise SystemExit("model_evaluation failed: see the run in the Dagster UI")
+    store = LocalArtifactStore(load_settings().artifacts_dir)
+    return store.read_bytes("reports/evaluation.md").decode(), store.read_json("reports/evaluation.json")
 
 
 def cmd_tables(args: argparse.Namespace) -> int:
@@ -184,7 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="simulate a season and run the main job over it")
-    demo.add_argument("--days", type=int, default=None, help="only the first N days of the season")
+    demo.add_argument("--weeks", type=int, default=4, help="train and predict the last N weeks (default 4)")
+    demo.add_argument("--full", action="store_true", help="train and predict every week of the season")
     demo.set_defaults(func=cmd_demo)
 
     simulate = commands.add_parser("simulate", help="write a simulated season in the raw formats")
@@ -199,6 +330,18 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--end", type=_parse_date, required=True)
     backfill.add_argument("--select", default=None, help="comma-separated asset names (default: all)")
     backfill.set_defaults(func=cmd_backfill)
+
+    train = commands.add_parser("train", help="train every model family for the weeks covering a date range")
+    train.add_argument("--start", type=_parse_date, required=True)
+    train.add_argument("--end", type=_parse_date, required=True)
+    train.set_defaults(func=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="walk-forward evaluation on a real data folder")
+    evaluate.add_argument("--data", required=True, help="folder in the layout of ../shared/data/nba")
+    evaluate.add_argument("--start", type=_parse_date, required=True)
+    evaluate.add_argument("--end", type=_parse_date, required=True)
+    evaluate.add_argument("--out", default=None, help="report folder (default $NBA_PROPS_HOME/reports)")
+    evaluate.set_defaults(func=cmd_evaluate)
 
     tables = commands.add_parser("tables", help="row counts of the warehouse tables")
     tables.set_defaults(func=cmd_tables)

@@ -12,6 +12,7 @@ def test_backfill_prints_rows_and_seconds_per_asset_and_records_one_run(nba_home
     lines = {line.split()[0]: line.split() for line in out.splitlines() if line and not line.startswith(("asset", "wall"))}
     assert set(lines) == {
         "schedule", "box_scores", "prop_line_snapshots", "injury_report", "player_lines", "player_features",
+        "predictions",
     }
     for asset, figures in lines.items():
         if asset == "player_features":

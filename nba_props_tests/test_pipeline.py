@@ -53,7 +53,8 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
     # Single-run backfill: each asset's step ran once for the whole range.
     steps = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
     assert sorted(steps) == sorted(
-        ["schedule", "box_scores", "prop_line_snapshots", "injury_report", "player_lines", "player_features"]
+        ["schedule", "box_scores", "prop_line_snapshots", "injury_report", "player_lines", "player_features",
+         "predictions"]
     )
     checks = _check_results(result)
     # The only allowed failure is the warn-level ready share: the simulated league has no prior

@@ -1,0 +1,145 @@
+"""Model assets: weekly walk-forward `trained_models` and daily per-model `predictions`.
+
+A week's models see only games before its Monday (ET); a date's predictions use the models
+of its own week, so a season backfill is an honest walk-forward.
+"""
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import dagster as dg
+import polars as pl
+
+from nba_props.defs.checks import rows_check
+from nba_props.defs.common import check_spec, counts_of, daily_asset_kwargs, settings_metadata, unique_key_spec
+from nba_props.io.artifacts import ArtifactStoreResource
+from nba_props.io.io_manager import WarehouseResource
+from nba_props.lib import schemas
+from nba_props.lib.features.contract import load_contract
+from nba_props.lib.models import runner
+from nba_props.lib.models.predict import PREDICTIONS_SCHEMA
+from nba_props.lib.models.registry import REGISTRY_SCHEMA, load_models_config
+from nba_props.partitions import date_range_of, training_week_partitions
+
+GROUP = "models"
+WARN = dg.AssetCheckSeverity.WARN
+MODELS_CONFIG = load_models_config()
+CONTRACT = load_contract()
+# Calendar days of history loaded for training; each family then keeps its own window of game
+# dates (which spans the off-season, so opening weeks still train).
+TRAINING_LOOKBACK_DAYS = 760
+
+schemas.TABLE_SCHEMAS["trained_models"] = REGISTRY_SCHEMA
+schemas.TABLE_KEYS["trained_models"] = ("week_start", "family")
+schemas.TABLE_SCHEMAS["predictions"] = PREDICTIONS_SCHEMA
+schemas.TABLE_KEYS["predictions"] = ("game_id", "player_lookup", "model_id")
+
+
+@dg.asset(
+    name="trained_models",
+    description="Every enabled model family trained on quality-ready rows before the week's Monday: "
+    "registry row (family, loss, window, features + hash, metrics, governance, lifecycle, artifact).",
+    group_name=GROUP,
+    partitions_def=training_week_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    kinds={"catboost", "duckdb", "polars"},
+    pool="duckdb",
+    deps=["player_features", "box_scores"],
+    metadata={"dagster/column_schema": dg.TableSchema(
+        columns=[dg.TableColumn(n, str(t)) for n, t in REGISTRY_SCHEMA.items()]
+    ), "partition_expr": "week_start"},
+    check_specs=[
+        check_spec("trained_models", "unique_key", "(week_start, family) is unique", blocking=True),
+        check_spec("trained_models", "train_before_week", "every model's training and evaluation end before its week", blocking=True),
+        check_spec("trained_models", "valid_lifecycle", "lifecycle state is one of the registry's states"),
+    ],
+)
+def trained_models(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, artifacts: ArtifactStoreResource
+) -> Iterator:
+    first, last = date_range_of(context.partition_time_window)
+    weeks = [first + timedelta(days=7 * i) for i in range((last - first).days // 7 + 1)]
+    store = warehouse.warehouse()
+    history_start = weeks[0] - timedelta(days=TRAINING_LOOKBACK_DAYS)
+    features = store.load("player_features", start=history_start, end=weeks[-1] - timedelta(days=1),
+                          declared=schemas.TABLE_SCHEMAS.get("player_features"))
+    box = store.load("box_scores", start=history_start, end=weeks[-1] - timedelta(days=1), declared=schemas.BOX_SCORES)
+    outcome = runner.train_weeks(features, box, weeks, MODELS_CONFIG, CONTRACT, artifacts.store())
+    rows = outcome.registry
+    yield dg.Output(
+        rows,
+        metadata={
+            "models": rows.height,
+            "weeks": len(weeks),
+            "skipped": dg.MetadataValue.json(outcome.skipped),
+            "lifecycle": dg.MetadataValue.json(counts_of(rows, "lifecycle_state")),
+            "eval_mae_by_family": dg.MetadataValue.json(outcome.mae_by_family),
+            "fit_seconds": round(outcome.fit_seconds, 1),
+            "champion_family": MODELS_CONFIG.champion,
+            "models_config_version": MODELS_CONFIG.version,
+            "settings": settings_metadata(),
+        },
+    )
+    yield rows_check("unique_key", rows.group_by("week_start", "family").len().filter(pl.col("len") > 1))
+    yield rows_check(
+        "train_before_week",
+        rows.filter((pl.col("train_end") >= pl.col("week_start")) | (pl.col("eval_end") >= pl.col("week_start"))),
+    )
+    yield rows_check("valid_lifecycle", rows.filter(~pl.col("lifecycle_state").is_in(runner.LIFECYCLE_STATES)))
+
+
+@dg.asset(
+    **daily_asset_kwargs(
+        "predictions",
+        "Per model and quality-ready player: predicted points, line, edge + direction, calibrated "
+        "P(over), confidence, recommendation; poisoned model-days quarantined (kept, marked).",
+        GROUP,
+    ),
+    ins={
+        "features": dg.AssetIn("player_features"),
+        "registry": dg.AssetIn("trained_models", partition_mapping=dg.TimeWindowPartitionMapping()),
+    },
+    check_specs=[
+        unique_key_spec("predictions"),
+        check_spec("predictions", "values_in_range", "predicted points in [0, 60], p_over and confidence in [0, 1]"),
+        check_spec("predictions", "no_quarantined_model_days", "no model-day looks poisoned (>95% one side or |bias| > 3)"),
+    ],
+)
+def predictions(
+    context: dg.AssetExecutionContext,
+    features: pl.DataFrame,
+    registry: pl.DataFrame,
+    warehouse: WarehouseResource,
+    artifacts: ArtifactStoreResource,
+) -> Iterator:
+    start, end = date_range_of(context.partition_time_window)
+    outcome = runner.predict_days(features, registry, MODELS_CONFIG, artifacts.store(), start=start, end=end)
+    rows = outcome.predictions
+    # Post-game figures only when the games are already in (backfills): never an input to rows.
+    actuals = warehouse.warehouse().load("box_scores", start=start, end=end, declared=schemas.BOX_SCORES)
+    yield dg.Output(
+        rows,
+        metadata={
+            "rows": rows.height,
+            "models_used": dg.MetadataValue.json(outcome.models_used),
+            "families_without_model": dg.MetadataValue.json(outcome.missing),
+            "recommendations": dg.MetadataValue.json(counts_of(rows, "recommendation")),
+            "quarantined_rows": int(rows["quarantined"].sum()) if rows.height else 0,
+            "realized": dg.MetadataValue.json(runner.realized_summary(rows, actuals)),
+            "settings": settings_metadata(),
+        },
+    )
+    yield rows_check("unique_key", rows.group_by("game_id", "player_lookup", "model_id").len().filter(pl.col("len") > 1))
+    yield rows_check(
+        "values_in_range",
+        rows.filter(
+            ~pl.col("predicted_points").is_between(0, 60)
+            | (pl.col("p_over").is_not_null() & ~pl.col("p_over").is_between(0, 1))
+            | (pl.col("confidence").is_not_null() & ~pl.col("confidence").is_between(0, 1))
+        ),
+    )
+    yield rows_check(
+        "no_quarantined_model_days",
+        rows.filter(pl.col("quarantined")).select("game_date", "model_id", "quarantine_reason").unique(),
+        severity=WARN,
+    )

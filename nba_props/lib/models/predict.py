@@ -1,0 +1,259 @@
+"""Per-model predictions for quality-ready players, and quarantine of poisoned model-days.
+
+Row semantics (one row per game_id, player_lookup, model_id; `PREDICTIONS_SCHEMA`):
+- `predicted_points`: the model's output clamped to [PREDICTION_MIN, PREDICTION_MAX] = [0, 60];
+  every quality-ready row gets one, with or without a line.
+- `line`: the chosen line of player_features (NULL without one). Every field below that needs
+  a line is NULL without one: edge, direction, p_over, confidence.
+- `edge` = |predicted_points - line| (absolute, >= 0); `direction` OVER when the prediction is
+  above the line, UNDER when below; an exact tie (edge 0) takes the side of p_over (OVER when
+  p_over >= 0.5).
+- `p_over`: calibrated P(actual > line) from the family's `Calibration` (in (0, 1)).
+- `confidence` = |2 * p_over - 1|: 0 for a coin flip, 1 for certainty, in [0, 1]; NULL without a
+  line. It measures how far the calibrated probability is from 50/50, whichever the side.
+- `recommendation`: NO_LINE without a line; OVER (UNDER) when edge >= the family's
+  edge_threshold (with a 1e-9 tolerance for float noise) and direction OVER with p_over >= 0.5
+  (UNDER with p_over <= 0.5); PASS otherwise (small edge, or the calibrated probability
+  disagrees with the side of the point prediction).
+- `quarantined` / `quarantine_reason`: False / NULL from `predict_rows`; set by
+  `apply_quarantine` for poisoned model-days (rows are kept, only marked).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from nba_props.lib.models.calibration import Calibration
+
+PREDICTIONS_SCHEMA = pl.Schema(
+    {
+        "game_date": pl.Date,
+        "game_id": pl.Utf8,
+        "player_lookup": pl.Utf8,
+        "model_id": pl.Utf8,
+        "family": pl.Utf8,
+        "predicted_points": pl.Float64,
+        "line": pl.Float64,
+        "edge": pl.Float64,
+        "direction": pl.Utf8,
+        "p_over": pl.Float64,
+        "confidence": pl.Float64,
+        "recommendation": pl.Utf8,
+        "quarantined": pl.Boolean,
+        "quarantine_reason": pl.Utf8,
+    }
+)
+PREDICTIONS_KEY = ("game_id", "player_lookup", "model_id")
+
+OVER, UNDER, PASS, NO_LINE = "OVER", "UNDER", "PASS", "NO_LINE"
+DIRECTIONS = (OVER, UNDER)
+RECOMMENDATIONS = (OVER, UNDER, PASS, NO_LINE)
+LOSSES = ("RMSE", "MAE", "Quantile")
+PREDICTION_MIN, PREDICTION_MAX = 0.0, 60.0
+EDGE_TOLERANCE = 1e-9
+
+# Poisoned model-day defaults (DESIGN: a model whose predictions are >95% one direction).
+MAX_ONE_DIRECTION = 0.95
+MAX_MEAN_BIAS = 3.0
+MIN_PICKS = 10
+MIN_LINED = 10
+
+POISON_SCHEMA = pl.Schema({"game_date": pl.Date, "model_id": pl.Utf8, "reason": pl.Utf8})
+
+
+def _model_feature_names(model: Any) -> list[str] | None:
+    for attribute in ("feature_names_", "feature_names"):
+        names = getattr(model, attribute, None)
+        if names:
+            return [str(n) for n in names]
+    return None
+
+
+def _check_model_features(model: Any, feature_names: list[str]) -> None:
+    """A model that knows its feature names must agree with the registry's order (a silent
+    column shuffle would be a wrong model, not an error). CatBoost's default names for a model
+    fitted without names ("0", "1", ...) say nothing and are not checked."""
+    names = _model_feature_names(model)
+    if names is None or names == [str(i) for i in range(len(names))]:
+        return
+    if names != list(feature_names):
+        raise ValueError(
+            f"model feature names differ from the registry's: model {names[:5]}... vs {list(feature_names)[:5]}..."
+        )
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=PREDICTIONS_SCHEMA)
+
+
+def predict_rows(
+    features: pl.DataFrame,
+    model: Any,
+    feature_names: list[str],
+    calibration: Calibration,
+    *,
+    model_id: str,
+    family_id: str,
+    loss: str,
+    edge_threshold: float,
+    game_dates: Iterable[date] | None = None,
+) -> pl.DataFrame:
+    """`PREDICTIONS_SCHEMA` rows for the `is_quality_ready` rows of `features` (restricted to
+    `game_dates` when given), sorted by (game_date, game_id, player_lookup).
+
+    `features` needs game_date, game_id, player_lookup, is_quality_ready, line and every name
+    of `feature_names` (NULL features reach the model as NaN). `loss` is validated and
+    documents the family: a Quantile family's deliberate lean is absorbed by its calibration
+    (residuals of its own tail), so P(over) stays honest whatever the loss."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    if not edge_threshold > 0:
+        raise ValueError(f"edge_threshold must be > 0, got {edge_threshold}")
+    required = ["game_date", "game_id", "player_lookup", "is_quality_ready", "line", *feature_names]
+    missing = [c for c in required if c not in features.columns]
+    if missing:
+        raise KeyError(f"features lack columns {missing}")
+    _check_model_features(model, list(feature_names))
+
+    rows = features.filter(pl.col("is_quality_ready").fill_null(False))
+    if game_dates is not None:
+        rows = rows.filter(pl.col("game_date").is_in(list(game_dates)))
+    if rows.height == 0:
+        return _empty()
+    duplicated = rows.group_by("game_id", "player_lookup").len().filter(pl.col("len") > 1)
+    if duplicated.height:
+        raise ValueError(f"features have {duplicated.height} duplicated (game_id, player_lookup) keys")
+
+    matrix = rows.select(pl.col(list(feature_names)).cast(pl.Float64)).to_numpy().astype(np.float64)
+    raw = np.asarray(model.predict(matrix), dtype=np.float64).reshape(-1)
+    if raw.size != rows.height:
+        raise ValueError(f"model returned {raw.size} predictions for {rows.height} rows")
+    if np.isnan(raw).any():
+        raise ValueError(f"model {model_id} returned {int(np.isnan(raw).sum())} NaN predictions")
+    predicted = np.clip(raw, PREDICTION_MIN, PREDICTION_MAX)
+    line = rows.get_column("line").cast(pl.Float64).fill_nan(None).to_numpy().astype(np.float64)
+    p_over = calibration.p_over(predicted, line)
+
+    pred_c, line_c, p_c = pl.col("predicted_points"), pl.col("line"), pl.col("p_over")
+    edge = pl.col("edge")
+    direction = (
+        pl.when(line_c.is_null())
+        .then(pl.lit(None, dtype=pl.Utf8))
+        .when(pred_c > line_c)
+        .then(pl.lit(OVER))
+        .when(pred_c < line_c)
+        .then(pl.lit(UNDER))
+        .when(p_c >= 0.5)
+        .then(pl.lit(OVER))
+        .otherwise(pl.lit(UNDER))
+    )
+    big_edge = edge >= edge_threshold - EDGE_TOLERANCE
+    dir_c = pl.col("direction")
+    recommendation = (
+        pl.when(line_c.is_null())
+        .then(pl.lit(NO_LINE))
+        .when(big_edge & (dir_c == OVER) & (p_c >= 0.5))
+        .then(pl.lit(OVER))
+        .when(big_edge & (dir_c == UNDER) & (p_c <= 0.5))
+        .then(pl.lit(UNDER))
+        .otherwise(pl.lit(PASS))
+    )
+    out = (
+        rows.select("game_date", "game_id", "player_lookup")
+        .with_columns(
+            model_id=pl.lit(model_id, dtype=pl.Utf8),
+            family=pl.lit(family_id, dtype=pl.Utf8),
+            predicted_points=pl.Series(predicted, dtype=pl.Float64),
+            line=pl.Series(line, dtype=pl.Float64, nan_to_null=True),
+            p_over=pl.Series(p_over, dtype=pl.Float64, nan_to_null=True),
+        )
+        .with_columns(edge=(pred_c - line_c).abs(), confidence=(2.0 * p_c - 1.0).abs().clip(0.0, 1.0))
+        .with_columns(direction=direction)
+        .with_columns(
+            recommendation=recommendation,
+            quarantined=pl.lit(False),
+            quarantine_reason=pl.lit(None, dtype=pl.Utf8),
+        )
+    )
+    return out.select([pl.col(n).cast(t) for n, t in PREDICTIONS_SCHEMA.items()]).sort(
+        "game_date", "game_id", "player_lookup"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# quarantine
+
+
+def poisoned_dates(
+    predictions: pl.DataFrame,
+    *,
+    max_one_direction: float = MAX_ONE_DIRECTION,
+    max_mean_bias: float = MAX_MEAN_BIAS,
+    min_picks: int = MIN_PICKS,
+    min_lined: int = MIN_LINED,
+    basis: str = "recommendation",
+) -> pl.DataFrame:
+    """Model-days (game_date, model_id) that look poisoned, with the reason(s) ("; "-joined):
+
+    - `one_direction`: at least `min_picks` OVER/UNDER recommendations and more than
+      `max_one_direction` of them on one side. With `basis="direction"` the sides counted are
+      the `direction` of every row with a line instead (DESIGN's wording: "predictions >95% one
+      direction"); use it for families with a deliberate lean (a 0.43-quantile family with a
+      4-point edge threshold recommends UNDER only, by design, and would be quarantined daily
+      on the recommendation basis);
+    - `mean_bias`: at least `min_lined` rows with a line and |mean(predicted_points - line)|
+      over them above `max_mean_bias` points (a systematically shifted model).
+
+    `min_lined` (not in the DESIGN numbers) keeps a one-game slate with a handful of lines from
+    being quarantined on noise; it defaults to the same 10 as `min_picks`."""
+    if basis not in ("recommendation", "direction"):
+        raise ValueError(f"basis must be 'recommendation' or 'direction', got {basis!r}")
+    if predictions.height == 0:
+        return pl.DataFrame(schema=POISON_SCHEMA)
+    pred, line = pl.col("predicted_points"), pl.col("line")
+    side_of = pl.col(basis) if basis == "recommendation" else pl.when(line.is_not_null()).then(pl.col("direction"))
+    what = "picks" if basis == "recommendation" else "lined predictions"
+    stats = predictions.group_by("game_date", "model_id").agg(
+        n_over=(side_of == OVER).sum(),
+        n_under=(side_of == UNDER).sum(),
+        n_lined=line.is_not_null().sum(),
+        bias=(pred - line).mean(),
+    )
+    n_picks = pl.col("n_over") + pl.col("n_under")
+    share = pl.max_horizontal("n_over", "n_under") / n_picks
+    side = pl.when(pl.col("n_over") >= pl.col("n_under")).then(pl.lit(OVER)).otherwise(pl.lit(UNDER))
+    one_direction = pl.when((n_picks >= min_picks) & (share > max_one_direction)).then(
+        pl.format("one_direction: {}% {} of {} " + what, (share * 100).round(1), side, n_picks)
+    )
+    bias = pl.when((pl.col("n_lined") >= min_lined) & (pl.col("bias").abs() > max_mean_bias)).then(
+        pl.format("mean_bias: {} points vs the line over {} rows", pl.col("bias").round(2), pl.col("n_lined"))
+    )
+    return (
+        stats.with_columns(reason=pl.concat_str([one_direction, bias], separator="; ", ignore_nulls=True))
+        .filter(pl.col("reason").is_not_null() & (pl.col("reason") != ""))
+        .select([pl.col(n).cast(t) for n, t in POISON_SCHEMA.items()])
+        .sort("game_date", "model_id")
+    )
+
+
+def apply_quarantine(predictions: pl.DataFrame, **thresholds: Any) -> pl.DataFrame:
+    """Mark every row of a poisoned model-day quarantined (rows are kept) with the reason.
+    Rows already quarantined stay so (their reason kept unless a new one is found).
+    `thresholds` are passed to `poisoned_dates`."""
+    if predictions.height == 0:
+        return predictions
+    poisoned = poisoned_dates(predictions, **thresholds).rename({"reason": "_poison"})
+    order = predictions.columns
+    return (
+        predictions.join(poisoned, on=["game_date", "model_id"], how="left", nulls_equal=True, maintain_order="left")
+        .with_columns(
+            quarantined=pl.col("quarantined").fill_null(False) | pl.col("_poison").is_not_null(),
+            quarantine_reason=pl.coalesce("_poison", "quarantine_reason"),
+        )
+        .select(order)
+    )

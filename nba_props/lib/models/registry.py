@@ -1,0 +1,263 @@
+"""Model registry: the family configuration (`config/models.yaml`, validated by pydantic), the
+model lifecycle, model ids and the schema of the `trained_models` registry table.
+
+Registries over string parsing: a registry row carries family, feature set, loss and quantile
+alpha as columns. `model_id` is for humans only; no code parses it.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from datetime import date
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config" / "models.yaml"
+
+FeatureSetName = Literal["v9", "v12", "v12_noveg"]
+Loss = Literal["RMSE", "MAE", "Quantile"]
+Role = Literal["champion", "challenger", "shadow"]
+# Edge threshold for a recommendation when a family does not set one.
+DEFAULT_EDGE_THRESHOLD: dict[str, float] = {"RMSE": 1.0, "MAE": 1.0, "Quantile": 4.0}
+
+
+# ---------------------------------------------------------------------------------------------
+# configuration
+
+
+class CatBoostParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    iterations: int = Field(default=1000, ge=1)
+    learning_rate: float = Field(default=0.05, gt=0, le=1)
+    depth: int = Field(default=6, ge=1, le=16)
+    l2_leaf_reg: float = Field(default=3.0, ge=0)
+    random_seed: int = 42
+    early_stopping_rounds: int = Field(default=50, ge=1)
+
+
+class FamilyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*[a-z0-9]$")
+    description: str = ""
+    feature_set: FeatureSetName
+    loss: Loss
+    quantile_alpha: float | None = None
+    window_game_days: int = Field(ge=2)
+    min_train_rows: int = Field(ge=1)
+    enabled: bool = True
+    role: Role = "challenger"
+    edge_threshold: float | None = Field(default=None, gt=0)
+    catboost: CatBoostParams = CatBoostParams()
+
+    @model_validator(mode="after")
+    def _check(self) -> FamilyConfig:
+        if self.loss == "Quantile":
+            if self.quantile_alpha is None or not 0 < self.quantile_alpha < 1:
+                raise ValueError(f"{self.id}: loss Quantile needs 0 < quantile_alpha < 1, got {self.quantile_alpha}")
+        elif self.quantile_alpha is not None:
+            raise ValueError(f"{self.id}: quantile_alpha is only for loss Quantile (loss is {self.loss})")
+        if self.edge_threshold is None:
+            object.__setattr__(self, "edge_threshold", DEFAULT_EDGE_THRESHOLD[self.loss])
+        return self
+
+    @property
+    def catboost_loss(self) -> str:
+        """CatBoost's loss_function string: "RMSE", "MAE" or "Quantile:alpha=0.43"."""
+        return f"Quantile:alpha={self.quantile_alpha}" if self.loss == "Quantile" else self.loss
+
+
+class GovernanceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mae_margin: float = Field(default=0.3, ge=0)
+    hr_edge3_floor: float = Field(default=0.524, ge=0, le=1)
+    min_n: int = Field(default=50, ge=1)
+    bias_limit: float = Field(default=1.5, gt=0)
+    tier_bias_limit: float = Field(default=5.0, gt=0)
+    tier_min_n: int = Field(default=20, ge=1)
+    direction_hr_floor: float = Field(default=0.524, ge=0, le=1)
+
+
+class TrainingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    eval_tail_fraction: float = Field(default=0.15, gt=0, lt=1)
+    thread_count: int = Field(default=2, ge=1)
+
+
+class ModelsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: str = Field(min_length=1)
+    champion: str
+    governance: GovernanceConfig = GovernanceConfig()
+    training: TrainingConfig = TrainingConfig()
+    families: tuple[FamilyConfig, ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_family_defaults(cls, raw: Any) -> Any:
+        """`family_defaults` is a YAML convenience: merged under every family, then dropped."""
+        if not isinstance(raw, dict) or "family_defaults" not in raw:
+            return raw
+        raw = dict(raw)
+        defaults = raw.pop("family_defaults") or {}
+        families = []
+        for family in raw.get("families") or []:
+            if not isinstance(family, dict):
+                families.append(family)
+                continue
+            merged = copy.deepcopy(defaults)
+            for key, value in family.items():
+                if key == "catboost" and isinstance(value, dict):
+                    merged["catboost"] = {**(merged.get("catboost") or {}), **value}
+                else:
+                    merged[key] = value
+            families.append(merged)
+        raw["families"] = families
+        return raw
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelsConfig:
+        ids = [f.id for f in self.families]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate family ids: {duplicates}")
+        by_id = {f.id: f for f in self.families}
+        if self.champion not in by_id:
+            raise ValueError(f"champion {self.champion!r} is not a family ({', '.join(ids)})")
+        if not by_id[self.champion].enabled:
+            raise ValueError(f"champion {self.champion!r} is not enabled")
+        others = sorted(f.id for f in self.families if f.role == "champion" and f.id != self.champion)
+        if others:
+            raise ValueError(f"only the champion ({self.champion}) may have role champion, not {others}")
+        return self
+
+    # -- lookups -----------------------------------------------------------------------------
+    def family(self, family_id: str) -> FamilyConfig:
+        for family in self.families:
+            if family.id == family_id:
+                return family
+        raise KeyError(f"unknown model family {family_id!r}")
+
+    @property
+    def enabled_families(self) -> list[FamilyConfig]:
+        return [f for f in self.families if f.enabled]
+
+    def with_catboost(self, **params: Any) -> ModelsConfig:
+        """A copy with `params` overriding every family's CatBoost parameters (tests, benches)."""
+        families = tuple(
+            f.model_copy(update={"catboost": f.catboost.model_copy(update=params)}) for f in self.families
+        )
+        return self.model_copy(update={"families": families})
+
+    def metadata(self) -> dict[str, Any]:
+        """The configuration in force, for run metadata (config is visible)."""
+        return self.model_dump(mode="json")
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> ModelsConfig:
+    with open(path, encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    return ModelsConfig.model_validate(raw)
+
+
+def load_models_config(path: str | Path | None = None) -> ModelsConfig:
+    """Load and validate `config/models.yaml` (or `path`). Cached per path; the result is frozen."""
+    return _load(str(Path(path or DEFAULT_PATH).resolve()))
+
+
+# ---------------------------------------------------------------------------------------------
+# lifecycle
+
+
+class LifecycleState(StrEnum):
+    CANDIDATE = "candidate"  # just trained, gates not yet applied
+    ACTIVE = "active"  # passed governance: served next to the champion
+    CHAMPION = "champion"  # the served champion
+    RETIRED = "retired"  # replaced; kept for history
+    BLOCKED = "blocked"  # failed a governance gate: registered, never served
+
+
+class LifecycleError(ValueError):
+    """A lifecycle transition the table does not allow."""
+
+
+ALLOWED_TRANSITIONS: dict[LifecycleState, frozenset[LifecycleState]] = {
+    LifecycleState.CANDIDATE: frozenset({LifecycleState.ACTIVE, LifecycleState.BLOCKED}),
+    LifecycleState.ACTIVE: frozenset({LifecycleState.CHAMPION, LifecycleState.RETIRED, LifecycleState.BLOCKED}),
+    # champion -> active: demotion when another model becomes champion
+    LifecycleState.CHAMPION: frozenset({LifecycleState.RETIRED, LifecycleState.ACTIVE}),
+    LifecycleState.RETIRED: frozenset(),
+    LifecycleState.BLOCKED: frozenset(),
+}
+
+
+def transition(current: str | LifecycleState, new: str | LifecycleState) -> LifecycleState:
+    """The new state when `current -> new` is allowed; LifecycleError otherwise (also for an
+    unknown state). The result is a str enum, equal to its plain value ("active" == ACTIVE)."""
+    try:
+        source, target = LifecycleState(current), LifecycleState(new)
+    except ValueError as error:
+        raise LifecycleError(f"unknown lifecycle state: {error}") from None
+    if target not in ALLOWED_TRANSITIONS[source]:
+        allowed = ", ".join(sorted(s.value for s in ALLOWED_TRANSITIONS[source])) or "none (terminal)"
+        raise LifecycleError(
+            f"lifecycle transition {source.value} -> {target.value} is not allowed (from {source.value}: {allowed})"
+        )
+    return target
+
+
+# ---------------------------------------------------------------------------------------------
+# ids and the registry table
+
+
+def model_id(family: FamilyConfig | str, train_start: date, train_end: date) -> str:
+    """`catboost_v12_noveg_q43_train1022_0113`: for humans only, never parsed."""
+    family_id = family.id if isinstance(family, FamilyConfig) else family
+    return f"catboost_{family_id}_train{train_start:%m%d}_{train_end:%m%d}"
+
+
+def feature_hash(features: list[str] | tuple[str, ...]) -> str:
+    """Short sha256 of the ORDERED feature list (order is the model's column order)."""
+    return hashlib.sha256(json.dumps(list(features)).encode()).hexdigest()[:16]
+
+
+REGISTRY_SCHEMA = pl.Schema(
+    {
+        "week_start": pl.Date,  # the weekly partition (Monday ET); all data is before it
+        "model_id": pl.Utf8,
+        "family": pl.Utf8,
+        "feature_set": pl.Utf8,
+        "loss": pl.Utf8,  # RMSE | MAE | Quantile
+        "quantile_alpha": pl.Float64,  # NULL unless Quantile
+        "train_start": pl.Date,  # fit rows: train_start .. train_end
+        "train_end": pl.Date,
+        "eval_start": pl.Date,  # evaluation tail (early stopping + metrics): eval_start .. eval_end
+        "eval_end": pl.Date,
+        "n_train": pl.Int64,
+        "n_eval": pl.Int64,
+        "features": pl.List(pl.Utf8),  # model column order
+        "feature_hash": pl.Utf8,
+        "framework_versions": pl.Utf8,  # JSON {catboost, polars, numpy, python}
+        "metrics": pl.Utf8,  # JSON, see training.evaluate_tail
+        "governance": pl.Utf8,  # JSON {gate: {passed, value, threshold, status, n}}
+        "lifecycle_state": pl.Utf8,  # LifecycleState
+        "artifact_uri": pl.Utf8,  # NULL until the artifact is written
+        "config_version": pl.Utf8,  # models.yaml version
+        "trained_at": pl.Datetime("us", "UTC"),
+    }
+)
+REGISTRY_KEY = ("week_start", "family")
+registry_key = REGISTRY_KEY

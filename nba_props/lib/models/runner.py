@@ -1,0 +1,155 @@
+"""Walk-forward orchestration over weeks and dates: train every family per week, predict each
+date with its week's models. Plain functions; the artifact store is any object with
+write_bytes/read_bytes/write_json/read_json (local folder or cloud bucket)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import polars as pl
+
+from nba_props.lib.models.calibration import Calibration, fit_calibration
+from nba_props.lib.models.predict import PREDICTIONS_SCHEMA, apply_quarantine, predict_rows
+from nba_props.lib.models.registry import REGISTRY_SCHEMA, LifecycleState, ModelsConfig, transition
+from nba_props.lib.models.training import (
+    Skipped,
+    load_model_bytes,
+    model_bytes,
+    requires_line,
+    train_family,
+    training_frame,
+)
+
+LIFECYCLE_STATES = tuple(state.value for state in LifecycleState)
+SERVING_STATES = ("active", "champion")
+
+
+@dataclass
+class TrainingOutcome:
+    registry: pl.DataFrame
+    skipped: dict[str, str] = field(default_factory=dict)
+    mae_by_family: dict[str, float] = field(default_factory=dict)
+    fit_seconds: float = 0.0
+
+
+@dataclass
+class PredictionOutcome:
+    predictions: pl.DataFrame
+    models_used: dict[str, int] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+
+
+def artifact_paths(week_start: date, family: str) -> tuple[str, str]:
+    base = f"models/week={week_start.isoformat()}/{family}"
+    return f"{base}.cbm", f"{base}.calibration.json"
+
+
+def train_weeks(features: pl.DataFrame, box_scores: pl.DataFrame, weeks: list[date], config: ModelsConfig,
+                contract, store) -> TrainingOutcome:
+    rows: list[dict] = []
+    outcome = TrainingOutcome(registry=pl.DataFrame(schema=REGISTRY_SCHEMA))
+    started = time.perf_counter()
+    for week_start in weeks:
+        for family in config.families:
+            if not family.enabled:
+                continue
+            frame = training_frame(features, box_scores, family, contract, week_start=week_start)
+            result = train_family(frame, family, contract, config, week_start=week_start)
+            if isinstance(result, Skipped):
+                outcome.skipped[f"{week_start}/{family.id}"] = result.reason
+                continue
+            model_path, calibration_path = artifact_paths(week_start, family.id)
+            uri = store.write_bytes(model_path, model_bytes(result))
+            store.write_json(calibration_path, fit_calibration(result.eval_frame).to_dict())
+            row = dict(result.registry_row, artifact_uri=uri)
+            if family.id == config.champion and row["lifecycle_state"] == "active":
+                row["lifecycle_state"] = transition("active", "champion")
+            rows.append(row)
+            outcome.mae_by_family[f"{week_start}/{family.id}"] = round(float(result.metrics.get("mae", float("nan"))), 3)
+    outcome.fit_seconds = time.perf_counter() - started
+    if rows:
+        outcome.registry = pl.DataFrame(rows, schema=REGISTRY_SCHEMA)
+    return outcome
+
+
+def week_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def predict_days(features: pl.DataFrame, registry: pl.DataFrame, config: ModelsConfig, store, *,
+                 start: date, end: date, contract=None) -> PredictionOutcome:
+    """Each date uses the serving models of its own week (trained on games before its Monday).
+
+    Families trained on lined rows only (vegas feature sets) predict lined rows only: a
+    defaulted line would be outside everything they learned from."""
+    from nba_props.lib.features.contract import load_contract
+
+    contract = contract or load_contract()
+    outcome = PredictionOutcome(predictions=pl.DataFrame(schema=PREDICTIONS_SCHEMA))
+    ready = features.filter(pl.col("game_date").is_between(start, end) & pl.col("is_quality_ready"))
+    families = {f.id: f for f in config.families if f.enabled}
+    serving = registry.filter(pl.col("lifecycle_state").is_in(SERVING_STATES) & pl.col("family").is_in(list(families)))
+    frames: list[pl.DataFrame] = []
+    weeks = sorted({week_of(d) for d in ready.get_column("game_date").unique().to_list()})
+    for week_start in weeks:
+        week_rows = ready.filter(pl.col("game_date").is_between(week_start, week_start + timedelta(days=6)))
+        week_models = serving.filter(pl.col("week_start") == week_start)
+        for family_id in families:
+            model_row = week_models.filter(pl.col("family") == family_id)
+            if model_row.height == 0:
+                outcome.missing[f"{week_start}/{family_id}"] = _why_missing(registry, week_start, family_id)
+                continue
+            record = model_row.row(0, named=True)
+            family = families[family_id]
+            model_path, calibration_path = artifact_paths(week_start, family_id)
+            model = load_model_bytes(store.read_bytes(model_path))
+            calibration = Calibration.from_dict(store.read_json(calibration_path))
+            rows = week_rows.filter(pl.col("line").is_not_null()) if requires_line(family, contract) else week_rows
+            frame = predict_rows(
+                rows, model, list(record["features"]), calibration,
+                model_id=record["model_id"], family_id=family_id, loss=family.loss,
+                edge_threshold=family.edge_threshold,
+            )
+            frames.append(frame)
+            outcome.models_used[record["model_id"]] = frame.height
+    if frames:
+        outcome.predictions = apply_quarantine(pl.concat(frames), basis="direction").sort("game_date", "game_id", "player_lookup", "model_id")
+    return outcome
+
+
+def _why_missing(registry: pl.DataFrame, week_start: date, family_id: str) -> str:
+    row = registry.filter((pl.col("week_start") == week_start) & (pl.col("family") == family_id))
+    if row.height:
+        return f"model {row['model_id'][0]} is {row['lifecycle_state'][0]}"
+    return "no model trained for this week (too few rows or not materialized)"
+
+
+def realized_summary(predictions: pl.DataFrame, box_scores: pl.DataFrame) -> dict[str, dict[str, float]]:
+    """MAE and hit rate by edge band per family, for dates whose games are already final."""
+    if predictions.height == 0 or box_scores.height == 0:
+        return {}
+    actual = box_scores.filter(pl.col("played")).select("game_id", "player_lookup", actual=pl.col("points").cast(pl.Float64))
+    joined = predictions.join(actual, on=["game_id", "player_lookup"], how="inner")
+    if joined.height == 0:
+        return {}
+    bands = [(1.0, "edge_1_3"), (3.0, "edge_3_5"), (5.0, "edge_5_plus")]
+    win = ((pl.col("direction") == "OVER") & (pl.col("actual") > pl.col("line"))) | (
+        (pl.col("direction") == "UNDER") & (pl.col("actual") < pl.col("line"))
+    )
+    decided = pl.col("line").is_not_null() & (pl.col("actual") != pl.col("line"))
+    summary: dict[str, dict[str, float]] = {}
+    for family, rows in joined.group_by("family"):
+        figures: dict[str, float] = {
+            "n": rows.height,
+            "mae": round(float((rows["predicted_points"] - rows["actual"]).abs().mean()), 3),
+        }
+        for i, (low, name) in enumerate(bands):
+            high = bands[i + 1][0] if i + 1 < len(bands) else None
+            band = rows.filter(decided & (pl.col("edge") >= low) & ((pl.col("edge") < high) if high else pl.lit(True)))
+            wins = int(band.select(win.sum()).item()) if band.height else 0
+            figures[f"{name}_n"] = band.height
+            figures[f"{name}_hr"] = round(wins / band.height, 3) if band.height else None
+        summary[str(family[0])] = figures
+    return summary

@@ -1,0 +1,407 @@
+"""Training: the leak-free training frame and its window, the time-ordered evaluation tail,
+min-rows skips, tail metrics and governance, the registry row, reproducibility, artifacts, and
+whether training learns a market inefficiency on held-out later weeks.
+
+Data: the first 90 game days of a simulated season (seed 7) read back through the files
+provider, player_lines + player_features built by the lib functions the assets call. Built once
+per module; CatBoost iterations are cut by a config override to keep the file fast.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from nba_props.lib.features.build import build_player_features
+from nba_props.lib.features.contract import load_contract
+from nba_props.lib.features.inputs import FeatureInputs
+from nba_props.lib.lines import build_player_lines, load_line_config
+from nba_props.lib.models.registry import REGISTRY_SCHEMA, feature_hash, load_models_config
+from nba_props.lib.models.training import (
+    GATE_FAILED,
+    GATE_INSUFFICIENT,
+    Skipped,
+    TrainedModel,
+    evaluate_tail,
+    feature_matrix,
+    governance_gates,
+    lifecycle_after_gates,
+    load_model_bytes,
+    model_bytes,
+    requires_line,
+    split_train_eval,
+    train_family,
+    training_frame,
+)
+
+SEASON, SEED, N_DAYS, TRAIN_DAYS = "2024-25", 7, 90, 60
+CONTRACT = load_contract()
+CONFIG = load_models_config().with_catboost(iterations=200, learning_rate=0.1)
+
+
+def simulated_features(out: Path, seed: int = SEED) -> tuple[pl.DataFrame, pl.DataFrame]:
+    from nba_props import seasons
+    from nba_props.lib.sources.files import FilesProvider
+    from nba_props.lib.sources.simulated import simulate_season
+
+    simulate_season(season=SEASON, seed=seed, out_dir=out, n_days=N_DAYS)
+    provider = FilesProvider(out)
+    start = seasons.season(SEASON).opening_night
+    box = provider.box_scores(start - timedelta(days=30), start + timedelta(days=400)).rows
+    end = box["game_date"].max()
+    config = load_line_config()
+    schedule = provider.schedule(start, end).rows
+    injuries = provider.injury_report(start, end).rows
+    snapshots = provider.prop_line_snapshots(start - timedelta(days=config.lookback_days), end).rows
+    lines = build_player_lines(snapshots, schedule, box, injuries, start=start, end=end, config=config)
+    features = build_player_features(
+        FeatureInputs(targets=lines, box_history=box, line_history=lines, schedule=schedule, injuries=injuries),
+        CONTRACT,
+    )
+    return features, box
+
+
+@pytest.fixture(scope="module")
+def season(tmp_path_factory) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return simulated_features(tmp_path_factory.mktemp("models_sim"))
+
+
+@pytest.fixture(scope="module")
+def cut(season) -> date:
+    """The first held-out game date: day TRAIN_DAYS + 1 of the simulation."""
+    features, _ = season
+    return features.get_column("game_date").unique().sort()[TRAIN_DAYS]
+
+
+@pytest.fixture(scope="module")
+def champion_fit(season, cut) -> TrainedModel:
+    features, box = season
+    family = CONFIG.family("v9_mae")
+    result = train_family(training_frame(features, box, family, CONTRACT, week_start=cut), family, CONTRACT, CONFIG,
+                          week_start=cut)  # fmt: skip
+    assert isinstance(result, TrainedModel)
+    return result
+
+
+def held_out(features: pl.DataFrame, box: pl.DataFrame, cut: date) -> pl.DataFrame:
+    """Days after the cut: quality-ready rows with a line and a decided outcome (no push)."""
+    actual = box.filter("played").select("game_id", "player_lookup", actual=pl.col("points").cast(pl.Float64))
+    return (
+        features.filter((pl.col("game_date") >= cut) & pl.col("is_quality_ready") & pl.col("line").is_not_null())
+        .join(actual, on=["game_id", "player_lookup"])
+        .filter(pl.col("actual") != pl.col("line"))
+    )
+
+
+def scored(model: TrainedModel, rows: pl.DataFrame) -> pl.DataFrame:
+    prediction = model.model.predict(feature_matrix(rows, model.feature_names))
+    return rows.with_columns(prediction=pl.Series(prediction)).with_columns(
+        edge=(pl.col("prediction") - pl.col("line")).abs(),
+        win=(pl.col("prediction") > pl.col("line")) == (pl.col("actual") > pl.col("line")),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# training frame
+
+
+def test_training_frame_is_before_the_week_and_within_the_window(season, cut):
+    features, box = season
+    for family_id in ("v9_mae", "v12_noveg_mae"):
+        family = CONFIG.family(family_id).model_copy(update={"window_game_days": 20})
+        frame = training_frame(features, box, family, CONTRACT, week_start=cut)
+        assert frame.height > 0
+        assert frame.filter(pl.col("game_date") >= cut).height == 0  # never on or after week_start
+        assert frame["game_date"].max() < cut
+        dates = frame["game_date"].unique().sort()
+        assert dates.len() == 20  # exactly the window, counted in game dates
+        earlier = features.filter((pl.col("game_date") < cut) & (pl.col("game_date") > dates.max()))
+        assert earlier.filter(pl.col("is_quality_ready")).height == 0  # the window ends at the newest date
+        assert frame.columns == [
+            "game_date", "game_id", "player_lookup", *CONTRACT.feature_columns(family.feature_set), "line", "actual_points",
+        ]  # fmt: skip
+        assert frame.select(pl.col("actual_points").null_count()).item() == 0
+        assert frame.select(pl.struct("game_id", "player_lookup").is_duplicated().any()).item() is False
+
+
+def test_vegas_families_train_on_rows_with_a_line_only(season, cut):
+    features, box = season
+    assert requires_line(CONFIG.family("v9_mae"), CONTRACT) and requires_line(CONFIG.family("v12_q43"), CONTRACT)
+    assert not requires_line(CONFIG.family("v12_noveg_q45"), CONTRACT)
+    lined = training_frame(features, box, CONFIG.family("v12_mae"), CONTRACT, week_start=cut)
+    everyone = training_frame(features, box, CONFIG.family("v12_noveg_mae"), CONTRACT, week_start=cut)
+    assert lined.height > 0 and lined["line"].null_count() == 0
+    assert everyone["line"].null_count() > 0 and everyone.height > lined.height
+
+
+def test_training_frame_keeps_quality_ready_played_rows_only(season, cut):
+    features, box = season
+    frame = training_frame(features, box, CONFIG.family("v12_noveg_mae"), CONTRACT, week_start=cut)
+    keys = frame.select("game_id", "player_lookup")
+    not_ready = features.filter(~pl.col("is_quality_ready")).select("game_id", "player_lookup")
+    assert keys.join(not_ready, on=["game_id", "player_lookup"]).height == 0
+    dnp = box.filter(~pl.col("played")).select("game_id", "player_lookup")
+    assert keys.join(dnp, on=["game_id", "player_lookup"]).height == 0
+    expected = box.filter("played").select("game_id", "player_lookup", pts=pl.col("points").cast(pl.Float64))
+    joined = frame.join(expected, on=["game_id", "player_lookup"])
+    assert joined.height == frame.height and (joined["pts"] == joined["actual_points"]).all()
+
+
+def test_the_window_spans_the_off_season(season):
+    # Months after the last game, the window still holds the last N game dates with data.
+    features, box = season
+    family = CONFIG.family("v12_noveg_mae").model_copy(update={"window_game_days": 30})
+    frame = training_frame(features, box, family, CONTRACT, week_start=features["game_date"].max() + timedelta(days=150))
+    assert frame["game_date"].n_unique() == 30
+    assert frame["game_date"].max() == features.filter("is_quality_ready")["game_date"].max()
+
+
+def test_empty_history_gives_an_empty_frame_with_columns(season):
+    features, box = season
+    family = CONFIG.family("v9_mae")
+    frame = training_frame(features, box, family, CONTRACT, week_start=features["game_date"].min())
+    assert frame.height == 0 and "actual_points" in frame.columns and frame.schema["game_date"] == pl.Date
+    result = train_family(frame, family, CONTRACT, CONFIG, week_start=features["game_date"].min())
+    assert isinstance(result, Skipped) and "0 training rows" in result.reason
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluation tail
+
+
+def test_split_is_time_ordered_and_disjoint(season, cut):
+    features, box = season
+    frame = training_frame(features, box, CONFIG.family("v12_noveg_mae"), CONTRACT, week_start=cut)
+    train, tail = split_train_eval(frame, 0.15)
+    train_dates, tail_dates = set(train["game_date"].to_list()), set(tail["game_date"].to_list())
+    assert train_dates and tail_dates and not train_dates & tail_dates
+    assert max(train_dates) < min(tail_dates)
+    assert train.height + tail.height == frame.height
+    n_dates = len(train_dates | tail_dates)
+    assert len(tail_dates) == round(0.15 * n_dates)
+
+
+def test_split_edge_cases():
+    one_day = pl.DataFrame({"game_date": [date(2025, 1, 2)] * 3, "x": [1, 2, 3]})
+    train, tail = split_train_eval(one_day, 0.15)
+    assert train.height == 3 and tail.height == 0
+    two_days = pl.DataFrame({"game_date": [date(2025, 1, 2), date(2025, 1, 3)], "x": [1, 2]})
+    train, tail = split_train_eval(two_days, 0.9)  # never the whole frame
+    assert train["x"].to_list() == [1] and tail["x"].to_list() == [2]
+
+
+def test_a_family_below_min_rows_is_skipped_with_the_count(season, cut):
+    features, box = season
+    family = CONFIG.family("v12_mae").model_copy(update={"min_train_rows": 10_000_000})
+    frame = training_frame(features, box, family, CONTRACT, week_start=cut)
+    result = train_family(frame, family, CONTRACT, CONFIG, week_start=cut)
+    assert isinstance(result, Skipped)
+    assert result.family == "v12_mae"
+    assert f"{frame.height} training rows" in result.reason and "min_train_rows 10000000" in result.reason
+
+
+def test_a_frame_with_rows_after_the_week_is_refused(season, cut):
+    features, box = season
+    family = CONFIG.family("v12_noveg_mae")
+    frame = training_frame(features, box, family, CONTRACT, week_start=cut + timedelta(days=7))
+    with pytest.raises(ValueError, match="on or after week_start"):
+        train_family(frame, family, CONTRACT, CONFIG, week_start=cut)
+
+
+# ---------------------------------------------------------------------------------------------
+# metrics and governance (hand-made)
+
+
+def test_evaluate_tail_by_hand():
+    rows = pl.DataFrame(
+        {
+            "prediction": [25.0, 15.0, 23.0, 17.0, 21.0, 10.0],
+            "actual": [30.0, 10.0, 18.0, 20.0, 25.0, 12.0],
+            "line": [20.0, 20.0, 20.0, 20.0, 20.0, None],
+            "points_avg_season": [27.0, 18.0, 16.0, 8.0, 3.0, 3.0],
+        }
+    )
+    m = evaluate_tail(rows)
+    assert m["n_eval"] == 6 and m["mae"] == pytest.approx(4.0)
+    assert m["n_lined"] == 5
+    assert m["mae_lined"] == pytest.approx(4.4) and m["line_mae"] == pytest.approx(5.4)
+    assert m["bias_vs_line"] == pytest.approx(0.2)
+    # edge >= 3: OVER win, UNDER win, OVER loss; the push (actual == line) is excluded
+    assert (m["n_edge3"], m["hr_edge3"]) == (3, pytest.approx(2 / 3, abs=1e-4))
+    assert (m["n_edge1"], m["hr_edge1"]) == (4, 0.75)
+    assert (m["n_over_edge3"], m["over_hr_edge3"]) == (2, 0.5)
+    assert (m["n_under_edge3"], m["under_hr_edge3"]) == (1, 1.0)
+    assert m["n_edge5"] == 2 and m["hr_edge5"] == 1.0
+    assert m["tier_bias"] == {
+        "star_25_plus": {"n": 1, "bias": -5.0},
+        "starter_15_25": {"n": 2, "bias": 5.0},
+        "role_5_15": {"n": 1, "bias": -3.0},
+        "bench_under_5": {"n": 2, "bias": -3.0},
+    }
+
+
+def metrics(**overrides) -> dict:
+    base = {
+        "n_lined": 500, "mae_lined": 5.0, "line_mae": 5.0, "bias_vs_line": 0.2,
+        "n_edge3": 200, "hr_edge3": 0.56, "n_over_edge3": 100, "over_hr_edge3": 0.55,
+        "n_under_edge3": 100, "under_hr_edge3": 0.57,
+        "tier_bias": {"star_25_plus": {"n": 30, "bias": -1.0}, "bench_under_5": {"n": 5, "bias": 9.0}},
+    }  # fmt: skip
+    return {**base, **overrides}
+
+
+def test_gates_pass_and_small_tiers_do_not_count():
+    gates = governance_gates(metrics(), CONFIG.governance)
+    assert set(gates) == {"mae_vs_line", "hr_edge3", "bias_vs_line", "tier_bias", "over_hr_edge3", "under_hr_edge3"}
+    assert all(g["status"] == "passed" and g["passed"] is True for g in gates.values())
+    assert gates["tier_bias"]["tier"] == "star_25_plus"  # bench (n=5 < tier_min_n) ignored despite bias 9
+    assert gates["mae_vs_line"]["threshold"] == pytest.approx(5.0 + CONFIG.governance.mae_margin)
+    assert lifecycle_after_gates(gates) == "active"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "gate"),
+    [
+        ({"hr_edge3": 0.50}, "hr_edge3"),
+        ({"mae_lined": 6.0}, "mae_vs_line"),
+        ({"bias_vs_line": -1.6}, "bias_vs_line"),
+        ({"under_hr_edge3": 0.45}, "under_hr_edge3"),
+        ({"tier_bias": {"star_25_plus": {"n": 30, "bias": -5.5}}}, "tier_bias"),
+    ],
+)
+def test_a_failed_gate_blocks(overrides, gate):
+    gates = governance_gates(metrics(**overrides), CONFIG.governance)
+    assert gates[gate]["status"] == GATE_FAILED and gates[gate]["passed"] is False
+    assert lifecycle_after_gates(gates) == "blocked"
+
+
+def test_insufficient_samples_are_recorded_and_do_not_block():
+    # 20 picks at edge >= 3 with a 30% hit rate: too few to judge, so recorded, not blocking
+    gates = governance_gates(
+        metrics(n_edge3=20, hr_edge3=0.30, n_over_edge3=0, over_hr_edge3=None, n_under_edge3=20, under_hr_edge3=0.3,
+                tier_bias={"bench_under_5": {"n": 3, "bias": 9.0}}),
+        CONFIG.governance,
+    )  # fmt: skip
+    for name in ("hr_edge3", "over_hr_edge3", "under_hr_edge3", "tier_bias"):
+        assert gates[name]["status"] == GATE_INSUFFICIENT and gates[name]["passed"] is None
+    assert gates["hr_edge3"]["value"] == 0.30 and gates["hr_edge3"]["n"] == 20
+    assert lifecycle_after_gates(gates) == "active"
+
+
+# ---------------------------------------------------------------------------------------------
+# a real fit: registry row, eval frame, reproducibility, artifacts
+
+
+def test_registry_row_conforms_to_the_schema(champion_fit, cut):
+    trained, row = champion_fit, champion_fit.registry_row
+    frame = pl.DataFrame([row], schema=REGISTRY_SCHEMA)
+    assert frame.schema == REGISTRY_SCHEMA and set(row) == set(REGISTRY_SCHEMA)
+    assert row["week_start"] == cut and row["family"] == "v9_mae" and row["feature_set"] == "v9"
+    assert row["loss"] == "MAE" and row["quantile_alpha"] is None
+    assert row["model_id"] == trained.model_id == f"catboost_v9_mae_train{row['train_start']:%m%d}_{row['train_end']:%m%d}"
+    assert row["train_start"] <= row["train_end"] < row["eval_start"] <= row["eval_end"] < cut
+    assert row["features"] == trained.feature_names == CONTRACT.feature_columns("v9")
+    assert row["feature_hash"] == feature_hash(CONTRACT.feature_columns("v9"))
+    assert row["n_eval"] == trained.eval_frame.height and row["n_train"] > row["n_eval"] > 0
+    assert set(json.loads(row["framework_versions"])) >= {"catboost", "polars", "python"}
+    stored_metrics = json.loads(row["metrics"])
+    assert stored_metrics["mae"] == trained.metrics["mae"] and stored_metrics["n_eval"] == row["n_eval"]
+    gates = json.loads(row["governance"])
+    assert all({"passed", "value", "threshold", "status"} <= set(g) for g in gates.values())
+    failed = any(g["status"] == "failed" for g in gates.values())
+    assert row["lifecycle_state"] == ("blocked" if failed else "active")
+    assert row["config_version"] == CONFIG.version and row["artifact_uri"] is None
+    assert row["trained_at"].tzinfo is not None
+
+
+def test_eval_frame_holds_tail_residuals(champion_fit):
+    frame = champion_fit.eval_frame
+    assert frame.columns == ["game_date", "game_id", "player_lookup", "prediction", "actual", "line", "residual"]
+    assert frame["game_date"].min() == champion_fit.registry_row["eval_start"]
+    assert (frame["residual"] - (frame["actual"] - frame["prediction"])).abs().max() < 1e-9
+    assert frame["line"].null_count() == 0  # v9 trains on lined rows only
+
+
+def test_fit_uses_the_configured_loss_and_threads(season, cut):
+    features, box = season
+    config = CONFIG.with_catboost(iterations=30)
+    family = config.family("v12_noveg_q43")  # the family carries its CatBoost parameters
+    trained = train_family(training_frame(features, box, family, CONTRACT, week_start=cut), family, CONTRACT, config,
+                           week_start=cut)  # fmt: skip
+    params = trained.model.get_params()
+    assert params["loss_function"] == "Quantile:alpha=0.43"
+    assert params["thread_count"] == CONFIG.training.thread_count and params["allow_writing_files"] is False
+    assert trained.registry_row["loss"] == "Quantile" and trained.registry_row["quantile_alpha"] == 0.43
+    assert trained.model.tree_count_ <= 30
+
+
+def test_two_fits_give_identical_predictions_and_artifacts_round_trip(season, cut, champion_fit):
+    features, box = season
+    family = CONFIG.family("v9_mae")
+    again = train_family(training_frame(features, box, family, CONTRACT, week_start=cut), family, CONTRACT, CONFIG,
+                         week_start=cut)  # fmt: skip
+    rows = held_out(features, box, cut)
+    X = feature_matrix(rows, champion_fit.feature_names)
+    first, second = champion_fit.model.predict(X), again.model.predict(X)
+    assert np.array_equal(first, second)
+    assert again.model_id == champion_fit.model_id
+    assert again.eval_frame.equals(champion_fit.eval_frame)
+    blob = model_bytes(champion_fit)
+    assert isinstance(blob, bytes) and len(blob) > 1000
+    assert np.array_equal(load_model_bytes(blob).predict(X), first)
+
+
+# ---------------------------------------------------------------------------------------------
+# learning the documented inefficiency on held-out later weeks (train days 1-60, score 61-90)
+#
+# Honest note (measured on this simulation, seeds 3 / 7 / 11): the DEFAULT simulated market is
+# beatable only through back-to-back fatigue (-6%, ~1 point for a 20-point scorer); its other
+# documented inefficiency, opponent defence, does not reach the features: the simulator applies
+# defence to scoring VOLUME (the opponents' FGA / FTA / TOV scale with their points), so
+# `opp_def_rating` (points per 100 possessions) is flat across defences (r = 0.13 with points
+# allowed per game; over rate by opponent ranges 40%-56%). With ~1-point true edges, picks at
+# edge >= 3 are model noise: on days 61-90 the champion scores ~50% at edge >= 3 (N ~130) and
+# ~52% at edge >= 2 (N ~310) -- NOT clearly above 52.4%, so that is not asserted. What IS
+# asserted on the default market: the model learned the fatigue direction (it shades back-to-back
+# rows down vs rested rows) and its back-to-back UNDER calls hit above 52.4% (~57%, N ~380).
+# The edge >= 3 claim is asserted on the same league with the fatigue inefficiency amplified to
+# -20% (still unpriced): there the pipeline's features + training find it, ~64-71% at edge >= 3
+# (N 140-290 over the three seeds).
+
+
+def test_learns_back_to_back_fatigue_on_the_default_market(season, cut, champion_fit):
+    features, box = season
+    rows = scored(champion_fit, held_out(features, box, cut))
+    shade = rows.group_by("is_back_to_back").agg((pl.col("prediction") - pl.col("line")).mean().alias("shade"))
+    by_flag = dict(shade.iter_rows())
+    assert by_flag[1.0] < by_flag[0.0] - 0.15, by_flag  # learned: lower vs the line on the second night
+    under_calls = rows.filter((pl.col("is_back_to_back") == 1.0) & (pl.col("prediction") < pl.col("line")))
+    assert under_calls.height >= 200
+    assert under_calls["win"].mean() > 0.524, (under_calls.height, under_calls["win"].mean())
+
+
+@pytest.fixture(scope="module")
+def amplified_season(tmp_path_factory) -> tuple[pl.DataFrame, pl.DataFrame]:
+    from nba_props.lib.sources import sim_league
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sim_league, "BACK_TO_BACK_FACTOR", 0.80)  # unpriced by the market, as documented
+        return simulated_features(tmp_path_factory.mktemp("models_sim_amplified"))
+
+
+def test_learns_an_unpriced_inefficiency_at_edge_3_on_later_weeks(amplified_season):
+    features, box = amplified_season
+    cut = features.get_column("game_date").unique().sort()[TRAIN_DAYS]
+    family = CONFIG.family("v9_mae")
+    trained = train_family(training_frame(features, box, family, CONTRACT, week_start=cut), family, CONTRACT, CONFIG,
+                           week_start=cut)  # fmt: skip
+    rows = scored(trained, held_out(features, box, cut))
+    assert rows["game_date"].min() >= cut  # every scored row is later than every training row
+    picks = rows.filter(pl.col("edge") >= 3.0)
+    assert picks.height >= 80, picks.height
+    assert picks["win"].mean() > 0.58, (picks.height, picks["win"].mean())  # measured ~0.71 (N ~140) for seed 7
