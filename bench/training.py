@@ -1,0 +1,101 @@
+"""Benchmark: one family fit on a 42-game-day window, and the full 2024-25 weekly walk-forward of
+every enabled family, on real data (../shared/data/nba), through the lib functions the assets call.
+
+Usage: .venv/bin/python bench/training.py [--repeat 3] [--data ../shared/data/nba]
+Last line: one JSON object with `fit_median_s` and `season_walk_forward_s`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SEASON = (date(2024, 10, 22), date(2025, 4, 13))
+FEATURES_FROM = date(2023, 10, 24)
+
+
+def _features(data: Path):
+    import polars as pl
+
+    from nba_props.defs.features.assets import BOX_HISTORY_DAYS, CONTRACT, LINE_CONFIG
+    from nba_props.lib.features.build import build_player_features
+    from nba_props.lib.features.inputs import FeatureInputs
+    from nba_props.lib.lines import build_player_lines
+    from nba_props.lib.sources.files import FilesProvider
+
+    provider = FilesProvider(data)
+    start, end = FEATURES_FROM, SEASON[1]
+    box = provider.box_scores(start - timedelta(days=BOX_HISTORY_DAYS), end).rows
+    snapshots = provider.prop_line_snapshots(start - timedelta(days=LINE_CONFIG.lookback_days), end).rows
+    schedule = provider.schedule(start, end).rows
+    injuries = provider.injury_report(start, end).rows
+    lines = build_player_lines(snapshots, schedule, box, injuries, start=start, end=end, config=LINE_CONFIG)
+    features = build_player_features(
+        FeatureInputs(targets=lines, box_history=box, line_history=lines, schedule=schedule, injuries=injuries), CONTRACT
+    )
+    return features, box.filter(pl.col("game_date") <= end)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "nba"))
+    args = parser.parse_args()
+    data = Path(args.data)
+    if not (data / "box_scores").is_dir():
+        print(json.dumps({"bench": "training", "skipped": f"no real data at {data}"}))
+        return 0
+
+    from nba_props.io.artifacts import LocalArtifactStore
+    from nba_props.lib.features.contract import load_contract
+    from nba_props.lib.models import runner
+    from nba_props.lib.models.registry import load_models_config
+    from nba_props.lib.models.training import train_family, training_frame
+
+    started = time.perf_counter()
+    features, box = _features(data)
+    print(f"features for {FEATURES_FROM} .. {SEASON[1]}: {features.height} rows in {time.perf_counter() - started:.1f} s")
+    config, contract = load_models_config(), load_contract()
+
+    # One fit: the no-vegas MAE family on a 42-game-day window ending before 2025-01-13.
+    family = config.family("v12_noveg_mae").model_copy(update={"window_game_days": 42})
+    week = date(2025, 1, 13)
+    frame = training_frame(features, box, family, contract, week_start=week)
+    fit_times = []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        train_family(frame, family, contract, config, week_start=week)
+        fit_times.append(time.perf_counter() - t0)
+    print(f"one fit ({family.id}, 42 game days, {frame.height} rows): median {statistics.median(fit_times):.2f} s")
+
+    first_week = SEASON[0] - timedelta(days=SEASON[0].weekday())
+    weeks = [first_week + timedelta(weeks=i) for i in range((SEASON[1] - first_week).days // 7 + 1)]
+    with tempfile.TemporaryDirectory() as folder:
+        t0 = time.perf_counter()
+        outcome = runner.train_weeks(features, box, weeks, config, contract, LocalArtifactStore(folder))
+        walk_forward = time.perf_counter() - t0
+    states = outcome.registry.group_by("lifecycle_state").len().sort("lifecycle_state").rows()
+    print(f"walk-forward {len(weeks)} weeks x {len(config.enabled_families)} families: {outcome.registry.height} models "
+          f"({dict(states)}), {len(outcome.skipped)} skipped, {walk_forward:.1f} s")
+    print(json.dumps({
+        "bench": "training",
+        "fit_rows": frame.height,
+        "fit_median_s": round(statistics.median(fit_times), 2),
+        "weeks": len(weeks),
+        "models": outcome.registry.height,
+        "skipped": len(outcome.skipped),
+        "season_walk_forward_s": round(walk_forward, 1),
+        "repeat": args.repeat,
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
