@@ -192,9 +192,14 @@ def _constant_columns(rows: pl.DataFrame, columns) -> pl.DataFrame:
     ready = rows.filter(pl.col("is_quality_ready"))
     if ready.height == 0:
         return pl.DataFrame(schema={"game_date": pl.Date, "feature": pl.Utf8})
-    per_date = ready.group_by("game_date").agg([pl.col(c).n_unique().alias(c) for c in columns if c in ready.columns])
-    long = per_date.unpivot(index="game_date", variable_name="feature", value_name="n_unique")
-    # A date with only one game can legitimately have one team/opponent pair per side.
+    per_date = ready.group_by("game_date").agg(
+        pl.col("game_id").n_unique().alias("games"),
+        *[pl.col(c).n_unique().alias(c) for c in columns if c in ready.columns],
+    )
+    # A one-game date can legitimately show one value (two teams with equal records).
+    long = per_date.filter(pl.col("games") >= 2).drop("games").unpivot(
+        index="game_date", variable_name="feature", value_name="n_unique"
+    )
     return long.filter(pl.col("n_unique") <= 1).select("game_date", "feature")
 
 
