@@ -115,7 +115,8 @@ def _summarize(records) -> dict[str, dict[str, float]]:
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.asset_check_evaluation_data
             if not evaluation.passed:
-                summary[step].setdefault("failed_checks", []).append(evaluation.check_name)
+                bucket = "warned_checks" if evaluation.severity == dg.AssetCheckSeverity.WARN else "failed_checks"
+                summary[step].setdefault(bucket, []).append(evaluation.check_name)
     for step in failed:
         summary[step]["failed"] = True
     return dict(summary)
@@ -124,7 +125,11 @@ def _summarize(records) -> dict[str, dict[str, float]]:
 def _print_summary(summary: dict[str, dict[str, float]], wall: float) -> None:
     print(f"{'asset':<28}{'rows':>10}{'seconds':>10}  checks")
     for step, figures in summary.items():
-        checks = "FAILED: " + ", ".join(figures["failed_checks"]) if figures.get("failed_checks") else "ok"
+        checks = "ok"
+        if figures.get("warned_checks"):
+            checks = "warn: " + ", ".join(figures["warned_checks"])
+        if figures.get("failed_checks"):
+            checks = "FAILED: " + ", ".join(figures["failed_checks"])
         if figures.get("failed"):
             checks = "STEP FAILED"
         print(f"{step:<28}{int(figures.get('rows', 0)):>10}{figures.get('seconds', 0.0):>10.2f}  {checks}")
