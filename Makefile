@@ -29,7 +29,7 @@ ui: $(STAMP)
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml
 
 bench: $(STAMP)
-	for script in bench/*.py; do $(BIN)/python $$script; done
+	for script in bench/[a-z]*.py; do $(BIN)/python $$script; done
 
 clean:
 	rm -rf $(VENV) .nba_props .pytest_cache

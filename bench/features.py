@@ -8,7 +8,6 @@ Last line: one JSON object; `median_s` is the full 2024-25 season's lines + feat
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -16,7 +15,9 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import real_data_args  # noqa: E402
+
 WINDOWS = {
     "2024-25": (date(2024, 10, 22), date(2025, 4, 13)),
     "2025-26_odds": (date(2025, 10, 21), date(2025, 11, 23)),
@@ -55,13 +56,8 @@ def _build(raw, start: date, end: date):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "nba"))
-    args = parser.parse_args()
-    data = Path(args.data)
-    if not (data / "box_scores").is_dir():
-        print(json.dumps({"bench": "features", "skipped": f"no real data at {data}"}))
+    args, data = real_data_args("features")
+    if data is None:
         return 0
 
     from nba_props.lib.sources.files import FilesProvider

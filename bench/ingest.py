@@ -7,7 +7,6 @@ Last line: one JSON object with the figures.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -17,18 +16,15 @@ import time
 from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import real_data_args  # noqa: E402
+
 START, END = date(2024, 10, 22), date(2025, 4, 13)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "nba"))
-    args = parser.parse_args()
-    data = Path(args.data)
-    if not (data / "box_scores").is_dir():
-        print(json.dumps({"bench": "ingest", "skipped": f"no real data at {data}"}))
+    args, data = real_data_args("ingest")
+    if data is None:
         return 0
 
     from nba_props.lib.sources.files import FilesProvider

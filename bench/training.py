@@ -7,7 +7,6 @@ Last line: one JSON object with `fit_median_s` and `season_walk_forward_s`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -16,7 +15,9 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import real_data_args  # noqa: E402
+
 SEASON = (date(2024, 10, 22), date(2025, 4, 13))
 FEATURES_FROM = date(2023, 10, 24)
 
@@ -44,13 +45,8 @@ def _features(data: Path):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "nba"))
-    args = parser.parse_args()
-    data = Path(args.data)
-    if not (data / "box_scores").is_dir():
-        print(json.dumps({"bench": "training", "skipped": f"no real data at {data}"}))
+    args, data = real_data_args("training")
+    if data is None:
         return 0
 
     from nba_props.io.artifacts import LocalArtifactStore
