@@ -12,47 +12,16 @@ import json
 import statistics
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import real_data_args  # noqa: E402
+from _common import build_lines_and_features, feature_inputs, real_data_args  # noqa: E402
 
 WINDOWS = {
     "2024-25": (date(2024, 10, 22), date(2025, 4, 13)),
     "2025-26_odds": (date(2025, 10, 21), date(2025, 11, 23)),
 }
-
-
-def _inputs(provider, start: date, end: date):
-    from nba_props.defs.features.assets import APPEARANCE_DAYS, BOX_HISTORY_DAYS, LINE_CONFIG
-
-    history_start = start - timedelta(days=BOX_HISTORY_DAYS)
-    return {
-        "snapshots": provider.prop_line_snapshots(start - timedelta(days=LINE_CONFIG.lookback_days), end).rows,
-        "schedule": provider.schedule(start, end).rows,
-        "box": provider.box_scores(min(history_start, start - timedelta(days=APPEARANCE_DAYS)), end).rows,
-        "injuries": provider.injury_report(start, end).rows,
-    }
-
-
-def _build(raw, start: date, end: date):
-    import polars as pl
-
-    from nba_props.defs.features.assets import CONTRACT, LINE_CONFIG
-    from nba_props.lib.features.build import build_player_features
-    from nba_props.lib.features.inputs import FeatureInputs
-    from nba_props.lib.lines import build_player_lines
-
-    lines = build_player_lines(
-        raw["snapshots"], raw["schedule"], raw["box"].filter(pl.col("game_date") < end + timedelta(days=1)),
-        raw["injuries"], start=start, end=end, config=LINE_CONFIG,
-    )
-    features = build_player_features(
-        FeatureInputs(targets=lines, box_history=raw["box"], line_history=lines, schedule=raw["schedule"], injuries=raw["injuries"]),
-        CONTRACT,
-    )
-    return lines, features
 
 
 def main() -> int:
@@ -65,11 +34,11 @@ def main() -> int:
     provider = FilesProvider(data)
     figures: dict[str, object] = {"bench": "features", "repeat": args.repeat}
     for label, (start, end) in WINDOWS.items():
-        raw = _inputs(provider, start, end)
+        raw = feature_inputs(provider, start, end)
         times = []
         for _ in range(args.repeat):
             started = time.perf_counter()
-            lines, features = _build(raw, start, end)
+            lines, features = build_lines_and_features(raw, start, end)
             times.append(time.perf_counter() - started)
         median = statistics.median(times)
         ready = int(features["is_quality_ready"].sum())

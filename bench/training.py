@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import real_data_args  # noqa: E402
+from _common import build_lines_and_features, feature_inputs, real_data_args  # noqa: E402
 
 SEASON = (date(2024, 10, 22), date(2025, 4, 13))
 FEATURES_FROM = date(2023, 10, 24)
@@ -25,23 +25,11 @@ FEATURES_FROM = date(2023, 10, 24)
 def _features(data: Path):
     import polars as pl
 
-    from nba_props.defs.features.assets import BOX_HISTORY_DAYS, CONTRACT, LINE_CONFIG
-    from nba_props.lib.features.build import build_player_features
-    from nba_props.lib.features.inputs import FeatureInputs
-    from nba_props.lib.lines import build_player_lines
     from nba_props.lib.sources.files import FilesProvider
 
-    provider = FilesProvider(data)
-    start, end = FEATURES_FROM, SEASON[1]
-    box = provider.box_scores(start - timedelta(days=BOX_HISTORY_DAYS), end).rows
-    snapshots = provider.prop_line_snapshots(start - timedelta(days=LINE_CONFIG.lookback_days), end).rows
-    schedule = provider.schedule(start, end).rows
-    injuries = provider.injury_report(start, end).rows
-    lines = build_player_lines(snapshots, schedule, box, injuries, start=start, end=end, config=LINE_CONFIG)
-    features = build_player_features(
-        FeatureInputs(targets=lines, box_history=box, line_history=lines, schedule=schedule, injuries=injuries), CONTRACT
-    )
-    return features, box.filter(pl.col("game_date") <= end)
+    raw = feature_inputs(FilesProvider(data), FEATURES_FROM, SEASON[1])
+    _, features = build_lines_and_features(raw, FEATURES_FROM, SEASON[1])
+    return features, raw["box"].filter(pl.col("game_date") <= SEASON[1])
 
 
 def main() -> int:

@@ -2,14 +2,14 @@
 
 import dagster as dg
 
-from nba_props.lib import schemas
+from nba_props.lib import tables
 from nba_props.partitions import game_date_partitions
 from nba_props.settings import load_settings
 
 
 def column_schema(table: str) -> dg.TableSchema:
     return dg.TableSchema(
-        columns=[dg.TableColumn(name, str(dtype)) for name, dtype in schemas.TABLE_SCHEMAS[table].items()]
+        columns=[dg.TableColumn(name, str(dtype)) for name, dtype in tables.TABLE_SCHEMAS[table].items()]
     )
 
 
@@ -31,7 +31,7 @@ def check_spec(asset: str, name: str, description: str, blocking: bool = False) 
 
 
 def unique_key_spec(asset: str) -> dg.AssetCheckSpec:
-    key = ", ".join(schemas.TABLE_KEYS[asset])
+    key = ", ".join(tables.TABLE_KEYS[asset])
     return check_spec(asset, "unique_key", f"({key}) is unique within the partition", blocking=True)
 
 

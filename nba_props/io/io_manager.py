@@ -33,6 +33,7 @@ from dagster import InputContext, OutputContext
 
 from nba_props.io.warehouse import Warehouse
 from nba_props.lib import schemas
+from nba_props.lib import tables  # noqa: F401  (registers the feature and model tables)
 
 DEFAULT_PARTITION_COLUMN = "game_date"
 

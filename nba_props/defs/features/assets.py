@@ -19,9 +19,11 @@ from nba_props.defs.common import (
     settings_metadata,
     unique_key_spec,
 )
-from nba_props.lib import schemas
+from nba_props.lib import schemas, tables
+from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.features.build import build_player_features
-from nba_props.lib.features.contract import load_contract, player_features_schema
+from nba_props.lib.features.checks import constant_feature_dates, leak_differences
+from nba_props.lib.features.contract import load_contract
 from nba_props.lib.features.inputs import FeatureInputs
 from nba_props.lib.features.quality import feature_range_violations, quality_summary
 from nba_props.lib.lines import build_player_lines, load_line_config
@@ -43,9 +45,6 @@ LINE_HISTORY_DAYS = 120
 READY_SHARE_FLOOR = 0.5
 # Features that must vary across players of a date (a constant column means a broken join).
 MUST_VARY = ("team_win_pct", "points_avg_last_10", "opp_def_rating")
-
-schemas.TABLE_SCHEMAS["player_features"] = player_features_schema(CONTRACT)
-schemas.TABLE_KEYS["player_features"] = ("game_id", "player_lookup")
 
 
 @dg.asset(
@@ -89,7 +88,7 @@ def player_lines(
             "settings": settings_metadata(),
         },
     )
-    yield rows_check("unique_key", _duplicates(rows, schemas.PLAYER_LINES_KEY))
+    yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS["player_lines"]))
     yield rows_check("valid_diagnostic", rows.filter(~pl.col("line_diagnostic").is_in(schemas.LINE_DIAGNOSTICS)))
     low, high = LINE_CONFIG.sanity_min, LINE_CONFIG.sanity_max
     yield rows_check("line_in_sanity_band", rows.filter(pl.col("line").is_not_null() & ~pl.col("line").is_between(low, high)))
@@ -156,9 +155,9 @@ def player_features(
             "settings": settings_metadata(),
         },
     )
-    yield rows_check("unique_key", _duplicates(rows, ("game_id", "player_lookup")))
+    yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS["player_features"]))
     yield rows_check("values_in_declared_range", feature_range_violations(rows, CONTRACT))
-    yield rows_check("varying_columns_vary", _constant_columns(rows, MUST_VARY), severity=WARN)
+    yield rows_check("varying_columns_vary", constant_feature_dates(rows, MUST_VARY), severity=WARN)
     share = summary["ready_share"]
     yield dg.AssetCheckResult(
         check_name="ready_share_above_floor",
@@ -166,41 +165,7 @@ def player_features(
         severity=WARN,
         metadata={"ready_share": share, "floor": READY_SHARE_FLOOR},
     )
-    yield rows_check("leak_free", _leak_differences(inputs, rows, end))
-
-
-def _leak_differences(inputs: FeatureInputs, rows: pl.DataFrame, day: date) -> pl.DataFrame:
-    """Rebuild `day` from inputs cut strictly before it; any differing row is a leak."""
-    cut = FeatureInputs(
-        targets=inputs.targets.filter(pl.col("game_date") == day),
-        box_history=inputs.box_history.filter(pl.col("game_date") < day),
-        line_history=inputs.line_history.filter(pl.col("game_date") <= day),
-        schedule=inputs.schedule.filter(pl.col("game_date") == day),
-        injuries=inputs.injuries.filter(pl.col("game_date") == day),
-    )
-    rebuilt = build_player_features(cut, CONTRACT)
-    stored = rows.filter(pl.col("game_date") == day)
-    return stored.join(rebuilt, on=list(rebuilt.columns), how="anti", nulls_equal=True).select("game_date", "game_id", "player_lookup")
-
-
-def _duplicates(rows: pl.DataFrame, key) -> pl.DataFrame:
-    return rows.group_by(list(key)).len().filter(pl.col("len") > 1)
-
-
-def _constant_columns(rows: pl.DataFrame, columns) -> pl.DataFrame:
-    """Dates on which a must-vary feature takes a single value across all (ready) players."""
-    ready = rows.filter(pl.col("is_quality_ready"))
-    if ready.height == 0:
-        return pl.DataFrame(schema={"game_date": pl.Date, "feature": pl.Utf8})
-    per_date = ready.group_by("game_date").agg(
-        pl.col("game_id").n_unique().alias("games"),
-        *[pl.col(c).n_unique().alias(c) for c in columns if c in ready.columns],
-    )
-    # A one-game date can legitimately show one value (two teams with equal records).
-    long = per_date.filter(pl.col("games") >= 2).drop("games").unpivot(
-        index="game_date", variable_name="feature", value_name="n_unique"
-    )
-    return long.filter(pl.col("n_unique") <= 1).select("game_date", "feature")
+    yield rows_check("leak_free", leak_differences(inputs, rows, end, CONTRACT))
 
 
 def _span(frame: pl.DataFrame) -> str:

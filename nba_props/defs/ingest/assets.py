@@ -28,10 +28,6 @@ def _asset_kwargs(name: str, description: str) -> dict[str, object]:
     return daily_asset_kwargs(name, description, GROUP)
 
 
-def _window(context: dg.AssetExecutionContext) -> tuple[date, date]:
-    return date_range_of(context.partition_time_window)
-
-
 def _record_quarantine(warehouse: WarehouseResource, asset: str, parsed: Parsed, start: date, end: date) -> int:
     """Replace this asset's quarantine rows for the window; undated rows are attributed to the
     window's first day (the run that read them)."""
@@ -68,7 +64,7 @@ def _output(parsed: Parsed, quarantined: int, start: date, end: date, **extra: o
     ],
 )
 def schedule(context: dg.AssetExecutionContext, provider: ProviderResource, warehouse: WarehouseResource) -> Iterator:
-    start, end = _window(context)
+    start, end = date_range_of(context)
     parsed = provider.get().schedule(start, end)
     quarantined = _record_quarantine(warehouse, "schedule", parsed, start, end)
     rows = parsed.rows
@@ -102,7 +98,7 @@ def box_scores(
     provider: ProviderResource,
     warehouse: WarehouseResource,
 ) -> Iterator:
-    start, end = _window(context)
+    start, end = date_range_of(context)
     parsed = provider.get().box_scores(start, end)
     quarantined = _record_quarantine(warehouse, "box_scores", parsed, start, end)
     rows = parsed.rows
@@ -134,7 +130,7 @@ def box_scores(
 def prop_line_snapshots(
     context: dg.AssetExecutionContext, provider: ProviderResource, warehouse: WarehouseResource
 ) -> Iterator:
-    start, end = _window(context)
+    start, end = date_range_of(context)
     parsed = provider.get().prop_line_snapshots(start, end)
     quarantined = _record_quarantine(warehouse, "prop_line_snapshots", parsed, start, end)
     rows = parsed.rows
@@ -159,7 +155,7 @@ def prop_line_snapshots(
 def injury_report(
     context: dg.AssetExecutionContext, provider: ProviderResource, warehouse: WarehouseResource
 ) -> Iterator:
-    start, end = _window(context)
+    start, end = date_range_of(context)
     parsed = provider.get().injury_report(start, end)
     quarantined = _record_quarantine(warehouse, "injury_report", parsed, start, end)
     rows = parsed.rows

@@ -11,14 +11,21 @@ import dagster as dg
 import polars as pl
 
 from nba_props.defs.checks import rows_check
-from nba_props.defs.common import check_spec, counts_of, daily_asset_kwargs, settings_metadata, unique_key_spec
+from nba_props.defs.common import (
+    check_spec,
+    column_schema,
+    counts_of,
+    daily_asset_kwargs,
+    settings_metadata,
+    unique_key_spec,
+)
 from nba_props.io.artifacts import ArtifactStoreResource
 from nba_props.io.io_manager import WarehouseResource
-from nba_props.lib import schemas
+from nba_props.lib import schemas, tables
+from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.features.contract import load_contract
 from nba_props.lib.models import runner
-from nba_props.lib.models.predict import PREDICTIONS_SCHEMA
-from nba_props.lib.models.registry import REGISTRY_SCHEMA, load_models_config
+from nba_props.lib.models.registry import load_models_config
 from nba_props.partitions import date_range_of, training_week_partitions
 
 GROUP = "models"
@@ -28,11 +35,6 @@ CONTRACT = load_contract()
 # Calendar days of history loaded for training; each family then keeps its own window of game
 # dates (which spans the off-season, so opening weeks still train).
 TRAINING_LOOKBACK_DAYS = 760
-
-schemas.TABLE_SCHEMAS["trained_models"] = REGISTRY_SCHEMA
-schemas.TABLE_KEYS["trained_models"] = ("week_start", "family")
-schemas.TABLE_SCHEMAS["predictions"] = PREDICTIONS_SCHEMA
-schemas.TABLE_KEYS["predictions"] = ("game_id", "player_lookup", "model_id")
 
 
 @dg.asset(
@@ -45,9 +47,7 @@ schemas.TABLE_KEYS["predictions"] = ("game_id", "player_lookup", "model_id")
     kinds={"catboost", "duckdb", "polars"},
     pool="duckdb",
     deps=["player_features", "box_scores"],
-    metadata={"dagster/column_schema": dg.TableSchema(
-        columns=[dg.TableColumn(n, str(t)) for n, t in REGISTRY_SCHEMA.items()]
-    ), "partition_expr": "week_start"},
+    metadata={"dagster/column_schema": column_schema("trained_models"), "partition_expr": "week_start"},
     check_specs=[
         check_spec("trained_models", "unique_key", "(week_start, family) is unique", blocking=True),
         check_spec("trained_models", "train_before_week", "every model's training and evaluation end before its week", blocking=True),
@@ -62,7 +62,7 @@ def trained_models(
     store = warehouse.warehouse()
     history_start = weeks[0] - timedelta(days=TRAINING_LOOKBACK_DAYS)
     features = store.load("player_features", start=history_start, end=weeks[-1] - timedelta(days=1),
-                          declared=schemas.TABLE_SCHEMAS.get("player_features"))
+                          declared=tables.TABLE_SCHEMAS["player_features"])
     box = store.load("box_scores", start=history_start, end=weeks[-1] - timedelta(days=1), declared=schemas.BOX_SCORES)
     outcome = runner.train_weeks(features, box, weeks, MODELS_CONFIG, CONTRACT, artifacts.store())
     rows = outcome.registry
@@ -80,7 +80,7 @@ def trained_models(
             "settings": settings_metadata(),
         },
     )
-    yield rows_check("unique_key", rows.group_by("week_start", "family").len().filter(pl.col("len") > 1))
+    yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS["trained_models"]))
     yield rows_check(
         "train_before_week",
         rows.filter((pl.col("train_end") >= pl.col("week_start")) | (pl.col("eval_end") >= pl.col("week_start"))),
@@ -129,7 +129,7 @@ def predictions(
             "settings": settings_metadata(),
         },
     )
-    yield rows_check("unique_key", rows.group_by("game_id", "player_lookup", "model_id").len().filter(pl.col("len") > 1))
+    yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS["predictions"]))
     yield rows_check(
         "values_in_range",
         rows.filter(

@@ -8,7 +8,7 @@ import dagster as dg
 from nba_props.defs.common import settings_metadata
 from nba_props.io.artifacts import ArtifactStoreResource
 from nba_props.io.io_manager import WarehouseResource
-from nba_props.lib import schemas
+from nba_props.lib import schemas, tables
 from nba_props.lib.evaluation import report_markdown
 from nba_props.lib.models.graded import evaluation_report, graded_predictions
 from nba_props.lib.models.registry import load_models_config
@@ -38,7 +38,7 @@ def model_evaluation(
     start, end = date.fromisoformat(config.start), date.fromisoformat(config.end)
     store = warehouse.warehouse()
     graded = graded_predictions(
-        store.load("predictions", start=start, end=end, declared=schemas.TABLE_SCHEMAS["predictions"]),
+        store.load("predictions", start=start, end=end, declared=tables.TABLE_SCHEMAS["predictions"]),
         store.load("box_scores", start=start, end=end, declared=schemas.BOX_SCORES),
         store.load("player_lines", start=start, end=end, declared=schemas.PLAYER_LINES),
         store.load("schedule", start=start, end=end, declared=schemas.SCHEDULE),
