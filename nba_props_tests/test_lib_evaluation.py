@@ -79,11 +79,16 @@ def test_evaluate_numbers_by_hand():
     # edge >= 3 picks: a WIN @-110 (OVER), b LOSS @-120, c WIN @-120 (UNDER side), d no price,
     # g VOID, j WIN @+120 -> (100/110 - 1 + 100/120 + 1.2) / 4
     assert report["roi_edge3"] == pytest.approx(round((100 / 110 - 1 + 100 / 120 + 1.2) / 4, 4))
+    assert report["n_roi_edge3"] == 4
 
     hr = report["hr"]
     assert list(hr) == ["1", "3", "5"]
-    # edge >= 1: a W, b L, c W, d L, e PUSH, f W, g VOID, j W (h has edge 0.5, i none)
-    assert {k: hr["1"][k] for k in ("wins", "losses", "pushes", "voids")} == {"wins": 4, "losses": 2, "pushes": 1, "voids": 1}
+    # recommended picks (OVER/UNDER) with edge >= 1: a W, b L, c W, d L, f W, g VOID, j W; e (a PUSH at
+    # edge 1.0) is a PASS, not a bet, so it is not counted
+    assert {k: hr["1"][k] for k in ("wins", "losses", "pushes", "voids")} == {"wins": 4, "losses": 2, "pushes": 0, "voids": 1}
+    # the old view, every lined row with edge >= 1 whatever its recommendation, keeps e's push
+    assert {k: report["hr_all_lined"]["1"][k] for k in ("wins", "losses", "pushes", "voids")} == {
+        "wins": 4, "losses": 2, "pushes": 1, "voids": 1}  # fmt: skip
     assert hr["1"]["hr"] == pytest.approx(0.6667)
     low, high = wilson_interval(4, 6)
     assert (hr["1"]["ci_low"], hr["1"]["ci_high"]) == (round(low, 4), round(high, 4))
@@ -120,7 +125,8 @@ def test_evaluate_without_prices_or_rows():
     assert bare["mae"] == 3.25
     empty = evaluate(_graded().clear())
     assert empty["n"] == 0 and empty["mae"] is None and empty["mae_ratio"] is None and empty["brier"] is None
-    assert empty["hr"]["3"] == {"wins": 0, "losses": 0, "pushes": 0, "voids": 0, "hr": None, "ci_low": None, "ci_high": None}
+    assert empty["hr"]["3"] == {"wins": 0, "losses": 0, "pushes": 0, "voids": 0, "pending": 0, "hr": None,
+                                "ci_low": None, "ci_high": None}
     import json
 
     json.dumps(empty)  # JSON-safe
@@ -142,7 +148,7 @@ def test_report_markdown_has_every_family_and_the_champion_tables():
     assert "2025-01-06 .. 2025-01-12" in md
     assert "HR@3 (N) [95% CI]" in md and "66.7% (6)" in md  # HR@1: 4 of 6
     assert "## Calibration of P(over): `v9_mae`" in md and "| 0.4-0.5 | 2 | 0.465 | 0.500 |" in md
-    assert "## OVER vs UNDER at edge ≥ 3: `v9_mae`" in md and "| OVER | 3 | 2 | 1 | 66.7% |" in md
+    assert "## Recommended OVER vs UNDER at edge ≥ 3: `v9_mae`" in md and "| OVER | 3 | 2 | 1 | 66.7% |" in md
     summary = md.split("## Summary")[1].split("##")[0]
     assert len([line for line in summary.splitlines() if line.startswith("| ") and "family" not in line]) == 3
 
