@@ -241,7 +241,7 @@ def _mae(rows: pl.DataFrame, prediction: str) -> tuple[float | None, float | Non
     lined = rows.filter(line.is_not_null() & actual.is_not_null() & pred.is_not_null())
     if lined.height == 0:
         return None, None, None
-    mae, line_mae = lined.select((pred - actual).abs().mean(), (line - actual).abs().mean()).row(0)
+    mae, line_mae = lined.select((pred - actual).abs().mean().alias("_m"), (line - actual).abs().mean().alias("_l")).row(0)
     return mae, line_mae, (mae / line_mae if line_mae else None)
 
 
@@ -334,6 +334,7 @@ def rolling_points_means(rows: pl.DataFrame, box_scores: pl.DataFrame, windows: 
         by="player_lookup",
         strategy="backward",
         allow_exact_matches=False,
+        check_sortedness=False,  # both sides are sorted by date; polars cannot verify it within `by` groups
     )
     return joined.drop("_game_date").with_columns(pl.col("history_games").fill_null(0))
 
