@@ -271,6 +271,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     Stops at the first failed step, exits 1 and writes only `evaluation.json` marked
     `"status": "failed"` (any older report in the folder is removed), never a report of figures
     built on a failed step."""
+    from nba_props.lib.lines import load_line_config
     from nba_props.partitions import GAME_DATE_START
     from nba_props.settings import load_settings
 
@@ -292,9 +293,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for name in REPORT_FILES:  # never leave an older report next to this run's outcome
         (out / name).unlink(missing_ok=True)
+    # Lines read the snapshots (and injuries) of their last `lookback_days`; only box scores and
+    # the schedule they are matched to are needed for the features' whole history.
+    line_start = max(first_day, feature_start - timedelta(days=load_line_config().lookback_days + 1))
     steps = [
-        (f"ingest {box_start} .. {args.end}",
-         lambda: _timed_backfill(box_start, args.end, select=["schedule", "box_scores", "prop_line_snapshots", "injury_report"])),
+        (f"ingest: schedule + box scores {box_start} .. {args.end}, lines + injuries {line_start} .. {args.end}",
+         lambda: _timed_backfill(box_start, args.end, select=["schedule", "box_scores"])
+         or _timed_backfill(line_start, args.end, select=["prop_line_snapshots", "injury_report"])),
         (f"lines + features {feature_start} .. {args.end}",
          lambda: _timed_backfill(feature_start, args.end, select=["player_lines", "player_features"])),
         (f"walk-forward training, weeks {first_week} .. {last_week}",

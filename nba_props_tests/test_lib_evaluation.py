@@ -498,3 +498,50 @@ def test_report_lists_a_family_without_predictions_with_why():
 def test_failed_report_has_no_figures():
     md = report_markdown({"status": "failed", "failed_steps": ["[1/5] ingest"]})
     assert md.startswith("# Model evaluation: FAILED") and "[1/5] ingest" in md and "HR@" not in md
+
+
+# ---------------------------------------------------------------------------------------------
+# the demo's realized summary: the same grading and evaluation code
+
+
+def test_realized_summary_is_the_evaluation_of_non_quarantined_recommended_picks():
+    from nba_props.lib.models.graded import graded_predictions, realized_summary
+    from nba_props.lib.models.runner import realized_summary as runner_summary
+
+    day = date(2025, 1, 6)
+
+    def pred(player: str, model: str, pred_pts: float, rec: str, quarantined: bool = False) -> dict:
+        line = 20.5
+        return {"game_date": day, "game_id": "g1" if player != "z" else "g2", "player_lookup": player,
+                "model_id": model, "family": model.split("@")[0], "predicted_points": pred_pts, "line": line,
+                "edge": abs(pred_pts - line), "direction": "OVER" if pred_pts > line else "UNDER", "p_over": 0.6 if pred_pts > line else 0.4,
+                "confidence": 0.2, "recommendation": rec, "quarantined": quarantined,
+                "quarantine_reason": "one_direction" if quarantined else None}  # fmt: skip
+
+    predictions = pl.DataFrame([
+        pred("a", "fam@1", 25.0, "OVER"),  # actual 30: WIN
+        pred("b", "fam@1", 25.0, "PASS"),  # actual 10: a LOSS the old summary counted, not a pick
+        pred("c", "fam@1", 16.0, "UNDER"),  # actual 12: WIN
+        pred("z", "fam@1", 26.0, "OVER"),  # game g2 postponed: VOID
+        pred("a", "bad@1", 10.0, "UNDER", quarantined=True),  # quarantined: never evaluated
+        pred("b", "bad@1", 10.0, "UNDER", quarantined=True),
+        pred("c", "bad@1", 10.0, "UNDER"),  # actual 12: a WIN (edge 10.5)
+    ])
+    box = pl.DataFrame({"game_id": ["g1"] * 3, "player_lookup": ["a", "b", "c"], "played": [True] * 3,
+                        "points": [30, 10, 12], "game_date": [day] * 3}, schema_overrides={"points": pl.Int32})  # fmt: skip
+    schedule = pl.DataFrame({"game_id": ["g1", "g2"], "status": ["final", "postponed"]})
+    lines = pl.DataFrame({"game_id": ["g1"] * 3, "player_lookup": ["a", "b", "c"], "over_price": [-110, -110, 120],
+                          "under_price": [-110, -110, -140], "implied_over_prob": [0.5, 0.5, 60 / 137]},
+                         schema_overrides={"over_price": pl.Int32, "under_price": pl.Int32})  # fmt: skip
+    summary = realized_summary(predictions, box, lines, schedule)
+    fam, bad = summary["fam"], summary["bad"]
+    assert fam["n"] == 4 and fam["n_lined"] == 3  # z has no result
+    assert {k: fam["hr"]["1"][k] for k in ("wins", "losses", "voids")} == {"wins": 2, "losses": 0, "voids": 1}
+    # a WIN at -110, c UNDER WIN at -140
+    assert (fam["n_roi_edge3"], fam["roi_edge3"]) == (2, pytest.approx(round((100 / 110 + 100 / 140) / 2, 4)))
+    assert fam["mae"] == pytest.approx(round((5 + 15 + 4) / 3, 4))
+    assert bad["n"] == 1 and (bad["hr"]["5"]["wins"], bad["hr"]["5"]["losses"]) == (1, 0)  # a, b quarantined
+    # identical to the report's own figures, and the runner (predictions asset metadata) delegates to it
+    graded = graded_predictions(predictions, box, lines, schedule)
+    assert fam["hr"] == evaluate(graded.filter(pl.col("family") == "fam"))["hr"]
+    assert runner_summary(predictions, box, lines, schedule) == summary

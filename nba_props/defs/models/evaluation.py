@@ -70,6 +70,9 @@ def model_evaluation(
         store.load("player_lines", start=start, end=end, declared=tables.TABLE_SCHEMAS["player_lines"]),
         store.load("schedule", start=start, end=end, declared=schemas.SCHEDULE),
     )
+    if graded.height == 0:
+        raise dg.Failure(f"no predictions in {start} .. {end}: nothing to evaluate (were lines, features, "
+                         "training and predictions materialized for the window?)")
     features = store.load("player_features", start=start, end=end, declared=tables.TABLE_SCHEMAS["player_features"])
     first_week = start - timedelta(days=start.weekday())
     registry = store.load("trained_models", start=first_week, end=end, partition_column="week_start",
