@@ -63,6 +63,7 @@ PASS, NO_LINE = "PASS", "NO_LINE"
 SPORTSBOOK, DFS, UNPRICED = "sportsbook", "dfs", "unpriced"
 SERVING_STATES = ("active", "champion")
 BLOCK_REASON_KINDS = ("required_defaults", "out_of_range", "quality_tier")
+MISSING_WEEK = "no trained_models row and no recorded skip reason (the week was not trained)"
 
 OPTIONAL_COLUMNS = {
     "over_price": pl.Int32,
@@ -424,8 +425,7 @@ def family_weeks(registry: pl.DataFrame, family: str, *, start: date, end: date,
             if reason:
                 out["skipped"].append({"week": week.isoformat(), "reason": reason})
             else:
-                out["missing"].append({"week": week.isoformat(),
-                                       "reason": "no trained_models row (week not trained, or trained before skip reasons were kept)"})  # fmt: skip
+                out["missing"].append({"week": week.isoformat(), "reason": MISSING_WEEK})
         elif row["lifecycle_state"] in SERVING_STATES:
             out["serving"].append({"week": week.isoformat(), "model_id": row["model_id"]})
         elif row["lifecycle_state"] == "blocked":
@@ -532,7 +532,8 @@ def coverage_identities(cov: dict[str, Any]) -> list[str]:
     check("candidates", c["total"], [c["with_line"], c["without_line"]])
     for name in ("with_line", "without_line"):
         p = cov[name]
-        check(name, p["total"], [p[k] for k in ("blocked_by_quality", "no_model", "line_required", "predicted", "unaccounted")])
+        parts = ("blocked_by_quality", "no_model", "line_required", "predicted", "unaccounted")
+        check(name, p["total"], [p[k] for k in parts])
         if p["unaccounted"]:
             broken.append(f"{name}: {p['unaccounted']} quality-ready rows of serving weeks not predicted")
     check("blocked_by_reason", cov["with_line"]["blocked_by_quality"] + cov["without_line"]["blocked_by_quality"],

@@ -61,7 +61,8 @@ def model_evaluation(
     artifacts: ArtifactStoreResource,
 ) -> dg.MaterializeResult:
     start, end = date.fromisoformat(config.start), date.fromisoformat(config.end)
-    store, models, eval_config, contract = warehouse.warehouse(), load_models_config(), load_evaluation_config(), load_contract()
+    store, models, eval_config = warehouse.warehouse(), load_models_config(), load_evaluation_config()
+    contract = load_contract()
     box = store.load("box_scores", start=start - timedelta(days=eval_config.baseline_history_days), end=end,
                      declared=schemas.BOX_SCORES)  # fmt: skip
     graded = graded_predictions(

@@ -11,6 +11,8 @@ import polars as pl
 from nba_props.lib.evaluation import EvaluationConfig, evaluate, load_evaluation_config
 from nba_props.lib.grading import grade
 
+SUMMARY_KEYS = ("n", "n_lined", "mae", "mae_ratio", "hr", "roi_edge3", "n_roi_edge3", "top5_daily")
+
 
 def graded_predictions(
     predictions: pl.DataFrame,
@@ -62,6 +64,5 @@ def realized_summary(
         figures = evaluate(rows, config=config)
         if figures["n_lined"] == 0 and not any(b["wins"] + b["losses"] for b in figures["hr"].values()):
             continue
-        summary[str(family)] = {key: figures[key] for key in
-                                ("n", "n_lined", "mae", "mae_ratio", "hr", "roi_edge3", "n_roi_edge3", "top5_daily")}  # fmt: skip
+        summary[str(family)] = {key: figures[key] for key in SUMMARY_KEYS}
     return summary
