@@ -40,6 +40,8 @@ def graded_predictions(
     if schedule is not None:
         status = schedule.select("game_id", game_status=pl.col("status")).unique("game_id")
         joined = joined.join(status, on="game_id", how="left")
+    elif "game_status" not in joined.columns:
+        joined = joined.with_columns(game_status=pl.lit(None, dtype=pl.Utf8))  # unknown: not a final result
     assert joined.height == predictions.height, "grading must not fan out"
     return grade(joined)
 
