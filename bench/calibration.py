@@ -61,8 +61,8 @@ def main() -> int:
                                         contract=contract, **pred_kw)
     for row in trained.registry.iter_rows(named=True):
         metrics = json.loads(row["metrics"])
-        print(row["week_start"], row["model_id"], row["lifecycle_state"], f"train {row['train_start']}..{row['train_end']}",
-              f"eval {row['eval_start']}..{row['eval_end']}", "calibration:", json.dumps(metrics.get("calibration")))
+        print(row["week_start"], row["model_id"], row["lifecycle_state"],
+              f"train {row['train_start']}..{row['train_end']}", f"eval {row['eval_start']}..{row['eval_end']}", "calibration:", json.dumps(metrics.get("calibration")))
     print("skipped:", trained.skipped, "missing:", predicted.missing)
     predictions = predicted.predictions
     graded = graded_predictions(predictions, box.filter(pl.col("game_date").is_between(*PREDICT)), lines,

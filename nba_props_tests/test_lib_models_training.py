@@ -239,7 +239,8 @@ def test_calibration_rows_are_never_seen_by_early_stopping_or_the_fit(season, cu
     assert not np.array_equal(refit.calibration.residuals, champion_fit.calibration.residuals)
     # Control: scrambling the early-stopping part does change the model (the test can fail).
     in_stop = pl.col("game_date").is_between(stop["game_date"].min(), stop["game_date"].max())
-    moved = _fit(frame.with_columns(pl.when(in_stop).then(60.0 - pl.col(LABEL)).otherwise(pl.col(LABEL)).alias(LABEL)), cut)
+    moved_labels = pl.when(in_stop).then(60.0 - pl.col(LABEL)).otherwise(pl.col(LABEL)).alias(LABEL)
+    moved = _fit(frame.with_columns(moved_labels), cut)
     assert not np.array_equal(moved.model.predict(X), champion_fit.model.predict(X))
 
 

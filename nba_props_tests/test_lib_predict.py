@@ -446,7 +446,8 @@ def test_an_early_game_is_judged_on_the_lines_posted_by_its_tip():
     # By the early tip: 6 early-game OVER picks + 6 late-game OVER picks posted in the morning
     # (12 of 12 OVER: poisoned). 10 UNDER picks of the late game are posted after the early tip,
     # so the whole slate (12 of 22 OVER) looks fine and the old rule quarantined nothing.
-    late_morning, late_evening = _game("late", ["OVER"] * 6, MORNING, LATE_TIP), _game("late", ["UNDER"] * 10, LATE_POST, LATE_TIP)
+    late_morning = _game("late", ["OVER"] * 6, MORNING, LATE_TIP)
+    late_evening = _game("late", ["UNDER"] * 10, LATE_POST, LATE_TIP)
     late_evening = (late_evening[0].with_columns(player_lookup=pl.col("player_lookup") + "_pm"),
                     late_evening[1].with_columns(player_lookup=pl.col("player_lookup") + "_pm"))  # fmt: skip
     predictions, timing = _slate(_game("early", ["OVER"] * 6, MORNING, EARLY_TIP), late_morning, late_evening)

@@ -107,7 +107,7 @@ def trained_models(
         unique_key_spec("predictions"),
         check_spec("predictions", "values_in_range", "predicted points in [0, 60], p_over and confidence in [0, 1]"),
         check_spec("predictions", "no_quarantined_model_days",
-                   "no game of a model-day looks poisoned (>95% one side or |bias| > 3 over the lines posted by its tip)"),
+                   "no game of a model-day looks poisoned (>95% one side or |bias| > 3 over lines posted by its tip)"),
     ],
 )
 def predictions(
