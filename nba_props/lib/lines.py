@@ -48,7 +48,7 @@ from pathlib import Path
 
 import polars as pl
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from nba_props.lib import schemas
 from nba_props.lib.expected_players import PLAYER_GAME, expected_players_lazy
@@ -104,7 +104,7 @@ class LineConfig(BaseModel):
 
     @field_validator("book_priority", "ladder_books", "dfs_books")
     @classmethod
-    def _books(cls, books: tuple[str, ...], info) -> tuple[str, ...]:
+    def _books(cls, books: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         cleaned = tuple(b.strip().lower() for b in books)
         if any(not b for b in cleaned):
             raise ValueError(f"{info.field_name} has an empty book name")
@@ -407,7 +407,10 @@ def line_diagnostics(intermediates: dict[str, pl.DataFrame], rows: pl.DataFrame,
     mains = span(intermediates["mains"]).filter(pl.col("_n_lines") >= 2)
     pulled = span(intermediates["pulled"])
     lined = rows.filter(pl.col("line").is_not_null()).select(PLAYER_GAME)
-    by_book = lambda f: dict(sorted(f.group_by("bookmaker").len().iter_rows()))  # noqa: E731
+
+    def by_book(frame: pl.DataFrame) -> dict[str, int]:
+        return dict(sorted(frame.group_by("bookmaker").len().iter_rows()))
+
     return {
         "ladder_snapshots": mains.filter(pl.col("_ladder")).height,
         "duplicate_line_snapshots": by_book(mains.filter(~pl.col("_ladder"))),
