@@ -549,6 +549,19 @@ def test_build_schema_rows_and_order(built):
     assert row_of(built, "alpha")["line"] == 12.5 and row_of(built, "bravo")["line"] is None
 
 
+def test_market_type_passes_through_and_is_not_a_feature(built):
+    """player_lines' market_type (sportsbook | dfs, NULL without a line) is an identity column:
+    copied as is, never a contract feature, and no feature depends on it."""
+    assert "market_type" not in {spec.name for spec in CONTRACT.features}
+    assert built["market_type"].null_count() == built.height  # the targets carry none
+    marked = {"alpha": {**TARGET_LINES["alpha"], "market_type": "dfs"}, "golf": {**TARGET_LINES["golf"], "market_type": "sportsbook"}}
+    out = build(make_inputs(targets=targets_frame(lines={**TARGET_LINES, **marked})))
+    assert (row_of(out, "alpha")["market_type"], row_of(out, "golf")["market_type"], row_of(out, "bravo")["market_type"]) == (
+        "dfs", "sportsbook", None
+    )  # fmt: skip
+    assert_frame_equal(out.drop("market_type"), built.drop("market_type"))
+
+
 def test_build_fills_defaults_and_keeps_sources(built):
     for spec in CONTRACT.features:
         assert built[spec.name].null_count() == 0, spec.name

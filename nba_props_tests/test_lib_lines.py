@@ -20,6 +20,7 @@ from nba_props.lib.lines import (
     DEFAULT_CONFIG_PATH,
     LineConfig,
     build_player_lines,
+    build_player_lines_with_diagnostics,
     devig_over_prob,
     implied_prob,
     load_line_config,
@@ -96,6 +97,8 @@ def test_config_defaults_are_the_packaged_yaml():
     assert cfg.book_priority == ("draftkings", "fanduel", "betmgm", "williamhill_us")
     assert (cfg.sanity.min_line, cfg.sanity.max_line, cfg.lookback_days) == (5.0, 70.0, 30)
     assert (cfg.sanity_min, cfg.sanity_max) == (5.0, 70.0)
+    assert cfg.ladder_books == ("bovada", "betrivers")
+    assert {"prizepicks", "underdog"} <= set(cfg.dfs_books) and cfg.dfs_sources == ("dfs",)
 
 
 def test_config_validation(tmp_path: Path):
@@ -107,6 +110,9 @@ def test_config_validation(tmp_path: Path):
         LineConfig.model_validate({"lookback_days": 0})
     with pytest.raises(ValidationError):
         LineConfig.model_validate({"bok_priority": ["fanduel"]})  # typo: unknown keys are refused
+    with pytest.raises(ValidationError, match="ladder_books"):
+        LineConfig(ladder_books=("bovada", " Bovada"))
+    assert LineConfig(dfs_books=(" PrizePicks",)).dfs_books == ("prizepicks",)
     path = tmp_path / "lines.yaml"
     path.write_text("book_priority: [FanDuel, draftkings]\nsanity: {min_line: 4.0, max_line: 60.0}\n")
     cfg = load_line_config(path)
@@ -181,7 +187,7 @@ def test_ladder_tie_takes_the_lower_line():
 
 
 def test_unpriced_ladder_takes_the_median_rung_and_dfs_rows_at_tip_count():
-    dfs = {"at": TIP, "over": None, "under": None, "source": "dfs"}  # DFS boards are stamped at the tip
+    dfs = {"at": TIP, "over": None, "under": None, "source": "dfs"}  # a board listing the game at its tip
     three = [snap("a", "prizepicks", x, **dfs) for x in (21.5, 19.5, 20.5)]
     two = [snap("b", "underdog", x, **dfs) for x in (14.5, 13.5)]
     out = run(three + two)
@@ -442,3 +448,114 @@ def test_range_at_once_equals_concatenated_days(sim_inputs):
     assert sourced.get_column("opening_line").is_not_null().all()
     assert whole.filter(pl.col("line_diagnostic") != "LINE_SOURCE").get_column("line").is_null().all()
     # Whole season timing is a benchmark matter; here only correctness.
+
+
+# ---------------------------------------------------------------------------------------------
+# line history (issue 7): board order, ladders only for ladder books, market type, pulled lines
+
+
+def run_diag(snaps: list[dict], games: list[dict] | None = None, boxes: list[dict] | None = None, **kw):
+    out, diag = build_player_lines_with_diagnostics(
+        frame(snaps, schemas.PROP_LINE_SNAPSHOTS),
+        frame([game(GAME)] if games is None else games, schemas.SCHEDULE),
+        frame(boxes or [], schemas.BOX_SCORES),
+        frame([], schemas.INJURY_REPORT),
+        start=D, end=D, **kw,
+    )  # fmt: skip
+    assert out.schema == schemas.PLAYER_LINES
+    return out, diag
+
+
+def _board(path: Path, rows: list[tuple[str, str, str, str]]) -> None:
+    """A DFS board file: (player, book, side, line) rows of the HOU @ OKC game of D (tip TIP)."""
+    header = "player,market,bookmaker,side,line,price,home_team,away_team,game_id,commence_time\n"
+    body = "".join(
+        f"{p},player_points,{b},{side},{line},-137,Oklahoma City Thunder,Houston Rockets,g1,2025-01-16T00:30:00Z\n"
+        for p, b, side, line in rows
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(header + body)
+
+
+def test_newest_dfs_board_supersedes_older_boards(tmp_path: Path):
+    """Two boards list the 19:30 ET game of D; the line moved from 20.5 to 22.5 (PrizePicks) and
+    from 14.5 to 13.5 (Underdog). Formerly both boards were stamped at the tip and became rungs of
+    one ladder: the lower middle rung won (20.5, 13.5). Now the newest board (01_16, stamped
+    00:00 UTC Jan 16, before the 00:30 UTC tip) wins, and the older board is the opening line."""
+    from nba_props.lib.sources.files import FilesProvider
+
+    two_sided = lambda p, b, line: [(p, b, "Over", line), (p, b, "Under", line)]  # noqa: E731
+    folder = tmp_path / "odds" / "dfs_lines"
+    _board(folder / "01_15_2025.csv", two_sided("Kevin Durant", "PrizePicks", "20.5") + two_sided("Jalen Green", "Underdog", "14.5"))
+    _board(folder / "01_16_2025.csv", two_sided("Kevin Durant", "PrizePicks", "22.5") + two_sided("Jalen Green", "Underdog", "13.5")
+           + [("Kevin Durant", "PrizePicks", "Over", "17.5")])  # a one-sided promo line beside 22.5: not a rung
+    snaps = FilesProvider(tmp_path).prop_line_snapshots(D - timedelta(days=1), D).rows
+    assert sorted(snaps.get_column("captured_at").unique().to_list()) == [datetime(2025, 1, 15, tzinfo=UTC), datetime(2025, 1, 16, tzinfo=UTC)]
+    out, diag = run_diag(snaps.to_dicts())
+    kd, jg = row(out, "kevindurant"), row(out, "jalengreen")
+    assert (kd["line"], kd["opening_line"], kd["line_move"], kd["line_book"], kd["market_type"]) == (22.5, 20.5, 2.0, "prizepicks", "dfs")
+    assert (jg["line"], jg["opening_line"], jg["line_move"], jg["market_type"]) == (13.5, 14.5, -1.0, "dfs")
+    assert kd["line_captured_at"] == datetime(2025, 1, 16, tzinfo=UTC)
+    assert diag["duplicate_line_snapshots"] == {} and diag["ladder_snapshots"] == 0
+    assert diag["chosen_market_types"] == {"dfs": 2}
+
+
+def test_ladders_only_for_ladder_books_and_duplicates_are_counted():
+    # bovada (a ladder book) 21.5 / 22.5 / 23.5 unpriced: a ladder, median rung 22.5.
+    # fanduel (not a ladder book) posts 24.5 and 25.5 in one snapshot: a duplicate, picked by the
+    # same deterministic rule (prices closest to even: 24.5 -110/-110 is 0.5, 25.5 +120/-150 is
+    # 0.4545/(0.4545+0.6) = 0.4310) and counted.
+    rows = [snap("kd", "bovada", x, None, None) for x in (23.5, 21.5, 22.5)]
+    rows += [snap("kd", "fanduel", 24.5), snap("kd", "fanduel", 25.5, 120, -150), snap("jg", "fanduel", 12.5)]
+    out, diag = run_diag(rows)
+    kd = row(out, "kd")
+    assert (kd["line_book"], kd["line"], kd["n_books"], kd["consensus_line"]) == ("fanduel", 24.5, 2, 23.5)
+    assert diag["ladder_snapshots"] == 1 and diag["duplicate_line_snapshots"] == {"fanduel": 1}
+    # Declared a ladder book, fanduel's two lines are a ladder, not a duplicate.
+    _, diag = run_diag(rows, config=LineConfig(ladder_books=("bovada", "fanduel")))
+    assert diag["ladder_snapshots"] == 2 and diag["duplicate_line_snapshots"] == {}
+
+
+def test_market_type_of_the_chosen_line():
+    rows = [
+        snap("kd", "draftkings", 24.5),
+        snap("kd", "prizepicks", 25.5, None, None, source="dfs"),  # a DFS book: dfs, but draftkings is chosen
+        snap("jg", "prizepicks", 14.5, None, None),  # dfs by its book even from another source
+        snap("sg", "newdfs", 18.5, None, None, source="dfs"),  # dfs by its source
+        snap("low", "draftkings", 2.5),  # rejected: no chosen line
+    ]
+    out, diag = run_diag(rows, boxes=[box("bench", "OKC", D - timedelta(days=1))])
+    got = {r["player_lookup"]: (r["market_type"], r["line"]) for r in out.iter_rows(named=True)}
+    assert got == {"kd": ("sportsbook", 24.5), "jg": ("dfs", 14.5), "sg": ("dfs", 18.5), "low": (None, None), "bench": (None, None)}
+    assert diag["chosen_market_types"] == {"dfs": 2, "sportsbook": 1}
+
+
+def test_a_pulled_line_is_not_used():
+    """draftkings' newest pre-tip snapshot of the game (PM) lists jg but no longer kd: kd's
+    draftkings line (AM) was pulled, so fanduel's line is used. betmgm lists kd at AM only but
+    its PM snapshot does not list the game at all (only another game): not pulled. A snapshot
+    after the tip does not count as the newest."""
+    other = "20250115_DAL_SAS"
+    rows = [
+        snap("kd", "draftkings", 24.5, at=AM), snap("jg", "draftkings", 14.5, at=AM),
+        snap("jg", "draftkings", 15.5, at=PM),  # kd missing from draftkings' PM snapshot
+        snap("kd", "fanduel", 25.5, at=PM),
+        snap("kd", "betmgm", 23.5, at=AM),
+        snap("lk", "betmgm", 20.5, at=PM, game=other),  # betmgm's PM snapshot of another game
+        snap("jg", "fanduel", 14.5, at=PM),
+        snap("zz", "fanduel", 9.5, at=TIP + timedelta(minutes=5)),  # in-game: unusable, pulls nobody
+    ]  # fmt: skip
+    out, diag = run_diag(rows, [game(GAME), game(other)])
+    kd, jg = row(out, "kd"), row(out, "jg")
+    # kd: fanduel 25.5 (draftkings pulled) and betmgm 23.5: median 24.5; formerly draftkings 24.5 was chosen
+    assert (kd["line_book"], kd["line"], kd["n_books"], kd["consensus_line"]) == ("fanduel", 25.5, 2, 24.5)
+    assert (jg["line_book"], jg["line"], jg["opening_line"], jg["n_books"]) == ("draftkings", 15.5, 14.5, 2)
+    assert diag["pulled_lines"] == {"draftkings": 1} and diag["pulled_without_other_line"] == 0
+    # Pulled by his only book: no line left.
+    alone = [snap("kd", "draftkings", 24.5, at=AM), snap("jg", "draftkings", 14.5, at=PM)]
+    out, diag = run_diag(alone, boxes=[box("kd", "OKC", D - timedelta(days=2))])
+    assert (row(out, "kd")["line_diagnostic"], row(out, "kd")["line"]) == ("NO_PROP_LINE", None)
+    assert diag["pulled_lines"] == {"draftkings": 1} and diag["pulled_without_other_line"] == 1
+    # Before the PM snapshot existed (as_of), kd was listed.
+    out, diag = run_diag(alone, as_of=PM - timedelta(hours=1))
+    assert row(out, "kd")["line"] == 24.5 and diag["pulled_lines"] == {}

@@ -321,6 +321,24 @@ def test_predict_rows_filters_dates_and_checks_inputs():
         predict_rows(feats, FakeModel(), FEATURES, cal, **{**kw, "loss": "Huber"})
 
 
+def test_market_type_is_copied_from_the_feature_row_and_is_not_a_feature():
+    cal = Calibration(residuals=np.zeros(10))
+    feats = _rows([20.0, 21.0, 22.0], [18.5, 25.5, None]).with_columns(
+        market_type=pl.Series(["dfs", "sportsbook", None], dtype=pl.Utf8)
+    )
+    kw = dict(model_id="m", family_id="f", loss="MAE", edge_threshold=1.0)
+    out = predict_rows(feats, FakeModel(), FEATURES, cal, **kw).sort("player_lookup")
+    assert out.schema == PREDICTIONS_SCHEMA
+    assert out.select("player_lookup", "market_type", "recommendation").rows() == [
+        ("p00", "dfs", "OVER"), ("p01", "sportsbook", "UNDER"), ("p02", None, "NO_LINE"),
+    ]  # fmt: skip
+    # The model never sees it: the same predictions with the column changed or absent.
+    flipped = predict_rows(feats.with_columns(market_type=pl.lit("dfs")), FakeModel(), FEATURES, cal, **kw)
+    absent = predict_rows(feats.drop("market_type"), FakeModel(), FEATURES, cal, **kw)
+    assert flipped["predicted_points"].to_list() == absent["predicted_points"].to_list() == [20.0, 21.0, 22.0]
+    assert absent["market_type"].null_count() == 3
+
+
 # ---------------------------------------------------------------------------------------------
 # quarantine
 
@@ -336,6 +354,7 @@ def _predictions(model_id: str, day: date, recs: list[str], bias: float = 0.5) -
             "family": ["fam"] * n,
             "predicted_points": [20.0 + (bias if r != "UNDER" else -bias) for r in recs],
             "line": [20.0] * n,
+            "market_type": ["sportsbook"] * n,
             "edge": [bias] * n,
             "direction": ["UNDER" if r == "UNDER" else "OVER" for r in recs],
             "p_over": [0.5] * n,

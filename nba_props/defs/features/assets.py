@@ -26,7 +26,7 @@ from nba_props.lib.features.checks import constant_feature_dates, leak_differenc
 from nba_props.lib.features.contract import load_contract
 from nba_props.lib.features.inputs import FeatureInputs
 from nba_props.lib.features.quality import feature_range_violations, quality_summary
-from nba_props.lib.lines import build_player_lines, load_line_config
+from nba_props.lib.lines import build_player_lines_with_diagnostics, load_line_config
 from nba_props.partitions import date_range_of, last_n_game_days, previous_n_game_days
 
 GROUP = "features"
@@ -75,7 +75,9 @@ def player_lines(
     injuries: pl.DataFrame,
 ) -> Iterator:
     start, end = date_range_of(context.partition_time_window)
-    rows = build_player_lines(snapshots, schedule, recent_box_scores, injuries, start=start, end=end, config=LINE_CONFIG)
+    rows, selection = build_player_lines_with_diagnostics(
+        snapshots, schedule, recent_box_scores, injuries, start=start, end=end, config=LINE_CONFIG
+    )
     yield dg.Output(
         rows,
         metadata={
@@ -83,6 +85,7 @@ def player_lines(
             "with_line": rows.filter(pl.col("has_line")).height,
             "diagnostics": dg.MetadataValue.json(counts_of(rows, "line_diagnostic")),
             "chosen_books": dg.MetadataValue.json(counts_of(rows.filter(pl.col("line").is_not_null()), "line_book")),
+            "line_selection": dg.MetadataValue.json(selection),
             "expected_reasons": dg.MetadataValue.json(counts_of(rows, "expected_reason")),
             "line_config": dg.MetadataValue.json(LINE_CONFIG.model_dump(mode="json")),
             "settings": settings_metadata(),

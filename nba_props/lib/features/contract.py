@@ -42,6 +42,7 @@ IDENTITY_COLUMNS = pl.Schema(
         "has_line": pl.Boolean,
         "line": pl.Float64,  # the chosen line as is (NULL without one), for predictions/grading
         "line_book": pl.Utf8,
+        "market_type": pl.Utf8,  # sportsbook | dfs of the chosen line (NULL without one); not a model feature
         "line_diagnostic": pl.Utf8,
     }
 )

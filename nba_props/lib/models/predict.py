@@ -45,6 +45,7 @@ PREDICTIONS_SCHEMA = pl.Schema(
         "family": pl.Utf8,
         "predicted_points": pl.Float64,
         "line": pl.Float64,
+        "market_type": pl.Utf8,  # sportsbook | dfs, copied from the feature row (NULL without a line)
         "edge": pl.Float64,
         "direction": pl.Utf8,
         "p_over": pl.Float64,
@@ -177,8 +178,9 @@ def predict_rows(
         .then(pl.lit(UNDER))
         .otherwise(pl.lit(PASS))
     )
+    market = pl.col("market_type") if "market_type" in rows.columns else pl.lit(None, dtype=pl.Utf8)
     out = (
-        rows.select("game_date", "game_id", "player_lookup")
+        rows.select("game_date", "game_id", "player_lookup", market_type=market)
         .with_columns(
             model_id=pl.lit(model_id, dtype=pl.Utf8),
             family=pl.lit(family_id, dtype=pl.Utf8),
