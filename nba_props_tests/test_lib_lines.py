@@ -99,6 +99,7 @@ def test_config_defaults_are_the_packaged_yaml():
     assert (cfg.sanity_min, cfg.sanity_max) == (5.0, 70.0)
     assert cfg.ladder_books == ("bovada", "betrivers")
     assert {"prizepicks", "underdog"} <= set(cfg.dfs_books) and cfg.dfs_sources == ("dfs",)
+    assert (cfg.appearance_window_days, cfg.team_lookback_days, cfg.box_history_days) == (30, 400, 400)
 
 
 def test_config_validation(tmp_path: Path):
@@ -108,6 +109,8 @@ def test_config_validation(tmp_path: Path):
         LineConfig.model_validate({"sanity": {"min_line": 30.0, "max_line": 20.0}})
     with pytest.raises(ValidationError):
         LineConfig.model_validate({"lookback_days": 0})
+    with pytest.raises(ValidationError, match="team_lookback_days"):
+        LineConfig.model_validate({"appearance_window_days": 60, "team_lookback_days": 30})
     with pytest.raises(ValidationError):
         LineConfig.model_validate({"bok_priority": ["fanduel"]})  # typo: unknown keys are refused
     with pytest.raises(ValidationError, match="ladder_books"):
@@ -367,6 +370,42 @@ def test_line_only_player_without_history():
     assert (r["game_id"], r["tip_time_utc"], r["expected_reason"], r["player_name"]) == (GAME, TIP, "has_line", "Rookie")
 
 
+LAST_SEASON = date(2024, 4, 14)  # 276 days before D: inside team_lookback_days (400), outside the 30-day window
+
+
+def test_opening_night_line_player_takes_his_previous_team_from_the_game():
+    """Issue 7: a player with a line and no box row in the last 30 days takes his newest team of
+    the lookback when it is one of the line's two teams (the old build left team NULL, which
+    blocks the row on every team feature)."""
+    boxes = [box("stay", "DAL", date(2024, 1, 10), player_id=1), box("stay", "OKC", LAST_SEASON, player_id=1),
+             box("away", "HOU", LAST_SEASON, player_id=2), box("gone", "DAL", LAST_SEASON, player_id=3),
+             box("old", "OKC", D - timedelta(days=401), player_id=4)]  # fmt: skip
+    snaps = [snap(p, "draftkings", 10.5) for p in ("stay", "away", "gone", "old")]
+    out = run(snaps, boxes=boxes)
+    s, a, g, o = (row(out, p) for p in ("stay", "away", "gone", "old"))
+    # newest team OKC (not the older DAL) is the home team of HOU @ OKC
+    assert (s["team"], s["opponent"], s["is_home"], s["player_id"], s["expected_reason"]) == ("OKC", "HOU", True, 1, "has_line")
+    assert (a["team"], a["opponent"], a["is_home"], a["player_id"]) == ("HOU", "OKC", False, 2)
+    # moved in the off-season to a team the box scores do not know: no guess, but his id is known
+    assert (g["team"], g["opponent"], g["is_home"], g["player_id"]) == (None, None, None, 3)
+    # beyond the lookback: nothing known
+    assert (o["team"], o["player_id"]) == (None, None)
+    # without a line, last season's appearance does not make anyone expected (30-day window)
+    assert run([], boxes=boxes).height == 0
+    # a shorter configured lookback is honoured
+    short = run(snaps, boxes=boxes, config=LineConfig(team_lookback_days=200))
+    assert row(short, "stay")["team"] is None and row(short, "stay")["player_id"] is None
+
+
+def test_line_player_team_uses_only_rows_before_the_date():
+    """The game's two teams are pre-game facts; box rows dated D or later are not."""
+    history = [box("vet", "DAL", LAST_SEASON, player_id=5)]
+    future = [box("vet", "OKC", D, player_id=5), box("vet", "OKC", D + timedelta(days=2), player_id=5)]
+    snaps = [snap("vet", "draftkings", 9.5)]
+    assert row(run(snaps, boxes=history + future), "vet")["team"] is None
+    assert_frame_equal(run(snaps, boxes=history + future), run(snaps, boxes=history))
+
+
 def test_line_in_another_game_moves_the_player():
     """A line on a game of another team than his newest (a trade the box scores do not know yet)."""
     other = "20250115_DAL_SAS"
@@ -425,7 +464,7 @@ def _window(inputs, start: date, end: date) -> pl.DataFrame:
     return build_player_lines(
         span(inputs["snapshots"], start - timedelta(days=cfg.lookback_days), end),
         span(inputs["schedule"], start, end),
-        span(inputs["box"], start - timedelta(days=cfg.appearance_window_days), max(inputs["days"])),  # later rows too
+        span(inputs["box"], start - timedelta(days=cfg.box_history_days), max(inputs["days"])),  # later rows too
         span(inputs["injuries"], start, end),
         start=start,
         end=end,

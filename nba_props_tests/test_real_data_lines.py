@@ -43,7 +43,7 @@ def _build(start: date, end: date) -> tuple[pl.DataFrame, pl.DataFrame, float]:
     provider = FilesProvider(DATA)
     snapshots = provider.prop_line_snapshots(start - timedelta(days=CONFIG.lookback_days), end).rows
     schedule = provider.schedule(start, end).rows
-    box = provider.box_scores(start - timedelta(days=CONFIG.appearance_window_days), end).rows
+    box = provider.box_scores(start - timedelta(days=CONFIG.box_history_days), end).rows
     injuries = provider.injury_report(start, end).rows
     began = time.perf_counter()
     out = build_player_lines(snapshots, schedule, box, injuries, start=start, end=end, config=CONFIG)
@@ -213,3 +213,47 @@ def test_dfs_chosen_line_is_the_newest_boards_line():
     # Keys with a single line everywhere keep it too (when the book still lists the player).
     single = boards.filter(pl.col("n_lines") == 1).join(chosen, on=["game_id", "player_lookup", "bookmaker"], how="inner")
     assert single.height > 9_000 and single.filter(pl.col("chosen") != pl.col("newest")).height == 0
+
+
+OPENING_WEEK = (date(2025, 10, 21), date(2025, 10, 27))
+
+
+def test_opening_week_line_players_get_their_team_from_the_game():
+    """Issue 7: opening week 2025-10-21..27 has 764 rows with a line (752 with a chosen one); with
+    only the last 30 days of box scores 220 of them had no team (the 218 chosen-line ones all
+    blocked on the team features). A lined player now
+    takes his newest team of the 400-day lookback (last season's) when it plays the line's game.
+    What stays NULL are rookies and off-season moves (51 measured): none of them has a newest
+    team in the line's game.
+
+    Hand check from box_scores/player_logs_2024-25.csv: Shai Gilgeous-Alexander's last 2024-25
+    row is 2025-04-02, OKC ("OKC vs. DET") -> OKC, home against HOU on 2025-10-21; Kevin Durant's
+    is PHX and Al Horford's BOS, teams not in HOU @ OKC / GSW @ LAL -> NULL (moved)."""
+    out, _, _ = _build(*OPENING_WEEK)
+    lined = out.filter(pl.col("has_line"))
+    null_team = lined.filter(pl.col("team").is_null())
+    print(f"\nopening week: {lined.height} lined rows, {null_team.height} without a team")
+    assert lined.height > 700
+    assert null_team.height < 0.1 * lined.height  # was 220 / 764 with 30 days of box scores
+    sga = out.filter((pl.col("player_lookup") == "shaigilgeousalexander") & (pl.col("game_date") == OPENING_WEEK[0]))
+    assert sga.select("game_id", "team", "opponent", "is_home", "player_id").row(0) == (
+        "20251021_HOU_OKC", "OKC", "HOU", True, 1628983
+    )  # fmt: skip
+    first = out.filter(pl.col("game_date") == OPENING_WEEK[0])
+    for player, game_id in (("kevindurant", "20251021_HOU_OKC"), ("alhorford", "20251021_GSW_LAL")):
+        r = first.filter(pl.col("player_lookup") == player).row(0, named=True)
+        assert (r["game_id"], r["team"], r["has_line"]) == (game_id, None, True), player
+    # every remaining NULL team is a player whose newest box team (before the date) is not in the game
+    box = FilesProvider(DATA).box_scores(OPENING_WEEK[0] - timedelta(days=CONFIG.team_lookback_days), OPENING_WEEK[1]).rows
+    newest = (
+        null_team.select("game_date", "game_id", "player_lookup")
+        .join(box.select("player_lookup", "team", box_date="game_date"), on="player_lookup", how="left")
+        .filter(pl.col("box_date").is_null() | (pl.col("box_date") < pl.col("game_date")))
+        .sort("box_date", nulls_last=False)
+        .group_by("game_date", "game_id", "player_lookup")
+        .agg(pl.col("team").last())
+    )
+    in_game = newest.filter(pl.col("team").is_not_null()).with_columns(
+        sides=pl.col("game_id").str.split("_").list.slice(1, 2)
+    ).filter(pl.col("sides").list.contains(pl.col("team")))
+    assert in_game.height == 0

@@ -10,11 +10,17 @@ For a target date D (every D of a range at once, one polars pass, no per-date lo
   for another game than his newest team's means the books know of a move the box scores do not).
 
 Box rows dated D or later are never used for D (the history may include them). The newest team
-and player id come from the same window, so the output for D depends only on box rows of
-[D - window, D - 1] and a range computed at once equals the concatenation of its single days.
-`team` / `opponent` / `is_home` are the newest team joined to D's game; for a line-only player
-they are NULL when the player has no box row in the window or his newest team is not in the
-line's game.
+and player id of an appearing player come from the same window; a player with a line takes his
+team from his newest box row of the longer `team_lookback_days` window (opening night: last
+season's team; a player back from a long absence: the team he left), so the output for D depends
+only on box rows of [D - team_lookback_days, D - 1] and a range computed at once equals the
+concatenation of its single days.
+
+`team` / `opponent` / `is_home` are the newest team joined to D's game. For a line-only player the
+line's game names the two teams (known before the game): his newest team is used when it is one
+of them; they are NULL when he has no box row in the lookback (a rookie) or his newest team is
+not in the line's game (moved: the books know a trade the box scores do not). The line sources
+(Odds API, DFS boards) do not name a player's own team, so there is no further fallback.
 """
 
 from __future__ import annotations
@@ -57,15 +63,21 @@ def _team_games(games: pl.LazyFrame) -> pl.LazyFrame:
 
 def _newest_box_rows(box: pl.LazyFrame, dates: pl.LazyFrame, window_days: int) -> pl.LazyFrame:
     """(game_date, player_lookup) -> the player's latest box row dated D - window .. D - 1."""
+    grid = box.select("player_lookup").unique().join(dates, how="cross")
+    return _newest_rows_of(grid, box, window_days)
+
+
+def _newest_rows_of(keys: pl.LazyFrame, box: pl.LazyFrame, window_days: int) -> pl.LazyFrame:
+    """Per (game_date, player_lookup) of `keys`: the player's latest box row dated D - window .. D - 1
+    (player_id, player_name, team); keys without one are dropped."""
     rows = (
         box.sort("player_lookup", "game_date", "game_id", "player_id")
         .unique(["player_lookup", "game_date"], keep="last", maintain_order=True)
         .select("player_lookup", "player_id", "player_name", "team", box_date="game_date")
         .sort("box_date")
     )
-    grid = box.select("player_lookup").unique().join(dates, how="cross").sort("game_date")
     return (
-        grid.join_asof(
+        keys.select("game_date", "player_lookup").unique().sort("game_date").join_asof(
             rows, left_on="game_date", right_on="box_date", by="player_lookup",
             strategy="backward", allow_exact_matches=False, check_sortedness=False,
         )  # fmt: skip
@@ -103,16 +115,20 @@ def expected_players_lazy(
     start: date,
     end: date,
     window_days: int,
+    team_lookback_days: int | None = None,
     as_of: datetime | None = None,
 ) -> pl.LazyFrame:
-    """EXPECTED_COLUMNS for every target date of [start, end] (inputs in the ingest schemas)."""
+    """EXPECTED_COLUMNS for every target date of [start, end] (inputs in the ingest schemas).
+
+    `team_lookback_days` (default: `window_days`): how far back a player with a line may take his
+    newest team from; box_history must cover [start - max(window_days, team_lookback_days), end]."""
+    lookback = max(window_days, team_lookback_days or window_days)
     games = target_games(schedule, start, end)
     line_players = line_players.filter(pl.col("game_date").is_between(start, end)).select(LINE_PLAYER_COLUMNS)
     dates = pl.concat([games.select("game_date"), line_players.select("game_date")]).unique()
-    box = box_history.filter(
-        pl.col("player_lookup").is_not_null()
-        & pl.col("game_date").is_between(start - timedelta(days=window_days), end, closed="left")
-    )
+    known = box_history.filter(pl.col("player_lookup").is_not_null())
+    box = known.filter(pl.col("game_date").is_between(start - timedelta(days=window_days), end, closed="left"))
+    long_box = known.filter(pl.col("game_date").is_between(start - timedelta(days=lookback), end, closed="left"))
     if as_of is not None:  # a report published after as_of was not known yet
         injuries = injuries.filter(pl.col("reported_at").is_null() | (pl.col("reported_at") <= as_of))
     report = (
@@ -137,9 +153,11 @@ def expected_players_lazy(
     ).with_columns(_appeared=pl.lit(True))
 
     box_team, away, home = pl.col("_box_team"), pl.col("_away"), pl.col("_home")
+    # The newest row of the lookback is the window's newest row whenever the window has one.
+    line_newest = _newest_rows_of(line_players, long_box, lookback)
     lines = (
         line_players.join(
-            newest.select("game_date", "player_lookup", "player_id", _box_name="player_name", _box_team="team"),
+            line_newest.select("game_date", "player_lookup", "player_id", _box_name="player_name", _box_team="team"),
             on=["game_date", "player_lookup"],
             how="left",
         )
@@ -191,13 +209,14 @@ def expected_players(
     start: date,
     end: date,
     window_days: int = 30,
+    team_lookback_days: int | None = None,
     as_of: datetime | None = None,
 ) -> pl.DataFrame:
     """Eager wrapper of `expected_players_lazy`, sorted by (game_date, game_id, player_lookup)."""
     return (
         expected_players_lazy(
             schedule.lazy(), box_history.lazy(), injuries.lazy(), line_players.lazy(),
-            start=start, end=end, window_days=window_days, as_of=as_of,
+            start=start, end=end, window_days=window_days, team_lookback_days=team_lookback_days, as_of=as_of,
         )  # fmt: skip
         .sort(PLAYER_GAME)
         .collect()

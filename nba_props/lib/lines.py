@@ -87,6 +87,7 @@ class LineConfig(BaseModel):
     sanity: SanityBand = SanityBand()
     lookback_days: int = Field(default=30, ge=1, le=365)
     appearance_window_days: int = Field(default=30, ge=1, le=365)
+    team_lookback_days: int = Field(default=400, ge=1, le=730)
     at_tip_capture_sources: tuple[str, ...] = ("dfs",)
     ladder_books: tuple[str, ...] = ("bovada", "betrivers")
     dfs_books: tuple[str, ...] = ("prizepicks", "underdog", "pick6", "sleeper")
@@ -101,6 +102,20 @@ class LineConfig(BaseModel):
     def sanity_max(self) -> float:
         """Shorthand for `sanity.max_line`."""
         return self.sanity.max_line
+
+    @model_validator(mode="after")
+    def _lookback_covers_window(self) -> LineConfig:
+        if self.team_lookback_days < self.appearance_window_days:
+            raise ValueError(
+                f"team_lookback_days ({self.team_lookback_days}) must be >= appearance_window_days "
+                f"({self.appearance_window_days})"
+            )
+        return self
+
+    @property
+    def box_history_days(self) -> int:
+        """Days of box scores before a target date that `build_player_lines` reads."""
+        return max(self.appearance_window_days, self.team_lookback_days)
 
     @field_validator("book_priority", "ladder_books", "dfs_books")
     @classmethod
@@ -437,7 +452,7 @@ def build_player_lines_with_diagnostics(
 
     Inputs are in the ingest schemas (missing columns are read as NULL): `snapshots` covering
     [start - lookback_days, end], `schedule` and `injuries` covering [start, end], `box_history`
-    covering [start - appearance_window_days, end] (rows dated on or after a target date are
+    covering [start - config.box_history_days, end] (rows dated on or after a target date are
     ignored for it). Sorted by (game_date, game_id, player_lookup); that key is unique.
     """
     _check_inputs(start, end, as_of)
@@ -451,8 +466,9 @@ def build_player_lines_with_diagnostics(
     lines, intermediates = _select_lines(snaps, sched, config, as_of)
     lines = lines.filter(pl.col("game_date").is_between(start, end)).collect().lazy()
     expected = expected_players_lazy(
-        sched, box, report, lines, start=start, end=end, window_days=config.appearance_window_days, as_of=as_of
-    )
+        sched, box, report, lines, start=start, end=end, window_days=config.appearance_window_days,
+        team_lookback_days=config.team_lookback_days, as_of=as_of,
+    )  # fmt: skip
     line_columns = [c for c in schemas.PLAYER_LINES.names() if c not in expected.collect_schema().names()]
     out = (
         expected.join(lines.select(*PLAYER_GAME, *line_columns), on=PLAYER_GAME, how="left")

@@ -34,8 +34,9 @@ WARN = dg.AssetCheckSeverity.WARN
 
 LINE_CONFIG = load_line_config()
 CONTRACT = load_contract()
-# Expected players: appearances in the 30 days before the date.
-APPEARANCE_DAYS = 30
+# Box scores player_lines reads: appearances in the 30 days before the date and, for players
+# with a line, their newest team in the team_lookback_days before it (config/lines.yaml).
+APPEARANCE_DAYS = LINE_CONFIG.box_history_days
 # Box-score history for features: the current season so far plus the whole previous season
 # (prior-season fallbacks), i.e. up to ~20 months back for a June date.
 BOX_HISTORY_DAYS = 640
