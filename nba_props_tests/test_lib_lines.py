@@ -355,6 +355,29 @@ def test_out_players_excluded_unless_they_have_a_line():
     assert "hurt" in _appear(run([], boxes=boxes, injuries=[injury("hurt", "out", D - timedelta(days=1))]))
 
 
+def test_only_reports_captured_before_the_games_tip_count():
+    """TIP is 00:30 UTC (19:30 ET); LATE_GAME tips 03:00 UTC (22:00 ET) on the same date; AFTER is
+    01:00 UTC, after TIP and before LATE_GAME's tip (old rule: the day's newest report, for every game)."""
+    after, late_tip, late_game = datetime(2025, 1, 16, 1, 0, tzinfo=UTC), datetime(2025, 1, 16, 3, 0, tzinfo=UTC), "20250115_LAL_POR"
+    games = [game(GAME), game(late_game, tip=late_tip), game("20250115_MIA_NYK", tip=None)]
+    boxes = [box("ingame", "OKC", D - timedelta(days=1)), box("scratch", "OKC", D - timedelta(days=1)),
+             box("later", "POR", D - timedelta(days=1)), box("notip", "NYK", D - timedelta(days=1))]  # fmt: skip
+    injuries = [
+        {**injury("ingame", "questionable"), "reported_at": PM},  # before TIP ...
+        {**injury("ingame", "out"), "reported_at": after},  # ... ruled out in-game: ignored for his game
+        {**injury("scratch", "out"), "reported_at": after},  # only after TIP: nothing known for his game
+        {**injury("linep", "out"), "reported_at": after},  # a line player, only after TIP
+        {**injury("later", "out"), "reported_at": after},  # before LATE_GAME's tip: counts
+        {**injury("notip", "out"), "reported_at": after},  # unknown tip: newest report of the date
+    ]
+    out = run([snap("linep", "draftkings", 12.5)], games, boxes, injuries)
+    assert _appear(out) == {"ingame", "scratch", "linep"}
+    assert row(out, "ingame")["injury_status"] == "questionable"
+    assert row(out, "scratch")["injury_status"] is None
+    assert row(out, "linep")["injury_status"] is None
+    assert "later" not in set(out["player_lookup"]) and "notip" not in set(out["player_lookup"])
+
+
 def test_line_only_player_without_history():
     r = row(run([snap("rookie", "draftkings", 8.5)]), "rookie")
     assert (r["team"], r["opponent"], r["is_home"], r["player_id"]) == (None, None, None, None)
