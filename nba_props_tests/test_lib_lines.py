@@ -465,3 +465,30 @@ def test_range_at_once_equals_concatenated_days(sim_inputs):
     assert sourced.get_column("opening_line").is_not_null().all()
     assert whole.filter(pl.col("line_diagnostic") != "LINE_SOURCE").get_column("line").is_null().all()
     # Whole season timing is a benchmark matter; here only correctness.
+
+
+def test_simulated_post_tip_report_is_ignored_for_its_game(sim_inputs):
+    """The simulator's weekly report captured after the earliest tip rules out a player who played in
+    that game. For that game he keeps his pre-tip status (not listed -> NULL, expected as a recent
+    appearance) in player_lines and injury_risk 0 in the features; the old newest-of-the-day rule
+    made him "out" (and dropped him from the recent-appearance set)."""
+    from nba_props.lib.features.inputs import FeatureInputs
+    from nba_props.lib.features.team_context import team_context_features
+
+    inj, sched = sim_inputs["injuries"], sim_inputs["schedule"]
+    day = next(d for d in sim_inputs["days"] if d.isocalendar()[:2] != sim_inputs["days"][0].isocalendar()[:2])
+    todays = inj.filter(pl.col("game_date") == day)
+    last = todays["reported_at"].max()
+    earlier = todays.filter(pl.col("reported_at") < last)["player_lookup"]
+    (player,) = todays.filter((pl.col("reported_at") == last) & ~pl.col("player_lookup").is_in(earlier))["player_lookup"]
+    assert todays.filter(pl.col("player_lookup") == player)["status"].to_list() == ["out"]
+    lines = _window(sim_inputs, day, day)
+    r = lines.filter(pl.col("player_lookup") == player).to_dicts()
+    assert len(r) == 1 and r[0]["tip_time_utc"] < last
+    assert r[0]["injury_status"] is None and r[0]["expected_reason"] in ("recent_appearance", "both")
+    box = sim_inputs["box"]
+    features = team_context_features(
+        FeatureInputs(targets=lines, box_history=box.filter(pl.col("game_date") < day), line_history=lines,
+                      schedule=sched.filter(pl.col("game_date") == day), injuries=inj.filter(pl.col("game_date") == day))
+    )  # fmt: skip
+    assert features.filter(pl.col("player_lookup") == player)["injury_risk"].to_list() == [0.0]
