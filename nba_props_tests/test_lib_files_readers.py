@@ -483,14 +483,19 @@ def injuries_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_injuries_newest_report_wins_per_et_day(injuries_dir: Path):
+def test_injuries_keep_every_report_of_the_et_day(injuries_dir: Path):
+    """Both reports of 2025-10-21 are kept (the 21:00 ET one may be after a game's tip: which one
+    counts is decided per game downstream, `lib/injuries.py`); the key includes the capture time."""
     parsed = FilesProvider(injuries_dir).injury_report(D(2025, 10, 21), D(2025, 10, 21))
     assert parsed.rows.schema == schemas.INJURY_REPORT
+    assert schemas.INJURY_REPORT_KEY == ("game_date", "player_lookup", "reported_at")
     assert parsed.rows.select("game_date", "player_lookup", "player_name", "team", "status", "reported_at", "description", "source").rows() == [
+        (D(2025, 10, 21), "jaysontatum", "Jayson Tatum", "BOS", "out", utc(2025, 10, 21, 15), "Achilles", "balldontlie"),
         (D(2025, 10, 21), "jaysontatum", "Jayson Tatum", "BOS", "out", utc(2025, 10, 22, 1), "Achilles", "balldontlie"),
+        (D(2025, 10, 21), "stephencurry", "Stephen Curry", "GSW", "questionable", utc(2025, 10, 21, 15), "ankle", "balldontlie"),
         (D(2025, 10, 21), "stephencurry", "Stephen Curry", "GSW", "questionable", utc(2025, 10, 22, 1), "ankle, upgraded", "balldontlie"),
     ]  # fmt: skip
-    assert parsed.skipped == {"superseded": 2}
+    assert parsed.skipped == {}
     assert quarantine_summary(parsed) == [
         ("injuries_20251021_150000.json", 3, "unknown_team:99", D(2025, 10, 21)),
         ("injuries_20251021_150000.json", 4, "unknown_status:Sidelined", D(2025, 10, 21)),

@@ -364,6 +364,29 @@ def test_out_players_excluded_unless_they_have_a_line():
     assert "hurt" in _appear(run([], boxes=boxes, injuries=[injury("hurt", "out", D - timedelta(days=1))]))
 
 
+def test_only_reports_captured_before_the_games_tip_count():
+    """TIP is 00:30 UTC (19:30 ET); LATE_GAME tips 03:00 UTC (22:00 ET) on the same date; AFTER is
+    01:00 UTC, after TIP and before LATE_GAME's tip (old rule: the day's newest report, for every game)."""
+    after, late_tip, late_game = datetime(2025, 1, 16, 1, 0, tzinfo=UTC), datetime(2025, 1, 16, 3, 0, tzinfo=UTC), "20250115_LAL_POR"
+    games = [game(GAME), game(late_game, tip=late_tip), game("20250115_MIA_NYK", tip=None)]
+    boxes = [box("ingame", "OKC", D - timedelta(days=1)), box("scratch", "OKC", D - timedelta(days=1)),
+             box("later", "POR", D - timedelta(days=1)), box("notip", "NYK", D - timedelta(days=1))]  # fmt: skip
+    injuries = [
+        {**injury("ingame", "questionable"), "reported_at": PM},  # before TIP ...
+        {**injury("ingame", "out"), "reported_at": after},  # ... ruled out in-game: ignored for his game
+        {**injury("scratch", "out"), "reported_at": after},  # only after TIP: nothing known for his game
+        {**injury("linep", "out"), "reported_at": after},  # a line player, only after TIP
+        {**injury("later", "out"), "reported_at": after},  # before LATE_GAME's tip: counts
+        {**injury("notip", "out"), "reported_at": after},  # unknown tip: newest report of the date
+    ]
+    out = run([snap("linep", "draftkings", 12.5)], games, boxes, injuries)
+    assert _appear(out) == {"ingame", "scratch", "linep"}
+    assert row(out, "ingame")["injury_status"] == "questionable"
+    assert row(out, "scratch")["injury_status"] is None
+    assert row(out, "linep")["injury_status"] is None
+    assert "later" not in set(out["player_lookup"]) and "notip" not in set(out["player_lookup"])
+
+
 def test_line_only_player_without_history():
     r = row(run([snap("rookie", "draftkings", 8.5)]), "rookie")
     assert (r["team"], r["opponent"], r["is_home"], r["player_id"]) == (None, None, None, None)
@@ -598,3 +621,30 @@ def test_a_pulled_line_is_not_used():
     # Before the PM snapshot existed (as_of), kd was listed.
     out, diag = run_diag(alone, as_of=PM - timedelta(hours=1))
     assert row(out, "kd")["line"] == 24.5 and diag["pulled_lines"] == {}
+
+
+def test_simulated_post_tip_report_is_ignored_for_its_game(sim_inputs):
+    """The simulator's weekly report captured after the earliest tip rules out a player who played in
+    that game. For that game he keeps his pre-tip status (not listed -> NULL, expected as a recent
+    appearance) in player_lines and injury_risk 0 in the features; the old newest-of-the-day rule
+    made him "out" (and dropped him from the recent-appearance set)."""
+    from nba_props.lib.features.inputs import FeatureInputs
+    from nba_props.lib.features.team_context import team_context_features
+
+    inj, sched = sim_inputs["injuries"], sim_inputs["schedule"]
+    day = next(d for d in sim_inputs["days"] if d.isocalendar()[:2] != sim_inputs["days"][0].isocalendar()[:2])
+    todays = inj.filter(pl.col("game_date") == day)
+    last = todays["reported_at"].max()
+    earlier = todays.filter(pl.col("reported_at") < last)["player_lookup"]
+    (player,) = todays.filter((pl.col("reported_at") == last) & ~pl.col("player_lookup").is_in(earlier))["player_lookup"]
+    assert todays.filter(pl.col("player_lookup") == player)["status"].to_list() == ["out"]
+    lines = _window(sim_inputs, day, day)
+    r = lines.filter(pl.col("player_lookup") == player).to_dicts()
+    assert len(r) == 1 and r[0]["tip_time_utc"] < last
+    assert r[0]["injury_status"] is None and r[0]["expected_reason"] in ("recent_appearance", "both")
+    box = sim_inputs["box"]
+    features = team_context_features(
+        FeatureInputs(targets=lines, box_history=box.filter(pl.col("game_date") < day), line_history=lines,
+                      schedule=sched.filter(pl.col("game_date") == day), injuries=inj.filter(pl.col("game_date") == day))
+    )  # fmt: skip
+    assert features.filter(pl.col("player_lookup") == player)["injury_risk"].to_list() == [0.0]

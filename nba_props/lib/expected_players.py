@@ -4,7 +4,9 @@ For a target date D (every D of a range at once, one polars pass, no per-date lo
 
 - **recent appearance**: the player's newest team (the team of his latest box row dated
   D - window .. D - 1; traded players follow it) is scheduled on D, he played for that team in
-  that window (a box row with played=True), and D's injury report does not list him "out";
+  that window (a box row with played=True), and D's injury report, as known before his game's
+  tip, does not list him "out" (`lib/injuries.py`: the newest report captured before the tip;
+  a report captured after tip never counts for that game);
 - **has line**: every player with a points line (sane or not) on D, in the line's game, whatever
   the injury report says. A player with a line on D is expected in his line's game only (a line
   for another game than his newest team's means the books know of a move the box scores do not).
@@ -28,6 +30,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import polars as pl
+
+from nba_props.lib.injuries import reports_before_tip
 
 PLAYER_GAME = ["game_date", "game_id", "player_lookup"]
 RECENT_APPEARANCE, HAS_LINE, BOTH = "recent_appearance", "has_line", "both"
@@ -106,6 +110,13 @@ def _recent_appearances(box: pl.LazyFrame, newest: pl.LazyFrame, window_days: in
     )
 
 
+def _report_before_tip(report: pl.LazyFrame, rows: pl.LazyFrame) -> pl.LazyFrame:
+    """(PLAYER_GAME, injury_status): per candidate row, the newest report captured before its tip."""
+    return reports_before_tip(report, rows, key=PLAYER_GAME, by=["game_date", "player_lookup"]).select(
+        *PLAYER_GAME, "injury_status"
+    )
+
+
 def expected_players_lazy(
     schedule: pl.LazyFrame,
     box_history: pl.LazyFrame,
@@ -131,18 +142,17 @@ def expected_players_lazy(
     long_box = known.filter(pl.col("game_date").is_between(start - timedelta(days=lookback), end, closed="left"))
     if as_of is not None:  # a report published after as_of was not known yet
         injuries = injuries.filter(pl.col("reported_at").is_null() | (pl.col("reported_at") <= as_of))
-    report = (
-        injuries.filter(pl.col("game_date").is_between(start, end) & pl.col("player_lookup").is_not_null())
-        .sort("game_date", "player_lookup", pl.col("reported_at"), nulls_last=False)
-        .unique(["game_date", "player_lookup"], keep="last", maintain_order=True)
-        .select("game_date", "player_lookup", injury_status=pl.col("status").str.to_lowercase())
+    report = injuries.filter(pl.col("game_date").is_between(start, end) & pl.col("player_lookup").is_not_null()).select(
+        "game_date", "player_lookup", "reported_at", injury_status=pl.col("status").str.to_lowercase()
     )
     newest = _newest_box_rows(box, dates, window_days)
 
-    appear = (
-        _recent_appearances(box, newest, window_days)
-        .join(_team_games(games), on=["game_date", "team"], how="inner")
-        .join(report.filter(pl.col("injury_status") == OUT_STATUS), on=["game_date", "player_lookup"], how="anti")
+    appear = _recent_appearances(box, newest, window_days).join(_team_games(games), on=["game_date", "team"], how="inner")
+    appear = appear.join(
+        _report_before_tip(report, appear.join(games.select("game_id", "tip_time_utc"), on="game_id", how="left"))
+        .filter(pl.col("injury_status") == OUT_STATUS),
+        on=PLAYER_GAME,
+        how="anti",
     )
     # A player with a line on D is expected in his line's game(s) only.
     appear = pl.concat(
@@ -177,9 +187,11 @@ def expected_players_lazy(
     )
     appeared, has_line = pl.col("_appeared").fill_null(False), pl.col("_has_line").fill_null(False)
     merged = appear.join(lines, on=PLAYER_GAME, how="full", coalesce=True, suffix="_l")
+    merged = merged.join(
+        games.select("game_id", game_status="status", _s_tip="tip_time_utc"), on="game_id", how="left"
+    ).with_columns(_tip=pl.coalesce("_s_tip", "_line_tip"))
     return (
-        merged.join(games.select("game_id", game_status="status", _s_tip="tip_time_utc"), on="game_id", how="left")
-        .join(report, on=["game_date", "player_lookup"], how="left")
+        merged.join(_report_before_tip(report, merged.rename({"_tip": "tip_time_utc"})), on=PLAYER_GAME, how="left")
         .select(
             *PLAYER_GAME,
             player_name=pl.coalesce("player_name", "_box_name", "_line_name"),
@@ -188,7 +200,7 @@ def expected_players_lazy(
             opponent=pl.coalesce("opponent", "opponent_l"),
             is_home=pl.coalesce("is_home", "is_home_l"),
             game_status=pl.col("game_status"),
-            tip_time_utc=pl.coalesce("_s_tip", "_line_tip"),
+            tip_time_utc=pl.col("_tip"),
             injury_status=pl.col("injury_status"),
             expected_reason=pl.when(appeared & has_line)
             .then(pl.lit(BOTH))

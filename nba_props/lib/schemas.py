@@ -101,7 +101,7 @@ INJURY_REPORT = pl.Schema(
         "source": pl.Utf8,
     }
 )
-INJURY_REPORT_KEY = ("game_date", "player_lookup")
+INJURY_REPORT_KEY = ("game_date", "player_lookup", "reported_at")  # every report of the day; cut per game tip downstream
 
 QUARANTINE = pl.Schema(
     {
