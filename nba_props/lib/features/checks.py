@@ -133,31 +133,36 @@ def frame_differences(stored: pl.DataFrame, rebuilt: pl.DataFrame, tolerance: fl
     right = rebuilt.select(*key, *[pl.col(c).alias(f"{c}{_REBUILT}") for c in columns], pl.lit(True).alias(_REBUILT))
     joined = left.join(right, on=key, how="full", coalesce=True, nulls_equal=True)
     both = pl.col(_STORED).fill_null(False) & pl.col(_REBUILT).fill_null(False)
-    flags = [
-        (both & ~_agree(pl.col(c), pl.col(f"{c}{_REBUILT}"), rebuilt.schema[c], tolerance)).alias(c) for c in columns
-    ]
-    marked = joined.with_columns(pl.concat_list(
-        [pl.when(flag).then(pl.lit(name)) for flag, name in zip(flags, columns, strict=True)]
-    ).list.drop_nulls().alias("column"))
-    one_side = marked.filter(~both).select(
+    joined = joined.with_columns(both.alias("__both"))
+    one_side = joined.filter(~pl.col("__both")).select(
         *key,
         column=pl.lit(ROW_MISSING),
         stored=pl.when(pl.col(_STORED).fill_null(False)).then(pl.lit("present")).otherwise(pl.lit("absent")),
         rebuilt=pl.when(pl.col(_REBUILT).fill_null(False)).then(pl.lit("present")).otherwise(pl.lit("absent")),
     )
-    cells = marked.filter(both & (pl.col("column").list.len() > 0))
+    differs = {c: ~_agree(pl.col(c), pl.col(f"{c}{_REBUILT}"), rebuilt.schema[c], tolerance) for c in columns}
+    cells = joined.filter(pl.col("__both") & pl.any_horizontal(*differs.values()))
     if cells.height == 0:
         return one_side.cast(LEAK_DIFF_SCHEMA)
-    as_text = {side: cells.select(
-        *key, *[_text(pl.col(f"{c}{suffix}"), rebuilt.schema[c]).alias(c) for c in columns]
-    ).unpivot(index=key, variable_name="column", value_name=side) for side, suffix in (("stored", ""), ("rebuilt", _REBUILT))}
-    long = (
-        cells.select(*key, "column")
-        .explode("column")
-        .join(as_text["stored"], on=[*key, "column"], how="left")
-        .join(as_text["rebuilt"], on=[*key, "column"], how="left")
+    long = {
+        name: cells.select(*key, *[expr.alias(c) for c, expr in exprs.items()]).unpivot(
+            index=key, variable_name="column", value_name=name
+        )
+        for name, exprs in (
+            ("differs", differs),
+            ("stored", {c: _text(pl.col(c), rebuilt.schema[c]) for c in columns}),
+            ("rebuilt", {c: _text(pl.col(f"{c}{_REBUILT}"), rebuilt.schema[c]) for c in columns}),
+        )
+    }
+    found = (
+        long["differs"]
+        .filter(pl.col("differs"))
+        .join(long["stored"], on=[*key, "column"], how="left")
+        .join(long["rebuilt"], on=[*key, "column"], how="left")
     )
-    return pl.concat([long, one_side], how="vertical_relaxed").cast(LEAK_DIFF_SCHEMA).select(list(LEAK_DIFF_SCHEMA))
+    return pl.concat([found.drop("differs"), one_side], how="vertical_relaxed").cast(LEAK_DIFF_SCHEMA).select(
+        list(LEAK_DIFF_SCHEMA)
+    )
 
 
 def _agree(a: pl.Expr, b: pl.Expr, dtype: pl.DataType, tolerance: float) -> pl.Expr:
