@@ -79,7 +79,7 @@ def inputs_before(inputs: FeatureInputs, day: date) -> FeatureInputs:
 def _reports_before_tip(injuries: pl.DataFrame, schedule: pl.DataFrame) -> pl.DataFrame:
     """The day's injury rows captured before their team's tip. Without a `captured_at` column, or
     for a row whose capture time or team tip time is unknown, the row is kept (same-day rule)."""
-    if "captured_at" not in injuries.columns or injuries.height == 0:
+    if injuries.height == 0 or not {"captured_at", "team"} <= set(injuries.columns):
         return injuries
     tips = (
         schedule.filter(pl.col("tip_time_utc").is_not_null())
