@@ -204,13 +204,11 @@ def test_inputs_before_cut_every_input_at_the_date():
 
     # With a capture time (another part of this issue adds it), reports captured at or after
     # their team's tip are dropped; unknown tip (LAL has no game) or unknown capture: kept.
-    captured = injuries.with_columns(
-        captured_at=pl.Series([tip, tip, tip + timedelta(hours=1), None], dtype=schemas.UTC_TS)
+    early_report = _frame([{"game_date": d2, "player_lookup": "v", "team": "BOS", "status": "out"}], schemas.INJURY_REPORT)
+    captured = pl.concat([injuries, early_report]).with_columns(
+        # x, y (NYK plays at `tip`: captured at tip), z (LAL: no game), w (unknown), v (before tip)
+        captured_at=pl.Series([tip, tip, tip + timedelta(hours=1), None, tip - timedelta(minutes=1)], dtype=schemas.UTC_TS)
     )
-    extra = pl.DataFrame({"game_date": [d2], "player_lookup": ["v"], "team": ["BOS"], "status": ["out"],
-                          "captured_at": [tip - timedelta(minutes=1)]}).cast(captured.select(
-                              "game_date", "player_lookup", "team", "status", "captured_at").schema)
-    captured = pl.concat([captured, extra], how="diagonal_relaxed")
     cut = inputs_before(FeatureInputs(inputs.targets, box, lines, schedule, captured), d2)
     assert sorted(cut.injuries["player_lookup"].to_list()) == ["v", "z"]  # y (NYK, at tip) is cut
 
