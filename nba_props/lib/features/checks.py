@@ -124,6 +124,8 @@ def leak_differences(
 
 
 def frame_differences(stored: pl.DataFrame, rebuilt: pl.DataFrame, tolerance: float) -> pl.DataFrame:
+    """Cells of `stored` that differ from `rebuilt` (matched on KEY_COLUMNS, every other column of
+    `rebuilt` compared), in `LEAK_DIFF_SCHEMA` with both values as text."""
     key = list(KEY_COLUMNS)
     columns = [c for c in rebuilt.columns if c not in key]
     missing = [c for c in columns if c not in stored.columns]
