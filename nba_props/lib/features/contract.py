@@ -109,6 +109,16 @@ class FeatureSpec(BaseModel):
         return source_column(self.name)
 
 
+class LeakCheckConfig(BaseModel):
+    """The `leak_check` section: how the blocking leak check of player_features samples and compares."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sample_dates: int = Field(ge=5)  # the first, the last and dates between (all when fewer)
+    float_tolerance: float = Field(ge=0.0, lt=1e-3)
+    max_players_reported: int = Field(ge=1)
+
+
 class SetSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -122,6 +132,7 @@ class FeatureContract(BaseModel):
     version: int
     default_set: FeatureSetName = "v12"
     sets: dict[FeatureSetName, SetSpec]
+    leak_check: LeakCheckConfig
     features: tuple[FeatureSpec, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
