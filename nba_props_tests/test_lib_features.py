@@ -213,9 +213,10 @@ def build(inputs=None, **kwargs) -> pl.DataFrame:
 
 def test_contract_sets_and_counts():
     v9, v12, noveg = (CONTRACT.feature_columns(s) for s in FEATURE_SETS)
-    assert (len(v9), len(v12), len(noveg)) == (30, 51, 47)
+    # issue 7: v12_noveg lost the five line-derived features it held (47 -> 42)
+    assert (len(v9), len(v12), len(noveg)) == (30, 51, 42)
     assert set(v9) <= set(v12)
-    assert set(noveg) == set(v12) - set(CONTRACT.vegas_line_features)
+    assert set(noveg) == set(v12) - set(CONTRACT.line_derived_features)
     assert feature_columns("v9") == v9
     assert all(not s.required for s in CONTRACT.features if s.category == "vegas")
     assert {s.name for s in CONTRACT.required_of("v12")} >= {"points_avg_last_5", "opp_def_rating", "days_rest"}
@@ -244,6 +245,49 @@ def _raw_contract() -> dict:
     return CONTRACT.model_dump(mode="json")
 
 
+def _spec(raw: dict, name: str) -> dict:
+    return next(f for f in raw["features"] if f["name"] == name)
+
+
+LINE_DERIVED = {
+    "vegas_points_line", "vegas_opening_line", "vegas_line_move", "has_vegas_line", "multi_book_line_std",
+    "prop_over_streak", "prop_under_streak", "line_vs_season_avg", "prop_line_delta",
+}  # fmt: skip
+
+
+def test_contract_line_derived_features_and_no_vegas_sets():
+    """Audit (issue 7): every vegas-block feature is computed from a prop line; nothing in the
+    other blocks reads a line. The no-vegas set holds none of them, the other sets are unchanged."""
+    assert set(CONTRACT.line_derived_features) == LINE_DERIVED == {s.name for s in CONTRACT.of_block("vegas")}
+    assert CONTRACT.vegas_line_features == CONTRACT.line_derived_features
+    assert CONTRACT.no_vegas_sets == ("v12_noveg",)
+    assert not set(CONTRACT.feature_columns("v12_noveg")) & LINE_DERIVED
+    assert LINE_DERIVED <= set(CONTRACT.feature_columns("v12"))
+    assert {"vegas_points_line", "vegas_opening_line", "vegas_line_move", "has_vegas_line"} <= set(
+        CONTRACT.feature_columns("v9")
+    )
+    # "cannot be computed" is NULL for line features (never 0 = "line equals average" / "books
+    # agree" / "unchanged"); only has_vegas_line, which is never defaulted, keeps a number.
+    for name in LINE_DERIVED - {"has_vegas_line"}:
+        assert CONTRACT.feature(name).default is None, name
+    # game lines are not prop lines (no source yet): they stay in the no-vegas set
+    assert {"game_total", "game_spread", "implied_team_total"} <= set(CONTRACT.feature_columns("v12_noveg"))
+
+
+def test_contract_file_with_a_line_feature_in_the_no_vegas_set_is_refused(tmp_path):
+    """The packaged YAML with line_vs_season_avg put back into v12_noveg (the old contract) fails at load."""
+    from nba_props.lib.features.contract import DEFAULT_PATH
+
+    text = DEFAULT_PATH.read_text(encoding="utf-8")
+    marker = "  - name: line_vs_season_avg\n"
+    head, tail = text.split(marker)
+    tail = tail.replace("    sets: [v12]\n", "    sets: [v12, v12_noveg]\n", 1)
+    bad = tmp_path / "features.yaml"
+    bad.write_text(head + marker + tail, encoding="utf-8")
+    with pytest.raises(ValidationError, match="no_vegas set v12_noveg holds line-derived features"):
+        load_contract(bad)
+
+
 @pytest.mark.parametrize(
     "mutate, message",
     [
@@ -253,6 +297,15 @@ def _raw_contract() -> dict:
         (lambda r: r["features"][0].update(sets=["v12"]), "v12_noveg must be v12 minus"),
         (lambda r: r["features"][0].update(sets=["v9", "v12_noveg"]), "v9 must be a subset of v12"),
         (lambda r: next(f for f in r["features"] if f["name"] == "has_vegas_line").update(required=True), "cannot be required"),
+        # "no vegas" means no line at all (issue 7)
+        (lambda r: _spec(r, "line_vs_season_avg").update(sets=["v12", "v12_noveg"]),
+         r"no_vegas set v12_noveg holds line-derived features: \['line_vs_season_avg'\]"),
+        (lambda r: _spec(r, "prop_over_streak").update(line_derived=False, default=0.0),
+         "v12_noveg must be v12 minus the line-derived"),
+        (lambda r: r["sets"]["v12_noveg"].update(no_vegas=False), "its name says no vegas"),
+        (lambda r: r["sets"]["v9"].update(no_vegas=True), "no_vegas set v9 holds line-derived features"),
+        (lambda r: _spec(r, "points_avg_last_5").update(default=None), "NULL default is only allowed"),
+        (lambda r: _spec(r, "recent_trend").update(line_derived=True), "must have category vegas"),
         (lambda r: r["features"][0].update(name="line"), "clash"),
         (lambda r: r["features"][0].update(block="lines"), "block"),
     ],
@@ -434,7 +487,10 @@ def test_vegas_target_lines_and_streaks():
     for name in ("vegas_points_line", "vegas_opening_line", "vegas_line_move", "multi_book_line_std",
                  "line_vs_season_avg", "prop_line_delta"):  # fmt: skip
         assert b[name] is None and b[f"{name}__source"] == "default", name
-    assert (b["prop_over_streak"], b["prop_under_streak"]) == (0.0, 2.0)
+    # issue 7: line-derived features of a player without a line are not computed, not even from
+    # his past lines (two unders in history used to give prop_under_streak = 2)
+    for name in ("prop_over_streak", "prop_under_streak"):
+        assert b[name] is None and b[f"{name}__source"] == "default", name
 
     g = row_of(out, "golf")  # one book, no opening line, no graded history
     assert g["vegas_points_line"] == 15.0
@@ -549,14 +605,47 @@ def test_build_schema_rows_and_order(built):
     assert row_of(built, "alpha")["line"] == 12.5 and row_of(built, "bravo")["line"] is None
 
 
+def test_market_type_passes_through_and_is_not_a_feature(built):
+    """player_lines' market_type (sportsbook | dfs, NULL without a line) is an identity column:
+    copied as is, never a contract feature, and no feature depends on it."""
+    assert "market_type" not in {spec.name for spec in CONTRACT.features}
+    assert built["market_type"].null_count() == built.height  # the targets carry none
+    marked = {"alpha": {**TARGET_LINES["alpha"], "market_type": "dfs"}, "golf": {**TARGET_LINES["golf"], "market_type": "sportsbook"}}
+    out = build(make_inputs(targets=targets_frame(lines={**TARGET_LINES, **marked})))
+    assert (row_of(out, "alpha")["market_type"], row_of(out, "golf")["market_type"], row_of(out, "bravo")["market_type"]) == (
+        "dfs", "sportsbook", None
+    )  # fmt: skip
+    assert_frame_equal(out.drop("market_type"), built.drop("market_type"))
+
+
 def test_build_fills_defaults_and_keeps_sources(built):
     for spec in CONTRACT.features:
-        assert built[spec.name].null_count() == 0, spec.name
-        defaulted = built.filter(pl.col(f"{spec.name}__source") == "default")
-        assert (defaulted[spec.name] == spec.default).all(), spec.name
+        defaulted = pl.col(f"{spec.name}__source") == "default"
+        if spec.default is None:  # line-derived: defaulted = NULL (issue 7), computed = a value
+            assert (built[spec.name].is_null() == built.select(defaulted).to_series()).all(), spec.name
+        else:
+            assert built[spec.name].null_count() == 0, spec.name
+            assert (built.filter(defaulted)[spec.name] == spec.default).all(), spec.name
     d = row_of(built, "delta")
     assert d["points_avg_season"] == 10.0 and d["points_avg_season__source"] == "default"
-    assert d["vegas_points_line"] == 0.0 and d["has_vegas_line"] == 0.0 and d["has_vegas_line__source"] == "lines"
+    assert d["vegas_points_line"] is None and d["has_vegas_line"] == 0.0 and d["has_vegas_line__source"] == "lines"
+
+
+def test_build_no_line_player_line_features_are_defaults_not_zero_differences(built):
+    """bravo has no line today but a season mean (15, prior season) and two lines in history:
+    every line-derived feature but has_vegas_line is NULL with source default and listed among his
+    defaults. The old build wrote line_vs_season_avg = 0.0 ("line equals average") and computed
+    his under streak (2) from past lines."""
+    b = row_of(built, "bravo")
+    assert b["has_vegas_line"] == 0.0
+    for name in LINE_DERIVED - {"has_vegas_line"}:
+        assert b[name] is None and b[f"{name}__source"] == "default", name
+        assert name in b["default_feature_names"], name
+    # the v12_noveg models never see them; a lined single-book player's book spread is NULL too,
+    # not 0.0 ("books agree")
+    g = row_of(built, "golf")
+    assert g["multi_book_line_std"] is None and g["multi_book_line_std__source"] == "default"
+    assert g["line_vs_season_avg"] == pytest.approx(15.0 - 185 / 11)
 
 
 def test_build_readiness(built):
@@ -564,8 +653,9 @@ def test_build_readiness(built):
     assert a["is_quality_ready"] and a["quality_tier"] == "gold" and a["feature_quality_score"] == 100.0
     assert a["quality_player_history"] == 100.0 and a["quality_vegas"] == 100.0
     assert b["is_quality_ready"] and b["feature_quality_score"] == pytest.approx((17 * 100 + 90) / 18)
-    # bravo's vegas: no line today -> 6 of the 12 vegas-category features of v12 defaulted
-    assert b["quality_vegas"] == pytest.approx((6 * 100 + 6 * 40) / 12)
+    # bravo's vegas: no line today -> 8 of the 12 vegas-category features of v12 defaulted (the
+    # streaks vs past lines too since issue 7; has_vegas_line and 3 stub game lines are real)
+    assert b["quality_vegas"] == pytest.approx((4 * 100 + 8 * 40) / 12)
     assert not c["is_quality_ready"] and c["quality_tier"] == "critical" and c["feature_quality_score"] == 49.0
     assert c["required_default_count"] == 7
     assert c["block_reason"] == (

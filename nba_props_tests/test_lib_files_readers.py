@@ -411,35 +411,45 @@ def dfs_row(player: str, side: str, line: str, book: str = "PrizePicks", market:
                                  "g1", tip], strict=True))  # fmt: skip
 
 
-def test_dfs_boards_pivot_sides_and_count_restatements(tmp_path: Path):
+def test_dfs_boards_pivot_sides_and_each_board_is_its_own_snapshot(tmp_path: Path):
+    """Changed by issue 7 (line history): a board is stamped with its file date (00:00 UTC), so
+    the same game on two boards is two snapshots in board order - formerly both were stamped at
+    the tip and the second board's moved line became a rung of one "ladder"."""
     folder = tmp_path / "odds" / "dfs_lines"
     write_csv(folder / "12_31_2024.csv", DFS_HEADER, [
         dfs_row("LeBron James", "Over", "24.5"),  # 1: a 19:30 ET tip on 2024-12-31 (00:30 UTC on Jan 1)
         dfs_row("LeBron James", "Under", "24.5"),
-        dfs_row("LeBron James", "Over", "24.5", book="Underdog"),  # 3: Over only
+        dfs_row("LeBron James", "Over", "24.5", book="Underdog"),  # 3: Over only, his only Underdog line: kept
         dfs_row("LeBron James", "Over", "7.5", market="player_rebounds"),  # 4: other market
         dfs_row("LeBron James", "Under", "7.5", market="player_rebounds"),
         dfs_row("Anfernee Simons", "Sideways", "18.5"),  # 6
         dfs_row("Anfernee Simons", "Over", "18.5"),  # 7 and 8: exact duplicates
         dfs_row("Anfernee Simons", "Over", "18.5"),
+        dfs_row("Anfernee Simons", "Over", "14.5"),  # 9: a one-sided promo line beside his 18.5: dropped
+        dfs_row("Anfernee Simons", "Under", "18.5"),  # 10: 18.5 is two-sided
     ])  # fmt: skip
-    # The next board restates the same line: kept once, counted.
-    write_csv(folder / "01_01_2025.csv", DFS_HEADER, [dfs_row("LeBron James", "Over", "24.5"), dfs_row("LeBron James", "Under", "24.5")])
+    # The next board (dated the day after the evening game: 00:00 UTC Jan 1 is before the 00:30
+    # tip) moved LeBron's line: a second snapshot, not a second rung.
+    write_csv(folder / "01_01_2025.csv", DFS_HEADER, [dfs_row("LeBron James", "Over", "25.5"), dfs_row("LeBron James", "Under", "25.5")])
     parsed = FilesProvider(tmp_path).prop_line_snapshots(D(2024, 12, 31), D(2024, 12, 31))
-    tip = utc(2025, 1, 1, 0, 30)
+    tip, board1, board2 = utc(2025, 1, 1, 0, 30), utc(2024, 12, 31), utc(2025, 1, 1)
     assert parsed.rows.select("game_date", "game_id", "event_id", "player_lookup", "bookmaker", "line", "over_price",
                               "under_price", "captured_at", "tip_time_utc", "source").rows() == [
-        (D(2024, 12, 31), "20241231_POR_LAL", "g1", "anferneesimons", "prizepicks", 18.5, None, None, tip, tip, "dfs"),
-        (D(2024, 12, 31), "20241231_POR_LAL", "g1", "lebronjames", "prizepicks", 24.5, None, None, tip, tip, "dfs"),
-        (D(2024, 12, 31), "20241231_POR_LAL", "g1", "lebronjames", "underdog", 24.5, None, None, tip, tip, "dfs"),
+        (D(2024, 12, 31), "20241231_POR_LAL", "g1", "anferneesimons", "prizepicks", 18.5, None, None, board1, tip, "dfs"),
+        (D(2024, 12, 31), "20241231_POR_LAL", "g1", "lebronjames", "prizepicks", 24.5, None, None, board1, tip, "dfs"),
+        (D(2024, 12, 31), "20241231_POR_LAL", "g1", "lebronjames", "prizepicks", 25.5, None, None, board2, tip, "dfs"),
+        (D(2024, 12, 31), "20241231_POR_LAL", "g1", "lebronjames", "underdog", 24.5, None, None, board1, tip, "dfs"),
     ]  # fmt: skip
     assert quarantine_summary(parsed) == [
         ("12_31_2024.csv", 6, "unknown_side:Sideways", D(2024, 12, 31)),
         ("12_31_2024.csv", 8, "duplicate", D(2024, 12, 31)),
     ]
-    assert parsed.skipped == {"other_market": 2, "repeated_in_other_file": 1, "after_as_of": 0}
+    assert parsed.skipped == {"other_market": 2, "one_sided_alternate": 1, "after_as_of": 0}
+    # as_of before the second board: only the first board existed.
     early = FilesProvider(tmp_path).prop_line_snapshots(D(2024, 12, 31), D(2024, 12, 31), as_of=utc(2024, 12, 31, 12))
-    assert early.rows.height == 0 and early.skipped["after_as_of"] == 8  # points rows of both boards
+    assert early.skipped["after_as_of"] == 2  # the second board's two points rows
+    assert early.rows.get_column("captured_at").unique().to_list() == [board1]
+    assert early.rows.filter(pl.col("bookmaker") == "prizepicks", pl.col("player_lookup") == "lebronjames")["line"].to_list() == [24.5]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -473,14 +483,19 @@ def injuries_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_injuries_newest_report_wins_per_et_day(injuries_dir: Path):
+def test_injuries_keep_every_report_of_the_et_day(injuries_dir: Path):
+    """Both reports of 2025-10-21 are kept (the 21:00 ET one may be after a game's tip: which one
+    counts is decided per game downstream, `lib/injuries.py`); the key includes the capture time."""
     parsed = FilesProvider(injuries_dir).injury_report(D(2025, 10, 21), D(2025, 10, 21))
     assert parsed.rows.schema == schemas.INJURY_REPORT
+    assert schemas.INJURY_REPORT_KEY == ("game_date", "player_lookup", "reported_at")
     assert parsed.rows.select("game_date", "player_lookup", "player_name", "team", "status", "reported_at", "description", "source").rows() == [
+        (D(2025, 10, 21), "jaysontatum", "Jayson Tatum", "BOS", "out", utc(2025, 10, 21, 15), "Achilles", "balldontlie"),
         (D(2025, 10, 21), "jaysontatum", "Jayson Tatum", "BOS", "out", utc(2025, 10, 22, 1), "Achilles", "balldontlie"),
+        (D(2025, 10, 21), "stephencurry", "Stephen Curry", "GSW", "questionable", utc(2025, 10, 21, 15), "ankle", "balldontlie"),
         (D(2025, 10, 21), "stephencurry", "Stephen Curry", "GSW", "questionable", utc(2025, 10, 22, 1), "ankle, upgraded", "balldontlie"),
     ]  # fmt: skip
-    assert parsed.skipped == {"superseded": 2}
+    assert parsed.skipped == {}
     assert quarantine_summary(parsed) == [
         ("injuries_20251021_150000.json", 3, "unknown_team:99", D(2025, 10, 21)),
         ("injuries_20251021_150000.json", 4, "unknown_status:Sidelined", D(2025, 10, 21)),

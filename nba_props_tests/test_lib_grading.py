@@ -21,14 +21,21 @@ CASES = [
     ("OVER", 20.0, 21.0, "final", "WIN", None),
     ("UNDER", 20.0, 19.0, "Final", "WIN", None),  # status case-insensitive
     ("OVER", 20.5, None, "final", "VOID", "did_not_play"),  # no box-score row
-    ("UNDER", 20.5, None, None, "VOID", "did_not_play"),  # status unknown: still a DNP
+    ("UNDER", 20.5, None, None, None, None),  # status unknown: not known final, so pending (no DNP)
     ("OVER", 20.5, None, "postponed", "VOID", "game_postponed"),
     ("UNDER", 20.5, 30.0, "cancelled", "VOID", "game_cancelled"),  # cancelled wins over a stray row
     (None, None, 12.0, "final", "VOID", "no_line"),
     (None, 20.5, 12.0, "final", "VOID", "no_direction"),
     ("OVER", 20.5, None, "scheduled", None, None),  # not final yet: pending, not a DNP
     ("UNDER", 20.5, None, "live", None, None),
-    ("OVER", 20.5, 22.0, "live", "WIN", None),  # a box row is graded whatever the status says
+    # only a final game is a result: a live game's box-score row is a running score
+    ("OVER", 20.5, 22.0, "live", None, None),  # would read as a WIN
+    ("UNDER", 20.5, 22.0, "live", None, None),  # would read as a LOSS
+    ("OVER", 20.0, 20.0, "live", None, None),  # would read as a PUSH
+    ("OVER", 20.5, 22.0, None, None, None),  # status unknown: pending, not a WIN
+    ("OVER", 20.5, 22.0, "scheduled", None, None),
+    (None, 20.5, 22.0, "live", "VOID", "no_direction"),  # voids that do not need the outcome stay voids
+    ("UNDER", 20.5, None, "postponed", "VOID", "game_postponed"),
 ]
 
 
@@ -52,14 +59,23 @@ def test_grade_every_case():
         assert (result, reason) == (case[4], case[5]), case
 
 
-def test_grade_without_game_status_column_and_int_actuals():
-    frame = _frame(CASES[:2] + CASES[8:9]).drop("game_status").with_columns(pl.col("actual_points").cast(pl.Int32))
+def test_grade_needs_the_game_status_and_takes_int_actuals():
+    frame = _frame(CASES[:2] + CASES[8:9]).with_columns(pl.col("actual_points").cast(pl.Int32))
     graded = grade(frame)
-    assert "game_status" not in graded.columns
     assert graded["result"].to_list() == ["WIN", "LOSS", "VOID"]
     assert graded["void_reason"].to_list() == [None, None, "did_not_play"]
+    # only final games are graded, so a frame without statuses cannot be (it used to be graded as if final)
+    with pytest.raises(KeyError, match="game_status"):
+        grade(frame.drop("game_status"))
     with pytest.raises(KeyError):
         grade(frame.drop("line"))
+
+
+def test_a_live_game_becomes_a_result_once_final():
+    rows = _frame([("OVER", 20.5, 18.0, "live", None, None), ("OVER", 20.5, 18.0, "final", None, None)])
+    graded = grade(rows)
+    assert graded["result"].to_list() == [None, "LOSS"]  # pending while live, the loss only at final
+    assert graded["void_reason"].to_list() == [None, None]
 
 
 def test_hit_rate_and_wilson_interval():

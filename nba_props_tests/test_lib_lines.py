@@ -20,6 +20,7 @@ from nba_props.lib.lines import (
     DEFAULT_CONFIG_PATH,
     LineConfig,
     build_player_lines,
+    build_player_lines_with_diagnostics,
     devig_over_prob,
     implied_prob,
     load_line_config,
@@ -96,6 +97,9 @@ def test_config_defaults_are_the_packaged_yaml():
     assert cfg.book_priority == ("draftkings", "fanduel", "betmgm", "williamhill_us")
     assert (cfg.sanity.min_line, cfg.sanity.max_line, cfg.lookback_days) == (5.0, 70.0, 30)
     assert (cfg.sanity_min, cfg.sanity_max) == (5.0, 70.0)
+    assert cfg.ladder_books == ("bovada", "betrivers")
+    assert {"prizepicks", "underdog"} <= set(cfg.dfs_books) and cfg.dfs_sources == ("dfs",)
+    assert (cfg.appearance_window_days, cfg.team_lookback_days, cfg.box_history_days) == (30, 400, 400)
 
 
 def test_config_validation(tmp_path: Path):
@@ -105,8 +109,13 @@ def test_config_validation(tmp_path: Path):
         LineConfig.model_validate({"sanity": {"min_line": 30.0, "max_line": 20.0}})
     with pytest.raises(ValidationError):
         LineConfig.model_validate({"lookback_days": 0})
+    with pytest.raises(ValidationError, match="team_lookback_days"):
+        LineConfig.model_validate({"appearance_window_days": 60, "team_lookback_days": 30})
     with pytest.raises(ValidationError):
         LineConfig.model_validate({"bok_priority": ["fanduel"]})  # typo: unknown keys are refused
+    with pytest.raises(ValidationError, match="ladder_books"):
+        LineConfig(ladder_books=("bovada", " Bovada"))
+    assert LineConfig(dfs_books=(" PrizePicks",)).dfs_books == ("prizepicks",)
     path = tmp_path / "lines.yaml"
     path.write_text("book_priority: [FanDuel, draftkings]\nsanity: {min_line: 4.0, max_line: 60.0}\n")
     cfg = load_line_config(path)
@@ -181,7 +190,7 @@ def test_ladder_tie_takes_the_lower_line():
 
 
 def test_unpriced_ladder_takes_the_median_rung_and_dfs_rows_at_tip_count():
-    dfs = {"at": TIP, "over": None, "under": None, "source": "dfs"}  # DFS boards are stamped at the tip
+    dfs = {"at": TIP, "over": None, "under": None, "source": "dfs"}  # a board listing the game at its tip
     three = [snap("a", "prizepicks", x, **dfs) for x in (21.5, 19.5, 20.5)]
     two = [snap("b", "underdog", x, **dfs) for x in (14.5, 13.5)]
     out = run(three + two)
@@ -355,10 +364,69 @@ def test_out_players_excluded_unless_they_have_a_line():
     assert "hurt" in _appear(run([], boxes=boxes, injuries=[injury("hurt", "out", D - timedelta(days=1))]))
 
 
+def test_only_reports_captured_before_the_games_tip_count():
+    """TIP is 00:30 UTC (19:30 ET); LATE_GAME tips 03:00 UTC (22:00 ET) on the same date; AFTER is
+    01:00 UTC, after TIP and before LATE_GAME's tip (old rule: the day's newest report, for every game)."""
+    after, late_tip, late_game = datetime(2025, 1, 16, 1, 0, tzinfo=UTC), datetime(2025, 1, 16, 3, 0, tzinfo=UTC), "20250115_LAL_POR"
+    games = [game(GAME), game(late_game, tip=late_tip), game("20250115_MIA_NYK", tip=None)]
+    boxes = [box("ingame", "OKC", D - timedelta(days=1)), box("scratch", "OKC", D - timedelta(days=1)),
+             box("later", "POR", D - timedelta(days=1)), box("notip", "NYK", D - timedelta(days=1))]  # fmt: skip
+    injuries = [
+        {**injury("ingame", "questionable"), "reported_at": PM},  # before TIP ...
+        {**injury("ingame", "out"), "reported_at": after},  # ... ruled out in-game: ignored for his game
+        {**injury("scratch", "out"), "reported_at": after},  # only after TIP: nothing known for his game
+        {**injury("linep", "out"), "reported_at": after},  # a line player, only after TIP
+        {**injury("later", "out"), "reported_at": after},  # before LATE_GAME's tip: counts
+        {**injury("notip", "out"), "reported_at": after},  # unknown tip: newest report of the date
+    ]
+    out = run([snap("linep", "draftkings", 12.5)], games, boxes, injuries)
+    assert _appear(out) == {"ingame", "scratch", "linep"}
+    assert row(out, "ingame")["injury_status"] == "questionable"
+    assert row(out, "scratch")["injury_status"] is None
+    assert row(out, "linep")["injury_status"] is None
+    assert "later" not in set(out["player_lookup"]) and "notip" not in set(out["player_lookup"])
+
+
 def test_line_only_player_without_history():
     r = row(run([snap("rookie", "draftkings", 8.5)]), "rookie")
     assert (r["team"], r["opponent"], r["is_home"], r["player_id"]) == (None, None, None, None)
     assert (r["game_id"], r["tip_time_utc"], r["expected_reason"], r["player_name"]) == (GAME, TIP, "has_line", "Rookie")
+
+
+LAST_SEASON = date(2024, 4, 14)  # 276 days before D: inside team_lookback_days (400), outside the 30-day window
+
+
+def test_opening_night_line_player_takes_his_previous_team_from_the_game():
+    """Issue 7: a player with a line and no box row in the last 30 days takes his newest team of
+    the lookback when it is one of the line's two teams (the old build left team NULL, which
+    blocks the row on every team feature)."""
+    boxes = [box("stay", "DAL", date(2024, 1, 10), player_id=1), box("stay", "OKC", LAST_SEASON, player_id=1),
+             box("away", "HOU", LAST_SEASON, player_id=2), box("gone", "DAL", LAST_SEASON, player_id=3),
+             box("old", "OKC", D - timedelta(days=401), player_id=4)]  # fmt: skip
+    snaps = [snap(p, "draftkings", 10.5) for p in ("stay", "away", "gone", "old")]
+    out = run(snaps, boxes=boxes)
+    s, a, g, o = (row(out, p) for p in ("stay", "away", "gone", "old"))
+    # newest team OKC (not the older DAL) is the home team of HOU @ OKC
+    assert (s["team"], s["opponent"], s["is_home"], s["player_id"], s["expected_reason"]) == ("OKC", "HOU", True, 1, "has_line")
+    assert (a["team"], a["opponent"], a["is_home"], a["player_id"]) == ("HOU", "OKC", False, 2)
+    # moved in the off-season to a team the box scores do not know: no guess, but his id is known
+    assert (g["team"], g["opponent"], g["is_home"], g["player_id"]) == (None, None, None, 3)
+    # beyond the lookback: nothing known
+    assert (o["team"], o["player_id"]) == (None, None)
+    # without a line, last season's appearance does not make anyone expected (30-day window)
+    assert run([], boxes=boxes).height == 0
+    # a shorter configured lookback is honoured
+    short = run(snaps, boxes=boxes, config=LineConfig(team_lookback_days=200))
+    assert row(short, "stay")["team"] is None and row(short, "stay")["player_id"] is None
+
+
+def test_line_player_team_uses_only_rows_before_the_date():
+    """The game's two teams are pre-game facts; box rows dated D or later are not."""
+    history = [box("vet", "DAL", LAST_SEASON, player_id=5)]
+    future = [box("vet", "OKC", D, player_id=5), box("vet", "OKC", D + timedelta(days=2), player_id=5)]
+    snaps = [snap("vet", "draftkings", 9.5)]
+    assert row(run(snaps, boxes=history + future), "vet")["team"] is None
+    assert_frame_equal(run(snaps, boxes=history + future), run(snaps, boxes=history))
 
 
 def test_line_in_another_game_moves_the_player():
@@ -419,7 +487,7 @@ def _window(inputs, start: date, end: date) -> pl.DataFrame:
     return build_player_lines(
         span(inputs["snapshots"], start - timedelta(days=cfg.lookback_days), end),
         span(inputs["schedule"], start, end),
-        span(inputs["box"], start - timedelta(days=cfg.appearance_window_days), max(inputs["days"])),  # later rows too
+        span(inputs["box"], start - timedelta(days=cfg.box_history_days), max(inputs["days"])),  # later rows too
         span(inputs["injuries"], start, end),
         start=start,
         end=end,
@@ -442,3 +510,141 @@ def test_range_at_once_equals_concatenated_days(sim_inputs):
     assert sourced.get_column("opening_line").is_not_null().all()
     assert whole.filter(pl.col("line_diagnostic") != "LINE_SOURCE").get_column("line").is_null().all()
     # Whole season timing is a benchmark matter; here only correctness.
+
+
+# ---------------------------------------------------------------------------------------------
+# line history (issue 7): board order, ladders only for ladder books, market type, pulled lines
+
+
+def run_diag(snaps: list[dict], games: list[dict] | None = None, boxes: list[dict] | None = None, **kw):
+    out, diag = build_player_lines_with_diagnostics(
+        frame(snaps, schemas.PROP_LINE_SNAPSHOTS),
+        frame([game(GAME)] if games is None else games, schemas.SCHEDULE),
+        frame(boxes or [], schemas.BOX_SCORES),
+        frame([], schemas.INJURY_REPORT),
+        start=D, end=D, **kw,
+    )  # fmt: skip
+    assert out.schema == schemas.PLAYER_LINES
+    return out, diag
+
+
+def _board(path: Path, rows: list[tuple[str, str, str, str]]) -> None:
+    """A DFS board file: (player, book, side, line) rows of the HOU @ OKC game of D (tip TIP)."""
+    header = "player,market,bookmaker,side,line,price,home_team,away_team,game_id,commence_time\n"
+    body = "".join(
+        f"{p},player_points,{b},{side},{line},-137,Oklahoma City Thunder,Houston Rockets,g1,2025-01-16T00:30:00Z\n"
+        for p, b, side, line in rows
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(header + body)
+
+
+def test_newest_dfs_board_supersedes_older_boards(tmp_path: Path):
+    """Two boards list the 19:30 ET game of D; the line moved from 20.5 to 22.5 (PrizePicks) and
+    from 14.5 to 13.5 (Underdog). Formerly both boards were stamped at the tip and became rungs of
+    one ladder: the lower middle rung won (20.5, 13.5). Now the newest board (01_16, stamped
+    00:00 UTC Jan 16, before the 00:30 UTC tip) wins, and the older board is the opening line."""
+    from nba_props.lib.sources.files import FilesProvider
+
+    two_sided = lambda p, b, line: [(p, b, "Over", line), (p, b, "Under", line)]  # noqa: E731
+    folder = tmp_path / "odds" / "dfs_lines"
+    _board(folder / "01_15_2025.csv", two_sided("Kevin Durant", "PrizePicks", "20.5") + two_sided("Jalen Green", "Underdog", "14.5"))
+    _board(folder / "01_16_2025.csv", two_sided("Kevin Durant", "PrizePicks", "22.5") + two_sided("Jalen Green", "Underdog", "13.5")
+           + [("Kevin Durant", "PrizePicks", "Over", "17.5")])  # a one-sided promo line beside 22.5: not a rung
+    snaps = FilesProvider(tmp_path).prop_line_snapshots(D - timedelta(days=1), D).rows
+    assert sorted(snaps.get_column("captured_at").unique().to_list()) == [datetime(2025, 1, 15, tzinfo=UTC), datetime(2025, 1, 16, tzinfo=UTC)]
+    out, diag = run_diag(snaps.to_dicts())
+    kd, jg = row(out, "kevindurant"), row(out, "jalengreen")
+    assert (kd["line"], kd["opening_line"], kd["line_move"], kd["line_book"], kd["market_type"]) == (22.5, 20.5, 2.0, "prizepicks", "dfs")
+    assert (jg["line"], jg["opening_line"], jg["line_move"], jg["market_type"]) == (13.5, 14.5, -1.0, "dfs")
+    assert kd["line_captured_at"] == datetime(2025, 1, 16, tzinfo=UTC)
+    assert diag["duplicate_line_snapshots"] == {} and diag["ladder_snapshots"] == 0
+    assert diag["chosen_market_types"] == {"dfs": 2}
+
+
+def test_ladders_only_for_ladder_books_and_duplicates_are_counted():
+    # bovada (a ladder book) 21.5 / 22.5 / 23.5 unpriced: a ladder, median rung 22.5.
+    # fanduel (not a ladder book) posts 24.5 and 25.5 in one snapshot: a duplicate, picked by the
+    # same deterministic rule (prices closest to even: 24.5 -110/-110 is 0.5, 25.5 +120/-150 is
+    # 0.4545/(0.4545+0.6) = 0.4310) and counted.
+    rows = [snap("kd", "bovada", x, None, None) for x in (23.5, 21.5, 22.5)]
+    rows += [snap("kd", "fanduel", 24.5), snap("kd", "fanduel", 25.5, 120, -150), snap("jg", "fanduel", 12.5)]
+    out, diag = run_diag(rows)
+    kd = row(out, "kd")
+    assert (kd["line_book"], kd["line"], kd["n_books"], kd["consensus_line"]) == ("fanduel", 24.5, 2, 23.5)
+    assert diag["ladder_snapshots"] == 1 and diag["duplicate_line_snapshots"] == {"fanduel": 1}
+    # Declared a ladder book, fanduel's two lines are a ladder, not a duplicate.
+    _, diag = run_diag(rows, config=LineConfig(ladder_books=("bovada", "fanduel")))
+    assert diag["ladder_snapshots"] == 2 and diag["duplicate_line_snapshots"] == {}
+
+
+def test_market_type_of_the_chosen_line():
+    rows = [
+        snap("kd", "draftkings", 24.5),
+        snap("kd", "prizepicks", 25.5, None, None, source="dfs"),  # a DFS book: dfs, but draftkings is chosen
+        snap("jg", "prizepicks", 14.5, None, None),  # dfs by its book even from another source
+        snap("sg", "newdfs", 18.5, None, None, source="dfs"),  # dfs by its source
+        snap("low", "draftkings", 2.5),  # rejected: no chosen line
+    ]
+    out, diag = run_diag(rows, boxes=[box("bench", "OKC", D - timedelta(days=1))])
+    got = {r["player_lookup"]: (r["market_type"], r["line"]) for r in out.iter_rows(named=True)}
+    assert got == {"kd": ("sportsbook", 24.5), "jg": ("dfs", 14.5), "sg": ("dfs", 18.5), "low": (None, None), "bench": (None, None)}
+    assert diag["chosen_market_types"] == {"dfs": 2, "sportsbook": 1}
+
+
+def test_a_pulled_line_is_not_used():
+    """draftkings' newest pre-tip snapshot of the game (PM) lists jg but no longer kd: kd's
+    draftkings line (AM) was pulled, so fanduel's line is used. betmgm lists kd at AM only but
+    its PM snapshot does not list the game at all (only another game): not pulled. A snapshot
+    after the tip does not count as the newest."""
+    other = "20250115_DAL_SAS"
+    rows = [
+        snap("kd", "draftkings", 24.5, at=AM), snap("jg", "draftkings", 14.5, at=AM),
+        snap("jg", "draftkings", 15.5, at=PM),  # kd missing from draftkings' PM snapshot
+        snap("kd", "fanduel", 25.5, at=PM),
+        snap("kd", "betmgm", 23.5, at=AM),
+        snap("lk", "betmgm", 20.5, at=PM, game=other),  # betmgm's PM snapshot of another game
+        snap("jg", "fanduel", 14.5, at=PM),
+        snap("zz", "fanduel", 9.5, at=TIP + timedelta(minutes=5)),  # in-game: unusable, pulls nobody
+    ]  # fmt: skip
+    out, diag = run_diag(rows, [game(GAME), game(other)])
+    kd, jg = row(out, "kd"), row(out, "jg")
+    # kd: fanduel 25.5 (draftkings pulled) and betmgm 23.5: median 24.5; formerly draftkings 24.5 was chosen
+    assert (kd["line_book"], kd["line"], kd["n_books"], kd["consensus_line"]) == ("fanduel", 25.5, 2, 24.5)
+    assert (jg["line_book"], jg["line"], jg["opening_line"], jg["n_books"]) == ("draftkings", 15.5, 14.5, 2)
+    assert diag["pulled_lines"] == {"draftkings": 1} and diag["pulled_without_other_line"] == 0
+    # Pulled by his only book: no line left.
+    alone = [snap("kd", "draftkings", 24.5, at=AM), snap("jg", "draftkings", 14.5, at=PM)]
+    out, diag = run_diag(alone, boxes=[box("kd", "OKC", D - timedelta(days=2))])
+    assert (row(out, "kd")["line_diagnostic"], row(out, "kd")["line"]) == ("NO_PROP_LINE", None)
+    assert diag["pulled_lines"] == {"draftkings": 1} and diag["pulled_without_other_line"] == 1
+    # Before the PM snapshot existed (as_of), kd was listed.
+    out, diag = run_diag(alone, as_of=PM - timedelta(hours=1))
+    assert row(out, "kd")["line"] == 24.5 and diag["pulled_lines"] == {}
+
+
+def test_simulated_post_tip_report_is_ignored_for_its_game(sim_inputs):
+    """The simulator's weekly report captured after the earliest tip rules out a player who played in
+    that game. For that game he keeps his pre-tip status (not listed -> NULL, expected as a recent
+    appearance) in player_lines and injury_risk 0 in the features; the old newest-of-the-day rule
+    made him "out" (and dropped him from the recent-appearance set)."""
+    from nba_props.lib.features.inputs import FeatureInputs
+    from nba_props.lib.features.team_context import team_context_features
+
+    inj, sched = sim_inputs["injuries"], sim_inputs["schedule"]
+    day = next(d for d in sim_inputs["days"] if d.isocalendar()[:2] != sim_inputs["days"][0].isocalendar()[:2])
+    todays = inj.filter(pl.col("game_date") == day)
+    last = todays["reported_at"].max()
+    earlier = todays.filter(pl.col("reported_at") < last)["player_lookup"]
+    (player,) = todays.filter((pl.col("reported_at") == last) & ~pl.col("player_lookup").is_in(earlier))["player_lookup"]
+    assert todays.filter(pl.col("player_lookup") == player)["status"].to_list() == ["out"]
+    lines = _window(sim_inputs, day, day)
+    r = lines.filter(pl.col("player_lookup") == player).to_dicts()
+    assert len(r) == 1 and r[0]["tip_time_utc"] < last
+    assert r[0]["injury_status"] is None and r[0]["expected_reason"] in ("recent_appearance", "both")
+    box = sim_inputs["box"]
+    features = team_context_features(
+        FeatureInputs(targets=lines, box_history=box.filter(pl.col("game_date") < day), line_history=lines,
+                      schedule=sched.filter(pl.col("game_date") == day), injuries=inj.filter(pl.col("game_date") == day))
+    )  # fmt: skip
+    assert features.filter(pl.col("player_lookup") == player)["injury_risk"].to_list() == [0.0]

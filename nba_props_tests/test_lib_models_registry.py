@@ -3,7 +3,7 @@ registry table schema. No training here (see test_lib_models_training.py)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
@@ -61,8 +61,11 @@ def test_default_fleet_and_top_level_settings():
     g = config.governance
     assert (g.hr_edge3_floor, g.min_n, g.bias_limit, g.tier_bias_limit, g.direction_hr_floor) == (0.524, 50, 1.5, 5.0, 0.524)
     assert g.mae_margin >= 0
-    assert config.training.eval_tail_fraction == pytest.approx(0.15)
+    assert config.training.early_stopping_fraction == pytest.approx(0.15)
+    assert config.training.calibration_fraction == pytest.approx(0.15)
     assert config.training.thread_count == 2
+    c = config.calibration
+    assert (c.min_isotonic_rows, c.min_block_rows, c.sportsbook_min_rows) == (200, 50, 1)
 
 
 def test_family_defaults_are_merged_and_catboost_overrides_key_by_key():
@@ -174,7 +177,15 @@ def test_unknown_top_level_key_and_bad_governance_are_refused():
     with pytest.raises(ValidationError):
         ModelsConfig.model_validate(raw)
     raw = raw_config()
-    raw["training"]["eval_tail_fraction"] = 1.0
+    raw["training"]["calibration_fraction"] = 1.0
+    with pytest.raises(ValidationError):
+        ModelsConfig.model_validate(raw)
+    raw = raw_config()
+    raw["training"].update(early_stopping_fraction=0.5, calibration_fraction=0.5)  # nothing left to train on
+    with pytest.raises(ValidationError, match="must be < 1"):
+        ModelsConfig.model_validate(raw)
+    raw = raw_config()
+    raw["training"]["eval_tail_fraction"] = 0.15  # the version-1 key (one tail for both) is gone
     with pytest.raises(ValidationError):
         ModelsConfig.model_validate(raw)
 
@@ -244,12 +255,15 @@ def test_refused_examples_and_unknown_states():
 # ids, hashes, schema
 
 
-def test_model_id_format():
+def test_model_id_format_holds_the_iso_year_and_week():
     config = load_models_config()
-    assert model_id(config.family("v12_noveg_q43"), date(2024, 10, 22), date(2025, 1, 13)) == (
-        "catboost_v12_noveg_q43_train1022_0113"
-    )
-    assert model_id("v9_mae", date(2025, 3, 1), date(2025, 4, 9)) == "catboost_v9_mae_train0301_0409"
+    assert model_id(config.family("v12_noveg_q43"), date(2025, 1, 13)) == "catboost_v12_noveg_q43_2025w03"
+    assert model_id("v9_mae", date(2024, 3, 4)) == "catboost_v9_mae_2024w10"
+    assert model_id("v9_mae", date(2024, 12, 30)) == "catboost_v9_mae_2025w01"  # ISO year of that Monday
+    # Off-season weeks train on identical windows (no new games): the old id (train MMDD_MMDD)
+    # was the same for all of them and for the same dates a year later; every Monday now has its own.
+    mondays = [date(2023, 7, 3) + timedelta(weeks=i) for i in range(3 * 53)]
+    assert len({model_id("v9_mae", monday) for monday in mondays}) == len(mondays)
 
 
 def test_feature_hash_is_short_stable_and_order_sensitive():
@@ -263,7 +277,7 @@ def test_registry_schema_and_key():
     assert registry_key == ("week_start", "family")
     assert list(REGISTRY_SCHEMA) == [
         "week_start", "model_id", "family", "feature_set", "loss", "quantile_alpha", "train_start", "train_end",
-        "eval_start", "eval_end", "n_train", "n_eval", "features", "feature_hash", "framework_versions", "metrics",
+        "stop_start", "stop_end", "eval_start", "eval_end", "n_train", "n_stop", "n_eval", "features", "feature_hash", "framework_versions", "metrics",
         "governance", "lifecycle_state", "artifact_uri", "config_version", "trained_at",
     ]  # fmt: skip
     assert REGISTRY_SCHEMA["week_start"] == pl.Date

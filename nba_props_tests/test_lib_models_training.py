@@ -1,5 +1,6 @@
-"""Training: the leak-free training frame and its window, the time-ordered evaluation tail,
-min-rows skips, tail metrics and governance, the registry row, reproducibility, artifacts, and
+"""Training: the leak-free training frame and its window, the time-ordered three-way split
+(train / early stopping / calibration) and what each part is used for, the calibration's
+market, min-rows skips, tail metrics and governance, the registry row, reproducibility, artifacts, and
 whether training learns a market inefficiency on held-out later weeks.
 
 Data: the first 90 game days of a simulated season (seed 7) read back through the files
@@ -21,8 +22,12 @@ from nba_props.lib.features.build import build_player_features
 from nba_props.lib.features.contract import load_contract
 from nba_props.lib.features.inputs import FeatureInputs
 from nba_props.lib.lines import build_player_lines, load_line_config
+from nba_props.lib.models.calibration import Calibration, fit_market_calibration
 from nba_props.lib.models.registry import REGISTRY_SCHEMA, feature_hash, load_models_config
+from nba_props.lib.models.runner import with_line_markets
 from nba_props.lib.models.training import (
+    LABEL,
+    MARKET_COLUMNS,
     GATE_FAILED,
     GATE_INSUFFICIENT,
     Skipped,
@@ -34,7 +39,7 @@ from nba_props.lib.models.training import (
     load_model_bytes,
     model_bytes,
     requires_line,
-    split_train_eval,
+    split_windows,
     train_family,
     training_frame,
 )
@@ -63,7 +68,8 @@ def simulated_features(out: Path, seed: int = SEED) -> tuple[pl.DataFrame, pl.Da
         FeatureInputs(targets=lines, box_history=box, line_history=lines, schedule=schedule, injuries=injuries),
         CONTRACT,
     )
-    return features, box
+    # what runner.train_weeks does: the chosen lines' market columns (prices) for the calibration
+    return with_line_markets(features, lines), box
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +130,9 @@ def test_training_frame_is_before_the_week_and_within_the_window(season, cut):
         assert earlier.filter(pl.col("is_quality_ready")).height == 0  # the window ends at the newest date
         assert frame.columns == [
             "game_date", "game_id", "player_lookup", *CONTRACT.feature_columns(family.feature_set), "line", "actual_points",
+            *[c for c in MARKET_COLUMNS if c in features.columns],
         ]  # fmt: skip
+        assert {"over_price", "under_price"} <= set(frame.columns)  # carried for the calibration, not model inputs
         assert frame.select(pl.col("actual_points").null_count()).item() == 0
         assert frame.select(pl.struct("game_id", "player_lookup").is_duplicated().any()).item() is False
 
@@ -171,28 +179,146 @@ def test_empty_history_gives_an_empty_frame_with_columns(season):
 
 
 # ---------------------------------------------------------------------------------------------
-# evaluation tail
+# the three-way split
 
 
 def test_split_is_time_ordered_and_disjoint(season, cut):
     features, box = season
     frame = training_frame(features, box, CONFIG.family("v12_noveg_mae"), CONTRACT, week_start=cut)
-    train, tail = split_train_eval(frame, 0.15)
-    train_dates, tail_dates = set(train["game_date"].to_list()), set(tail["game_date"].to_list())
-    assert train_dates and tail_dates and not train_dates & tail_dates
-    assert max(train_dates) < min(tail_dates)
-    assert train.height + tail.height == frame.height
-    n_dates = len(train_dates | tail_dates)
-    assert len(tail_dates) == round(0.15 * n_dates)
+    train, stop, calib = split_windows(frame, 0.15, 0.15)
+    parts = [set(part["game_date"].to_list()) for part in (train, stop, calib)]
+    assert all(parts) and not (parts[0] & parts[1] or parts[1] & parts[2] or parts[0] & parts[2])
+    assert max(parts[0]) < min(parts[1]) and max(parts[1]) < min(parts[2])  # train < early stopping < calibration
+    assert train.height + stop.height + calib.height == frame.height
+    n_dates = len(parts[0] | parts[1] | parts[2])
+    assert n_dates == frame["game_date"].n_unique() > 40
+    assert len(parts[2]) == len(parts[1]) == round(0.15 * n_dates)
+    assert max(parts[2]) == frame["game_date"].max()  # calibration is the newest part
 
 
 def test_split_edge_cases():
-    one_day = pl.DataFrame({"game_date": [date(2025, 1, 2)] * 3, "x": [1, 2, 3]})
-    train, tail = split_train_eval(one_day, 0.15)
-    assert train.height == 3 and tail.height == 0
-    two_days = pl.DataFrame({"game_date": [date(2025, 1, 2), date(2025, 1, 3)], "x": [1, 2]})
-    train, tail = split_train_eval(two_days, 0.9)  # never the whole frame
-    assert train["x"].to_list() == [1] and tail["x"].to_list() == [2]
+    def days(n: int) -> pl.DataFrame:
+        return pl.DataFrame({"game_date": [date(2025, 1, 1) + timedelta(days=i) for i in range(n)], "x": range(n)})
+
+    train, stop, calib = split_windows(days(2), 0.15, 0.15)  # fewer than three dates: nothing held out
+    assert train.height == 2 and stop.height == 0 and calib.height == 0
+    train, stop, calib = split_windows(days(3), 0.15, 0.15)  # one date each
+    assert (train["x"].to_list(), stop["x"].to_list(), calib["x"].to_list()) == ([0], [1], [2])
+    # 10 dates, 0.5 / 0.4: 5 + 4 leaves exactly one train date
+    train, stop, calib = split_windows(days(10), 0.5, 0.4)
+    assert (train.height, stop.height, calib.height) == (1, 5, 4)
+    # 4 dates, 0.45 / 0.45: 2 + 2 would leave none; the larger (calibration on a tie) gives up one
+    train, stop, calib = split_windows(days(4), 0.45, 0.45)
+    assert (train.height, stop.height, calib.height) == (1, 2, 1)
+    train, stop, calib = split_windows(days(20), 0.1, 0.2)  # round(2.0), round(4.0)
+    assert (train.height, stop.height, calib.height) == (14, 2, 4)
+
+
+def _fit(frame: pl.DataFrame, cut: date) -> TrainedModel:
+    family = CONFIG.family("v9_mae")
+    result = train_family(frame, family, CONTRACT, CONFIG, week_start=cut)
+    assert isinstance(result, TrainedModel)
+    return result
+
+
+def test_calibration_rows_are_never_seen_by_early_stopping_or_the_fit(season, cut, champion_fit):
+    # Scramble the labels of the calibration part only: the model (its trees, hence every
+    # prediction) must not change. With one tail for early stopping and calibration (version 1)
+    # the best iteration was picked on these rows, so scrambling them changed the model.
+    features, box = season
+    frame = training_frame(features, box, CONFIG.family("v9_mae"), CONTRACT, week_start=cut)
+    _, stop, calib = split_windows(frame, CONFIG.training.early_stopping_fraction, CONFIG.training.calibration_fraction)
+    assert calib["game_date"].min() == champion_fit.registry_row["eval_start"]
+    in_calib = pl.col("game_date") >= calib["game_date"].min()
+    scrambled = frame.with_columns(pl.when(in_calib).then(60.0 - pl.col(LABEL)).otherwise(pl.col(LABEL)).alias(LABEL))
+    refit = _fit(scrambled, cut)
+    X = feature_matrix(frame, champion_fit.feature_names)
+    assert np.array_equal(refit.model.predict(X), champion_fit.model.predict(X))
+    assert refit.metrics["best_iteration"] == champion_fit.metrics["best_iteration"]
+    # ... while the calibration (fitted on those rows) does see them
+    assert not np.array_equal(refit.calibration.residuals, champion_fit.calibration.residuals)
+    # Control: scrambling the early-stopping part does change the model (the test can fail).
+    in_stop = pl.col("game_date").is_between(stop["game_date"].min(), stop["game_date"].max())
+    moved_labels = pl.when(in_stop).then(60.0 - pl.col(LABEL)).otherwise(pl.col(LABEL)).alias(LABEL)
+    moved = _fit(frame.with_columns(moved_labels), cut)
+    assert not np.array_equal(moved.model.predict(X), champion_fit.model.predict(X))
+
+
+def test_registry_row_dates_are_three_ordered_parts(champion_fit, cut):
+    row, m = champion_fit.registry_row, champion_fit.metrics
+    assert row["train_start"] <= row["train_end"] < row["stop_start"] <= row["stop_end"] < row["eval_start"]
+    assert row["eval_start"] <= row["eval_end"] < cut
+    n_dates = m["n_train_dates"] + m["n_stop_dates"] + m["n_eval_dates"]
+    assert m["n_stop_dates"] == m["n_eval_dates"] == round(0.15 * n_dates)
+    assert row["n_stop"] > 0 and row["n_eval"] == champion_fit.eval_frame.height
+    assert m["refit_after_early_stopping"] is True and m["tree_count"] == m["best_iteration"] + 1
+    # the calibration (residuals of the served model) comes from the calibration part only
+    expected = np.sort((champion_fit.eval_frame["actual"] - champion_fit.eval_frame["prediction"]).to_numpy())
+    assert np.allclose(champion_fit.calibration.residuals, expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# the calibration's market (hand-made)
+
+
+def _market_frame(with_market_type: bool = True, with_prices: bool = True) -> pl.DataFrame:
+    # residuals 5, -5, 2, 3 (sorted -5, 2, 3, 5); rows 1-2 sportsbook at -110/-110, rows 3-4 DFS (no prices)
+    frame = pl.DataFrame(
+        {
+            "prediction": [20.0, 20.0, 20.0, 20.0],
+            "actual": [25.0, 15.0, 22.0, 23.0],
+            "line": [20.5, 20.5, 19.5, 23.5],
+            "market_type": ["sportsbook", "sportsbook", "dfs", "dfs"],
+            "over_price": [-110, -110, None, None],
+            "under_price": [-110, -110, None, None],
+        },
+        schema_overrides={"over_price": pl.Int32, "under_price": pl.Int32},
+    )
+    if not with_market_type:
+        frame = frame.drop("market_type")
+    return frame if with_prices else frame.drop("over_price", "under_price")
+
+
+def test_calibration_uses_sportsbook_rows_when_they_exist():
+    # Sportsbook rows 1, 2 (threshold line - pred = 0.5; #{r > 0.5} = 3 of the 4 residuals):
+    #   row 1 own residual 5 > 0.5 counted -> LOO (3 - 1 + 0.5) / 4 = 0.625, over -> (0.625 - 1)^2 = 0.140625
+    #   row 2 own residual -5 not counted -> (3 + 0.5) / 4 = 0.875, under -> 0.875^2 = 0.765625
+    #   Brier (0.140625 + 0.765625) / 2 = 0.453125; market 0.5 on both -> 0.25
+    for frame in (_market_frame(), _market_frame(with_market_type=False)):  # market_type, else "both prices"
+        cal, figures = fit_market_calibration(frame, min_isotonic_rows=2, min_block_rows=1)
+        assert cal.market == figures["market"] == "sportsbook"
+        assert (figures["n_sportsbook"], figures["n_rows"], figures["n_priced"]) == (2, 2, 2)
+        assert figures["brier_raw_loo"] == 0.4531 and figures["brier_raw_loo_priced"] == 0.4531
+        assert figures["market_brier"] == 0.25
+        # isotonic on the two sportsbook rows only: x 0.625 -> 1, 0.875 -> 0 violate, pooled to 0.5
+        assert cal.n_isotonic == 2 and cal.isotonic.y.tolist() == [0.5]
+        assert figures["brier_calibrated_in_sample"] == 0.25
+        assert cal.n_residuals == 4  # the residual spread uses every calibration row
+
+
+def test_calibration_falls_back_to_every_lined_row_without_sportsbook_rows():
+    # No sportsbook rows: all four decided rows. Rows 1, 2 as above (0.625 over, 0.875 under);
+    # row 3 threshold -0.5, #{r > -0.5} = 3, own 2 counted -> 0.625, over (22 > 19.5) -> 0.140625;
+    # row 4 threshold 3.5, #{r > 3.5} = 1, own 3 not counted -> 0.375, under (23 < 23.5) -> 0.140625.
+    # Brier (0.140625 + 0.765625 + 0.140625 + 0.140625) / 4 = 0.296875
+    dfs_only = _market_frame().with_columns(market_type=pl.lit("dfs"))
+    cal, figures = fit_market_calibration(dfs_only, min_isotonic_rows=2, min_block_rows=1)
+    assert cal.market == figures["market"] == "all_lined" and figures["n_rows"] == 4 and cal.n_isotonic == 4
+    assert figures["brier_raw_loo"] == 0.2969
+    assert figures["n_priced"] == 2 and figures["market_brier"] == 0.25  # the priced rows among them
+    _, no_prices = fit_market_calibration(_market_frame(with_market_type=False, with_prices=False))
+    assert no_prices["market"] == "all_lined" and no_prices["n_priced"] == 0 and no_prices["market_brier"] is None
+    # the calibration's market survives the artifact round trip
+    assert Calibration.from_dict(cal.to_dict()).market == "all_lined"
+
+
+def test_the_registry_metrics_say_which_market_the_calibration_came_from(champion_fit):
+    stored = json.loads(champion_fit.registry_row["metrics"])["calibration"]
+    assert stored["market"] == champion_fit.calibration.market == "sportsbook"  # the simulated books are priced
+    frame = champion_fit.eval_frame
+    decided = frame.filter(pl.col("actual") != pl.col("line"))
+    assert stored["n_rows"] == decided.height == stored["n_priced"]
+    assert stored["market_brier"] is not None and 0.2 < stored["market_brier"] < 0.3
 
 
 def test_a_family_below_min_rows_is_skipped_with_the_count(season, cut):
@@ -303,7 +429,8 @@ def test_registry_row_conforms_to_the_schema(champion_fit, cut):
     assert frame.schema == REGISTRY_SCHEMA and set(row) == set(REGISTRY_SCHEMA)
     assert row["week_start"] == cut and row["family"] == "v9_mae" and row["feature_set"] == "v9"
     assert row["loss"] == "MAE" and row["quantile_alpha"] is None
-    assert row["model_id"] == trained.model_id == f"catboost_v9_mae_train{row['train_start']:%m%d}_{row['train_end']:%m%d}"
+    iso = cut.isocalendar()
+    assert row["model_id"] == trained.model_id == f"catboost_v9_mae_{iso.year}w{iso.week:02d}"
     assert row["train_start"] <= row["train_end"] < row["eval_start"] <= row["eval_end"] < cut
     assert row["features"] == trained.feature_names == CONTRACT.feature_columns("v9")
     assert row["feature_hash"] == feature_hash(CONTRACT.feature_columns("v9"))
@@ -321,7 +448,10 @@ def test_registry_row_conforms_to_the_schema(champion_fit, cut):
 
 def test_eval_frame_holds_tail_residuals(champion_fit):
     frame = champion_fit.eval_frame
-    assert frame.columns == ["game_date", "game_id", "player_lookup", "prediction", "actual", "line", "residual"]
+    assert frame.columns == [
+        "game_date", "game_id", "player_lookup", "prediction", "actual", "line",
+        *[c for c in MARKET_COLUMNS if c in frame.columns], "residual",
+    ]  # fmt: skip
     assert frame["game_date"].min() == champion_fit.registry_row["eval_start"]
     assert (frame["residual"] - (frame["actual"] - frame["prediction"])).abs().max() < 1e-9
     assert frame["line"].null_count() == 0  # v9 trains on lined rows only

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date
+from datetime import UTC, date, datetime
 
 import numpy as np
 import polars as pl
@@ -18,6 +18,7 @@ from nba_props.lib.models.predict import (
     PREDICTIONS_SCHEMA,
     apply_quarantine,
     poisoned_dates,
+    poisoned_games,
     predict_rows,
 )
 
@@ -320,6 +321,24 @@ def test_predict_rows_filters_dates_and_checks_inputs():
         predict_rows(feats, FakeModel(), FEATURES, cal, **{**kw, "loss": "Huber"})
 
 
+def test_market_type_is_copied_from_the_feature_row_and_is_not_a_feature():
+    cal = Calibration(residuals=np.zeros(10))
+    feats = _rows([20.0, 21.0, 22.0], [18.5, 25.5, None]).with_columns(
+        market_type=pl.Series(["dfs", "sportsbook", None], dtype=pl.Utf8)
+    )
+    kw = dict(model_id="m", family_id="f", loss="MAE", edge_threshold=1.0)
+    out = predict_rows(feats, FakeModel(), FEATURES, cal, **kw).sort("player_lookup")
+    assert out.schema == PREDICTIONS_SCHEMA
+    assert out.select("player_lookup", "market_type", "recommendation").rows() == [
+        ("p00", "dfs", "OVER"), ("p01", "sportsbook", "UNDER"), ("p02", None, "NO_LINE"),
+    ]  # fmt: skip
+    # The model never sees it: the same predictions with the column changed or absent.
+    flipped = predict_rows(feats.with_columns(market_type=pl.lit("dfs")), FakeModel(), FEATURES, cal, **kw)
+    absent = predict_rows(feats.drop("market_type"), FakeModel(), FEATURES, cal, **kw)
+    assert flipped["predicted_points"].to_list() == absent["predicted_points"].to_list() == [20.0, 21.0, 22.0]
+    assert absent["market_type"].null_count() == 3
+
+
 # ---------------------------------------------------------------------------------------------
 # quarantine
 
@@ -335,6 +354,7 @@ def _predictions(model_id: str, day: date, recs: list[str], bias: float = 0.5) -
             "family": ["fam"] * n,
             "predicted_points": [20.0 + (bias if r != "UNDER" else -bias) for r in recs],
             "line": [20.0] * n,
+            "market_type": ["sportsbook"] * n,
             "edge": [bias] * n,
             "direction": ["UNDER" if r == "UNDER" else "OVER" for r in recs],
             "p_over": [0.5] * n,
@@ -377,18 +397,98 @@ def test_poisoned_on_the_direction_basis_counts_every_lined_prediction():
         poisoned_dates(lean, basis="edge")
 
 
+def _timing(frame: pl.DataFrame, captured: datetime, tip: datetime) -> pl.DataFrame:
+    """player_lines-like timing of every row of `frame`: its line captured at `captured`, its game tipping at `tip`."""
+    return frame.select("game_id", "player_lookup").with_columns(
+        line_captured_at=pl.lit(captured, dtype=pl.Datetime("us", "UTC")),
+        tip_time_utc=pl.lit(tip, dtype=pl.Datetime("us", "UTC")),
+    )
+
+
+MORNING, EARLY_TIP = datetime(2025, 1, 6, 17, 0, tzinfo=UTC), datetime(2025, 1, 7, 0, 0, tzinfo=UTC)
+LATE_POST, LATE_TIP = datetime(2025, 1, 7, 1, 0, tzinfo=UTC), datetime(2025, 1, 7, 3, 0, tzinfo=UTC)
+
+
 def test_apply_quarantine_marks_and_keeps_rows():
     frame = pl.concat([
         _predictions("skewed", D1, ["OVER"] * 29 + ["UNDER"]),
         _predictions("balanced", D1, ["OVER"] * 15 + ["UNDER"] * 15),
         _predictions("skewed", D2, ["OVER"] * 15 + ["UNDER"] * 15),
     ])  # fmt: skip
-    out = apply_quarantine(frame)
+    timing = _timing(frame, MORNING, EARLY_TIP)  # every line posted before the one game's tip: the whole slate
+    out = apply_quarantine(frame, timing)
     assert out.height == frame.height and out.columns == frame.columns and out.schema == PREDICTIONS_SCHEMA
     assert out.select("player_lookup", "game_date").equals(frame.select("player_lookup", "game_date"))  # order kept
     flagged = out.filter(pl.col("quarantined"))
     assert flagged.height == 30 and set(flagged["model_id"]) == {"skewed"} and set(flagged["game_date"]) == {D1}
-    assert flagged["quarantine_reason"].str.starts_with("one_direction").all()
+    assert flagged["quarantine_reason"].str.starts_with("one_direction: 96.7% OVER of 30 picks").all()
     assert out.filter(~pl.col("quarantined"))["quarantine_reason"].null_count() == 60
-    assert apply_quarantine(out).equals(out)  # idempotent
-    assert apply_quarantine(frame.clear()).height == 0
+    assert apply_quarantine(out, timing).equals(out)  # idempotent
+    assert apply_quarantine(frame.clear(), timing).height == 0
+    with pytest.raises(KeyError, match="line_captured_at"):  # no timing: refused, not the whole slate silently
+        apply_quarantine(frame)
+
+
+def _game(game_id: str, recs: list[str], captured: datetime, tip: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
+    rows = _predictions("m", D1, recs).with_columns(
+        game_id=pl.lit(game_id), player_lookup=pl.format(game_id + "_{}", pl.col("player_lookup"))
+    )
+    return rows, _timing(rows, captured, tip)
+
+
+def _slate(*games: tuple[pl.DataFrame, pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return pl.concat([g[0] for g in games]), pl.concat([g[1] for g in games])
+
+
+def _flagged(out: pl.DataFrame) -> dict[str, int]:
+    return dict(out.filter(pl.col("quarantined")).group_by("game_id").len().sort("game_id").iter_rows())
+
+
+def test_late_lines_do_not_quarantine_an_early_game():
+    # Early game: 5 OVER + 5 UNDER picks, lines posted in the morning. Late game: 190 OVER
+    # picks whose lines were posted after the early tip. Whole slate: 195 of 200 OVER (97.5%),
+    # so the old whole-day rule quarantined the early game on lines that did not exist before it tipped.
+    predictions, timing = _slate(
+        _game("early", ["OVER"] * 5 + ["UNDER"] * 5, MORNING, EARLY_TIP),
+        _game("late", ["OVER"] * 190, LATE_POST, LATE_TIP),
+    )
+    assert poisoned_dates(predictions)["reason"].to_list() == ["one_direction: 97.5% OVER of 200 picks"]
+    games = poisoned_games(predictions, timing)
+    assert games.select("game_id", "reason").rows() == [
+        ("late", "one_direction: 97.5% OVER of 200 picks (lines posted by the tip)")
+    ]
+    out = apply_quarantine(predictions, timing)
+    assert _flagged(out) == {"late": 190}  # the early game's 10 rows stay in
+
+
+def test_an_early_game_is_judged_on_the_lines_posted_by_its_tip():
+    # By the early tip: 6 early-game OVER picks + 6 late-game OVER picks posted in the morning
+    # (12 of 12 OVER: poisoned). 10 UNDER picks of the late game are posted after the early tip,
+    # so the whole slate (12 of 22 OVER) looks fine and the old rule quarantined nothing.
+    late_morning = _game("late", ["OVER"] * 6, MORNING, LATE_TIP)
+    late_evening = _game("late", ["UNDER"] * 10, LATE_POST, LATE_TIP)
+    late_evening = (late_evening[0].with_columns(player_lookup=pl.col("player_lookup") + "_pm"),
+                    late_evening[1].with_columns(player_lookup=pl.col("player_lookup") + "_pm"))  # fmt: skip
+    predictions, timing = _slate(_game("early", ["OVER"] * 6, MORNING, EARLY_TIP), late_morning, late_evening)
+    assert poisoned_dates(predictions).height == 0
+    games = poisoned_games(predictions, timing)
+    assert games.select("game_id", "reason").rows() == [
+        ("early", "one_direction: 100.0% OVER of 12 picks (lines posted by the tip)")
+    ]
+    assert _flagged(apply_quarantine(predictions, timing)) == {"early": 6}
+
+
+def test_a_games_own_lines_stamped_at_its_tip_count_and_a_game_without_tip_sees_the_whole_day():
+    # Lines stamped exactly at the tip (DFS boards without a capture time) are the game's own pre-tip lines.
+    at_tip = _game("dfs", ["OVER"] * 12, EARLY_TIP, EARLY_TIP)
+    assert poisoned_games(*at_tip)["game_id"].to_list() == ["dfs"]
+    # The tip can also come with the predictions; a game without a tip is decided on the whole model-day.
+    predictions, timing = _slate(
+        _game("early", ["UNDER"] * 2, MORNING, EARLY_TIP), _game("late", ["OVER"] * 60, LATE_POST, LATE_TIP)
+    )
+    with_timing = predictions.join(timing, on=["game_id", "player_lookup"]).with_columns(
+        tip_time_utc=pl.when(pl.col("game_id") == "early").then(None).otherwise(pl.col("tip_time_utc"))
+    )
+    assert poisoned_games(with_timing)["game_id"].to_list() == ["early", "late"]  # 60 of 62 OVER = 96.8%
+    # with its tip the early game sees only its own 2 picks (below min_picks)
+    assert poisoned_games(predictions, timing)["game_id"].to_list() == ["late"]

@@ -6,7 +6,7 @@ import gzip
 import hashlib
 import json
 import os
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +15,7 @@ import pytest
 
 from nba_props import seasons
 from nba_props.lib import identity
-from nba_props.lib.sources import sim_league, sim_market
+from nba_props.lib.sources import sim_league, sim_market, sim_schedule
 from nba_props.lib.sources.simulated import BOX_SCORE_HEADER, ODDS_HEADER, simulate_season
 
 SEASON = "2024-25"
@@ -95,10 +95,16 @@ def test_same_seed_is_byte_identical_and_other_seed_differs(tmp_path, short_dir)
     other = simulate_season(SEASON, seed=8, out_dir=tmp_path / "other", n_days=SHORT_DAYS)
     first = _tree_hash(root)
     assert first == _tree_hash(again.out_dir)
-    assert len(first) == 3 + SHORT_DAYS + _n_snapshots(root)  # box, schedule, manifest, reports, snapshots
+    # box, schedule, manifest, one pre-tip report a day + one post-tip report per ISO week, snapshots
+    assert len(first) == 3 + SHORT_DAYS + _n_weeks(root) + _n_snapshots(root)
     second = _tree_hash(other.out_dir)
     for rel in (f"box_scores/player_logs_{SEASON}.csv", f"schedule/schedule_{SEASON}.json"):
         assert first[rel] != second[rel]
+
+
+def _n_weeks(root: Path) -> int:
+    days = {date.fromisoformat(g["gameDateEst"][:10]) for g in _schedule_games(root) if g["gameStatus"] == 3}
+    return len({d.isocalendar()[:2] for d in days})
 
 
 def _n_snapshots(root: Path) -> int:
@@ -119,7 +125,7 @@ def test_rerun_replaces_its_own_files_and_refuses_foreign_ones(tmp_path):
     out = tmp_path / "sim"
     simulate_season(SEASON, seed=3, out_dir=out, n_days=6)
     simulate_season(SEASON, seed=3, out_dir=out, n_days=3)
-    assert len(list((out / "injuries").glob("*.json"))) == 3  # stale days removed
+    assert len(list((out / "injuries").glob("*.json"))) == 3 + 1  # stale days removed (+ the week's post-tip report)
     foreign = tmp_path / "foreign"
     (foreign / "box_scores").mkdir(parents=True)
     (foreign / "box_scores" / f"player_logs_{SEASON}.csv").write_text("real data\n")
@@ -227,7 +233,7 @@ def test_schedule_json_shape_and_tip_times(short_dir):
 def test_injury_payload_shape(short_dir):
     root, _ = short_dir
     files = sorted((root / "injuries").glob("injuries_*.json"))
-    assert len(files) == SHORT_DAYS
+    assert len(files) == SHORT_DAYS + _n_weeks(root)
     entries = [e for f in files for e in json.loads(f.read_text())["data"]]
     assert entries
     statuses = {e["status"] for e in entries}
@@ -371,9 +377,12 @@ def test_out_players_never_play(season_dir):
         pl.col("GAME_DATE").str.to_date(),
     )
     rows = []
+    first_tip = _first_tips(root)
     for f in sorted((root / "injuries").glob("injuries_*.json")):
         captured = datetime.strptime(f.stem.split("_", 1)[1], "%Y%m%d_%H%M%S").replace(tzinfo=timezone.utc)
         day = seasons.game_date_of(captured)
+        if captured > first_tip[day]:
+            continue  # the weekly post-tip report (a player ruled out in-game did play): not a pre-game report
         for e in json.loads(f.read_text())["data"]:
             name = f"{e['player']['first_name']} {e['player']['last_name']}"
             lookup = identity.normalize_player_name(name)
@@ -489,3 +498,61 @@ def test_full_season_summary_and_no_dagster(season_dir):
     )
     for module in sorted(Path(sim_league.__file__).parent.glob("sim*.py")):
         assert "import dagster" not in module.read_text() and "from dagster" not in module.read_text()
+
+
+def _first_tips(root: Path) -> dict[date, datetime]:
+    tips: dict[date, datetime] = {}
+    for g in _schedule_games(root):
+        tip = datetime.fromisoformat(g["gameDateTimeUTC"].replace("Z", "+00:00"))
+        day = date.fromisoformat(g["gameDateEst"][:10])
+        tips[day] = min(tips.get(day, tip), tip)
+    return tips
+
+
+def test_one_post_tip_report_per_week_rules_out_a_player_who_played(season_dir):
+    """The first game day of each ISO week has a report captured after its earliest tip that adds a
+    player of that game ruled Out; he played (box row), so only a per-game tip cut keeps him available."""
+    root, summary = season_dir
+    first_tip = _first_tips(root)
+    box = _box(root).with_columns(identity.player_lookup_expr(pl.col("PLAYER_NAME")).alias("k"))
+    by_day: dict[date, list[tuple[datetime, dict]]] = {}
+    for f in sorted((root / "injuries").glob("injuries_*.json")):
+        captured = datetime.strptime(f.stem.split("_", 1)[1], "%Y%m%d_%H%M%S").replace(tzinfo=timezone.utc)
+        by_day.setdefault(seasons.game_date_of(captured), []).append((captured, json.loads(f.read_text())))
+    post = {d: r for d, reports in by_day.items() for r in reports if r[0] > first_tip[d]}
+    assert summary.n_post_tip_reports == len(post) == _n_weeks(root) >= 24
+    assert len({d.isocalendar()[:2] for d in post}) == len(post)
+    for day, (captured, payload) in post.items():
+        (before_at, before), = [r for r in by_day[day] if r[0] <= first_tip[day]]
+        names = lambda p: {identity.normalize_player_name(f"{e['player']['first_name']} {e['player']['last_name']}"): e["status"]
+                           for e in p["data"]}  # fmt: skip
+        pre, after = names(before), names(payload)
+        added = {k: v for k, v in after.items() if k not in pre}
+        assert list(added.values()) == ["Out"] and {k: after[k] for k in pre} == pre
+        (player,) = added
+        played = box.filter((pl.col("k") == player) & (pl.col("GAME_DATE") == day.isoformat()))
+        assert played.height == 1 and played["MIN"].item() > 0
+        assert first_tip[day] < captured < first_tip[day] + timedelta(hours=1)
+
+
+def test_opponent_defence_reaches_the_defensive_rating(season_dir):
+    """The unpriced defence factor acts on points per possession, so a team's season defensive rating
+    from box scores (points allowed per 100 opponent possessions, as `opp_def_rating`) tracks it.
+    Before: it scaled shot volume and the correlation was 0.22 (points allowed per game: 0.95)."""
+    root, _ = season_dir
+    setup = np.random.Generator(np.random.PCG64(7))
+    sim_schedule.build_schedule(SEASON, setup)
+    roster = sim_league.make_roster(setup)
+    cal = seasons.season(SEASON)
+    sim_league.make_trades(roster, cal.opening_night, cal.regular_season_end, setup)
+    truth = sim_league.LeagueState(roster, setup).defence
+    team_games = _box(root).group_by("GAME_ID", "TEAM_ABBREVIATION").agg(
+        pl.col("PTS").sum(),
+        (pl.col("FGA").sum() + 0.44 * pl.col("FTA").sum() + pl.col("TOV").sum() - pl.col("OREB").sum()).alias("poss"),
+        pl.col("MATCHUP").first().str.slice(-3).alias("opp"),
+    )
+    rating = team_games.group_by("opp").agg((100 * pl.col("PTS").sum() / pl.col("poss").sum()).alias("drtg"))
+    tricodes = [t.tricode for t in identity.TEAMS]
+    pairs = [(float(truth[tricodes.index(t)]), r) for t, r in rating.select("opp", "drtg").rows()]
+    corr = np.corrcoef(np.array(pairs).T)[0, 1]
+    assert corr >= 0.85, corr

@@ -444,3 +444,49 @@ def test_no_leakage_property_every_cutoff():
         one = targets.slice(i, 1)
         alone = run(box=full.filter(pl.col("game_date") < cutoff), targets=one)
         assert alone.equals(everything.slice(i, 1)), cutoff
+
+
+def test_reports_captured_after_tip_do_not_count_for_that_game():
+    """D30 AAA@BBB tips 23:30 UTC. a1 (a star, 28 ppg) is probable at 16:00 UTC and ruled out at
+    00:15 UTC (after tip, in-game); b1 is only listed after tip. For the game: a1 probable (risk 1),
+    a2 has no star teammate out (0, not 1), b1's report is unknown for the game -> the date's only
+    pre-tip report counts: b1 not listed -> 0 (the old newest-of-the-day rule gave 3, 1 and 3).
+    A game of the same date with an unknown tip keeps the newest report of the date."""
+    from datetime import UTC, datetime
+
+    tip, before, after = (datetime(2024, 10, 30, 23, 30, tzinfo=UTC), datetime(2024, 10, 30, 16, tzinfo=UTC),
+                          datetime(2024, 10, 31, 0, 15, tzinfo=UTC))  # fmt: skip
+    injuries = schemas.conform(
+        pl.DataFrame(
+            [
+                {"game_date": D30, "player_lookup": "a1", "team": "AAA", "status": "probable", "reported_at": before},
+                {"game_date": D30, "player_lookup": "a1", "team": "AAA", "status": "out", "reported_at": after},
+                {"game_date": D30, "player_lookup": "b1", "team": "BBB", "status": "out", "reported_at": after},
+                {"game_date": D30, "player_lookup": "c1", "team": "CCC", "status": "out", "reported_at": after},
+            ]
+        ),
+        schemas.INJURY_REPORT,
+    )
+    targets = targets_frame(
+        [(D30, p, t, o, h, gid(D30, "AAA", "BBB")) for p, t, o, h in
+         (("a1", "AAA", "BBB", False), ("a2", "AAA", "BBB", False), ("b1", "BBB", "AAA", True))]
+        + [(D30, "c2", "CCC", "DDD", True, gid(D30, "DDD", "CCC"))]
+    ).with_columns(tip_time_utc=pl.when(pl.col("team") != "CCC").then(pl.lit(tip, dtype=schemas.UTC_TS)))  # fmt: skip
+    out = run(targets=targets, injuries=injuries)
+    check(row(out, D30, "a1"), "injury_risk", 1.0, "injuries")
+    check(row(out, D30, "a2"), "star_teammates_out", 0.0, "injuries")
+    check(row(out, D30, "a2"), "injury_risk", 0.0, "injuries")
+    check(row(out, D30, "b1"), "injury_risk", 0.0, "injuries")
+    # unknown tip (CCC's game): the newest report of the date, c1 out; c2 not listed
+    check(row(out, D30, "c2"), "injury_risk", 0.0, "injuries")
+    # Only post-tip reports and a known tip: nothing was known before the game -> NULL (default).
+    only_after = injuries.filter(pl.col("player_lookup") != "a1")
+    out = run(targets=targets.filter(pl.col("team") != "CCC"), injuries=only_after)
+    check(row(out, D30, "b1"), "injury_risk", None, "default")
+    check(row(out, D30, "a2"), "star_teammates_out", None, "default")
+    # The tip can also come from the schedule alone (targets without a tip).
+    sched = schedule_frame().with_columns(
+        tip_time_utc=pl.when(pl.col("game_date") == D30).then(pl.lit(tip, dtype=schemas.UTC_TS))
+    )
+    out = run(targets=targets.drop("tip_time_utc").filter(pl.col("team") != "CCC"), injuries=injuries, schedule=sched)
+    check(row(out, D30, "a1"), "injury_risk", 1.0, "injuries")

@@ -122,7 +122,11 @@ def test_leakage_a_week_of_dates(box, schedule, build):
         pytest.skip("team_context block not written yet")
     compute = _my_blocks if build == "blocks" else (lambda inp: build_player_features(inp, CONTRACT))
     lines = synthetic_line_history(box)
-    targets = targets_of(box, LEAK_WEEK)
+    # the targets carry a line of their own: a target without one has no line features (issue 7),
+    # so without it the streaks against past lines would not be exercised
+    targets = targets_of(box, LEAK_WEEK).with_columns(
+        line=pl.lit(15.5), has_line=pl.lit(True), line_diagnostic=pl.lit("LINE_SOURCE")
+    )
     everything = compute(inputs_for(targets, box, schedule, lines)).sort(*KEY_COLUMNS)
     per_date_without, per_date_before = [], []
     for day in LEAK_WEEK:

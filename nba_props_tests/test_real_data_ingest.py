@@ -196,11 +196,19 @@ def test_dfs_boards(provider):
     dfs = parsed.rows.filter(pl.col("source") == "dfs")
     assert set(dfs.get_column("bookmaker")) == {"prizepicks", "underdog"}
     assert dfs.get_column("over_price").is_null().all() and dfs.get_column("under_price").is_null().all()
-    assert dfs.filter(pl.col("captured_at") != pl.col("tip_time_utc")).height == 0
+    # Each board is one snapshot stamped with its file date at 00:00 UTC (issue 7: formerly every
+    # board was stamped at the tip and a game's boards merged into one "ladder").
+    stamps = dfs.get_column("captured_at")
+    assert (stamps.dt.hour() == 0).all() and (stamps.dt.minute() == 0).all()
+    assert stamps.n_unique() == 84  # the 84 boards 2024-10-22 .. 2025-01-13 (the last lists Jan 12 games)
+    # Every board lists only games tipping at or after its stamp, but one: the 2025-01-05 ORL game
+    # "starting" 23:40:53 UTC on the 01_06 board.
+    late = dfs.filter(pl.col("captured_at") > pl.col("tip_time_utc"))
+    assert late.select("game_id", "captured_at").unique().rows() == [("20250105_UTA_ORL", datetime(2025, 1, 6, tzinfo=UTC))]
     assert ingest_checks.duplicate_keys(dfs, schemas.PROP_LINE_SNAPSHOTS_KEY).height == 0
-    # 14 exact duplicate rows in the boards; boards restate upcoming games, counted not kept.
+    # 14 exact duplicate rows in the boards; 15 one-sided promo lines beside a two-sided line.
     assert dict(parsed.quarantine.group_by("reason").len().iter_rows()) == {"duplicate": 14}
-    assert parsed.skipped["repeated_in_other_file"] > 0 and parsed.skipped["other_market"] > 0
+    assert parsed.skipped["one_sided_alternate"] == 15 and parsed.skipped["other_market"] > 0
     # A single day read gives exactly that day's lines of the range read (boards list games up
     # to two days ahead; the file window covers it).
     for day in (date(2024, 10, 24), date(2024, 12, 19)):  # both have lines only on a board 2 days earlier

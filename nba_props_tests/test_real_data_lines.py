@@ -43,7 +43,7 @@ def _build(start: date, end: date) -> tuple[pl.DataFrame, pl.DataFrame, float]:
     provider = FilesProvider(DATA)
     snapshots = provider.prop_line_snapshots(start - timedelta(days=CONFIG.lookback_days), end).rows
     schedule = provider.schedule(start, end).rows
-    box = provider.box_scores(start - timedelta(days=CONFIG.appearance_window_days), end).rows
+    box = provider.box_scores(start - timedelta(days=CONFIG.box_history_days), end).rows
     injuries = provider.injury_report(start, end).rows
     began = time.perf_counter()
     out = build_player_lines(snapshots, schedule, box, injuries, start=start, end=end, config=CONFIG)
@@ -100,6 +100,8 @@ def test_odds_window_rows_and_diagnostics(odds_window):
     source = pl.col("line_diagnostic") == "LINE_SOURCE"
     assert out.filter(source).get_column("line").is_between(CONFIG.sanity.min_line, CONFIG.sanity.max_line).all()
     assert out.filter(~source).get_column("line").is_null().all()
+    assert out.filter(source).get_column("market_type").eq("sportsbook").all()  # The Odds API books are priced
+    assert out.filter(~source).get_column("market_type").is_null().all()
     rejected = pl.col("line_diagnostic") == "LINE_SANITY_REJECT"
     assert out.select((pl.col("rejected_line").is_not_null() == rejected).all()).item()
     assert out.filter(source).select((pl.col("line_book") == pl.col("diagnostic_detail")).all()).item()
@@ -139,3 +141,119 @@ def test_dfs_window_uses_unpriced_board_lines():
     assert sourced.height > 0
     assert set(sourced.get_column("line_book").unique()) <= {"prizepicks", "underdog"}
     assert sourced.get_column("over_price").is_null().all() and sourced.get_column("implied_over_prob").is_null().all()
+
+
+def _newest_board_lines() -> pl.DataFrame:
+    """Straight from the raw boards (not through the reader): per (game, player, book) of the DFS
+    window, the number of distinct points lines over all boards and the newest board's line
+    (a two-sided line before a one-sided promo line of the same board)."""
+    from datetime import datetime
+
+    from nba_props.lib import identity
+
+    frames = []
+    for path in sorted((DATA / "odds" / "dfs_lines").glob("*.csv")):
+        board = datetime.strptime(path.stem, "%m_%d_%Y").date()
+        frames.append(pl.read_csv(path, infer_schema=False).with_columns(board=pl.lit(board)))
+    tip = pl.col("commence_time").str.to_datetime(time_zone="UTC")
+    raw = (
+        pl.concat(frames, how="diagonal_relaxed")
+        .filter(pl.col("market") == "player_points")
+        .with_columns(
+            game_date=tip.dt.convert_time_zone("America/New_York").dt.date(),
+            player_lookup=identity.player_lookup_expr(pl.col("player")),
+            bookmaker=pl.col("bookmaker").str.to_lowercase(),
+            line=pl.col("line").cast(pl.Float64),
+        )
+        .with_columns(
+            game_id=identity.game_id_expr(
+                pl.col("game_date"), identity.team_tricode_expr(pl.col("away_team")), identity.team_tricode_expr(pl.col("home_team"))
+            )
+        )
+        .filter(pl.col("game_date").is_between(*DFS_SPAN))
+    )
+    key = ["game_id", "player_lookup", "bookmaker"]
+    sides = raw.group_by("board", *key, "line").agg(n_sides=pl.col("side").n_unique())
+    newest = (
+        sides.sort("board", "n_sides", "line", descending=[True, True, False])
+        .unique(key, keep="first", maintain_order=True)
+        .select(*key, newest="line")
+    )
+    return sides.group_by(key).agg(n_lines=pl.col("line").n_unique()).join(newest, on=key)
+
+
+def test_dfs_chosen_line_is_the_newest_boards_line():
+    """Issue 7: the same game appears on two or three daily boards with moved lines. Measured
+    before the fix on this window: 465 of 10,684 (game, player, book) keys have 2+ lines; the
+    chosen line differed from the newest board's for 311 of them, by -1.03 points on average
+    (-0.69 over all 464 with a line): a bias towards OVER. Now every board is its own snapshot
+    and the newest one wins: no difference, no bias."""
+    provider = FilesProvider(DATA)
+    start, end = DFS_SPAN
+    snapshots = provider.prop_line_snapshots(start - timedelta(days=CONFIG.lookback_days), end).rows
+    schedule = provider.schedule(start, end).rows
+    box = provider.box_scores(start - timedelta(days=CONFIG.appearance_window_days), end).rows
+    injuries = provider.injury_report(start, end).rows
+    per_book = []
+    for book in ("prizepicks", "underdog"):  # one book at a time: each book's own chosen line
+        out = build_player_lines(snapshots.filter(pl.col("bookmaker") == book), schedule, box, injuries,
+                                 start=start, end=end, config=CONFIG)  # fmt: skip
+        assert out.filter(pl.col("line").is_not_null()).get_column("market_type").eq("dfs").all()
+        per_book.append(out.filter(pl.col("line").is_not_null()).select("game_id", "player_lookup", bookmaker="line_book", chosen="line"))
+    chosen = pl.concat(per_book)
+    boards = _newest_board_lines()
+    multi = boards.filter(pl.col("n_lines") >= 2).join(chosen, on=["game_id", "player_lookup", "bookmaker"], how="inner")
+    differ = multi.filter(pl.col("chosen") != pl.col("newest"))
+    bias = (multi["chosen"] - multi["newest"]).mean()
+    print(f"\nDFS keys {boards.height}, with 2+ lines {boards.filter(pl.col('n_lines') >= 2).height}, "
+          f"of them with a chosen line {multi.height}; chosen != newest: {differ.height}; mean(chosen - newest) {bias:+.3f}")  # fmt: skip
+    assert boards.height > 10_000 and multi.height > 400
+    assert differ.height == 0, differ.head()
+    assert bias == 0.0
+    # Keys with a single line everywhere keep it too (when the book still lists the player).
+    single = boards.filter(pl.col("n_lines") == 1).join(chosen, on=["game_id", "player_lookup", "bookmaker"], how="inner")
+    assert single.height > 9_000 and single.filter(pl.col("chosen") != pl.col("newest")).height == 0
+
+
+OPENING_WEEK = (date(2025, 10, 21), date(2025, 10, 27))
+
+
+def test_opening_week_line_players_get_their_team_from_the_game():
+    """Issue 7: opening week 2025-10-21..27 has 764 rows with a line (752 with a chosen one); with
+    only the last 30 days of box scores 220 of them had no team (the 218 chosen-line ones all
+    blocked on the team features). A lined player now
+    takes his newest team of the 400-day lookback (last season's) when it plays the line's game.
+    What stays NULL are rookies and off-season moves (51 measured): none of them has a newest
+    team in the line's game.
+
+    Hand check from box_scores/player_logs_2024-25.csv: Shai Gilgeous-Alexander's last 2024-25
+    row is 2025-04-02, OKC ("OKC vs. DET") -> OKC, home against HOU on 2025-10-21; Kevin Durant's
+    is PHX and Al Horford's BOS, teams not in HOU @ OKC / GSW @ LAL -> NULL (moved)."""
+    out, _, _ = _build(*OPENING_WEEK)
+    lined = out.filter(pl.col("has_line"))
+    null_team = lined.filter(pl.col("team").is_null())
+    print(f"\nopening week: {lined.height} lined rows, {null_team.height} without a team")
+    assert lined.height > 700
+    assert null_team.height < 0.1 * lined.height  # was 220 / 764 with 30 days of box scores
+    sga = out.filter((pl.col("player_lookup") == "shaigilgeousalexander") & (pl.col("game_date") == OPENING_WEEK[0]))
+    assert sga.select("game_id", "team", "opponent", "is_home", "player_id").row(0) == (
+        "20251021_HOU_OKC", "OKC", "HOU", True, 1628983
+    )  # fmt: skip
+    first = out.filter(pl.col("game_date") == OPENING_WEEK[0])
+    for player, game_id in (("kevindurant", "20251021_HOU_OKC"), ("alhorford", "20251021_GSW_LAL")):
+        r = first.filter(pl.col("player_lookup") == player).row(0, named=True)
+        assert (r["game_id"], r["team"], r["has_line"]) == (game_id, None, True), player
+    # every remaining NULL team is a player whose newest box team (before the date) is not in the game
+    box = FilesProvider(DATA).box_scores(OPENING_WEEK[0] - timedelta(days=CONFIG.team_lookback_days), OPENING_WEEK[1]).rows
+    newest = (
+        null_team.select("game_date", "game_id", "player_lookup")
+        .join(box.select("player_lookup", "team", box_date="game_date"), on="player_lookup", how="left")
+        .filter(pl.col("box_date").is_null() | (pl.col("box_date") < pl.col("game_date")))
+        .sort("box_date", nulls_last=False)
+        .group_by("game_date", "game_id", "player_lookup")
+        .agg(pl.col("team").last())
+    )
+    in_game = newest.filter(pl.col("team").is_not_null()).with_columns(
+        sides=pl.col("game_id").str.split("_").list.slice(1, 2)
+    ).filter(pl.col("sides").list.contains(pl.col("team")))
+    assert in_game.height == 0

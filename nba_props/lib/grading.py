@@ -5,11 +5,11 @@ rates with Wilson intervals, American-odds payouts and ROI.
 1. game postponed / cancelled (`game_status`)         -> VOID, "game_postponed" / "game_cancelled"
 2. no line                                            -> VOID, "no_line"
 3. a line but no direction                            -> VOID, "no_direction"
-4. no box-score row (`actual_points` NULL):
-   - game still scheduled / live                      -> result NULL (not gradable yet), reason NULL
-   - otherwise (final, or status unknown)             -> VOID, "did_not_play"
-5. actual == line (only possible on integer lines)    -> PUSH
-6. OVER wins when actual > line, UNDER when actual < line; otherwise LOSS.
+4. game not final (scheduled, live, or status unknown) -> result NULL (pending), reason NULL:
+   only a final game is a result; a box-score row of a live game is a running score
+5. no box-score row (`actual_points` NULL)            -> VOID, "did_not_play"
+6. actual == line (only possible on integer lines)    -> PUSH
+7. OVER wins when actual > line, UNDER when actual < line; otherwise LOSS.
 
 A NULL result is "pending": a grading asset re-run after the game is final grades it.
 """
@@ -26,7 +26,7 @@ RESULTS = (WIN, LOSS, PUSH, VOID)
 DID_NOT_PLAY, GAME_POSTPONED, GAME_CANCELLED = "did_not_play", "game_postponed", "game_cancelled"
 NO_LINE, NO_DIRECTION = "no_line", "no_direction"
 VOID_REASONS = (DID_NOT_PLAY, GAME_POSTPONED, GAME_CANCELLED, NO_LINE, NO_DIRECTION)
-PENDING_STATUSES = ("scheduled", "live")
+FINAL = "final"  # the only status whose games are graded (scheduled / live / unknown: pending)
 
 
 def result_expr() -> tuple[pl.Expr, pl.Expr]:
@@ -43,13 +43,13 @@ def result_expr() -> tuple[pl.Expr, pl.Expr]:
         .then(pl.lit(NO_LINE))
         .when(direction.is_null() | ~direction.is_in(["OVER", "UNDER"]))
         .then(pl.lit(NO_DIRECTION))
-        .when(actual.is_null() & ~status.fill_null("").is_in(PENDING_STATUSES))
+        .when(actual.is_null() & (status == FINAL))
         .then(pl.lit(DID_NOT_PLAY))
     )
     result = (
         pl.when(void_reason.is_not_null())
         .then(pl.lit(VOID))
-        .when(actual.is_null())
+        .when(status.fill_null("") != FINAL)
         .then(pl.lit(None, dtype=pl.Utf8))
         .when(actual == line)
         .then(pl.lit(PUSH))
@@ -62,13 +62,12 @@ def result_expr() -> tuple[pl.Expr, pl.Expr]:
 
 def grade(frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` plus `result` (WIN / LOSS / PUSH / VOID, NULL while the game is pending) and
-    `void_reason` (NULL unless VOID). Needs direction, line and actual_points; a missing
-    `game_status` column is read as unknown (NULL). Row count and order are unchanged."""
-    missing = [c for c in ("direction", "line", "actual_points") if c not in frame.columns]
+    `void_reason` (NULL unless VOID). Needs direction, line, actual_points and game_status
+    (only a final game is graded, so a frame without statuses cannot be). Row count and order
+    are unchanged."""
+    missing = [c for c in ("direction", "line", "actual_points", "game_status") if c not in frame.columns]
     if missing:
         raise KeyError(f"grade() needs columns {missing}")
-    if "game_status" not in frame.columns:
-        return grade(frame.with_columns(game_status=pl.lit(None, dtype=pl.Utf8))).drop("game_status")
     result, void_reason = result_expr()
     return frame.with_columns(result=result, void_reason=void_reason.cast(pl.Utf8))
 

@@ -7,12 +7,21 @@ one polars pass (no per-player or per-date Python loop).
 How a row's line is chosen (all configurable in `config/lines.yaml`, see `LineConfig`):
 
 1. **Usable snapshots**: captured strictly before the tip (the schedule's tip, else the earliest
-   tip the snapshots state for the game), and at or before `as_of` when given. Rows of `at_tip_capture_sources` (DFS:
-   the reader stamps them at the tip, they carry no capture time) are kept when captured at the tip.
-2. **Main line per book and snapshot** (and market): a single row is the main line; of an
-   alternate-line ladder, the rung whose de-vigged over probability is closest to 0.5 (ties -> the
-   lower line); when no rung has both prices (DFS) the median rung (the lower middle one for an
-   even count).
+   tip the snapshots state for the game), and at or before `as_of` when given. Rows of
+   `at_tip_capture_sources` (DFS boards: a board lists only games that have not started) are
+   also kept when captured exactly at the tip.
+   **Pulled lines**: for each game and book, the book's newest usable snapshot of that game (of
+   the points market) is found; a player it no longer lists has had his line pulled, and none of
+   that book's rows are used for him, even if an older snapshot listed him. A snapshot in which
+   the book does not list the game at all says nothing about its players.
+2. **Main line per book and snapshot** (and market): a single row is the main line. Books of
+   `ladder_books` publish alternate-line ladders: the main line is the rung whose de-vigged over
+   probability is closest to 0.5 (ties -> the lower line); when no rung has both prices the
+   median rung (the lower middle one for an even count). Any other book publishes one line per
+   player and snapshot: several different lines in one of its snapshots are a duplicate, not a
+   ladder; the same deterministic rule picks one and `line_diagnostics` counts them.
+   Market type: `dfs` for a book of `dfs_books` or a row of `dfs_sources` (no real prices),
+   else `sportsbook`; the chosen book's type is `market_type` (NULL without a chosen line).
 3. **Sanity**: a main line of another market than `points_market`, or outside
    [min_line, max_line], is rejected. Rejected book-snapshots are excluded before choosing.
 4. **Per book**: its newest sane snapshot gives the book's line (and prices); its earliest sane
@@ -39,7 +48,7 @@ from pathlib import Path
 
 import polars as pl
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from nba_props.lib import schemas
 from nba_props.lib.expected_players import PLAYER_GAME, expected_players_lazy
@@ -47,6 +56,7 @@ from nba_props.lib.expected_players import PLAYER_GAME, expected_players_lazy
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "config" / "lines.yaml"
 
 LINE_SOURCE, NO_PROP_LINE, LINE_SANITY_REJECT = schemas.LINE_DIAGNOSTICS
+MARKET_SPORTSBOOK, MARKET_DFS = schemas.MARKET_TYPES
 NOT_POINTS_MARKET, LINE_BELOW_MIN, LINE_ABOVE_MAX = "not_points_market", "line_below_min", "line_above_max"
 SNAPSHOT_GROUP = [*PLAYER_GAME, "bookmaker", "captured_at", "market"]
 _DISTANCE_DECIMALS = 9  # |p - 0.5| rounded so that mirror-image rungs tie exactly (-> lower line)
@@ -77,7 +87,11 @@ class LineConfig(BaseModel):
     sanity: SanityBand = SanityBand()
     lookback_days: int = Field(default=30, ge=1, le=365)
     appearance_window_days: int = Field(default=30, ge=1, le=365)
+    team_lookback_days: int = Field(default=400, ge=1, le=730)
     at_tip_capture_sources: tuple[str, ...] = ("dfs",)
+    ladder_books: tuple[str, ...] = ("bovada", "betrivers")
+    dfs_books: tuple[str, ...] = ("prizepicks", "underdog", "pick6", "sleeper")
+    dfs_sources: tuple[str, ...] = ("dfs",)
 
     @property
     def sanity_min(self) -> float:
@@ -89,14 +103,28 @@ class LineConfig(BaseModel):
         """Shorthand for `sanity.max_line`."""
         return self.sanity.max_line
 
-    @field_validator("book_priority")
+    @model_validator(mode="after")
+    def _lookback_covers_window(self) -> LineConfig:
+        if self.team_lookback_days < self.appearance_window_days:
+            raise ValueError(
+                f"team_lookback_days ({self.team_lookback_days}) must be >= appearance_window_days "
+                f"({self.appearance_window_days})"
+            )
+        return self
+
+    @property
+    def box_history_days(self) -> int:
+        """Days of box scores before a target date that `build_player_lines` reads."""
+        return max(self.appearance_window_days, self.team_lookback_days)
+
+    @field_validator("book_priority", "ladder_books", "dfs_books")
     @classmethod
-    def _books(cls, books: tuple[str, ...]) -> tuple[str, ...]:
+    def _books(cls, books: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         cleaned = tuple(b.strip().lower() for b in books)
         if any(not b for b in cleaned):
-            raise ValueError("book_priority has an empty book name")
+            raise ValueError(f"{info.field_name} has an empty book name")
         if len(set(cleaned)) != len(cleaned):
-            raise ValueError(f"book_priority lists a book twice: {list(cleaned)}")
+            raise ValueError(f"{info.field_name} lists a book twice: {list(cleaned)}")
         return cleaned
 
     @field_validator("points_market")
@@ -167,8 +195,32 @@ def usable_snapshots(
     )
 
 
+def market_type(config: LineConfig) -> pl.Expr:
+    """`dfs` for a DFS book or source (no real prices), else `sportsbook`."""
+    is_dfs = pl.col("bookmaker").is_in(config.dfs_books) | pl.col("source").is_in(config.dfs_sources).fill_null(False)
+    return pl.when(is_dfs).then(pl.lit(MARKET_DFS)).otherwise(pl.lit(MARKET_SPORTSBOOK))
+
+
+def split_pulled(snaps: pl.DataFrame, config: LineConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows still listed, pulled keys): a (game, player, book) whose newest points-market row is
+    older than the book's newest points-market snapshot of that game was pulled; all its rows go.
+    `pulled` has one row per pulled key with `pulled_at` (the snapshot that no longer lists him)."""
+    points = snaps.filter(pl.col("market") == config.points_market)
+    book_newest = points.group_by("game_id", "bookmaker").agg(pulled_at=pl.col("captured_at").max())
+    pulled = (
+        points.group_by([*PLAYER_GAME, "bookmaker"])
+        .agg(_listed_at=pl.col("captured_at").max())
+        .join(book_newest, on=["game_id", "bookmaker"], how="inner")
+        .filter(pl.col("_listed_at") < pl.col("pulled_at"))
+        .drop("_listed_at")
+        .sort([*PLAYER_GAME, "bookmaker"])
+    )
+    return snaps.join(pulled, on=[*PLAYER_GAME, "bookmaker"], how="anti"), pulled
+
+
 def main_lines(snaps: pl.LazyFrame, config: LineConfig) -> pl.LazyFrame:
-    """One row per (game, player, book, snapshot, market): the main line, with `_reject` (NULL = sane)."""
+    """One row per (game, player, book, snapshot, market): the main line, with `_reject` (NULL = sane),
+    `_n_lines` (distinct lines of the group), `_ladder` (a ladder book) and `_market_type`."""
     g = SNAPSHOT_GROUP
     fair = pl.col("_fair")
     n_priced, rung, n = fair.is_not_null().sum().over(g), pl.col("line").rank("ordinal").over(g), pl.len().over(g)
@@ -189,11 +241,19 @@ def main_lines(snaps: pl.LazyFrame, config: LineConfig) -> pl.LazyFrame:
         .then(pl.lit(LINE_ABOVE_MAX))
     )
     return (
-        snaps.with_columns(_fair=devig_over_prob(pl.col("over_price"), pl.col("under_price")))
+        snaps.with_columns(
+            _fair=devig_over_prob(pl.col("over_price"), pl.col("under_price")),
+            _n_lines=pl.col("line").n_unique().over(g).cast(pl.Int32),
+        )
         .with_columns(_score=score)
         .sort([*g, "_score", "line"], nulls_last=True)
         .unique(g, keep="first", maintain_order=True)
-        .with_columns(_reject=reject, _prio=_priority(config))
+        .with_columns(
+            _reject=reject,
+            _prio=_priority(config),
+            _ladder=pl.col("bookmaker").is_in(config.ladder_books),
+            _market_type=market_type(config),
+        )
     )
 
 
@@ -210,6 +270,7 @@ def _chosen_lines(mains: pl.LazyFrame) -> pl.LazyFrame:
                 ("under_price", "under_price"),
                 ("_fair", "implied_over_prob"),
                 ("captured_at", "line_captured_at"),
+                ("_market_type", "market_type"),
             )
         ),
         opening_line=pl.col("line").sort_by("captured_at").first(),
@@ -277,9 +338,18 @@ def select_lines_lazy(
 ) -> pl.LazyFrame:
     """Per (game_date, game_id, player_lookup) with any usable snapshot row, every date of `snapshots`:
     the line columns of PLAYER_LINES plus `player_name`, `away_team`, `home_team`, `tip_time_utc`."""
+    return _select_lines(snapshots, schedule, config, as_of)[0]
+
+
+def _select_lines(
+    snapshots: pl.LazyFrame, schedule: pl.LazyFrame, config: LineConfig, as_of: datetime | None
+) -> tuple[pl.LazyFrame, dict[str, pl.DataFrame]]:
+    """`select_lines_lazy` plus the intermediates its diagnostics count (`pulled`, `mains`)."""
     # Shared intermediates are materialised once: a lazy plan with these diamonds recomputes them.
-    snaps = usable_snapshots(snapshots, schedule, config, as_of).collect().lazy()
-    mains = main_lines(snaps, config).collect().lazy()
+    listed, pulled = split_pulled(usable_snapshots(snapshots, schedule, config, as_of).collect(), config)
+    snaps = listed.lazy()
+    mains_df = main_lines(snaps, config).collect()
+    mains = mains_df.lazy()
     chosen = _chosen_lines(mains).collect().lazy()
     lines = pl.concat([chosen, _rejected_lines(mains, chosen, config)], how="diagonal_relaxed")
     games = (
@@ -292,7 +362,8 @@ def select_lines_lazy(
             tip_time_utc=pl.col("_tip").drop_nulls().last(),
         )
     )
-    return _with_prop_line_delta(lines, config.lookback_days).join(games, on=PLAYER_GAME, how="left")
+    out = _with_prop_line_delta(lines, config.lookback_days).join(games, on=PLAYER_GAME, how="left")
+    return out, {"pulled": pulled, "mains": mains_df}
 
 
 def _with_snapshot_tips(schedule: pl.LazyFrame, snapshots: pl.LazyFrame) -> pl.LazyFrame:
@@ -330,11 +401,58 @@ def build_player_lines(
     config: LineConfig | None = None,
     as_of: datetime | None = None,
 ) -> pl.DataFrame:
-    """`schemas.PLAYER_LINES` rows for every game date of [start, end].
+    """`schemas.PLAYER_LINES` rows for every game date of [start, end] (see
+    `build_player_lines_with_diagnostics`, which also returns the selection's counts)."""
+    return build_player_lines_with_diagnostics(
+        snapshots, schedule, box_history, injuries, start=start, end=end, config=config, as_of=as_of
+    )[0]
+
+
+def line_diagnostics(intermediates: dict[str, pl.DataFrame], rows: pl.DataFrame, start: date, end: date) -> dict:
+    """Counts of what line selection did on the dates [start, end] (JSON-ready):
+    `ladder_snapshots` (a ladder book's snapshot with 2+ rungs for a player),
+    `duplicate_line_snapshots` (a non-ladder book's snapshot with 2+ different lines for a
+    player: one picked deterministically, by book), `pulled_lines` (game, player, book keys
+    dropped because the book's newest snapshot of the game no longer lists the player, by book),
+    `pulled_without_other_line` (of those, players left with no line at all) and
+    `chosen_market_types` (rows by market type of the chosen line)."""
+    def span(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(pl.col("game_date").is_between(start, end))
+
+    mains = span(intermediates["mains"]).filter(pl.col("_n_lines") >= 2)
+    pulled = span(intermediates["pulled"])
+    lined = rows.filter(pl.col("line").is_not_null()).select(PLAYER_GAME)
+
+    def by_book(frame: pl.DataFrame) -> dict[str, int]:
+        return dict(sorted(frame.group_by("bookmaker").len().iter_rows()))
+
+    return {
+        "ladder_snapshots": mains.filter(pl.col("_ladder")).height,
+        "duplicate_line_snapshots": by_book(mains.filter(~pl.col("_ladder"))),
+        "pulled_lines": by_book(pulled),
+        "pulled_without_other_line": pulled.select(PLAYER_GAME).unique().join(lined, on=PLAYER_GAME, how="anti").height,
+        "chosen_market_types": dict(
+            sorted(rows.filter(pl.col("market_type").is_not_null()).group_by("market_type").len().iter_rows())
+        ),
+    }
+
+
+def build_player_lines_with_diagnostics(
+    snapshots: pl.DataFrame,
+    schedule: pl.DataFrame,
+    box_history: pl.DataFrame,
+    injuries: pl.DataFrame,
+    *,
+    start: date,
+    end: date,
+    config: LineConfig | None = None,
+    as_of: datetime | None = None,
+) -> tuple[pl.DataFrame, dict]:
+    """(`schemas.PLAYER_LINES` rows for every game date of [start, end], `line_diagnostics`).
 
     Inputs are in the ingest schemas (missing columns are read as NULL): `snapshots` covering
     [start - lookback_days, end], `schedule` and `injuries` covering [start, end], `box_history`
-    covering [start - appearance_window_days, end] (rows dated on or after a target date are
+    covering [start - config.box_history_days, end] (rows dated on or after a target date are
     ignored for it). Sorted by (game_date, game_id, player_lookup); that key is unique.
     """
     _check_inputs(start, end, as_of)
@@ -345,11 +463,12 @@ def build_player_lines(
     report = schemas.conform(injuries, schemas.INJURY_REPORT).lazy()
     sched = _with_snapshot_tips(sched, snaps)
 
-    lines = select_lines_lazy(snaps, sched, config, as_of).filter(pl.col("game_date").is_between(start, end))
-    lines = lines.collect().lazy()
+    lines, intermediates = _select_lines(snaps, sched, config, as_of)
+    lines = lines.filter(pl.col("game_date").is_between(start, end)).collect().lazy()
     expected = expected_players_lazy(
-        sched, box, report, lines, start=start, end=end, window_days=config.appearance_window_days, as_of=as_of
-    )
+        sched, box, report, lines, start=start, end=end, window_days=config.appearance_window_days,
+        team_lookback_days=config.team_lookback_days, as_of=as_of,
+    )  # fmt: skip
     line_columns = [c for c in schemas.PLAYER_LINES.names() if c not in expected.collect_schema().names()]
     out = (
         expected.join(lines.select(*PLAYER_GAME, *line_columns), on=PLAYER_GAME, how="left")
@@ -360,4 +479,5 @@ def build_player_lines(
         .sort(PLAYER_GAME)
         .collect()
     )
-    return schemas.conform(out, schemas.PLAYER_LINES)
+    out = schemas.conform(out, schemas.PLAYER_LINES)
+    return out, line_diagnostics(intermediates, out, start, end)

@@ -83,7 +83,7 @@ PROP_LINE_SNAPSHOTS = pl.Schema(
         "line": pl.Float64,
         "over_price": pl.Int32,  # American odds; NULL when the source has no real price (DFS)
         "under_price": pl.Int32,
-        "captured_at": UTC_TS,
+        "captured_at": UTC_TS,  # DFS boards: the board's file date (their order), see readers/odds.py
         "source": pl.Utf8,  # the_odds_api | dfs
     }
 )
@@ -101,7 +101,7 @@ INJURY_REPORT = pl.Schema(
         "source": pl.Utf8,
     }
 )
-INJURY_REPORT_KEY = ("game_date", "player_lookup")
+INJURY_REPORT_KEY = ("game_date", "player_lookup", "reported_at")  # every report of the day; cut per game tip downstream
 
 QUARANTINE = pl.Schema(
     {
@@ -161,6 +161,7 @@ PLAYER_LINES = pl.Schema(
         "has_line": pl.Boolean,
         "line": pl.Float64,  # the chosen line; NULL when none / rejected
         "line_book": pl.Utf8,
+        "market_type": pl.Utf8,  # sportsbook (priced) | dfs (no prices); NULL without a chosen line
         "line_captured_at": UTC_TS,
         "over_price": pl.Int32,
         "under_price": pl.Int32,
@@ -178,5 +179,6 @@ PLAYER_LINES = pl.Schema(
 )
 PLAYER_LINES_KEY = ("game_id", "player_lookup")
 LINE_DIAGNOSTICS = ("LINE_SOURCE", "NO_PROP_LINE", "LINE_SANITY_REJECT")
+MARKET_TYPES = ("sportsbook", "dfs")
 TABLE_SCHEMAS["player_lines"] = PLAYER_LINES
 TABLE_KEYS["player_lines"] = PLAYER_LINES_KEY

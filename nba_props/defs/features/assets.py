@@ -5,8 +5,8 @@ History inputs use partition mappings that end the day BEFORE the partition, so 
 graph itself says what each date may see.
 """
 
-from collections.abc import Iterator
-from datetime import date
+import time
+from collections.abc import Iterator, Mapping
 
 import dagster as dg
 import polars as pl
@@ -21,12 +21,17 @@ from nba_props.defs.common import (
 )
 from nba_props.lib import schemas, tables
 from nba_props.lib.ingest_checks import duplicate_keys
-from nba_props.lib.features.build import build_player_features
-from nba_props.lib.features.checks import constant_feature_dates, leak_differences
+from nba_props.lib.features.build import Block, build_player_features
+from nba_props.lib.features.checks import (
+    constant_feature_dates,
+    leak_differences,
+    leak_sample_dates,
+    leak_summary,
+)
 from nba_props.lib.features.contract import load_contract
 from nba_props.lib.features.inputs import FeatureInputs
 from nba_props.lib.features.quality import feature_range_violations, quality_summary
-from nba_props.lib.lines import build_player_lines, load_line_config
+from nba_props.lib.lines import build_player_lines_with_diagnostics, load_line_config
 from nba_props.partitions import date_range_of, last_n_game_days, previous_n_game_days
 
 GROUP = "features"
@@ -34,8 +39,10 @@ WARN = dg.AssetCheckSeverity.WARN
 
 LINE_CONFIG = load_line_config()
 CONTRACT = load_contract()
-# Expected players: appearances in the 30 days before the date.
-APPEARANCE_DAYS = 30
+LEAK = CONTRACT.leak_check
+# Box scores player_lines reads: appearances in the 30 days before the date and, for players
+# with a line, their newest team in the team_lookback_days before it (config/lines.yaml).
+APPEARANCE_DAYS = LINE_CONFIG.box_history_days
 # Box-score history for features: the current season so far plus the whole previous season
 # (prior-season fallbacks), i.e. up to ~20 months back for a June date.
 BOX_HISTORY_DAYS = 640
@@ -75,7 +82,9 @@ def player_lines(
     injuries: pl.DataFrame,
 ) -> Iterator:
     start, end = date_range_of(context.partition_time_window)
-    rows = build_player_lines(snapshots, schedule, recent_box_scores, injuries, start=start, end=end, config=LINE_CONFIG)
+    rows, selection = build_player_lines_with_diagnostics(
+        snapshots, schedule, recent_box_scores, injuries, start=start, end=end, config=LINE_CONFIG
+    )
     yield dg.Output(
         rows,
         metadata={
@@ -83,6 +92,7 @@ def player_lines(
             "with_line": rows.filter(pl.col("has_line")).height,
             "diagnostics": dg.MetadataValue.json(counts_of(rows, "line_diagnostic")),
             "chosen_books": dg.MetadataValue.json(counts_of(rows.filter(pl.col("line").is_not_null()), "line_book")),
+            "line_selection": dg.MetadataValue.json(selection),
             "expected_reasons": dg.MetadataValue.json(counts_of(rows, "expected_reason")),
             "line_config": dg.MetadataValue.json(LINE_CONFIG.model_dump(mode="json")),
             "settings": settings_metadata(),
@@ -98,74 +108,106 @@ def player_lines(
     )
 
 
-@dg.asset(
-    **daily_asset_kwargs(
-        "player_features",
-        "Leak-free features per candidate (only games before the date), per-feature source and "
-        "default flags, quality score and tier, and the zero-tolerance readiness gate.",
-        GROUP,
-    ),
-    ins={
-        "candidate_lines": dg.AssetIn("player_lines", partition_mapping=last_n_game_days(LINE_HISTORY_DAYS + 1)),
-        "box_history": dg.AssetIn("box_scores", partition_mapping=previous_n_game_days(BOX_HISTORY_DAYS)),
-        "schedule": dg.AssetIn("schedule"),
-        "injuries": dg.AssetIn("injury_report"),
-    },
-    check_specs=[
-        unique_key_spec("player_features"),
-        check_spec("player_features", "values_in_declared_range", "every feature value lies in its contract range"),
-        check_spec("player_features", "varying_columns_vary", "features that must vary across players are not constant"),
-        check_spec("player_features", "ready_share_above_floor", f"at least {READY_SHARE_FLOOR:.0%} of candidates are quality-ready"),
-        check_spec(
-            "player_features", "leak_free",
-            "the last date's features recomputed from history strictly before it are identical", blocking=True,
+def build_player_features_asset(blocks: Mapping[str, Block] | None = None) -> dg.AssetsDefinition:
+    """The `player_features` asset. `blocks` replaces library feature blocks by name, in the
+    build and in its leak check alike (tests plant a leaky block this way); production uses none."""
+
+    @dg.asset(
+        **daily_asset_kwargs(
+            "player_features",
+            "Leak-free features per candidate (only games before the date), per-feature source and "
+            "default flags, quality score and tier, and the zero-tolerance readiness gate.",
+            GROUP,
         ),
-    ],
-)
-def player_features(
-    context: dg.AssetExecutionContext,
-    candidate_lines: pl.DataFrame,
-    box_history: pl.DataFrame,
-    schedule: pl.DataFrame,
-    injuries: pl.DataFrame,
-) -> Iterator:
-    start, end = date_range_of(context.partition_time_window)
-    targets = candidate_lines.filter(pl.col("game_date").is_between(start, end))
-    inputs = FeatureInputs(
-        targets=targets,
-        box_history=box_history,
-        line_history=candidate_lines,
-        schedule=schedule,
-        injuries=injuries,
-    )
-    rows = build_player_features(inputs, CONTRACT)
-    summary = quality_summary(rows, CONTRACT)
-    yield dg.Output(
-        rows,
-        metadata={
-            "rows": rows.height,
-            "ready_rows": summary["ready_rows"],
-            "ready_share": summary["ready_share"],
-            "quality_tiers": dg.MetadataValue.json(summary["tiers"]),
-            "defaults_by_feature": dg.MetadataValue.json(summary["defaults_by_feature"]),
-            "block_reasons": dg.MetadataValue.json(summary["block_reasons"]),
-            "line_diagnostics": dg.MetadataValue.json(counts_of(targets, "line_diagnostic")),
-            "feature_set": CONTRACT.default_set,
-            "box_history_window": _span(box_history),
-            "settings": settings_metadata(),
+        ins={
+            "candidate_lines": dg.AssetIn("player_lines", partition_mapping=last_n_game_days(LINE_HISTORY_DAYS + 1)),
+            "box_history": dg.AssetIn("box_scores", partition_mapping=previous_n_game_days(BOX_HISTORY_DAYS)),
+            "schedule": dg.AssetIn("schedule"),
+            "injuries": dg.AssetIn("injury_report"),
         },
+        check_specs=[
+            unique_key_spec("player_features"),
+            check_spec("player_features", "values_in_declared_range", "every feature value lies in its contract range"),
+            check_spec("player_features", "varying_columns_vary", "features that must vary across players are not constant"),
+            check_spec("player_features", "ready_share_above_floor", f"at least {READY_SHARE_FLOOR:.0%} of candidates are quality-ready"),
+            check_spec(
+                "player_features", "leak_free",
+                f"{LEAK.sample_dates} dates spread over the run (first and last included; all when fewer), each "
+                "rebuilt from inputs cut strictly before it, are identical in every column", blocking=True,
+            ),
+        ],
     )
-    yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS["player_features"]))
-    yield rows_check("values_in_declared_range", feature_range_violations(rows, CONTRACT))
-    yield rows_check("varying_columns_vary", constant_feature_dates(rows, MUST_VARY), severity=WARN)
-    share = summary["ready_share"]
-    yield dg.AssetCheckResult(
-        check_name="ready_share_above_floor",
-        passed=rows.height == 0 or share >= READY_SHARE_FLOOR,
-        severity=WARN,
-        metadata={"ready_share": share, "floor": READY_SHARE_FLOOR},
+    def player_features(
+        context: dg.AssetExecutionContext,
+        candidate_lines: pl.DataFrame,
+        box_history: pl.DataFrame,
+        schedule: pl.DataFrame,
+        injuries: pl.DataFrame,
+    ) -> Iterator:
+        start, end = date_range_of(context.partition_time_window)
+        targets = candidate_lines.filter(pl.col("game_date").is_between(start, end))
+        inputs = FeatureInputs(
+            targets=targets,
+            box_history=box_history,
+            line_history=candidate_lines,
+            schedule=schedule,
+            injuries=injuries,
+        )
+        started = time.perf_counter()
+        rows = build_player_features(inputs, CONTRACT, blocks=blocks)
+        build_seconds = time.perf_counter() - started
+        summary = quality_summary(rows, CONTRACT)
+        yield dg.Output(
+            rows,
+            metadata={
+                "rows": rows.height,
+                "ready_rows": summary["ready_rows"],
+                "ready_share": summary["ready_share"],
+                "quality_tiers": dg.MetadataValue.json(summary["tiers"]),
+                "defaults_by_feature": dg.MetadataValue.json(summary["defaults_by_feature"]),
+                "block_reasons": dg.MetadataValue.json(summary["block_reasons"]),
+                "line_diagnostics": dg.MetadataValue.json(counts_of(targets, "line_diagnostic")),
+                "feature_set": CONTRACT.default_set,
+                "box_history_window": _span(box_history),
+                "build_seconds": round(build_seconds, 3),
+                "settings": settings_metadata(),
+            },
+        )
+        yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS["player_features"]))
+        yield rows_check("values_in_declared_range", feature_range_violations(rows, CONTRACT))
+        yield rows_check("varying_columns_vary", constant_feature_dates(rows, MUST_VARY), severity=WARN)
+        share = summary["ready_share"]
+        yield dg.AssetCheckResult(
+            check_name="ready_share_above_floor",
+            passed=rows.height == 0 or share >= READY_SHARE_FLOOR,
+            severity=WARN,
+            metadata={"ready_share": share, "floor": READY_SHARE_FLOOR},
+        )
+        yield _leak_check(inputs, rows, build_seconds, blocks)
+
+    return player_features
+
+
+def _leak_check(
+    inputs: FeatureInputs, rows: pl.DataFrame, build_seconds: float, blocks: Mapping[str, Block] | None
+) -> dg.AssetCheckResult:
+    started = time.perf_counter()
+    candidate_dates = pl.concat([inputs.targets.get_column("game_date"), rows.get_column("game_date")]).unique()
+    dates = leak_sample_dates(candidate_dates.to_list(), LEAK.sample_dates)
+    differences = leak_differences(inputs, rows, dates, CONTRACT, tolerance=LEAK.float_tolerance, blocks=blocks)
+    seconds = time.perf_counter() - started
+    summary = leak_summary(differences, dates, LEAK.max_players_reported)
+    return rows_check(
+        "leak_free",
+        differences,
+        **{k: dg.MetadataValue.json(v) if isinstance(v, list | dict) else v for k, v in summary.items()},
+        check_seconds=round(seconds, 3),
+        share_of_build_time=round(seconds / build_seconds, 3),
+        leak_check_config=dg.MetadataValue.json(LEAK.model_dump(mode="json")),
     )
-    yield rows_check("leak_free", leak_differences(inputs, rows, end, CONTRACT))
+
+
+player_features = build_player_features_asset()
 
 
 def _span(frame: pl.DataFrame) -> str:

@@ -146,7 +146,8 @@ def prop_line_snapshots(
 
 
 @dg.asset(
-    **_asset_kwargs("injury_report", "Newest injury status per player and date (empty when the source has none)."),
+    **_asset_kwargs("injury_report", "Every injury report of the date per player and capture time (empty when the source has none); "
+                      "features and expected players use the newest one captured before each game's tip."),
     check_specs=[
         unique_key_spec("injury_report"),
         check_spec("injury_report", "valid_status", "status is available/probable/questionable/doubtful/out"),
@@ -159,7 +160,7 @@ def injury_report(
     parsed = provider.get().injury_report(start, end)
     quarantined = _record_quarantine(warehouse, "injury_report", parsed, start, end)
     rows = parsed.rows
-    yield _output(parsed, quarantined, start, end, players_out=rows.filter(pl.col("status") == "out").height)
+    yield _output(parsed, quarantined, start, end, players_out=rows.filter(pl.col("status") == "out").select("game_date", "player_lookup").n_unique())
     yield rows_check("unique_key", ingest_checks.duplicate_keys(rows, schemas.INJURY_REPORT_KEY))
     yield rows_check("valid_status", rows.filter(~pl.col("status").is_in(schemas.INJURY_STATUSES)))
 

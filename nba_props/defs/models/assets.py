@@ -46,7 +46,7 @@ TRAINING_LOOKBACK_DAYS = 760
     backfill_policy=dg.BackfillPolicy.single_run(),
     kinds={"catboost", "duckdb", "polars"},
     pool="duckdb",
-    deps=["player_features", "box_scores"],
+    deps=["player_features", "box_scores", "player_lines"],
     metadata={"dagster/column_schema": column_schema("trained_models"), "partition_expr": "week_start"},
     check_specs=[
         check_spec("trained_models", "unique_key", "(week_start, family) is unique", blocking=True),
@@ -64,7 +64,10 @@ def trained_models(
     features = store.load("player_features", start=history_start, end=weeks[-1] - timedelta(days=1),
                           declared=tables.TABLE_SCHEMAS["player_features"])
     box = store.load("box_scores", start=history_start, end=weeks[-1] - timedelta(days=1), declared=schemas.BOX_SCORES)
-    outcome = runner.train_weeks(features, box, weeks, MODELS_CONFIG, CONTRACT, artifacts.store())
+    # the chosen lines' market and prices: which rows the P(over) calibration uses
+    lines = store.load("player_lines", start=history_start, end=weeks[-1] - timedelta(days=1),
+                       declared=tables.TABLE_SCHEMAS["player_lines"])
+    outcome = runner.train_weeks(features, box, weeks, MODELS_CONFIG, CONTRACT, artifacts.store(), lines=lines)
     rows = outcome.registry
     yield dg.Output(
         rows,
@@ -97,23 +100,27 @@ def trained_models(
     ),
     ins={
         "features": dg.AssetIn("player_features"),
+        "lines": dg.AssetIn("player_lines"),
         "registry": dg.AssetIn("trained_models", partition_mapping=dg.TimeWindowPartitionMapping()),
     },
     check_specs=[
         unique_key_spec("predictions"),
         check_spec("predictions", "values_in_range", "predicted points in [0, 60], p_over and confidence in [0, 1]"),
-        check_spec("predictions", "no_quarantined_model_days", "no model-day looks poisoned (>95% one side or |bias| > 3)"),
+        check_spec("predictions", "no_quarantined_model_days",
+                   "no game of a model-day looks poisoned (>95% one side or |bias| > 3 over lines posted by its tip)"),
     ],
 )
 def predictions(
     context: dg.AssetExecutionContext,
     features: pl.DataFrame,
+    lines: pl.DataFrame,
     registry: pl.DataFrame,
     warehouse: WarehouseResource,
     artifacts: ArtifactStoreResource,
 ) -> Iterator:
     start, end = date_range_of(context.partition_time_window)
-    outcome = runner.predict_days(features, registry, MODELS_CONFIG, artifacts.store(), start=start, end=end)
+    outcome = runner.predict_days(features, registry, MODELS_CONFIG, artifacts.store(), start=start, end=end,
+                                  lines=lines)
     rows = outcome.predictions
     # Post-game figures only when the games are already in (backfills): never an input to rows.
     actuals = warehouse.warehouse().load("box_scores", start=start, end=end, declared=schemas.BOX_SCORES)
@@ -126,7 +133,7 @@ def predictions(
             "families_without_model": dg.MetadataValue.json(outcome.missing),
             "recommendations": dg.MetadataValue.json(counts_of(rows, "recommendation")),
             "quarantined_rows": int(rows["quarantined"].sum()) if rows.height else 0,
-            "realized": dg.MetadataValue.json(runner.realized_summary(rows, actuals, schedule=games)),
+            "realized": dg.MetadataValue.json(runner.realized_summary(rows, actuals, lines, schedule=games)),
             "settings": settings_metadata(),
         },
     )

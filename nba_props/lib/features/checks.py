@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 import polars as pl
 
-from nba_props.lib.features.build import build_player_features
+from nba_props.lib.injuries import REPORTED_AT, known_before_tip
+
+from nba_props.lib.features.build import Block, build_player_features
+from nba_props.lib.features.contract import FeatureContract
 from nba_props.lib.features.inputs import KEY_COLUMNS, FeatureInputs
+
+# Columns of `leak_differences`: one row per (target, column) whose stored value differs.
+LEAK_DIFF_SCHEMA = pl.Schema(
+    {
+        "game_date": pl.Date,
+        "game_id": pl.Utf8,
+        "player_lookup": pl.Utf8,
+        "column": pl.Utf8,
+        "stored": pl.Utf8,
+        "rebuilt": pl.Utf8,
+    }
+)
+# `column` value of a target present on one side only (stored but not rebuilt, or the reverse).
+ROW_MISSING = "<row>"
+_STORED, _REBUILT = "__leak_stored", "__leak_rebuilt"
 
 
 def constant_feature_dates(rows: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
@@ -27,15 +45,161 @@ def constant_feature_dates(rows: pl.DataFrame, columns: Sequence[str]) -> pl.Dat
     return long.filter(pl.col("n_unique") <= 1).select("game_date", "feature")
 
 
-def leak_differences(inputs: FeatureInputs, rows: pl.DataFrame, day: date, contract) -> pl.DataFrame:
-    """Rebuild `day` from inputs cut strictly before it; any row that differs is a leak."""
-    cut = FeatureInputs(
-        targets=inputs.targets.filter(pl.col("game_date") == day),
+# ---------------------------------------------------------------------------------------------
+# the leak check: rebuild sampled dates from inputs cut strictly before each of them
+
+
+def leak_sample_dates(dates: Iterable[date], n: int) -> list[date]:
+    """`n` dates spread evenly over the distinct `dates` (sorted), always the first and the last;
+    all of them when there are no more than `n`."""
+    if n < 2:
+        raise ValueError(f"the leak check samples at least 2 dates (first and last), got {n}")
+    distinct = sorted(set(dates))
+    if len(distinct) <= n:
+        return distinct
+    last = len(distinct) - 1
+    return [distinct[round(i * last / (n - 1))] for i in range(n)]
+
+
+def inputs_before(inputs: FeatureInputs, day: date) -> FeatureInputs:
+    """What a build of `day` alone may see: box scores dated before it, player_lines rows dated
+    before it plus the day's own candidates, the day's schedule rows only (no later dates) and
+    the day's injury reports captured before the game's tip."""
+    targets = inputs.targets.filter(pl.col("game_date") == day)
+    schedule = inputs.schedule.filter(pl.col("game_date") == day)
+    return FeatureInputs(
+        targets=targets,
         box_history=inputs.box_history.filter(pl.col("game_date") < day),
-        line_history=inputs.line_history.filter(pl.col("game_date") <= day),
-        schedule=inputs.schedule.filter(pl.col("game_date") == day),
-        injuries=inputs.injuries.filter(pl.col("game_date") == day),
+        line_history=pl.concat(
+            [inputs.line_history.filter(pl.col("game_date") < day), targets], how="diagonal_relaxed"
+        ),
+        schedule=schedule,
+        injuries=_reports_before_tip(inputs.injuries.filter(pl.col("game_date") == day), schedule),
     )
-    rebuilt = build_player_features(cut, contract)
-    stored = rows.filter(pl.col("game_date") == day)
-    return stored.join(rebuilt, on=list(rebuilt.columns), how="anti", nulls_equal=True).select(list(KEY_COLUMNS))
+
+
+def _reports_before_tip(injuries: pl.DataFrame, schedule: pl.DataFrame) -> pl.DataFrame:
+    """The day's injury rows captured before their team's tip (`lib.injuries.known_before_tip`).
+    A row whose capture time or team tip time is unknown is kept (the same-day rule)."""
+    if injuries.height == 0 or not {REPORTED_AT, "team"} <= set(injuries.columns):
+        return injuries
+    tips = (
+        schedule.filter(pl.col("tip_time_utc").is_not_null())
+        .select("tip_time_utc", team=pl.concat_list("home_team", "away_team"))
+        .explode("team")
+        .group_by("team")
+        .agg(pl.col("tip_time_utc").min().alias("__tip"))
+    )
+    joined = injuries.join(tips, on="team", how="left", maintain_order="left")
+    return joined.filter(known_before_tip("__tip")).drop("__tip")
+
+
+def leak_differences(
+    inputs: FeatureInputs,
+    rows: pl.DataFrame,
+    dates: Sequence[date],
+    contract: FeatureContract,
+    *,
+    tolerance: float,
+    feature_set: str = "v12",
+    blocks: Mapping[str, Block] | None = None,
+) -> pl.DataFrame:
+    """Rebuild each of `dates` alone from `inputs_before(inputs, day)` with the same blocks and
+    compare every column of `rows` (values, `__source`, identity and quality columns) with the
+    rebuild. Floats agree within `tolerance` (relative, at least absolute for |x| < 1); NULLs and
+    NaNs agree with themselves. Returns one row per differing (target, column), in
+    `LEAK_DIFF_SCHEMA`; a target on one side only is one row with column `ROW_MISSING`.
+
+    `rows` are the features as built for the whole run (histories of every date in memory): a
+    block that reads rows dated on or after its target's date shows up as a difference.
+    """
+    found = [
+        frame_differences(
+            rows.filter(pl.col("game_date") == day),
+            build_player_features(inputs_before(inputs, day), contract, feature_set=feature_set, blocks=blocks),
+            tolerance,
+        )
+        for day in dates
+    ]
+    return pl.concat([pl.DataFrame(schema=LEAK_DIFF_SCHEMA), *found]).sort(*KEY_COLUMNS, "column")
+
+
+def frame_differences(stored: pl.DataFrame, rebuilt: pl.DataFrame, tolerance: float) -> pl.DataFrame:
+    """Cells of `stored` that differ from `rebuilt` (matched on KEY_COLUMNS, every other column of
+    `rebuilt` compared), in `LEAK_DIFF_SCHEMA` with both values as text."""
+    key = list(KEY_COLUMNS)
+    columns = [c for c in rebuilt.columns if c not in key]
+    missing = [c for c in columns if c not in stored.columns]
+    if missing:  # stored rows from another contract: every target differs in those columns
+        stored = stored.with_columns(pl.lit(None, dtype=rebuilt.schema[c]).alias(c) for c in missing)
+    left = stored.select(*key, *columns, pl.lit(True).alias(_STORED))
+    right = rebuilt.select(*key, *[pl.col(c).alias(f"{c}{_REBUILT}") for c in columns], pl.lit(True).alias(_REBUILT))
+    joined = left.join(right, on=key, how="full", coalesce=True, nulls_equal=True)
+    both = pl.col(_STORED).fill_null(False) & pl.col(_REBUILT).fill_null(False)
+    joined = joined.with_columns(both.alias("__both"))
+    one_side = joined.filter(~pl.col("__both")).select(
+        *key,
+        column=pl.lit(ROW_MISSING),
+        stored=pl.when(pl.col(_STORED).fill_null(False)).then(pl.lit("present")).otherwise(pl.lit("absent")),
+        rebuilt=pl.when(pl.col(_REBUILT).fill_null(False)).then(pl.lit("present")).otherwise(pl.lit("absent")),
+    )
+    differs = {c: ~_agree(pl.col(c), pl.col(f"{c}{_REBUILT}"), rebuilt.schema[c], tolerance) for c in columns}
+    cells = joined.filter(pl.col("__both") & pl.any_horizontal(*differs.values()))
+    if cells.height == 0:
+        return one_side.cast(LEAK_DIFF_SCHEMA)
+    long = {
+        name: cells.select(*key, *[expr.alias(c) for c, expr in exprs.items()]).unpivot(
+            index=key, variable_name="column", value_name=name
+        )
+        for name, exprs in (
+            ("differs", differs),
+            ("stored", {c: _text(pl.col(c), rebuilt.schema[c]) for c in columns}),
+            ("rebuilt", {c: _text(pl.col(f"{c}{_REBUILT}"), rebuilt.schema[c]) for c in columns}),
+        )
+    }
+    found = (
+        long["differs"]
+        .filter(pl.col("differs"))
+        .join(long["stored"], on=[*key, "column"], how="left")
+        .join(long["rebuilt"], on=[*key, "column"], how="left")
+    )
+    return pl.concat([found.drop("differs"), one_side], how="vertical_relaxed").cast(LEAK_DIFF_SCHEMA).select(
+        list(LEAK_DIFF_SCHEMA)
+    )
+
+
+def _agree(a: pl.Expr, b: pl.Expr, dtype: pl.DataType, tolerance: float) -> pl.Expr:
+    both_null = a.is_null() & b.is_null()
+    if dtype.is_float():
+        both_nan = a.is_nan().fill_null(False) & b.is_nan().fill_null(False)
+        scale = pl.max_horizontal(a.abs(), b.abs(), pl.lit(1.0))
+        close = ((a - b).abs() <= tolerance * scale).fill_null(False)
+        return both_null | both_nan | close | (a == b).fill_null(False)  # == covers equal infinities
+    return a.eq_missing(b)
+
+
+def _text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    text = expr.list.join(",") if isinstance(dtype, pl.List) else expr.cast(pl.Utf8)
+    return text.fill_null("NULL")
+
+
+def leak_summary(differences: pl.DataFrame, dates: Sequence[date], max_players: int) -> dict[str, object]:
+    """What the check's metadata says: dates rebuilt, dates / players / columns that differ
+    (players: the first `max_players` in date order), and how many rows and cells."""
+    d = differences
+    return {
+        "dates_checked": [day.isoformat() for day in sorted(dates)],
+        "differing_dates": [day.isoformat() for day in d.get_column("game_date").unique().sort().to_list()],
+        "differing_rows": d.select(KEY_COLUMNS).unique().height,
+        "differing_cells": d.height,
+        "differing_columns": {
+            str(c): int(n) for c, n in d.group_by("column").len().sort("len", "column", descending=[True, False]).iter_rows()
+        },
+        "differing_players": d.select("game_date", "player_lookup")
+        .unique()
+        .sort("game_date", "player_lookup")
+        .head(max_players)
+        .select(pl.concat_str(pl.col("game_date").cast(pl.Utf8), pl.lit(" "), pl.col("player_lookup")))
+        .to_series()
+        .to_list(),
+    }

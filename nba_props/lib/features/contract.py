@@ -1,9 +1,15 @@
 """The feature contract: `config/features.yaml` loaded and validated by pydantic.
 
 One entry per feature (name, description, unit, valid range, default, required, sets, category,
-block). The contract decides which columns `player_features` has (`player_features_schema`),
+block, line_derived). The contract decides which columns `player_features` has (`player_features_schema`),
 which features each set holds (`features_of`), which of them gate a row (`required_of`) and what
 a defaulted feature is worth (quality.py).
+
+"No vegas" means no line at all: every feature computed from a prop line is `line_derived`, and a
+set flagged `no_vegas` (every set whose name says "noveg" must be) may hold none of them, so a
+model of that set cannot recover the line. A line-derived feature may declare `default: null`:
+its "cannot be computed" value is then NULL (the model sees a missing value), never a number that
+reads like a real line relation (0 = "line equals average", "books agree", "line unchanged").
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ IDENTITY_COLUMNS = pl.Schema(
         "has_line": pl.Boolean,
         "line": pl.Float64,  # the chosen line as is (NULL without one), for predictions/grading
         "line_book": pl.Utf8,
+        "market_type": pl.Utf8,  # sportsbook | dfs of the chosen line (NULL without one); not a model feature
         "line_diagnostic": pl.Utf8,
     }
 )
@@ -71,22 +78,30 @@ class FeatureSpec(BaseModel):
     unit: str = Field(min_length=1)
     min: float
     max: float
-    default: float
+    default: float | None  # None (only for line-derived features): defaulted = NULL
     required: bool
     sets: tuple[FeatureSetName, ...] = Field(min_length=1)
     category: Category
     block: BlockName
+    line_derived: bool = False  # computed from a prop line (the line, its moves, books, streaks vs it, ...)
 
     @model_validator(mode="after")
     def _check(self) -> FeatureSpec:
         if "__" in self.name:
             raise ValueError(f"{self.name}: '__' is reserved for source columns")
-        if not self.min <= self.default <= self.max:
+        if self.default is None:
+            if not self.line_derived or self.required:
+                raise ValueError(f"{self.name}: a NULL default is only allowed for optional line-derived features")
+        elif not self.min <= self.default <= self.max:
             raise ValueError(f"{self.name}: need min <= default <= max, got {self.min} <= {self.default} <= {self.max}")
         if self.min >= self.max:
             raise ValueError(f"{self.name}: empty range [{self.min}, {self.max}]")
         if len(set(self.sets)) != len(self.sets):
             raise ValueError(f"{self.name}: duplicate set in {self.sets}")
+        if self.line_derived and self.required:
+            raise ValueError(f"{self.name}: line-derived features cannot be required (players without lines)")
+        if self.line_derived and self.category != "vegas":
+            raise ValueError(f"{self.name}: a line-derived feature must have category vegas")
         return self
 
     @property
@@ -94,13 +109,30 @@ class FeatureSpec(BaseModel):
         return source_column(self.name)
 
 
+class LeakCheckConfig(BaseModel):
+    """The `leak_check` section: how the blocking leak check of player_features samples and compares."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sample_dates: int = Field(ge=5)  # the first, the last and dates between (all when fewer)
+    float_tolerance: float = Field(ge=0.0, lt=1e-3)
+    max_players_reported: int = Field(ge=1)
+
+
+class SetSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = Field(min_length=1)
+    no_vegas: bool = False  # holds no line-derived feature (validated)
+
+
 class FeatureContract(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: int
     default_set: FeatureSetName = "v12"
-    sets: dict[FeatureSetName, str]  # set -> description
-    vegas_line_features: tuple[str, ...]
+    sets: dict[FeatureSetName, SetSpec]
+    leak_check: LeakCheckConfig
     features: tuple[FeatureSpec, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -115,25 +147,20 @@ class FeatureContract(BaseModel):
         missing_sets = set(FEATURE_SETS) - set(self.sets)
         if missing_sets:
             raise ValueError(f"sets section lacks {sorted(missing_sets)}")
-        by_name = {f.name: f for f in self.features}
-        vegas = set(self.vegas_line_features)
-        if len(vegas) != len(self.vegas_line_features) or len(vegas) != 4:
-            raise ValueError(f"vegas_line_features must name four distinct features, got {self.vegas_line_features}")
-        unknown = sorted(vegas - set(by_name))
-        if unknown:
-            raise ValueError(f"vegas_line_features not in the contract: {unknown}")
-        for name in sorted(vegas):
-            if by_name[name].required:
-                raise ValueError(f"{name}: vegas line features cannot be required (players without lines)")
-            if by_name[name].category != "vegas":
-                raise ValueError(f"{name}: a vegas line feature must have category vegas")
+        vegas = set(self.line_derived_features)
         members = {s: {f.name for f in self.features if s in f.sets} for s in FEATURE_SETS}
+        for set_name, spec in self.sets.items():
+            if "noveg" in set_name and not spec.no_vegas:
+                raise ValueError(f"set {set_name}: its name says no vegas, so it must be flagged no_vegas: true")
+            leaked = sorted(members[set_name] & vegas) if spec.no_vegas else []
+            if leaked:
+                raise ValueError(f"no_vegas set {set_name} holds line-derived features: {leaked}")
         if not members["v9"] <= members["v12"]:
             raise ValueError(f"v9 must be a subset of v12; not in v12: {sorted(members['v9'] - members['v12'])}")
         expected_noveg = members[FULL_SET] - vegas
         if members[NOVEG_SET] != expected_noveg:
             raise ValueError(
-                "v12_noveg must be v12 minus the vegas line features: "
+                "v12_noveg must be v12 minus the line-derived features: "
                 f"extra {sorted(members[NOVEG_SET] - expected_noveg)}, missing {sorted(expected_noveg - members[NOVEG_SET])}"
             )
         return self
@@ -142,6 +169,20 @@ class FeatureContract(BaseModel):
     @property
     def names(self) -> list[str]:
         return [f.name for f in self.features]
+
+    @property
+    def line_derived_features(self) -> tuple[str, ...]:
+        """Features computed from a prop line, in contract order."""
+        return tuple(f.name for f in self.features if f.line_derived)
+
+    @property
+    def vegas_line_features(self) -> tuple[str, ...]:
+        """Alias of `line_derived_features` (a set holding any of them needs a line)."""
+        return self.line_derived_features
+
+    @property
+    def no_vegas_sets(self) -> tuple[str, ...]:
+        return tuple(name for name, spec in self.sets.items() if spec.no_vegas)
 
     def feature(self, name: str) -> FeatureSpec:
         for spec in self.features:

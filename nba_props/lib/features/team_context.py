@@ -49,12 +49,17 @@ Definitions (team totals, plays, possessions and game minutes are defined in `te
   unknown player is unknown, not rested. With history, 0 is a real value.
 - pace_diff, usage_diff_vs_opponent, rest_advantage, fatigue_score are computed from computed
   quantities: source `calculated` when all inputs are real, `prior_season` when one of them is.
-- `star_teammates_out`: teammates reported `out` on D whose season-to-date ppg before D is
-  ≥ 20 over ≥ 5 games (statuses `star_out_statuses`; team: the injury report's, else his latest box-score team); the player
-  himself is not counted. NULL when the injury report has no row for D at all (an empty report
-  is "unknown", not "nobody out") or when the player's team is unknown.
-- `injury_risk`: his status on D: available / not listed 0, probable 1, questionable 2,
-  doubtful 3, out 3. NULL when the injury report has no row for D.
+- Injury reports count as known before the game's tip (`lib/injuries.py`): for a game with tip
+  T (the target's `tip_time_utc`, else the schedule's) only D's reports captured before T, the
+  newest per player; a report captured after tip (ruled out in-game, a late scratch recorded after
+  tip) never counts for that game. Unknown tip: the newest report of D.
+- `star_teammates_out`: teammates reported `out` on D (before the tip of their team's game) whose
+  season-to-date ppg before D is ≥ 20 over ≥ 5 games (statuses `star_out_statuses`; team: the
+  injury report's, else his latest box-score team); the player himself is not counted. NULL when
+  no report of D was captured before the tip (an empty report is "unknown", not "nobody out") or
+  when the player's team is unknown.
+- `injury_risk`: his status on D before the tip: available / not listed 0, probable 1,
+  questionable 2, doubtful 3, out 3. NULL when no report of D was captured before the tip.
 - `is_home` from the target row (source `schedule`); `is_playoff_game` 1 for schedule season
   types playoffs / play_in, else 0 (source `schedule`; from the season calendar with source
   `calculated` when the game is not in the schedule frame).
@@ -68,6 +73,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from nba_props.lib import injuries as inj
 from nba_props.lib.features import team_logs as tl
 from nba_props.lib.features.inputs import KEY_COLUMNS, FeatureInputs, source_column
 from nba_props.seasons import Phase, phase_of
@@ -322,16 +328,40 @@ def _vs_opponent(frame, player_logs) -> pl.DataFrame:
     return _asof(frame, hist, _DATE, ["player_lookup", "opponent"], ["player_lookup", "opponent"], "vs_")
 
 
-def _injuries(frame, injuries: pl.DataFrame, player_logs, cfg: TeamContextConfig) -> pl.DataFrame:
-    target_dates = frame.select(_DATE).unique()
-    report = injuries.select(_DATE, "player_lookup", "team", pl.col("status").str.to_lowercase()).join(
-        target_dates, on=_DATE, how="semi"
-    )
-    report_dates = report.select(_DATE).unique().with_columns(_has_report=pl.lit(True))
-    status = report.unique([_DATE, "player_lookup"], keep="last").select(_DATE, "player_lookup", pl.col("status").alias("_status"))
-    frame = frame.join(report_dates, on=_DATE, how="left").join(status, on=[_DATE, "player_lookup"], how="left")
+def _game_tips(inputs: FeatureInputs) -> pl.DataFrame:
+    """game_id -> tip time: the target rows' (player_lines fills it from the snapshots), else the schedule's."""
+    parts = [
+        frame.select(pl.col("game_id").cast(pl.Utf8), pl.col(inj.TIP).cast(pl.Datetime("us", "UTC")))
+        for frame in (inputs.targets, inputs.schedule)
+        if inj.TIP in frame.columns and "game_id" in frame.columns
+    ]
+    if not parts:
+        return pl.DataFrame(schema={"game_id": pl.Utf8, inj.TIP: pl.Datetime("us", "UTC")})
+    return pl.concat(parts).drop_nulls().unique("game_id", keep="first", maintain_order=True)
 
-    out = report.filter(pl.col("status").is_in(list(cfg.star_out_statuses))).unique([_DATE, "player_lookup"], keep="last")
+
+def _injuries(frame, injuries: pl.DataFrame, tips: pl.DataFrame, player_logs, cfg: TeamContextConfig) -> pl.DataFrame:
+    target_dates = frame.select(_DATE).unique()
+    report = injuries.select(
+        _DATE, "player_lookup", "team", pl.col("status").str.to_lowercase(), pl.col(inj.REPORTED_AT).cast(pl.Datetime("us", "UTC"))
+    ).join(target_dates, on=_DATE, how="semi")
+    frame = frame.join(tips, on="game_id", how="left")
+    status = inj.reports_before_tip(report, frame, key=["_row"], by=[_DATE, "player_lookup"]).select(
+        "_row", pl.col("status").alias("_status")
+    )
+    frame = frame.join(inj.first_report_per_date(report, _DATE), on=_DATE, how="left").join(status, on="_row", how="left")
+    frame = frame.with_columns(_has_report=inj.any_report_before_tip()).drop(inj.TIP, "_first_report")
+
+    # Each report is cut at the tip of its team's game on D (a team plays once a day).
+    team_tips = (
+        pl.concat([frame.select(_DATE, "team", "game_id"), frame.select(_DATE, pl.col("opponent").alias("team"), "game_id")])
+        .drop_nulls("team")
+        .unique([_DATE, "team"], keep="first", maintain_order=True)
+        .join(tips, on="game_id", how="left")
+        .drop("game_id")
+    )
+    known = inj.newest_before_tip(report.join(team_tips, on=[_DATE, "team"], how="left"), [_DATE, "player_lookup"])
+    out = known.filter(pl.col("status").is_in(list(cfg.star_out_statuses))).drop(inj.TIP)
     out = out.with_columns(season=tl.season_of_date(pl.col(_DATE)))
     season_hist = player_logs.select(
         "player_lookup", "season", _DATE, "team", "season_cum_games", "season_cum_points"
@@ -411,7 +441,7 @@ def team_context_features(inputs: FeatureInputs, config: TeamContextConfig = DEF
     frame = _team_rest(frame, logs, "opponent", "opp_rest", cfg)
     frame = _player_windows(frame, player_logs, cfg)
     frame = _vs_opponent(frame, player_logs)
-    frame = _injuries(frame, inputs.injuries, player_logs, cfg)
+    frame = _injuries(frame, inputs.injuries, _game_tips(inputs), player_logs, cfg)
     frame = _playoff(frame, inputs.schedule, cfg)
 
     c = pl.col

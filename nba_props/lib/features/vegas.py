@@ -4,6 +4,11 @@ The line, opening line, move, book spread and prop line delta are the target's `
 columns (pre-game information). Over / under streaks grade the player's past chosen lines
 (`line_history`, strictly before the date) against his box scores; `line_vs_season_avg` compares
 the line with his season points mean (the season rule of the player-history block).
+
+Every feature here is line-derived (contract `line_derived`): for a target without a chosen line
+each one except `has_vegas_line` (a real 0) is NULL, i.e. defaulted, never computed - not even
+from the player's past lines. The contract defaults them to NULL, so "no line" never reads like
+"line equals average" (line_vs_season_avg = 0) or "books agree" (multi_book_line_std = 0).
 """
 
 from __future__ import annotations
@@ -93,7 +98,7 @@ def vegas_features(inputs: FeatureInputs) -> pl.DataFrame:
     return t.select(
         *KEY_COLUMNS,
         *feature_pair("vegas_points_line", line, has_line, LINES),
-        *feature_pair("vegas_opening_line", pl.col("opening_line"), pl.col("opening_line").is_not_null(), LINES),
+        *feature_pair("vegas_opening_line", pl.col("opening_line"), has_line & pl.col("opening_line").is_not_null(), LINES),
         *feature_pair("vegas_line_move", move, has_line, LINES),
         *feature_pair("has_vegas_line", has_line.cast(pl.Float64), pl.lit(True), LINES),
         *feature_pair(
@@ -102,13 +107,13 @@ def vegas_features(inputs: FeatureInputs) -> pl.DataFrame:
             has_line & enough_books & pl.col("multi_book_line_std").is_not_null(),
             LINES,
         ),
-        *feature_pair("prop_over_streak", pl.col("over_streak"), pl.col("over_streak").is_not_null(), CALC),
-        *feature_pair("prop_under_streak", pl.col("under_streak"), pl.col("under_streak").is_not_null(), CALC),
+        *feature_pair("prop_over_streak", pl.col("over_streak"), has_line & pl.col("over_streak").is_not_null(), CALC),
+        *feature_pair("prop_under_streak", pl.col("under_streak"), has_line & pl.col("under_streak").is_not_null(), CALC),
         *feature_pair(
             "line_vs_season_avg",
             line - pl.col("season_points_mean"),
             has_line & season_ok,
             derived_source(pl.col("season_points_source")),
         ),
-        *feature_pair("prop_line_delta", pl.col("prop_line_delta"), pl.col("prop_line_delta").is_not_null(), LINES),
+        *feature_pair("prop_line_delta", pl.col("prop_line_delta"), has_line & pl.col("prop_line_delta").is_not_null(), LINES),
     ).sort(*KEY_COLUMNS)

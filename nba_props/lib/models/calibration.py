@@ -28,6 +28,14 @@ flatter in (prediction - line) than the residual CDF says, and the isotonic map,
 outcomes against real lines, pulls P(over) back toward what the tail actually showed.
 A non-decreasing map of a non-increasing function keeps P(over) non-increasing in the line.
 
+Which rows: the calibration part of the training window (training.py: never seen by the fit
+nor by early stopping). The residuals (stage 1) are the model's errors on every row of it. The
+isotonic stage (stage 2) uses the lines of one market: when the calibration part holds at least
+`sportsbook_min_rows` decided sportsbook-priced rows (`market_type == 'sportsbook'` when the
+frame has that column, else rows with both prices), only those; otherwise every decided lined
+row (e.g. a window with DFS lines only). `Calibration.market` records which (`sportsbook` or
+`all_lined`), and `fit_market_calibration` also returns the Brier figures on those rows.
+
 Because pushes are excluded from the isotonic fit, a recalibrated value estimates
 P(over | not a push); the raw stage estimates P(actual > line).
 
@@ -45,6 +53,7 @@ import polars as pl
 FORMAT_VERSION = 1
 MIN_ISOTONIC_ROWS = 200
 MIN_BLOCK_ROWS = 50
+SPORTSBOOK, ALL_LINED = "sportsbook", "all_lined"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,6 +188,7 @@ class Calibration:
     residuals: np.ndarray
     isotonic: IsotonicMap = field(default_factory=IsotonicMap)
     n_isotonic: int = 0
+    market: str | None = None  # rows of the isotonic stage: sportsbook | all_lined (None: unknown, old files)
 
     def __post_init__(self) -> None:
         residuals = np.sort(np.asarray(self.residuals, dtype=np.float64))
@@ -218,6 +228,7 @@ class Calibration:
                 "high": float(self.isotonic.high),
             },
             "n_isotonic": int(self.n_isotonic),
+            "market": self.market,
         }
 
     @classmethod
@@ -240,6 +251,7 @@ class Calibration:
             residuals=np.asarray(data.get("residuals") or [], dtype=np.float64),
             isotonic=isotonic,
             n_isotonic=int(data.get("n_isotonic", 0)),
+            market=data.get("market"),
         )
 
 
@@ -254,32 +266,118 @@ def fit_calibration(
     *,
     min_isotonic_rows: int = MIN_ISOTONIC_ROWS,
     min_block_rows: int = MIN_BLOCK_ROWS,
+    isotonic_rows: np.ndarray | None = None,
+    market: str | None = None,
 ) -> Calibration:
-    """Fit the calibration on an evaluation tail with columns prediction, actual (Float64) and
+    """Fit the calibration on a held-out frame with columns prediction, actual (Float64) and
     line (nullable). Rows without a prediction or an actual are ignored.
 
+    `isotonic_rows` (a boolean mask over the frame's rows, default all) limits the isotonic
+    stage to those rows (the calibration market); the residuals always come from every row.
     The isotonic stage (when at least `min_isotonic_rows` lined, non-push rows) pools every PAV
     block of fewer than `min_block_rows` rows into a neighbour, so no block (in particular the
     end blocks, where PAV overfits most: a handful of overs would read as P = 1) rests on a
     tiny sample."""
     prediction, actual = _column(eval_frame, "prediction"), _column(eval_frame, "actual")
     line = _column(eval_frame, "line") if "line" in eval_frame.columns else np.full(prediction.size, np.nan)
+    eligible = np.ones(prediction.size, dtype=bool) if isotonic_rows is None else np.asarray(isotonic_rows, dtype=bool)
+    if eligible.shape != prediction.shape:
+        raise ValueError(f"isotonic_rows has {eligible.size} entries for {prediction.size} rows")
     valid = ~(np.isnan(prediction) | np.isnan(actual))
-    prediction, actual, line = prediction[valid], actual[valid], line[valid]
-    residuals = actual - prediction
-    base = Calibration(residuals=residuals)
+    prediction, actual, line, eligible = prediction[valid], actual[valid], line[valid], eligible[valid]
+    base = Calibration(residuals=actual - prediction, market=market)
 
-    decided = ~np.isnan(line) & (actual != line)
+    decided = eligible & ~np.isnan(line) & (actual != line)
     m = int(decided.sum())
     if m < min_isotonic_rows:
-        return Calibration(residuals=base.residuals, n_isotonic=0)
-
-    pred_d, line_d, resid_d = prediction[decided], line[decided], residuals[decided]
-    outcome = (actual[decided] > line_d).astype(np.float64)
-    threshold = line_d - pred_d
-    counts = _over_counts(base.residuals, threshold)
-    own = (resid_d > threshold).astype(np.float64)  # the row's own residual counted in `counts`
-    raw_loo = (counts - own + 0.5) / base.n_residuals  # n - 1 residuals left: / ((n - 1) + 1)
+        return base
+    raw_loo = _raw_loo(base, prediction[decided], actual[decided], line[decided])
+    outcome = (actual[decided] > line[decided]).astype(np.float64)
     eps = 0.5 / (m + 1.0)
     isotonic = fit_isotonic(raw_loo, outcome, min_block_weight=min_block_rows, clip=(eps, 1.0 - eps))
-    return Calibration(residuals=base.residuals, isotonic=isotonic, n_isotonic=m)
+    return Calibration(residuals=base.residuals, isotonic=isotonic, n_isotonic=m, market=market)
+
+
+def _raw_loo(base: Calibration, prediction: np.ndarray, actual: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """Stage-1 P(over) of rows that are themselves among `base.residuals`, each with its own
+    residual left out (n - 1 residuals: (count - own + 0.5) / n)."""
+    threshold = line - prediction
+    own = ((actual - prediction) > threshold).astype(np.float64)
+    return (_over_counts(base.residuals, threshold) - own + 0.5) / base.n_residuals
+
+
+def sportsbook_mask(frame: pl.DataFrame) -> np.ndarray:
+    """Rows priced by a sportsbook: `market_type == 'sportsbook'` when the frame has that
+    column, else rows with both an over and an under price; all False when it has neither."""
+    if "market_type" in frame.columns:
+        expr = pl.col("market_type") == SPORTSBOOK
+    elif {"over_price", "under_price"} <= set(frame.columns):
+        expr = pl.col("over_price").is_not_null() & pl.col("under_price").is_not_null()
+    else:
+        return np.zeros(frame.height, dtype=bool)
+    return frame.select(expr.fill_null(False)).to_series().to_numpy().astype(bool)
+
+
+def _market_p_over(frame: pl.DataFrame) -> np.ndarray:
+    """The de-vigged market P(over) of each row (NaN without prices)."""
+    if "implied_over_prob" in frame.columns:
+        return _column(frame, "implied_over_prob")
+    if {"over_price", "under_price"} <= set(frame.columns):
+        from nba_props.lib.lines import devig_over_prob
+
+        fair = frame.select(devig_over_prob(pl.col("over_price"), pl.col("under_price")).cast(pl.Float64))
+        return fair.to_series().fill_nan(None).to_numpy().astype(np.float64)
+    return np.full(frame.height, np.nan)
+
+
+def _brier(p: np.ndarray, outcome: np.ndarray) -> float | None:
+    return None if p.size == 0 else round(float(np.mean((p - outcome) ** 2)), 4)
+
+
+def fit_market_calibration(
+    eval_frame: pl.DataFrame,
+    *,
+    min_isotonic_rows: int = MIN_ISOTONIC_ROWS,
+    min_block_rows: int = MIN_BLOCK_ROWS,
+    sportsbook_min_rows: int = 1,
+) -> tuple[Calibration, dict[str, Any]]:
+    """The calibration of a held-out frame (prediction, actual, line and, when known,
+    market_type / over_price / under_price / implied_over_prob), its isotonic stage on the
+    sportsbook-priced rows when at least `sportsbook_min_rows` decided ones exist, else on every
+    decided lined row; and the figures on those rows (JSON-safe), for the registry metrics:
+
+    - `market`: sportsbook | all_lined; `n_sportsbook`: decided sportsbook rows in the frame;
+      `n_rows`: decided rows of the market (the isotonic candidates); `n_isotonic` (0: identity)
+    - `brier_raw_loo`: stage-1 P(over), each row's own residual left out (honest: no row's
+      outcome is in its own probability); `brier_calibrated_in_sample`: the isotonic map applied
+      to it, in sample (the map was fitted on these rows: optimistic, for reference only)
+    - `n_priced`, `market_brier`: the de-vigged market P(over) on the market rows with prices,
+      and `brier_raw_loo_priced`: the model's stage-1 Brier on exactly those rows."""
+    prediction, actual = _column(eval_frame, "prediction"), _column(eval_frame, "actual")
+    line = _column(eval_frame, "line") if "line" in eval_frame.columns else np.full(prediction.size, np.nan)
+    decided = ~(np.isnan(prediction) | np.isnan(actual) | np.isnan(line)) & (actual != line)
+    sportsbook = sportsbook_mask(eval_frame)
+    n_sportsbook = int((decided & sportsbook).sum())
+    market = SPORTSBOOK if n_sportsbook >= max(1, sportsbook_min_rows) else ALL_LINED
+    rows = decided & sportsbook if market == SPORTSBOOK else decided
+    calibration = fit_calibration(
+        eval_frame, min_isotonic_rows=min_isotonic_rows, min_block_rows=min_block_rows,
+        isotonic_rows=rows, market=market,
+    )  # fmt: skip
+
+    figures: dict[str, Any] = {
+        "market": market, "n_sportsbook": n_sportsbook, "n_rows": int(rows.sum()),
+        "n_isotonic": calibration.n_isotonic, "n_residuals": calibration.n_residuals,
+    }  # fmt: skip
+    outcome = (actual[rows] > line[rows]).astype(np.float64)
+    raw = _raw_loo(calibration, prediction[rows], actual[rows], line[rows]) if rows.any() else np.empty(0)
+    market_p = _market_p_over(eval_frame)[rows]
+    priced = ~np.isnan(market_p)
+    figures.update(
+        brier_raw_loo=_brier(raw, outcome),
+        brier_calibrated_in_sample=_brier(calibration.isotonic(raw), outcome),
+        n_priced=int(priced.sum()),
+        market_brier=_brier(market_p[priced], outcome[priced]),
+        brier_raw_loo_priced=_brier(raw[priced], outcome[priced]),
+    )
+    return calibration, figures

@@ -16,13 +16,19 @@ Row semantics (one row per game_id, player_lookup, model_id; `PREDICTIONS_SCHEMA
   (UNDER with p_over <= 0.5); PASS otherwise (small edge, or the calibrated probability
   disagrees with the side of the point prediction).
 - `quarantined` / `quarantine_reason`: False / NULL from `predict_rows`; set by
-  `apply_quarantine` for poisoned model-days (rows are kept, only marked).
+  `apply_quarantine` for the games of poisoned model-days (rows are kept, only marked).
+
+Quarantine is a pre-game decision, so it may only use what was known before each game tipped:
+for a game g of a model-day, the poison rule (`poisoned_dates`' thresholds) is evaluated on the
+model-day's predictions whose chosen line was captured at or before g's tip (g's own lines
+always are: lines are chosen before the tip). A late game's lines, posted after an early game
+tipped, cannot quarantine the early game; the late game sees the whole slate posted by then.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -39,6 +45,7 @@ PREDICTIONS_SCHEMA = pl.Schema(
         "family": pl.Utf8,
         "predicted_points": pl.Float64,
         "line": pl.Float64,
+        "market_type": pl.Utf8,  # sportsbook | dfs, copied from the feature row (NULL without a line)
         "edge": pl.Float64,
         "direction": pl.Utf8,
         "p_over": pl.Float64,
@@ -64,6 +71,14 @@ MIN_PICKS = 10
 MIN_LINED = 10
 
 POISON_SCHEMA = pl.Schema({"game_date": pl.Date, "model_id": pl.Utf8, "reason": pl.Utf8})
+GAME_POISON_SCHEMA = pl.Schema({"game_date": pl.Date, "model_id": pl.Utf8, "game_id": pl.Utf8, "reason": pl.Utf8})
+# Per (game_id, player_lookup), from player_lines: when the chosen line was captured, and the tip.
+QUARANTINE_TIMING = ("line_captured_at", "tip_time_utc")
+_UTC = pl.Datetime("us", "UTC")
+# A lined row with neither a capture time nor a tip counts as known from the start of the day; a
+# game without a tip is decided on every row of its model-day (the whole slate, as before).
+_START_OF_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+_END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def _model_feature_names(model: Any) -> list[str] | None:
@@ -163,8 +178,9 @@ def predict_rows(
         .then(pl.lit(UNDER))
         .otherwise(pl.lit(PASS))
     )
+    market = pl.col("market_type") if "market_type" in rows.columns else pl.lit(None, dtype=pl.Utf8)
     out = (
-        rows.select("game_date", "game_id", "player_lookup")
+        rows.select("game_date", "game_id", "player_lookup", market_type=market)
         .with_columns(
             model_id=pl.lit(model_id, dtype=pl.Utf8),
             family=pl.lit(family_id, dtype=pl.Utf8),
@@ -189,6 +205,30 @@ def predict_rows(
 # quarantine
 
 
+def _side_of(basis: str) -> pl.Expr:
+    if basis not in ("recommendation", "direction"):
+        raise ValueError(f"basis must be 'recommendation' or 'direction', got {basis!r}")
+    line = pl.col("line")
+    return pl.col(basis) if basis == "recommendation" else pl.when(line.is_not_null()).then(pl.col("direction"))
+
+
+def _reason(*, max_one_direction: float, max_mean_bias: float, min_picks: int, min_lined: int, basis: str) -> pl.Expr:
+    """The poison reason ("; "-joined, NULL when none) over columns n_over, n_under, n_lined
+    and bias (mean predicted - line)."""
+    what = "picks" if basis == "recommendation" else "lined predictions"
+    n_picks = pl.col("n_over") + pl.col("n_under")
+    share = pl.max_horizontal("n_over", "n_under") / n_picks
+    side = pl.when(pl.col("n_over") >= pl.col("n_under")).then(pl.lit(OVER)).otherwise(pl.lit(UNDER))
+    one_direction = pl.when((n_picks >= min_picks) & (share > max_one_direction)).then(
+        pl.format("one_direction: {}% {} of {} " + what, (share * 100).round(1), side, n_picks)
+    )
+    bias = pl.when((pl.col("n_lined") >= min_lined) & (pl.col("bias").abs() > max_mean_bias)).then(
+        pl.format("mean_bias: {} points vs the line over {} rows", pl.col("bias").round(2), pl.col("n_lined"))
+    )
+    reason = pl.concat_str([one_direction, bias], separator="; ", ignore_nulls=True)
+    return pl.when(reason != "").then(reason)
+
+
 def poisoned_dates(
     predictions: pl.DataFrame,
     *,
@@ -198,7 +238,9 @@ def poisoned_dates(
     min_lined: int = MIN_LINED,
     basis: str = "recommendation",
 ) -> pl.DataFrame:
-    """Model-days (game_date, model_id) that look poisoned, with the reason(s) ("; "-joined):
+    """Model-days (game_date, model_id) whose WHOLE slate looks poisoned, with the reason(s)
+    ("; "-joined). An after-the-fact view; the quarantine itself uses `poisoned_games` (only
+    lines posted before each game's tip). The rule:
 
     - `one_direction`: at least `min_picks` OVER/UNDER recommendations and more than
       `max_one_direction` of them on one side. With `basis="direction"` the sides counted are
@@ -211,46 +253,116 @@ def poisoned_dates(
 
     `min_lined` (not in the DESIGN numbers) keeps a one-game slate with a handful of lines from
     being quarantined on noise; it defaults to the same 10 as `min_picks`."""
-    if basis not in ("recommendation", "direction"):
-        raise ValueError(f"basis must be 'recommendation' or 'direction', got {basis!r}")
+    side_of = _side_of(basis)
     if predictions.height == 0:
         return pl.DataFrame(schema=POISON_SCHEMA)
     pred, line = pl.col("predicted_points"), pl.col("line")
-    side_of = pl.col(basis) if basis == "recommendation" else pl.when(line.is_not_null()).then(pl.col("direction"))
-    what = "picks" if basis == "recommendation" else "lined predictions"
     stats = predictions.group_by("game_date", "model_id").agg(
         n_over=(side_of == OVER).sum(),
         n_under=(side_of == UNDER).sum(),
         n_lined=line.is_not_null().sum(),
         bias=(pred - line).mean(),
     )
-    n_picks = pl.col("n_over") + pl.col("n_under")
-    share = pl.max_horizontal("n_over", "n_under") / n_picks
-    side = pl.when(pl.col("n_over") >= pl.col("n_under")).then(pl.lit(OVER)).otherwise(pl.lit(UNDER))
-    one_direction = pl.when((n_picks >= min_picks) & (share > max_one_direction)).then(
-        pl.format("one_direction: {}% {} of {} " + what, (share * 100).round(1), side, n_picks)
-    )
-    bias = pl.when((pl.col("n_lined") >= min_lined) & (pl.col("bias").abs() > max_mean_bias)).then(
-        pl.format("mean_bias: {} points vs the line over {} rows", pl.col("bias").round(2), pl.col("n_lined"))
-    )
+    reason = _reason(max_one_direction=max_one_direction, max_mean_bias=max_mean_bias, min_picks=min_picks,
+                     min_lined=min_lined, basis=basis)  # fmt: skip
     return (
-        stats.with_columns(reason=pl.concat_str([one_direction, bias], separator="; ", ignore_nulls=True))
-        .filter(pl.col("reason").is_not_null() & (pl.col("reason") != ""))
+        stats.with_columns(reason=reason)
+        .filter(pl.col("reason").is_not_null())
         .select([pl.col(n).cast(t) for n, t in POISON_SCHEMA.items()])
         .sort("game_date", "model_id")
     )
 
 
-def apply_quarantine(predictions: pl.DataFrame, **thresholds: Any) -> pl.DataFrame:
-    """Mark every row of a poisoned model-day quarantined (rows are kept) with the reason.
-    Rows already quarantined stay so (their reason kept unless a new one is found).
-    `thresholds` are passed to `poisoned_dates`."""
+def _with_timing(predictions: pl.DataFrame, timing: pl.DataFrame | None) -> pl.DataFrame:
+    missing = [c for c in QUARANTINE_TIMING if c not in predictions.columns]
+    if not missing:
+        return predictions
+    if timing is None or any(c not in timing.columns for c in ("game_id", "player_lookup", *missing)):
+        raise KeyError(
+            f"quarantine needs {list(QUARANTINE_TIMING)} per (game_id, player_lookup): pass `timing` "
+            f"(player_lines) with {missing}"
+        )
+    keys = ["game_id", "player_lookup"]
+    timing = timing.select(*keys, *(pl.col(c).cast(_UTC) for c in missing)).unique(keys, keep="first")
+    return predictions.join(timing, on=keys, how="left", maintain_order="left")
+
+
+def poisoned_games(
+    predictions: pl.DataFrame,
+    timing: pl.DataFrame | None = None,
+    *,
+    max_one_direction: float = MAX_ONE_DIRECTION,
+    max_mean_bias: float = MAX_MEAN_BIAS,
+    min_picks: int = MIN_PICKS,
+    min_lined: int = MIN_LINED,
+    basis: str = "recommendation",
+) -> pl.DataFrame:
+    """Games (game_date, model_id, game_id) to quarantine, with the reason: `poisoned_dates`'
+    rule evaluated, for each game, on the predictions of its model-day whose line was captured
+    at or before the game's tip (`line_captured_at <= tip_time_utc` of the game).
+
+    `line_captured_at` and `tip_time_utc` come from the predictions when they have them, else
+    from `timing` (game_id, player_lookup, line_captured_at, tip_time_utc; i.e. player_lines).
+    A lined row without a capture time counts from its own game's tip; with neither, from the
+    start of the day. A game without a tip is decided on its whole model-day. Computed with
+    cumulative counts in capture order and an as-of join per game (no cross product)."""
+    side_of = _side_of(basis)
+    if predictions.height == 0:
+        return pl.DataFrame(schema=GAME_POISON_SCHEMA)
+    frame = _with_timing(predictions, timing)
+    tip = pl.col("tip_time_utc").cast(_UTC)
+    games = (
+        frame.group_by("game_date", "model_id", "game_id")
+        .agg(_tip=tip.max())
+        .with_columns(pl.col("_tip").fill_null(pl.lit(_END_OF_TIME, dtype=_UTC)))
+        .sort("_tip")
+    )
+    known = pl.coalesce(pl.col("line_captured_at").cast(_UTC), tip, pl.lit(_START_OF_TIME, dtype=_UTC))
+    keys = ["game_date", "model_id"]
+    cumulative = (
+        frame.filter(pl.col("line").is_not_null())
+        .group_by(*keys, _known=known)
+        .agg(
+            n_over=(side_of == OVER).sum(),
+            n_under=(side_of == UNDER).sum(),
+            n_lined=pl.len(),
+            _diff=(pl.col("predicted_points") - pl.col("line")).sum(),
+        )
+        .sort(*keys, "_known")
+        .with_columns(pl.col("n_over", "n_under", "n_lined", "_diff").cum_sum().over(keys))
+        .sort("_known")
+    )
+    # both sides are sorted by their time globally, hence within every (game_date, model_id) group
+    stats = games.join_asof(
+        cumulative, left_on="_tip", right_on="_known", by=keys, strategy="backward", check_sortedness=False
+    ).filter(pl.col("n_lined").is_not_null())
+    reason = _reason(max_one_direction=max_one_direction, max_mean_bias=max_mean_bias, min_picks=min_picks,
+                     min_lined=min_lined, basis=basis)  # fmt: skip
+    return (
+        stats.with_columns(bias=pl.col("_diff") / pl.col("n_lined"))
+        .with_columns(reason=reason)
+        .filter(pl.col("reason").is_not_null())
+        .with_columns(reason=pl.format("{} (lines posted by the tip)", pl.col("reason")))
+        .select([pl.col(n).cast(t) for n, t in GAME_POISON_SCHEMA.items()])
+        .sort("game_date", "model_id", "game_id")
+    )
+
+
+def apply_quarantine(
+    predictions: pl.DataFrame, timing: pl.DataFrame | None = None, **thresholds: Any
+) -> pl.DataFrame:
+    """Mark every row of a game that `poisoned_games` flags for its model quarantined (rows are
+    kept) with the reason. Rows already quarantined stay so (their reason kept unless a new one
+    is found). `timing` and `thresholds` are passed to `poisoned_games`; the output has the
+    input's columns."""
     if predictions.height == 0:
         return predictions
-    poisoned = poisoned_dates(predictions, **thresholds).rename({"reason": "_poison"})
+    poisoned = poisoned_games(predictions, timing, **thresholds).rename({"reason": "_poison"})
     order = predictions.columns
     return (
-        predictions.join(poisoned, on=["game_date", "model_id"], how="left", nulls_equal=True, maintain_order="left")
+        predictions.join(
+            poisoned, on=["game_date", "model_id", "game_id"], how="left", nulls_equal=True, maintain_order="left"
+        )
         .with_columns(
             quarantined=pl.col("quarantined").fill_null(False) | pl.col("_poison").is_not_null(),
             quarantine_reason=pl.coalesce("_poison", "quarantine_reason"),

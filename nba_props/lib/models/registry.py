@@ -89,10 +89,37 @@ class GovernanceConfig(BaseModel):
 
 
 class TrainingConfig(BaseModel):
+    """The time split of each training window (training.split_windows): train, then the
+    early-stopping part, then the calibration part (newest), as shares of its game dates."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    eval_tail_fraction: float = Field(default=0.15, gt=0, lt=1)
+    early_stopping_fraction: float = Field(default=0.15, gt=0, lt=1)
+    calibration_fraction: float = Field(default=0.15, gt=0, lt=1)
+    # refit on train + early-stopping rows with the number of trees early stopping chose, so the
+    # served model is not stale by the early-stopping part (the calibration part stays unseen)
+    refit_after_early_stopping: bool = True
     thread_count: int = Field(default=2, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> TrainingConfig:
+        if self.early_stopping_fraction + self.calibration_fraction >= 1:
+            raise ValueError(
+                f"early_stopping_fraction + calibration_fraction must be < 1 (train needs dates), got "
+                f"{self.early_stopping_fraction} + {self.calibration_fraction}"
+            )
+        return self
+
+
+class CalibrationConfig(BaseModel):
+    """P(over) calibration (lib/models/calibration.py) on the calibration part of the window."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_isotonic_rows: int = Field(default=200, ge=1)
+    min_block_rows: int = Field(default=50, ge=1)
+    # the isotonic stage uses sportsbook-priced rows only when at least this many decided ones exist
+    sportsbook_min_rows: int = Field(default=1, ge=1)
 
 
 class ModelsConfig(BaseModel):
@@ -102,6 +129,7 @@ class ModelsConfig(BaseModel):
     champion: str
     governance: GovernanceConfig = GovernanceConfig()
     training: TrainingConfig = TrainingConfig()
+    calibration: CalibrationConfig = CalibrationConfig()
     families: tuple[FamilyConfig, ...] = Field(min_length=1)
 
     @model_validator(mode="before")
@@ -223,10 +251,13 @@ def transition(current: str | LifecycleState, new: str | LifecycleState) -> Life
 # ids and the registry table
 
 
-def model_id(family: FamilyConfig | str, train_start: date, train_end: date) -> str:
-    """`catboost_v12_noveg_q43_train1022_0113`: for humans only, never parsed."""
+def model_id(family: FamilyConfig | str, week_start: date) -> str:
+    """`catboost_v12_noveg_q43_2025w03`: the family and the ISO year and week of the weekly
+    partition (a Monday), so every (family, week) has its own id in every year, off-season weeks
+    included (their training windows can be identical). For humans only, never parsed."""
     family_id = family.id if isinstance(family, FamilyConfig) else family
-    return f"catboost_{family_id}_train{train_start:%m%d}_{train_end:%m%d}"
+    iso = week_start.isocalendar()
+    return f"catboost_{family_id}_{iso.year}w{iso.week:02d}"
 
 
 def feature_hash(features: list[str] | tuple[str, ...]) -> str:
@@ -242,11 +273,16 @@ REGISTRY_SCHEMA = pl.Schema(
         "feature_set": pl.Utf8,
         "loss": pl.Utf8,  # RMSE | MAE | Quantile
         "quantile_alpha": pl.Float64,  # NULL unless Quantile
-        "train_start": pl.Date,  # fit rows: train_start .. train_end
+        "train_start": pl.Date,  # train part: train_start .. train_end
         "train_end": pl.Date,
-        "eval_start": pl.Date,  # evaluation tail (early stopping + metrics): eval_start .. eval_end
+        # early-stopping part (picks the number of trees; also fit rows of the served model when
+        # metrics.refit_after_early_stopping): stop_start .. stop_end
+        "stop_start": pl.Date,
+        "stop_end": pl.Date,
+        "eval_start": pl.Date,  # calibration part (metrics, gates, P(over) calibration): eval_start .. eval_end
         "eval_end": pl.Date,
         "n_train": pl.Int64,
+        "n_stop": pl.Int64,
         "n_eval": pl.Int64,
         "features": pl.List(pl.Utf8),  # model column order
         "feature_hash": pl.Utf8,

@@ -10,10 +10,11 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from nba_props.lib.models.calibration import Calibration, fit_calibration
-from nba_props.lib.models.predict import PREDICTIONS_SCHEMA, apply_quarantine, predict_rows
+from nba_props.lib.models.calibration import Calibration
+from nba_props.lib.models.predict import PREDICTIONS_SCHEMA, QUARANTINE_TIMING, apply_quarantine, predict_rows
 from nba_props.lib.models.registry import REGISTRY_SCHEMA, LifecycleState, ModelsConfig, transition
 from nba_props.lib.models.training import (
+    MARKET_COLUMNS,
     Skipped,
     load_model_bytes,
     model_bytes,
@@ -46,8 +47,24 @@ def artifact_paths(week_start: date, family: str) -> tuple[str, str]:
     return f"{base}.cbm", f"{base}.calibration.json"
 
 
+def with_line_markets(features: pl.DataFrame, lines: pl.DataFrame | None) -> pl.DataFrame:
+    """`features` plus the chosen line's market columns of `player_lines` (market_type when it
+    has one, prices, de-vigged P(over)) that the features lack, joined on (game_id,
+    player_lookup). They feed the calibration's market rule, never the models."""
+    if lines is None:
+        return features
+    wanted = [c for c in MARKET_COLUMNS if c in lines.columns and c not in features.columns]
+    if not wanted:
+        return features
+    market = lines.select("game_id", "player_lookup", *wanted).unique(["game_id", "player_lookup"], keep="first")
+    return features.join(market, on=["game_id", "player_lookup"], how="left", maintain_order="left")
+
+
 def train_weeks(features: pl.DataFrame, box_scores: pl.DataFrame, weeks: list[date], config: ModelsConfig,
-                contract, store) -> TrainingOutcome:
+                contract, store, *, lines: pl.DataFrame | None = None) -> TrainingOutcome:
+    """Train every enabled family for each week. `lines` (player_lines over the same history)
+    supplies the market columns the calibration needs when the features do not carry them."""
+    features = with_line_markets(features, lines)
     rows: list[dict] = []
     outcome = TrainingOutcome(registry=pl.DataFrame(schema=REGISTRY_SCHEMA))
     started = time.perf_counter()
@@ -62,7 +79,7 @@ def train_weeks(features: pl.DataFrame, box_scores: pl.DataFrame, weeks: list[da
                 continue
             model_path, calibration_path = artifact_paths(week_start, family.id)
             uri = store.write_bytes(model_path, model_bytes(result))
-            store.write_json(calibration_path, fit_calibration(result.eval_frame).to_dict())
+            store.write_json(calibration_path, result.calibration.to_dict())
             row = dict(result.registry_row, artifact_uri=uri)
             if family.id == config.champion and row["lifecycle_state"] == "active":
                 row["lifecycle_state"] = transition("active", "champion")
@@ -79,11 +96,14 @@ def week_of(day: date) -> date:
 
 
 def predict_days(features: pl.DataFrame, registry: pl.DataFrame, config: ModelsConfig, store, *,
-                 start: date, end: date, contract=None) -> PredictionOutcome:
+                 start: date, end: date, lines: pl.DataFrame, contract=None) -> PredictionOutcome:
     """Each date uses the serving models of its own week (trained on games before its Monday).
 
     Families trained on lined rows only (vegas feature sets) predict lined rows only: a
-    defaulted line would be outside everything they learned from."""
+    defaulted line would be outside everything they learned from.
+
+    `lines` (player_lines of the dates) gives each row's line capture time and the game's tip:
+    the quarantine of a game decides from the predictions whose lines were posted by its tip."""
     from nba_props.lib.features.contract import load_contract
 
     contract = contract or load_contract()
@@ -115,7 +135,10 @@ def predict_days(features: pl.DataFrame, registry: pl.DataFrame, config: ModelsC
             frames.append(frame)
             outcome.models_used[record["model_id"]] = frame.height
     if frames:
-        outcome.predictions = apply_quarantine(pl.concat(frames), basis="direction").sort("game_date", "game_id", "player_lookup", "model_id")
+        timing = lines.select("game_id", "player_lookup", *QUARANTINE_TIMING).unique(["game_id", "player_lookup"])
+        outcome.predictions = apply_quarantine(pl.concat(frames), timing, basis="direction").sort(
+            "game_date", "game_id", "player_lookup", "model_id"
+        )
     return outcome
 
 

@@ -1,19 +1,25 @@
-"""Training of one model family for one week: the leak-free training frame, the time-ordered
-evaluation tail, the CatBoost fit, tail metrics, governance gates and the registry row.
+"""Training of one model family for one week: the leak-free training frame, the three-way
+time split (train / early stopping / calibration), the CatBoost fit, held-out metrics,
+governance gates, the P(over) calibration and the registry row.
 
 Walk-forward contract: a week's model sees only rows dated strictly before the week's Monday
-(`week_start`), and its evaluation tail is the newest part of that same window, so nothing a
-model is judged on lies in the future of the week it serves.
+(`week_start`). The window's game dates are split in time into three disjoint parts:
+
+    train (oldest)  <  early stopping  <  calibration (newest)
+
+with the shares `training.early_stopping_fraction` and `training.calibration_fraction` of the
+window's dates (config/models.yaml). CatBoost fits on `train` and picks its best iteration on the
+early-stopping part only; with `training.refit_after_early_stopping` the served model is then
+refitted with exactly that many trees on train + early stopping (no evaluation set), so it is not
+stale by the early-stopping part. The calibration part is never seen by a fit nor by early stopping:
+the tail metrics, the governance gates and the P(over) calibration (residual spread + isotonic
+map) all come from it, so none of them is optimistic by the choice of the best iteration.
 
 Governance choice: a gate whose sample is too small (e.g. fewer than `governance.min_n` picks at
 edge >= 3 in the tail) is recorded with status `insufficient_sample` and does NOT block. A weekly
 tail is ~13 game dates; blocking on a handful of picks would make the lifecycle flap on noise and
 could leave no served model at all (early season, narrow-edge families). Realised performance
 with larger samples is watched daily by model health, which can still retire a model.
-
-Caveat on the metrics: the tail is also the early-stopping set (the issue's design), so the tail
-metrics are slightly optimistic (the best iteration was chosen on them); the honest figures are
-the walk-forward ones on later weeks.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import polars as pl
 from catboost import CatBoostRegressor, Pool
 
 from nba_props.lib.features.contract import FeatureContract
+from nba_props.lib.models.calibration import Calibration, fit_market_calibration
 from nba_props.lib.models.registry import (
     REGISTRY_SCHEMA,
     FamilyConfig,
@@ -47,6 +54,11 @@ from nba_props.lib.models.registry import (
 
 KEY = ("game_date", "game_id", "player_lookup")
 LABEL = "actual_points"
+# Carried from the features into the training frame when present: which market the line comes
+# from and its prices (the calibration's market rule). Never model inputs.
+MARKET_COLUMNS: dict[str, pl.DataType] = {
+    "market_type": pl.Utf8, "over_price": pl.Int32, "under_price": pl.Int32, "implied_over_prob": pl.Float64,
+}  # fmt: skip
 TIER_FEATURE = "points_avg_season"  # the scoring-tier proxy (season points average before the game)
 # Scoring tiers by season average: (name, lower bound inclusive, upper bound exclusive).
 TIERS: tuple[tuple[str, float, float], ...] = (
@@ -76,7 +88,10 @@ class TrainedModel:
     feature_names: list[str]
     model: CatBoostRegressor
     registry_row: dict[str, Any]  # REGISTRY_SCHEMA columns; artifact_uri is None until written
-    eval_frame: pl.DataFrame  # tail rows: key, prediction, actual, line, residual (actual - prediction)
+    # calibration-part rows: key, prediction, actual, line, residual (actual - prediction), and the
+    # market columns present in the features
+    eval_frame: pl.DataFrame
+    calibration: Calibration  # P(over), fitted on eval_frame
     metrics: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -114,11 +129,12 @@ def training_frame(
     spans the off-season). Families with vegas features keep rows with a line only.
 
     Columns: game_date, game_id, player_lookup, the set's features (contract order), line,
-    actual_points; sorted by the key."""
+    actual_points, then those of `MARKET_COLUMNS` the features have; sorted by the key."""
     columns = contract.feature_columns(family.feature_set)
     out_schema = {
         "game_date": pl.Date, "game_id": pl.Utf8, "player_lookup": pl.Utf8,
         **{c: pl.Float64 for c in columns}, "line": pl.Float64, LABEL: pl.Float64,
+        **{c: t for c, t in MARKET_COLUMNS.items() if c in features.columns},
     }  # fmt: skip
     rows = features.filter(pl.col("is_quality_ready") & (pl.col("game_date") < week_start))
     if requires_line(family, contract):
@@ -131,16 +147,35 @@ def training_frame(
     return rows.select([pl.col(name).cast(dtype) for name, dtype in out_schema.items()]).sort(KEY)
 
 
-def split_train_eval(frame: pl.DataFrame, eval_tail_fraction: float) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Time-ordered split: the last ~`eval_tail_fraction` of the frame's game dates (at least
-    one, never all) form the evaluation tail. No date is in both parts. With fewer than two
-    dates the tail is empty."""
+def split_windows(
+    frame: pl.DataFrame, early_stopping_fraction: float, calibration_fraction: float
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Time-ordered three-way split of the frame's game dates: (train, early stopping,
+    calibration), oldest to newest, no date in two parts.
+
+    With n distinct dates: the calibration part takes the last max(1, round(n * calibration_
+    fraction)) dates and the early-stopping part the max(1, round(n * early_stopping_fraction))
+    dates before them; when those would leave train without a date, the larger of the two
+    gives up dates first (train always keeps at least one). With fewer than three dates every
+    row is in train and the other parts are empty (the caller skips the family)."""
     dates = frame.get_column("game_date").unique().sort()
-    if dates.len() < 2:
-        return frame, frame.clear()
-    n_eval = min(dates.len() - 1, max(1, round(dates.len() * eval_tail_fraction)))
-    cutoff = dates[dates.len() - n_eval]
-    return frame.filter(pl.col("game_date") < cutoff), frame.filter(pl.col("game_date") >= cutoff)
+    n = dates.len()
+    if n < 3:
+        return frame, frame.clear(), frame.clear()
+    n_cal = max(1, round(n * calibration_fraction))
+    n_stop = max(1, round(n * early_stopping_fraction))
+    while n_cal + n_stop > n - 1:
+        if n_cal >= n_stop:
+            n_cal -= 1
+        else:
+            n_stop -= 1
+    stop_from, cal_from = dates[n - n_cal - n_stop], dates[n - n_cal]
+    date_col = pl.col("game_date")
+    return (
+        frame.filter(date_col < stop_from),
+        frame.filter((date_col >= stop_from) & (date_col < cal_from)),
+        frame.filter(date_col >= cal_from),
+    )
 
 
 def feature_matrix(frame: pl.DataFrame, feature_names: list[str]) -> np.ndarray:
@@ -272,11 +307,11 @@ def framework_versions() -> dict[str, str]:
     }
 
 
-def make_regressor(family: FamilyConfig, config: ModelsConfig) -> CatBoostRegressor:
+def make_regressor(family: FamilyConfig, config: ModelsConfig, *, iterations: int | None = None) -> CatBoostRegressor:
     p = family.catboost
     return CatBoostRegressor(
         loss_function=family.catboost_loss,
-        iterations=p.iterations,
+        iterations=iterations or p.iterations,
         learning_rate=p.learning_rate,
         depth=p.depth,
         l2_leaf_reg=p.l2_leaf_reg,
@@ -295,8 +330,9 @@ def train_family(
     *,
     week_start: date,
 ) -> TrainedModel | Skipped:
-    """Fit the family on `frame` (from `training_frame`) with early stopping on its time-ordered
-    tail, score the tail, apply the governance gates and build the registry row."""
+    """Fit the family on the train part of `frame` (from `training_frame`) with early stopping
+    on the early-stopping part; score the calibration part, compute the metrics and governance
+    gates and fit the P(over) calibration on it; build the registry row."""
     if frame.height < family.min_train_rows:
         return Skipped(
             family.id, f"{frame.height} training rows before {week_start} < min_train_rows {family.min_train_rows}"
@@ -304,40 +340,60 @@ def train_family(
     late = frame.filter(pl.col("game_date") >= week_start)
     if late.height:
         raise ValueError(f"{family.id}: training frame has {late.height} rows on or after week_start {week_start}")
-    train, tail = split_train_eval(frame, config.training.eval_tail_fraction)
-    if train.height == 0 or tail.height == 0:
+    t = config.training
+    train, stop, tail = split_windows(frame, t.early_stopping_fraction, t.calibration_fraction)
+    if train.height == 0 or stop.height == 0 or tail.height == 0:
         n_dates = frame.get_column("game_date").n_unique()
-        return Skipped(family.id, f"window has {n_dates} game date(s); need >= 2 for a time-ordered evaluation tail")
+        return Skipped(
+            family.id,
+            f"window has {n_dates} game date(s); need >= 3 for train, early-stopping and calibration parts",
+        )
 
     names = contract.feature_columns(family.feature_set)
     model = make_regressor(family, config)
     started = time.perf_counter()
     model.fit(
         Pool(feature_matrix(train, names), train.get_column(LABEL).to_numpy(), feature_names=names),
-        eval_set=Pool(feature_matrix(tail, names), tail.get_column(LABEL).to_numpy(), feature_names=names),
+        eval_set=Pool(feature_matrix(stop, names), stop.get_column(LABEL).to_numpy(), feature_names=names),
         early_stopping_rounds=family.catboost.early_stopping_rounds,
         use_best_model=True,
     )
+    best = model.get_best_iteration()
+    best_iteration = int(best if best is not None else model.tree_count_ - 1)
+    stopped_trees = int(model.tree_count_)
+    if config.training.refit_after_early_stopping:
+        refit_rows = pl.concat([train, stop])
+        model = make_regressor(family, config, iterations=stopped_trees)
+        model.fit(Pool(feature_matrix(refit_rows, names), refit_rows.get_column(LABEL).to_numpy(), feature_names=names))
     fit_seconds = time.perf_counter() - started
 
     prediction = model.predict(feature_matrix(tail, names))
-    scored = tail.select(*KEY, pl.col(LABEL).alias("actual"), "line", TIER_FEATURE).with_columns(
+    market_columns = [c for c in MARKET_COLUMNS if c in tail.columns]
+    scored = tail.select(*KEY, pl.col(LABEL).alias("actual"), "line", TIER_FEATURE, *market_columns).with_columns(
         prediction=pl.Series(prediction, dtype=pl.Float64)
     )
     metrics = evaluate_tail(scored)
-    best = model.get_best_iteration()
     metrics.update(
-        best_iteration=int(best if best is not None else model.tree_count_ - 1),
+        best_iteration=best_iteration,
         tree_count=int(model.tree_count_),
+        refit_after_early_stopping=config.training.refit_after_early_stopping,
         fit_seconds=round(fit_seconds, 3),
         n_train_dates=train.get_column("game_date").n_unique(),
+        n_stop_dates=stop.get_column("game_date").n_unique(),
         n_eval_dates=tail.get_column("game_date").n_unique(),
     )
+    eval_frame = scored.select(
+        *KEY, "prediction", "actual", "line", *market_columns, residual=pl.col("actual") - pl.col("prediction")
+    )
+    c = config.calibration
+    calibration, metrics["calibration"] = fit_market_calibration(
+        eval_frame, min_isotonic_rows=c.min_isotonic_rows, min_block_rows=c.min_block_rows,
+        sportsbook_min_rows=c.sportsbook_min_rows,
+    )  # fmt: skip
     gates = governance_gates(metrics, config.governance)
     state = lifecycle_after_gates(gates)
 
-    train_start, train_end = train.get_column("game_date").min(), train.get_column("game_date").max()
-    identifier = model_id(family, train_start, train_end)
+    identifier = model_id(family, week_start)
     registry_row = {
         "week_start": week_start,
         "model_id": identifier,
@@ -345,11 +401,14 @@ def train_family(
         "feature_set": family.feature_set,
         "loss": family.loss,
         "quantile_alpha": family.quantile_alpha,
-        "train_start": train_start,
-        "train_end": train_end,
+        "train_start": train.get_column("game_date").min(),
+        "train_end": train.get_column("game_date").max(),
+        "stop_start": stop.get_column("game_date").min(),
+        "stop_end": stop.get_column("game_date").max(),
         "eval_start": tail.get_column("game_date").min(),
         "eval_end": tail.get_column("game_date").max(),
         "n_train": train.height,
+        "n_stop": stop.height,
         "n_eval": tail.height,
         "features": list(names),
         "feature_hash": feature_hash(names),
@@ -362,9 +421,6 @@ def train_family(
         "trained_at": datetime.now(UTC),
     }
     assert set(registry_row) == set(REGISTRY_SCHEMA), "registry row out of sync with REGISTRY_SCHEMA"
-    eval_frame = scored.select(
-        *KEY, "prediction", "actual", "line", residual=pl.col("actual") - pl.col("prediction")
-    )
     return TrainedModel(
         model_id=identifier,
         family=family,
@@ -372,6 +428,7 @@ def train_family(
         model=model,
         registry_row=registry_row,
         eval_frame=eval_frame,
+        calibration=calibration,
         metrics=metrics,
     )
 

@@ -23,7 +23,8 @@ Generative model (all multiplicative factors are documented constants below):
   teammates' points are negatively correlated like real usage and team scores have a realistic spread
   (sd ~12). Ties go to overtime (five more minutes for each team's top five, more points).
 - Box line: free throws, threes and twos are drawn so that PTS = 2*FGM + FG3M + FTM holds exactly, attempts
-  add misses; rebounds, assists, steals, blocks, turnovers, fouls are Poisson per minute; plus-minus sums to
+  add misses; the opponent's defence changes efficiency, not volume (attempts are those an average
+  defence would allow), so a team's defensive rating (points per 100 opponent possessions) carries it; rebounds, assists, steals, blocks, turnovers, fouls are Poisson per minute; plus-minus sums to
   five times the margin per team.
 """
 
@@ -363,9 +364,18 @@ def usage_bump(roster: Roster, players: np.ndarray, group: np.ndarray, n_groups:
     return 1.0 + USAGE_BUMP * share
 
 
+THREE_MISS_RATIO, TWO_MISS_RATIO = 1.75, 0.92  # misses per make at an average defence (~36% / ~52%)
+
+
 def decompose(pts: np.ndarray, minutes: np.ndarray, mu: np.ndarray, players: np.ndarray, roster: Roster,
-              rng: np.random.Generator) -> dict[str, np.ndarray]:  # fmt: skip
-    """Shooting splits and counting stats consistent with PTS = 2*FGM + FG3M + FTM."""
+              rng: np.random.Generator, defence: np.ndarray | None = None) -> dict[str, np.ndarray]:  # fmt: skip
+    """Shooting splits and counting stats consistent with PTS = 2*FGM + FG3M + FTM.
+
+    `defence` (the opponent's factor on points, 1 = average) acts on efficiency, not volume: the
+    expected field-goal attempts are those of an average defence (mu / defence), and a weak defence
+    turns more of them into makes. So points per possession, hence the opponent's defensive rating
+    computed from box scores, carries the defence effect.
+    """
     pts = pts.astype(np.int64)
     n = len(pts)
     fta = rng.poisson(roster.fta_rate[players] * minutes)
@@ -380,10 +390,12 @@ def decompose(pts: np.ndarray, minutes: np.ndarray, mu: np.ndarray, players: np.
     ftm = ftm + to_ft
     fta = np.maximum(fta, ftm)
     fg2m = (pts - ftm - 3 * fg3m) // 2
-    fg_pts = 0.8 * mu
+    eff = np.ones(n) if defence is None else defence
+    fg_pts = 0.8 * mu / eff  # the made field-goal points an average defence would allow
     share3 = roster.three_share[players]
-    fg3a = fg3m + rng.poisson(np.maximum(0.05, 1.75 * share3 * fg_pts / 3.0))
-    fg2a = fg2m + rng.poisson(np.maximum(0.1, 0.92 * (1.0 - share3) * fg_pts / 2.0))
+    # expected attempts = fg_pts-made x (1 + ratio), whatever the defence; makes scale with it
+    fg3a = fg3m + rng.poisson(np.maximum(0.05, (1.0 + THREE_MISS_RATIO - eff) * share3 * fg_pts / 3.0))
+    fg2a = fg2m + rng.poisson(np.maximum(0.1, (1.0 + TWO_MISS_RATIO - eff) * (1.0 - share3) * fg_pts / 2.0))
     oreb = rng.poisson(roster.reb_o[players] * minutes)
     dreb = rng.poisson(roster.reb_d[players] * minutes)
     return {
@@ -614,7 +626,7 @@ class LeagueState:
             score = np.bincount(grp, pts, n_groups).astype(np.int64)
         keep = np.flatnonzero(played)
         minutes_int = np.rint(minutes[keep]).astype(np.int64)
-        stats = decompose(pts[keep], minutes[keep], mu[keep], players[keep], r, rng)
+        stats = decompose(pts[keep], minutes[keep], mu[keep], players[keep], r, rng, self.defence[opp[keep]])
         margin = score - score[np.arange(n_groups) ^ 1]
         stats["PLUS_MINUS"] = plus_minus(margin, minutes[keep], grp[keep], rng)
         stats["MIN"] = np.maximum(minutes_int, 1)

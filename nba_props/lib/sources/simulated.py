@@ -15,9 +15,18 @@ recent scoring rate, expected minutes given the injury report, usage, home court
 the opponent's defensive strength (+-6.5% on points) and back-to-back fatigue (-6%)**, so weak-defence
 opponents and rested players go over more often than the line implies.
 
+The defence factor acts on efficiency (points per possession), so the opponent's defensive rating from
+box scores (`opp_def_rating`) carries it: seed 7's full season, correlation of a team's season defensive
+rating with its true factor 0.95 (0.22 before, when the factor scaled shot volume). Nothing else is an
+edge by construction: the late sharp move is an efficient update (`sim_market`), and every game gets a
+late snapshot that knows the day's report (early tips used to be priced on yesterday's report only).
+
 A day of the simulation, in time order (ET): opening snapshot at 10:00 (knows yesterday's injury report),
-injury report at 16:00 (or 90 minutes before the earliest tip), late snapshot at 17:00 (knows the report,
-sharp move toward the truth; only games tipping after 17:00), games. Postponed games get opening lines
+injury report at 16:00 (or 90 minutes before the earliest tip), late snapshot at 17:00 or 60 minutes
+before the earliest tip (knows the report, sharp move; every game of the day), games. On the first game
+day of each ISO week one more report is captured 45 minutes after the earliest tip: the pre-tip report
+plus a player of that game ruled out in-game (he played). It must never count for that game (a test
+proves the per-game cut), while it precedes the day's later tips. Postponed games get opening lines
 only and never a box score (they grade VOID). A player with a line and no box-score row did not play.
 
 Determinism: set-up draws come from `Generator(PCG64(seed))`; each game day has its own generator seeded
@@ -59,6 +68,8 @@ OPEN_SNAPSHOT_ET = time(10, 0)
 INJURY_REPORT_ET = time(16, 0)
 INJURY_REPORT_LEAD = timedelta(minutes=90)  # before the earliest tip when games start before 17:30
 LATE_SNAPSHOT_ET = time(17, 0)
+LATE_SNAPSHOT_LEAD = timedelta(minutes=60)  # before the earliest tip when games start before 18:00
+POST_TIP_REPORT_DELAY = timedelta(minutes=45)  # the weekly in-game report, after the earliest tip
 
 # The Odds API spells the Clippers in full; every other team uses identity's "City Nickname".
 ODDS_TEAM_NAMES = {"LAC": "Los Angeles Clippers"}
@@ -83,7 +94,8 @@ class SimulationSummary:
     n_player_rows: int
     n_line_rows: int  # rows over all snapshot files (every market and book)
     n_snapshot_files: int
-    n_injury_reports: int
+    n_injury_reports: int  # report files, the weekly post-tip ones included
+    n_post_tip_reports: int  # reports captured after a game's tip (one per week with games)
     first_date: date | None
     last_date: date | None
     market_mae: float  # consensus points line of the latest pre-game snapshot vs actual points
@@ -166,7 +178,8 @@ def simulate_season(season: str = "2024-25", seed: int = 7, out_dir: str | Path 
     box_parts: list[pl.DataFrame] = []
     finals: dict[str, dict] = {}
     graded: list[tuple[float, int]] = []  # (consensus line, points)
-    n_line_rows = n_snapshot_files = n_reports = 0
+    n_line_rows = n_snapshot_files = n_reports = n_post_tip = 0
+    post_tip_weeks: set[tuple[int, int]] = set()
     applied: set[int] = set()
 
     meta = {"season": season, "seed": seed, "n_days": n_days, "generator": "nba_props.lib.sources.simulated"}
@@ -190,7 +203,7 @@ def simulate_season(season: str = "2024-25", seed: int = 7, out_dir: str | Path 
             open_at = _at(day, OPEN_SNAPSHOT_ET)
             open_games = [g for g in todays if g.tip_utc > open_at]
             open_est = mk.estimate(roster, [(g.home, g.away) for g in open_games], state.status_prev, tallies,
-                                   state.pace, state.form, sharp=False)  # fmt: skip
+                                   state.pace, state.form)  # fmt: skip
             open_lines = mk.lines(open_est, mk.posted(open_est, state.status_prev, draws, late=False), draws)
             n_line_rows += _write_snapshot(out, open_at, open_games, open_lines, odds_names, name_rank, season, seed)
             n_snapshot_files += len(open_lines.line) > 0
@@ -200,10 +213,10 @@ def simulate_season(season: str = "2024-25", seed: int = 7, out_dir: str | Path 
             report_at = min(_at(day, INJURY_REPORT_ET), first_tip - INJURY_REPORT_LEAD)
             _write_injuries(out, day, report_at, report, roster, playing)
             n_reports += 1
-            late_at = _at(day, LATE_SNAPSHOT_ET)
+            late_at = min(_at(day, LATE_SNAPSHOT_ET), first_tip - LATE_SNAPSHOT_LEAD)
             late_games = [g for g in playing if g.tip_utc > late_at]
             late_est = mk.estimate(roster, [(g.home, g.away) for g in late_games], report.status, tallies,
-                                   state.pace, state.form, sharp=True)  # fmt: skip
+                                   state.pace, state.form, draws.sharp_read)  # fmt: skip
             late_lines = mk.lines(late_est, mk.posted(late_est, report.status, draws, late=True), draws)
             n_line_rows += _write_snapshot(out, late_at, late_games, late_lines, odds_names, name_rank, season, seed)
             n_snapshot_files += len(late_lines.line) > 0
@@ -212,6 +225,12 @@ def simulate_season(season: str = "2024-25", seed: int = 7, out_dir: str | Path 
             pairs = [(g.home, g.away) for g in playing]
             result = state.play(day, pairs, report, rng)
             box_parts.append(_box_rows(day, playing, result, roster, season))
+            week = day.isocalendar()[:2]
+            if playing and week not in post_tip_weeks:  # the first game day of each ISO week
+                post_tip_weeks.add(week)
+                _write_post_tip_report(out, day, playing, result, report, roster)
+                n_reports += 1
+                n_post_tip += 1
             _record_finals(finals, playing, result, roster, state)
 
             # Grade each posted player's consensus points line of the latest pre-game snapshot (late for games
@@ -261,6 +280,7 @@ def simulate_season(season: str = "2024-25", seed: int = 7, out_dir: str | Path 
         n_line_rows=n_line_rows,
         n_snapshot_files=n_snapshot_files,
         n_injury_reports=n_reports,
+        n_post_tip_reports=n_post_tip,
         first_date=days[0] if days else None,
         last_date=days[-1] if days else None,
         market_mae=float(np.abs(pts_arr - lines_arr).mean()) if len(pts_arr) else float("nan"),
@@ -467,6 +487,23 @@ def _write_injuries(out: _Output, day: date, captured: datetime, report: lg.DayR
     entries.sort(key=lambda e: (e[0], e[1], e[2]))
     payload = {"data": [e[3] for e in entries], "meta": {"next_cursor": None, "per_page": max(100, len(entries))}}
     out.text(f"injuries/injuries_{_stamp(captured)}.json", json.dumps(payload, ensure_ascii=False))
+
+
+def _write_post_tip_report(out: _Output, day: date, playing: list[sch.Game], result: lg.DayGames,
+                           report: lg.DayReport, roster: lg.Roster) -> None:  # fmt: skip
+    """A report captured POST_TIP_REPORT_DELAY after the day's earliest tip: the pre-tip report plus
+    one player of that game ruled out in-game (he played: the box score has his row). Nothing known
+    before that game's tip may use it; later games of the day may (it precedes their tips)."""
+    first = min(range(len(playing)), key=lambda gi: (playing[gi].tip_utc, playing[gi].nba_game_id))
+    rows = np.flatnonzero((result.group // 2 == first) & (report.status[result.player] == lg.STATUS_NONE))
+    if len(rows) == 0:  # pragma: no cover - a game always has unlisted players
+        return
+    top = rows[np.lexsort((result.player[rows], -result.minutes[rows]))[0]]
+    i = int(result.player[top])
+    status, part, back = report.status.copy(), report.part.copy(), report.return_day.copy()
+    status[i], part[i], back[i] = lg.STATUS_OUT, lg.BODY_PARTS.index("ankle"), (day + timedelta(days=1)).toordinal()
+    in_game = lg.DayReport(status=status, plays=report.plays, rest=report.rest, return_day=back, part=part)
+    _write_injuries(out, day, playing[first].tip_utc + POST_TIP_REPORT_DELAY, in_game, roster, playing)
 
 
 # --- schedule ---------------------------------------------------------------------------------------

@@ -3,9 +3,12 @@
 return_date).
 
 The file-name timestamp (UTC) is `reported_at`; the report belongs to the ET date of that
-instant. One row per (game_date, player_lookup): the newest report at or before `as_of` wins,
-the older ones are counted in `skipped["superseded"]`. (Per player, not per file: a payload may be
-one page of several, so a player missing from the newest file is not taken as recovered.)
+instant. Every report of the day is kept, one row per (game_date, player_lookup, reported_at)
+(files captured after `as_of` are not read): which one counts for a game depends on that game's
+tip, so consumers take the newest report captured before it (`nba_props.lib.injuries`). Keeping
+only the day's newest report would let a report captured after tip (a player ruled out in-game)
+leak into that game's features and expected players. (Per player, not per file: a payload may be
+one page of several, so a player missing from a newer file is not taken as recovered.)
 No `injuries/` folder -> an empty frame with the schema (the source is optional).
 """
 
@@ -75,7 +78,7 @@ def _read(chosen: list[c.DatedFile]) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
 
 def read_injuries(data_dir: Path, start: date, end: date, as_of: datetime | None = None) -> Parsed:
     c.check_range(start, end)
-    skipped = {"superseded": 0}
+    skipped: dict[str, int] = {}
     folder = data_dir / "injuries"
     chosen, quarantine = [], []
     for dated in c.dated_files(folder, "*.json", FILE_RE, FILE_FMT):
@@ -114,11 +117,9 @@ def read_injuries(data_dir: Path, start: date, end: date, as_of: datetime | None
     ]
     frame = c.mark_duplicates(frame.with_columns(c.first_reason(rules)), key=[c.FILE_COL, "player_lookup"], per_file=True)
     quarantine.append(c.quarantine_rows(frame, ASSET))
-    good = frame.filter(pl.col(c.REASON_COL).is_null()).sort("reported_at", descending=True)
-    newest = good.unique(list(schemas.INJURY_REPORT_KEY), keep="first", maintain_order=True)
-    skipped["superseded"] = good.height - newest.height
+    good = frame.filter(pl.col(c.REASON_COL).is_null())
     return Parsed(
-        c.finish(newest, schemas.INJURY_REPORT, schemas.INJURY_REPORT_KEY),
+        c.finish(good, schemas.INJURY_REPORT, schemas.INJURY_REPORT_KEY),
         c.combine_quarantine(quarantine, start, end),
         skipped,
     )

@@ -8,10 +8,19 @@
 - DFS boards `dfs_lines/MM_DD_YYYY.csv` (PrizePicks / Underdog: player, market, bookmaker, side,
   line, price, home_team, away_team, game_id, commence_time). Over and Under rows become one
   row per (player, book, line); `price` is a placeholder, so both prices are NULL.
-  ASSUMPTION: no capture time exists, so `captured_at` = commence_time (the board as it stood
-  at tip). A board file lists games up to two days ahead, so the same line is restated by
-  consecutive files: it is kept once (the earliest file) and the restatements are counted in
-  `skipped["repeated_in_other_file"]`.
+  Capture time: the boards carry none, and the same game appears on two or three consecutive
+  boards with lines that moved in between. Each board is one snapshot, stamped
+  `captured_at` = the file's date at `DFS_CAPTURE_TIME_UTC` (00:00 UTC = 19:00/20:00 ET the
+  evening before). ASSUMPTION, measured on the 84 real 2024-25 boards: the file date is the UTC
+  date of the capture - every board lists only games tipping at or after that instant (one
+  listing, a 2025-01-05 game "starting" 23:40:53 UTC on the 01_06 board, is the exception) - so
+  a board dated the game day (and a board dated the day after an evening game, as the boards
+  from 12_31_2024 on are) is pre-tip, and the newest board supersedes older ones in
+  `player_lines`. The order of the boards is exact; the instant is a lower bound.
+  Within one board a player sometimes has a second, one-sided line (Over only, e.g. 0.5 or a
+  discounted 18.5 beside LeBron's 23.5): a promotional line, not the board's line. When the
+  same (board, player, book) also has a two-sided line, the one-sided lines are dropped and
+  counted in `skipped["one_sided_alternate"]`.
 
 Only market == "player_points" is kept; other markets are counted in `skipped["other_market"]`.
 Which files are read for [start, end]: names dated within [start - 1 day, end + 1 day] (The Odds
@@ -22,7 +31,7 @@ ahead); rows are then kept by their own ET game date.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import polars as pl
@@ -41,6 +50,7 @@ ODDS_API_DAYS, DFS_DAYS = (1, 1), (2, 1)  # (days before start, days after end) 
 ODDS_API_REQUIRED = ("event_id", "player", "market", "line", "bookmaker", "game", "game_time", "over_odds", "under_odds")
 DFS_REQUIRED = ("player", "market", "bookmaker", "side", "line", "home_team", "away_team", "game_id", "commence_time")
 SIDES = ("over", "under")
+DFS_CAPTURE_TIME_UTC = time(0, 0)  # a board's captured_at: its file date at this UTC time (see above)
 KEY = list(schemas.PROP_LINE_SNAPSHOTS_KEY)
 
 
@@ -130,18 +140,19 @@ def read_odds_api(data_dir: Path, start: date, end: date, as_of: datetime | None
 
 
 def read_dfs(data_dir: Path, start: date, end: date, as_of: datetime | None):
-    """(clean rows, quarantine parts, skipped counts) of the DFS boards, one row per line."""
+    """(clean rows, quarantine parts, skipped counts) of the DFS boards, one row per line and board."""
     chosen, quarantine = _select(data_dir / "odds" / DFS_DIR, DFS_RE, DFS_FMT, start, end, DFS_DAYS)
-    order = {f.path.name: f.stamp for f in chosen}  # MM_DD_YYYY names do not sort by date
+    stamps = {f.path.name: datetime.combine(f.day, DFS_CAPTURE_TIME_UTC, tzinfo=UTC) for f in chosen}
     read = c.read_csvs([f.path for f in sorted(chosen, key=lambda f: f.stamp)], DFS_REQUIRED, ASSET)
     quarantine += read.unreadable
-    skipped = {"other_market": 0, "repeated_in_other_file": 0, "after_as_of": 0}
+    skipped = {"other_market": 0, "one_sided_alternate": 0, "after_as_of": 0}
     if read.frame.height == 0:
         return None, quarantine, skipped
     tip = c.parse_utc(pl.col("commence_time"))
-    frame = read.frame.with_columns(tip_time_utc=tip, captured_at=tip, game_date=c.et_date(tip))
+    captured = pl.col(c.FILE_COL).replace_strict(stamps, return_dtype=schemas.UTC_TS)
+    frame = read.frame.with_columns(tip_time_utc=tip, captured_at=captured, game_date=c.et_date(tip))
     frame, skipped["other_market"] = _split_markets(frame, start, end)
-    if as_of is not None:
+    if as_of is not None:  # a board captured after `as_of` did not exist yet
         late = (pl.col("captured_at") > as_of).fill_null(False)
         skipped["after_as_of"] = frame.filter(late).height
         frame = frame.filter(~late)
@@ -154,7 +165,6 @@ def read_dfs(data_dir: Path, start: date, end: date, as_of: datetime | None):
         **_parsed_common("player", "bookmaker", "line"),
         event_id=c.clean(pl.col("game_id")),
         side=c.clean(pl.col("side")).str.to_lowercase(),
-        _file_stamp=pl.col(c.FILE_COL).replace_strict(order, return_dtype=schemas.UTC_TS),
         source=pl.lit("dfs"),
     )
     rules = [*_common_rules(), (~pl.col("side").is_in(SIDES), c.reason_with_value("unknown_side", c.clean(pl.col("_side_raw"))))]
@@ -162,16 +172,18 @@ def read_dfs(data_dir: Path, start: date, end: date, as_of: datetime | None):
         game_id=identity.game_id_expr(pl.col("game_date"), pl.col("away_team"), pl.col("home_team"))
     )
     # Within a file: an exact repeat is a duplicate; a second Over (or Under) for the same line
-    # with different content is a key duplicate. Over + Under then become one row.
-    frame = c.mark_duplicates(frame, key=[*KEY, "side", c.FILE_COL], per_file=True)
+    # with different content is a key duplicate. Over + Under then become one row. The key
+    # holds captured_at, i.e. the board: the same line on two boards is two observations.
+    frame = c.mark_duplicates(frame, key=[*KEY, "side"], per_file=True)
     quarantine.append(c.quarantine_rows(frame, ASSET))
-    good = frame.filter(pl.col(c.REASON_COL).is_null()).sort("_file_stamp", c.FILE_COL, c.ROW_COL)
-    lines = good.group_by([*KEY, c.FILE_COL], maintain_order=True).agg(
-        pl.all().exclude([*KEY, c.FILE_COL]).first()
+    good = frame.filter(pl.col(c.REASON_COL).is_null()).sort("captured_at", c.FILE_COL, c.ROW_COL)
+    lines = good.group_by(KEY, maintain_order=True).agg(
+        pl.all().exclude(KEY).first(), _two_sided=pl.col("side").n_unique() == len(SIDES)
     )
-    first = lines.unique(KEY, keep="first", maintain_order=True)
-    skipped["repeated_in_other_file"] = lines.height - first.height
-    return first.with_columns(
+    board_player = ["game_id", "player_lookup", "bookmaker", "captured_at"]
+    promo = ~pl.col("_two_sided") & pl.col("_two_sided").any().over(board_player)
+    skipped["one_sided_alternate"] = lines.filter(promo).height
+    return lines.filter(~promo).drop("_two_sided").with_columns(
         over_price=pl.lit(None, dtype=pl.Int32), under_price=pl.lit(None, dtype=pl.Int32)
     ), quarantine, skipped
 
@@ -184,7 +196,7 @@ def read_prop_lines(data_dir: Path, start: date, end: date, as_of: datetime | No
     dfs_rows, dfs_q, dfs_skipped = read_dfs(data_dir, start, end, as_of)
     skipped = {
         "other_market": api_skipped["other_market"] + dfs_skipped["other_market"],
-        "repeated_in_other_file": dfs_skipped["repeated_in_other_file"],
+        "one_sided_alternate": dfs_skipped["one_sided_alternate"],
         "after_as_of": dfs_skipped["after_as_of"],
     }
     frames = [
