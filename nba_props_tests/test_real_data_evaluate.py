@@ -6,7 +6,9 @@ runs, and the report has every family, coverage whose parts sum to the whole, an
 2025-01-01, so the families that train on lined rows only (the champion among them) still reach
 the last DFS board files (lines up to 2025-01-12) besides the 2025-26 sportsbook snapshots before
 the window; with 30 days they have < min_train_rows lined rows and are skipped (listed with why).
-The length is set by where lines exist in the data, not by any outcome."""
+The length is set by where lines exist in the data, not by any outcome.
+Measured on the shared 2-core machine: 173 s wall for the whole command (121 s user CPU): ingest
+117 s, lines + features 40 s, training 10 s, predictions 2 s, report ~4 s."""
 
 from __future__ import annotations
 
