@@ -210,28 +210,42 @@ def _timed_backfill(start: date, end: date, **kwargs) -> bool:
 
 
 def _print_prediction_summary(start: date, end: date) -> None:
-    """Realized accuracy of the walk-forward predictions (the games are already in)."""
+    """Realized accuracy of the walk-forward predictions (the games are already in), with the
+    evaluation's own grading and figures (quarantined rows excluded, recommended picks only)."""
     from nba_props.io.warehouse import Warehouse
-    from nba_props.lib import schemas
-    from nba_props.lib.models.runner import realized_summary
+    from nba_props.lib import schemas, tables
+    from nba_props.lib.models.graded import realized_summary
     from nba_props.settings import load_settings
 
     warehouse = Warehouse(load_settings().duckdb_path)
     if not warehouse.table_exists("predictions"):
         return
-    predictions = warehouse.load("predictions", start=start, end=end)
-    box = warehouse.load("box_scores", start=start, end=end, declared=schemas.BOX_SCORES)
-    print(f"\nwalk-forward predictions {start} .. {end} (graded against box scores):")
-    print(f"  {'family':<16}{'n':>7}{'MAE':>7}{'HR e1-3':>9}{'n':>6}{'HR e3-5':>9}{'n':>6}{'HR e5+':>8}{'n':>6}")
-    for family, figures in sorted(realized_summary(predictions, box).items()):
+    summary = realized_summary(
+        warehouse.load("predictions", start=start, end=end, declared=tables.TABLE_SCHEMAS["predictions"]),
+        warehouse.load("box_scores", start=start, end=end, declared=schemas.BOX_SCORES),
+        warehouse.load("player_lines", start=start, end=end, declared=tables.TABLE_SCHEMAS["player_lines"]),
+        warehouse.load("schedule", start=start, end=end, declared=schemas.SCHEDULE),
+    )
+    print(f"\nwalk-forward predictions {start} .. {end} (graded like `nba-props evaluate`; recommended picks, "
+          "quarantined rows excluded):")
+    print(f"  {'family':<16}{'n':>7}{'MAE':>7}{'ratio':>7}{'HR e1+':>9}{'n':>6}{'HR e3+':>9}{'n':>6}{'HR e5+':>9}{'n':>6}"
+          f"{'top5/day':>10}{'n':>6}{'ROI e3+':>9}{'n':>6}")
+    for family, figures in sorted(summary.items()):
         cells = "".join(
-            f"{_rate(figures[band + '_hr']):>9}{figures[band + '_n']:>6}" for band in ("edge_1_3", "edge_3_5", "edge_5_plus")
+            f"{_rate(block['hr']):>9}{block['wins'] + block['losses']:>6}" for block in figures["hr"].values()
         )
-        print(f"  {family:<16}{figures['n']:>7}{figures['mae']:>7.2f}{cells}")
+        top = figures["top5_daily"]
+        print(f"  {family:<16}{figures['n']:>7}{_num(figures['mae']):>7}{_num(figures['mae_ratio']):>7}{cells}"
+              f"{_rate(top['hr']):>10}{top['wins'] + top['losses']:>6}{_rate(figures['roi_edge3']):>9}"
+              f"{figures['n_roi_edge3']:>6}")
 
 
 def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -242,20 +256,30 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 1 if any(f.get("failed") for f in summary.values()) else 0
 
 
-# History the evaluation ingests before its window: features need up to 640 days of box scores
-# behind each feature date, and training needs features for each family's window.
+# History the evaluation ingests before its window: each family trains on its last 90 game
+# dates with data before a week's Monday (reaching back into the previous season early in a
+# season), so features are built for `--history-days` (default 400) calendar days before the
+# window, and box scores for the 640 days the feature build reads behind each feature date.
 EVALUATION_FEATURE_DAYS = 400
-EVALUATION_BOX_DAYS = EVALUATION_FEATURE_DAYS + 640
+EVALUATION_FEATURE_BOX_DAYS = 640
+REPORT_FILES = ("evaluation.md", "evaluation.json")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    """Run the graph over real data with walk-forward models and write the evaluation report."""
+    """Run the graph over real data with walk-forward models and write the evaluation report.
+
+    Stops at the first failed step, exits 1 and writes only `evaluation.json` marked
+    `"status": "failed"` (any older report in the folder is removed), never a report of figures
+    built on a failed step."""
+    from nba_props.lib.lines import load_line_config
     from nba_props.partitions import GAME_DATE_START
     from nba_props.settings import load_settings
 
     data = Path(args.data).resolve()
     if not data.is_dir():
         raise SystemExit(f"--data {data} is not a folder (layout of ../shared/data/nba expected)")
+    if args.history_days < 1:
+        raise SystemExit(f"--history-days must be >= 1, got {args.history_days}")
     base = load_settings().home
     out = Path(args.out).resolve() if args.out else base / "reports"
     # A warehouse per data folder keeps evaluations apart from the demo and lets reruns reuse ingest.
@@ -263,26 +287,50 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     os.environ.update(NBA_PROPS_HOME=str(home), NBA_PROPS_PROVIDER="files", NBA_PROPS_DATA_DIR=str(data))
     os.environ["DAGSTER_HOME"] = str(home / "dagster_home")
     first_day = date.fromisoformat(GAME_DATE_START)
-    box_start = max(first_day, args.start - timedelta(days=EVALUATION_BOX_DAYS))
-    feature_start = max(first_day, args.start - timedelta(days=EVALUATION_FEATURE_DAYS))
+    feature_start = max(first_day, args.start - timedelta(days=args.history_days))
+    box_start = max(first_day, feature_start - timedelta(days=EVALUATION_FEATURE_BOX_DAYS))
     first_week, last_week = mondays(args.start, args.end)
-    failed = False
-    print(f"[1/5] ingest {box_start} .. {args.end}")
-    failed |= _timed_backfill(box_start, args.end, select=["schedule", "box_scores", "prop_line_snapshots", "injury_report"])
-    print(f"\n[2/5] lines + features {feature_start} .. {args.end}")
-    failed |= _timed_backfill(feature_start, args.end, select=["player_lines", "player_features"])
-    print(f"\n[3/5] walk-forward training, weeks {first_week} .. {last_week}")
-    failed |= _timed_backfill(first_week, last_week, job_name=TRAINING_JOB)
-    print(f"\n[4/5] predictions {args.start} .. {args.end}")
-    failed |= _timed_backfill(args.start, args.end, select=["predictions"])
-    print("\n[5/5] grading and report")
-    report_md, report_json = run_evaluation(args.start, args.end)
     out.mkdir(parents=True, exist_ok=True)
+    for name in REPORT_FILES:  # never leave an older report next to this run's outcome
+        (out / name).unlink(missing_ok=True)
+    # Lines read the snapshots (and injuries) of their last `lookback_days`; only box scores and
+    # the schedule they are matched to are needed for the features' whole history.
+    line_start = max(first_day, feature_start - timedelta(days=load_line_config().lookback_days + 1))
+    steps = [
+        (f"ingest: schedule + box scores {box_start} .. {args.end}, lines + injuries {line_start} .. {args.end}",
+         lambda: _timed_backfill(box_start, args.end, select=["schedule", "box_scores"])
+         or _timed_backfill(line_start, args.end, select=["prop_line_snapshots", "injury_report"])),
+        (f"lines + features {feature_start} .. {args.end}",
+         lambda: _timed_backfill(feature_start, args.end, select=["player_lines", "player_features"])),
+        (f"walk-forward training, weeks {first_week} .. {last_week}",
+         lambda: _timed_backfill(first_week, last_week, job_name=TRAINING_JOB)),
+        (f"predictions {args.start} .. {args.end}",
+         lambda: _timed_backfill(args.start, args.end, select=["predictions"])),
+    ]  # fmt: skip
+    total = len(steps) + 1
+    for i, (title, run) in enumerate(steps, start=1):
+        print(f"\n[{i}/{total}] {title}")
+        if run():
+            return _evaluation_failed(out, args, f"[{i}/{total}] {title}")
+    print(f"\n[{total}/{total}] grading and report")
+    try:
+        report_md, report_json = run_evaluation(args.start, args.end)
+    except SystemExit as error:
+        print(error)
+        return _evaluation_failed(out, args, f"[{total}/{total}] grading and report")
     (out / "evaluation.md").write_text(report_md)
     (out / "evaluation.json").write_text(json.dumps(report_json, indent=2, sort_keys=True, default=str))
     print(report_md)
     print(f"\nwrote {out / 'evaluation.md'} and {out / 'evaluation.json'} (warehouse {home / 'warehouse.duckdb'})")
-    return 1 if failed else 0
+    return 0
+
+
+def _evaluation_failed(out: Path, args: argparse.Namespace, step: str) -> int:
+    report = {"status": "failed", "failed_steps": [step],
+              "window": {"start": args.start.isoformat(), "end": args.end.isoformat()}}  # fmt: skip
+    (out / "evaluation.json").write_text(json.dumps(report, indent=2, sort_keys=True))
+    print(f"\nFAILED at {step}: no report written ({out / 'evaluation.json'} is marked failed)", file=sys.stderr)
+    return 1
 
 
 def run_evaluation(start: date, end: date) -> tuple[str, dict]:
@@ -301,6 +349,7 @@ def run_evaluation(start: date, end: date) -> tuple[str, dict]:
                 "ops": {"model_evaluation": {"config": {"start": start.isoformat(), "end": end.isoformat()}}},
                 "loggers": {"console": {"config": {"log_level": "WARNING"}}},
             },
+            raise_on_error=False,
         )
     if not result.success:
         raise SystemExit("model_evaluation failed: see the run in the Dagster UI")
@@ -346,6 +395,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--start", type=_parse_date, required=True)
     evaluate.add_argument("--end", type=_parse_date, required=True)
     evaluate.add_argument("--out", default=None, help="report folder (default $NBA_PROPS_HOME/reports)")
+    evaluate.add_argument("--history-days", type=int, default=EVALUATION_FEATURE_DAYS,
+                          help="calendar days before --start to build features for, i.e. the training history "
+                               f"(default {EVALUATION_FEATURE_DAYS}; box scores are ingested "
+                               f"{EVALUATION_FEATURE_BOX_DAYS} days further back)")
     evaluate.set_defaults(func=cmd_evaluate)
 
     tables = commands.add_parser("tables", help="row counts of the warehouse tables")

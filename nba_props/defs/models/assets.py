@@ -124,6 +124,7 @@ def predictions(
     rows = outcome.predictions
     # Post-game figures only when the games are already in (backfills): never an input to rows.
     actuals = warehouse.warehouse().load("box_scores", start=start, end=end, declared=schemas.BOX_SCORES)
+    games = warehouse.warehouse().load("schedule", start=start, end=end, declared=schemas.SCHEDULE)
     yield dg.Output(
         rows,
         metadata={
@@ -132,7 +133,7 @@ def predictions(
             "families_without_model": dg.MetadataValue.json(outcome.missing),
             "recommendations": dg.MetadataValue.json(counts_of(rows, "recommendation")),
             "quarantined_rows": int(rows["quarantined"].sum()) if rows.height else 0,
-            "realized": dg.MetadataValue.json(runner.realized_summary(rows, actuals)),
+            "realized": dg.MetadataValue.json(runner.realized_summary(rows, actuals, lines, schedule=games)),
             "settings": settings_metadata(),
         },
     )

@@ -1,7 +1,7 @@
 """`model_evaluation`: grade a window of walk-forward predictions against real outcomes and
 write the report (markdown + JSON) through the artifact store. `nba-props evaluate` runs it."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 
@@ -9,11 +9,14 @@ from nba_props.defs.common import settings_metadata
 from nba_props.io.artifacts import ArtifactStoreResource
 from nba_props.io.io_manager import WarehouseResource
 from nba_props.lib import schemas, tables
-from nba_props.lib.evaluation import report_markdown
-from nba_props.lib.models.graded import evaluation_report, graded_predictions
+from nba_props.lib.evaluation import evaluation_report, load_evaluation_config, report_markdown
+from nba_props.lib.features.contract import load_contract
+from nba_props.lib.models.graded import graded_predictions
 from nba_props.lib.models.registry import load_models_config
+from nba_props.lib.models.training import requires_line
 
 REPORT_DIR = "reports"
+FEATURE_COLUMNS = ["game_date", "game_id", "player_lookup", "line", "is_quality_ready", "block_reason"]
 
 
 class EvaluationWindow(dg.Config):
@@ -21,13 +24,35 @@ class EvaluationWindow(dg.Config):
     end: str
 
 
+def _training_skips(instance: dg.DagsterInstance, start: date, end: date) -> dict[str, str]:
+    """"YYYY-MM-DD/family" -> reason for the families the training runs of the window's weeks
+    skipped (recorded in `trained_models` materialization metadata, not in the registry table)."""
+    first = start - timedelta(days=start.weekday())
+    weeks = [(first + timedelta(days=7 * i)).isoformat() for i in range((end - first).days // 7 + 1)]
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("trained_models"), asset_partitions=weeks), limit=50 * len(weeks)
+    ).records
+    skipped: dict[str, str] = {}
+    seen: set[str] = set()
+    for record in records:  # newest first: only each week's latest materialization counts
+        week = record.partition_key
+        if week in seen or record.asset_materialization is None:
+            continue
+        seen.add(week)
+        value = record.asset_materialization.metadata.get("skipped")
+        data = getattr(value, "data", None) or {}
+        skipped.update({k: str(v) for k, v in data.items() if k.startswith(f"{week}/")})
+    return skipped
+
+
 @dg.asset(
     name="model_evaluation",
-    description="Per family and for the champion: MAE vs the line's MAE, hit rate at edge ≥ 1/3/5 with "
-    "Wilson intervals, ROI at real prices, Brier vs the market, calibration, OVER/UNDER split.",
+    description="Per family: recommended picks' hit rate at edge ≥ 1/3/5 (Wilson intervals), ROI at real "
+    "sportsbook prices with its N, top-5 per day, MAE vs the line, Brier vs the market, coverage (what was "
+    "predicted, blocked, quarantined, and why), naive baselines on the champion's rows, calibration.",
     group_name="models",
     kinds={"duckdb", "polars"},
-    deps=["predictions", "box_scores", "player_lines", "schedule"],
+    deps=["predictions", "box_scores", "player_lines", "player_features", "schedule", "trained_models"],
 )
 def model_evaluation(
     context: dg.AssetExecutionContext,
@@ -36,14 +61,40 @@ def model_evaluation(
     artifacts: ArtifactStoreResource,
 ) -> dg.MaterializeResult:
     start, end = date.fromisoformat(config.start), date.fromisoformat(config.end)
-    store = warehouse.warehouse()
+    store, models, eval_config = warehouse.warehouse(), load_models_config(), load_evaluation_config()
+    contract = load_contract()
+    box = store.load("box_scores", start=start - timedelta(days=eval_config.baseline_history_days), end=end,
+                     declared=schemas.BOX_SCORES)  # fmt: skip
     graded = graded_predictions(
         store.load("predictions", start=start, end=end, declared=tables.TABLE_SCHEMAS["predictions"]),
-        store.load("box_scores", start=start, end=end, declared=schemas.BOX_SCORES),
-        store.load("player_lines", start=start, end=end, declared=schemas.PLAYER_LINES),
+        box.filter(box["game_date"] >= start),
+        store.load("player_lines", start=start, end=end, declared=tables.TABLE_SCHEMAS["player_lines"]),
         store.load("schedule", start=start, end=end, declared=schemas.SCHEDULE),
     )
-    report = evaluation_report(graded, champion=load_models_config().champion, start=start, end=end)
+    if graded.height == 0:
+        raise dg.Failure(f"no predictions in {start} .. {end}: nothing to evaluate (were lines, features, "
+                         "training and predictions materialized for the window?)")
+    features = store.load("player_features", start=start, end=end, declared=tables.TABLE_SCHEMAS["player_features"])
+    first_week = start - timedelta(days=start.weekday())
+    registry = store.load("trained_models", start=first_week, end=end, partition_column="week_start",
+                          declared=tables.TABLE_SCHEMAS["trained_models"])  # fmt: skip
+    report = evaluation_report(
+        graded,
+        families=[f.id for f in models.enabled_families],
+        champion=models.champion,
+        start=start,
+        end=end,
+        features=features.select(FEATURE_COLUMNS),
+        registry=registry,
+        box_scores=box,
+        needs_line={f.id: requires_line(f, contract) for f in models.enabled_families},
+        skipped=_training_skips(context.instance, start, end),
+        config=eval_config,
+    )
+    broken = {f: fam["coverage"]["broken_identities"] for f, fam in report["families"].items()
+              if fam["coverage"]["broken_identities"]}  # fmt: skip
+    if broken:
+        raise dg.Failure(f"coverage arithmetic does not add up: {broken}")
     markdown = report_markdown(report)
     files = artifacts.store()
     json_uri = files.write_json(f"{REPORT_DIR}/evaluation.json", report)

@@ -149,30 +149,9 @@ def _why_missing(registry: pl.DataFrame, week_start: date, family_id: str) -> st
     return "no model trained for this week (too few rows or not materialized)"
 
 
-def realized_summary(predictions: pl.DataFrame, box_scores: pl.DataFrame) -> dict[str, dict[str, float]]:
-    """MAE and hit rate by edge band per family, for dates whose games are already final."""
-    if predictions.height == 0 or box_scores.height == 0:
-        return {}
-    actual = box_scores.filter(pl.col("played")).select("game_id", "player_lookup", actual=pl.col("points").cast(pl.Float64))
-    joined = predictions.join(actual, on=["game_id", "player_lookup"], how="inner")
-    if joined.height == 0:
-        return {}
-    bands = [(1.0, "edge_1_3"), (3.0, "edge_3_5"), (5.0, "edge_5_plus")]
-    win = ((pl.col("direction") == "OVER") & (pl.col("actual") > pl.col("line"))) | (
-        (pl.col("direction") == "UNDER") & (pl.col("actual") < pl.col("line"))
-    )
-    decided = pl.col("line").is_not_null() & (pl.col("actual") != pl.col("line"))
-    summary: dict[str, dict[str, float]] = {}
-    for family, rows in joined.group_by("family"):
-        figures: dict[str, float] = {
-            "n": rows.height,
-            "mae": round(float((rows["predicted_points"] - rows["actual"]).abs().mean()), 3),
-        }
-        for i, (low, name) in enumerate(bands):
-            high = bands[i + 1][0] if i + 1 < len(bands) else None
-            band = rows.filter(decided & (pl.col("edge") >= low) & ((pl.col("edge") < high) if high else pl.lit(True)))
-            wins = int(band.select(win.sum()).item()) if band.height else 0
-            figures[f"{name}_n"] = band.height
-            figures[f"{name}_hr"] = round(wins / band.height, 3) if band.height else None
-        summary[str(family[0])] = figures
-    return summary
+def realized_summary(predictions: pl.DataFrame, box_scores: pl.DataFrame, lines: pl.DataFrame | None = None,
+                     schedule: pl.DataFrame | None = None) -> dict[str, dict]:
+    """The evaluation's own realized figures per family (one implementation: `graded.realized_summary`)."""
+    from nba_props.lib.models.graded import realized_summary as graded_summary
+
+    return graded_summary(predictions, box_scores, lines, schedule)
