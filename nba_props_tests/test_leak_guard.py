@@ -202,15 +202,15 @@ def test_inputs_before_cut_every_input_at_the_date():
     assert cut.schedule["game_date"].to_list() == [d2]
     assert sorted(cut.injuries["player_lookup"].to_list()) == ["y", "z"]  # no capture time: known before tip
 
-    # With a capture time (`reported_at`), reports captured at or after their team's tip are
-    # dropped; unknown tip (LAL has no game) or unknown capture: kept.
+    # With a capture time (`reported_at`), reports captured at or after the day's last tip are
+    # dropped (no game can know them); unknown capture: kept.
     early_report = _frame([{"game_date": d2, "player_lookup": "v", "team": "BOS", "status": "out"}], schemas.INJURY_REPORT)
     captured = pl.concat([injuries, early_report]).with_columns(
-        # x, y (NYK plays at `tip`: captured at tip), z (LAL: no game), w (unknown), v (before tip)
+        # x (d1), y (captured at the day's only tip), z (an hour after it), w (d3), v (before tip)
         reported_at=pl.Series([tip, tip, tip + timedelta(hours=1), None, tip - timedelta(minutes=1)], dtype=schemas.UTC_TS)
     )
     cut = inputs_before(FeatureInputs(inputs.targets, box, lines, schedule, captured), d2)
-    assert sorted(cut.injuries["player_lookup"].to_list()) == ["v", "z"]  # y (NYK, at tip) is cut
+    assert sorted(cut.injuries["player_lookup"].to_list()) == ["v"]  # y (at tip) and z (after) are cut
 
 
 # ---------------------------------------------------------------------------------------------

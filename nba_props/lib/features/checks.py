@@ -79,19 +79,20 @@ def inputs_before(inputs: FeatureInputs, day: date) -> FeatureInputs:
 
 
 def _reports_before_tip(injuries: pl.DataFrame, schedule: pl.DataFrame) -> pl.DataFrame:
-    """The day's injury rows captured before their team's tip (`lib.injuries.known_before_tip`).
-    A row whose capture time or team tip time is unknown is kept (the same-day rule)."""
-    if injuries.height == 0 or not {REPORTED_AT, "team"} <= set(injuries.columns):
+    """The day's injury rows captured before the day's last tip (`lib.injuries.known_before_tip`).
+
+    A single rebuild of a date cannot give each game its own report set, so the cut is the one
+    no game of the day may cross: nothing captured after the last tip can be known before any
+    tip. The per-game part (a report after an early game's tip still counts for a later game) is
+    the production rule itself (`lib.injuries`), so the rebuild keeps those rows and must apply
+    it identically; its own tests pin it. Unknown tips or capture times keep the row.
+    """
+    if injuries.height == 0 or REPORTED_AT not in injuries.columns:
         return injuries
-    tips = (
-        schedule.filter(pl.col("tip_time_utc").is_not_null())
-        .select("tip_time_utc", team=pl.concat_list("home_team", "away_team"))
-        .explode("team")
-        .group_by("team")
-        .agg(pl.col("tip_time_utc").min().alias("__tip"))
-    )
-    joined = injuries.join(tips, on="team", how="left", maintain_order="left")
-    return joined.filter(known_before_tip("__tip")).drop("__tip")
+    last_tip = schedule.select(pl.col("tip_time_utc").max()).item() if schedule.height else None
+    if last_tip is None:
+        return injuries
+    return injuries.with_columns(__tip=pl.lit(last_tip)).filter(known_before_tip("__tip")).drop("__tip")
 
 
 def leak_differences(
