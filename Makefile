@@ -1,5 +1,9 @@
-# Two commands matter: `make demo` and `make test`. Both build .venv from pyproject.toml.
+# Two commands matter: `make demo` and `make test`. Both build .venv from uv.lock (exact versions).
 PYTHON ?= python3
+UV_VERSION := 0.13.9
+# uv itself is bootstrapped from PyPI into its own small venv, so only Python and make are needed.
+UV_HOME := .uv
+UV := $(UV_HOME)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -7,12 +11,18 @@ NBA_PROPS_HOME ?= $(CURDIR)/.nba_props
 export NBA_PROPS_HOME
 DAGSTER_HOME ?= $(NBA_PROPS_HOME)/dagster_home
 PYTEST_ARGS ?=
+# Use the interpreter make was given; never download a managed Python.
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install demo test ui bench clean
+.PHONY: install demo test ui bench lock clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+$(UV):
+	$(PYTHON) -m venv $(UV_HOME)
+	$(UV_HOME)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --extra test
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -31,5 +41,9 @@ ui: $(STAMP)
 bench: $(STAMP)
 	for script in bench/[a-z]*.py; do $(BIN)/python $$script; done
 
+# After editing dependencies in pyproject.toml: re-resolve and commit uv.lock.
+lock: $(UV)
+	$(UV) lock
+
 clean:
-	rm -rf $(VENV) .nba_props .pytest_cache
+	rm -rf $(VENV) $(UV_HOME) .nba_props .pytest_cache

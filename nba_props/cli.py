@@ -57,13 +57,13 @@ def run_backfill(start: date, end: date, select: list[str] | None = None, *, job
     """
     import dagster as dg
 
-    from nba_props.definitions import build_definitions
+    from nba_props import definitions
     from nba_props.settings import load_settings
 
     if end < start:
         raise SystemExit(f"--end {end} is before --start {start}")
     _dagster_home(load_settings())
-    job = build_definitions().resolve_job_def(job_name)
+    job = definitions.defs().resolve_job_def(job_name)
     keys = [node.key for node in job.asset_layer.asset_graph.asset_nodes if node.is_executable]
     if select:
         keys = [dg.AssetKey(name) for name in select]
@@ -337,11 +337,11 @@ def run_evaluation(start: date, end: date) -> tuple[str, dict]:
     """Materialize `model_evaluation` for the window; return the report it wrote."""
     import dagster as dg
 
-    from nba_props.definitions import build_definitions
+    from nba_props import definitions
     from nba_props.io.artifacts import LocalArtifactStore
     from nba_props.settings import load_settings
 
-    job = build_definitions().resolve_job_def(EVALUATION_JOB)
+    job = definitions.defs().resolve_job_def(EVALUATION_JOB)
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,

@@ -11,9 +11,9 @@ INGEST_ASSETS = ("schedule", "box_scores", "prop_line_snapshots", "injury_report
 
 @pytest.fixture
 def defs(nba_home):
-    from nba_props.definitions import build_definitions
+    from nba_props import definitions
 
-    return build_definitions()
+    return definitions.defs()
 
 
 def _assets(defs):
@@ -53,8 +53,14 @@ def test_main_job_and_resources_are_bound(defs):
 
 
 def test_bigquery_storage_is_refused_with_a_clear_message(nba_home, monkeypatch):
-    from nba_props.definitions import build_definitions
+    from nba_props import definitions
 
     monkeypatch.setenv("NBA_PROPS_STORAGE", "bigquery")
-    with pytest.raises(NotImplementedError, match="NBA_PROPS_STORAGE"):
-        build_definitions()
+    with pytest.raises(Exception) as raised:
+        definitions.defs()
+    # The defs-folder loader wraps the error; the cause a user reads names the variable.
+    chain, error = [], raised.value
+    while error is not None:
+        chain.append(error)
+        error = error.__cause__
+    assert any(isinstance(e, NotImplementedError) and "NBA_PROPS_STORAGE" in str(e) for e in chain)

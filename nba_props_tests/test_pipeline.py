@@ -20,9 +20,9 @@ RANGE_TAGS = {
 
 
 def _run(tags=None, partition_key=None, selection=None):
-    from nba_props.definitions import build_definitions
+    from nba_props import definitions
 
-    job = build_definitions().resolve_job_def("nba_props_daily")
+    job = definitions.defs().resolve_job_def("nba_props_daily")
     with dg.DagsterInstance.ephemeral() as instance:
         return job.execute_in_process(
             instance=instance,

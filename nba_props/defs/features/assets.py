@@ -11,8 +11,8 @@ from collections.abc import Iterator, Mapping
 import dagster as dg
 import polars as pl
 
-from nba_props.defs.checks import rows_check
-from nba_props.defs.common import (
+from nba_props.dagster_helpers import rows_check
+from nba_props.dagster_helpers import (
     check_spec,
     counts_of,
     daily_asset_kwargs,

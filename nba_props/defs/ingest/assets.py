@@ -11,9 +11,9 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from nba_props.defs.checks import rows_check
-from nba_props.defs.common import check_spec, daily_asset_kwargs, settings_metadata, unique_key_spec
-from nba_props.defs.resources import ProviderResource
+from nba_props.dagster_helpers import rows_check
+from nba_props.dagster_helpers import check_spec, daily_asset_kwargs, settings_metadata, unique_key_spec
+from nba_props.resources import ProviderResource
 from nba_props.io.io_manager import WarehouseResource
 from nba_props.lib import ingest_checks, schemas
 from nba_props.lib.identity import TRICODES

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import dagster as dg
 import polars as pl
 
-from nba_props.defs.checks import rows_check
-from nba_props.defs.common import (
+from nba_props.dagster_helpers import rows_check
+from nba_props.dagster_helpers import (
     check_spec,
     column_schema,
     counts_of,

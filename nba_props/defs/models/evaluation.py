@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-from nba_props.defs.common import settings_metadata
+from nba_props.dagster_helpers import settings_metadata
 from nba_props.io.artifacts import ArtifactStoreResource
 from nba_props.io.io_manager import WarehouseResource
 from nba_props.lib import schemas, tables
