@@ -119,7 +119,8 @@ def of_players(frame: pl.DataFrame, players: pl.Series | None) -> pl.DataFrame:
     sums grouped by player), so rows of other players cannot change a target player's value:
     dropping them before those steps gives the same values at a fraction of the cost when the
     targets are a few players (a single date, as the leak check rebuilds). Anything that sums
-    over teammates (team totals, team games) must be computed before this cut."""
+    over teammates (team totals, team games) must be computed before this cut. The cut commutes
+    with `played_rows` (row filters, and the first row per (game, player) keeps its order)."""
     if players is None:
         return frame
     return frame.filter(pl.col(P).is_in(players.implode()))
@@ -182,7 +183,7 @@ def season_points(targets: pl.DataFrame, box: pl.DataFrame) -> pl.DataFrame:
     """KEY + `season_points_mean`, `season_points_std`, `season_points_source` per target (the
     season rule), for blocks that compare against the season average."""
     t = target_frame(targets)
-    log = season_stats_log(of_players(played_rows(box), target_players(targets)))
+    log = season_stats_log(played_rows(of_players(box, target_players(targets))))
     right = log.select(
         P, "game_date", last_season="season", s_n="s_n", s_pts="s_pts", s_pts2="s_pts2"
     ).sort("game_date")
@@ -347,7 +348,7 @@ def _dnp_frame(joined: pl.DataFrame, box: pl.DataFrame, players: pl.Series | Non
         .with_columns(t_idx=pl.int_range(1, pl.len() + 1).over("team"))
     )
     apps = (
-        of_players(played_rows(box), players)
+        played_rows(of_players(box, players))
         .select(P, "team", "game_id", "game_date")
         .join(team_games.select("team", "game_id", "t_idx"), on=["team", "game_id"], how="inner")
         .sort(P, "team", "t_idx")

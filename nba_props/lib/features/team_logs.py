@@ -153,9 +153,9 @@ def player_game_logs(
     With `players`, only their rows: every sum here is per player (team columns come from
     `logs`, built from every row), so other players' rows cannot change them.
     """
+    if players is not None:  # row-wise, so it commutes with played_rows
+        box = box.filter(pl.col("player_lookup").is_in(players.implode()))
     rows = played_rows(box).filter(pl.col("player_lookup").is_not_null())
-    if players is not None:
-        rows = rows.filter(pl.col("player_lookup").is_in(players.implode()))
     team_cols = logs.select("game_id", "team", pl.col("plays").alias("team_plays"), pl.col("game_minutes").alias("team_game_minutes"))
     f64 = pl.Float64
     games = (
