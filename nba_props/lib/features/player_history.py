@@ -433,7 +433,7 @@ def player_history_features(inputs: FeatureInputs) -> pl.DataFrame:
         .join(_season_totals(log), left_on=[P, "prior_season_year"], right_on=[P, "season"], how="left")
         .join(_dnp_frame(joined, box, players), on=list(KEY_COLUMNS), how="left")
     )
-    return joined.select(*KEY_COLUMNS, *_feature_exprs()).sort(*KEY_COLUMNS)
+    return joined.with_columns(_season_exprs()).select(*KEY_COLUMNS, *_feature_exprs()).sort(*KEY_COLUMNS)
 
 
 def _avg(w: int) -> tuple[pl.Expr, pl.Expr]:
@@ -450,6 +450,18 @@ def _slope(w: int) -> tuple[pl.Expr, pl.Expr]:
     return (m * sxy - sx * sy) / (m * sxx - sx * sx), m >= MIN_GAMES[w]
 
 
+def _season_exprs() -> list[pl.Expr]:
+    """The season rule's mean / std / source (and the current-season count), computed once as
+    columns: several features read them, and inlining them into each feature expression makes
+    the final select's expression tree (its planning cost, paid on every call) several times larger."""
+    cur = pl.col("last_season") == pl.col("season")
+    cur_n = pl.when(cur).then(pl.col("s_n")).otherwise(0)
+    mean, std, source = season_rule(
+        cur_n, pl.col("s_pts"), pl.col("s_pts2"), pl.col("p_n"), pl.col("p_pts"), pl.col("p_pts2")
+    )
+    return [cur_n.alias("_cur_n"), mean.alias("_season_mean"), std.alias("_season_std"), source.alias("_season_src")]
+
+
 def _feature_exprs() -> list[pl.Expr]:
     n = pl.col("n")
     c10 = pl.min_horizontal(n, pl.lit(10)).cast(pl.Float64)
@@ -457,11 +469,8 @@ def _feature_exprs() -> list[pl.Expr]:
     avg3, ok3 = _avg(3)
     avg5, ok5 = _avg(5)
     avg10, ok10 = _avg(10)
-    cur = pl.col("last_season") == pl.col("season")
-    cur_n = pl.when(cur).then(pl.col("s_n")).otherwise(0)
-    season_mean, season_std, season_src = season_rule(
-        cur_n, pl.col("s_pts"), pl.col("s_pts2"), pl.col("p_n"), pl.col("p_pts"), pl.col("p_pts2")
-    )
+    cur_n = pl.col("_cur_n")
+    season_mean, season_std, season_src = pl.col("_season_mean"), pl.col("_season_std"), pl.col("_season_src")
     season_ok = season_src.is_not_null()
     use_cur = cur_n >= SEASON_MIN_GAMES
     season_min = pl.when(use_cur).then(pl.col("s_min") / pl.col("s_n")).otherwise(pl.col("p_min") / pl.col("p_n"))
