@@ -144,6 +144,28 @@ def test_leakage_a_week_of_dates(box, schedule, build):
     assert (everything["prop_over_streak__source"] == "calculated").mean() > 0.9
 
 
+def test_player_cut_leaves_player_logs_unchanged(box):
+    """The blocks compute player-level logs for the targets' players only (`of_players`, a cheap
+    single-date rebuild for the leak check). Pinned: on real rows up to 2025-01-20, with the
+    players of 2025-01-06..20 (about half the league), the cut logs equal the logs of every
+    player restricted to them, exactly (team totals and usage still see every teammate)."""
+    from nba_props.lib.features import team_logs as tl
+    from nba_props.lib.features.player_history import P, player_game_log
+
+    history = box.filter(pl.col("game_date") <= date(2025, 1, 20))
+    players = history.filter(pl.col("game_date") >= date(2025, 1, 6)).get_column(P).unique()
+    assert 0 < players.len() < history.get_column(P).n_unique()
+    mine = pl.col(P).is_in(players.implode())
+    assert_frame_equal(player_game_log(history, players), player_game_log(history).filter(mine), check_exact=True)
+    logs = tl.team_game_logs(history)
+    key = [P, "game_date", "game_id"]
+    assert_frame_equal(
+        tl.player_game_logs(history, logs, players=players).sort(key, maintain_order=True),
+        tl.player_game_logs(history, logs).filter(mine).sort(key, maintain_order=True),
+        check_exact=True,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # hand-computed expectations from the CSV rows
 

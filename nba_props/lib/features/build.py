@@ -156,8 +156,17 @@ def _check_block_output(
 
 
 def _check_sources(frame: pl.DataFrame, contract: FeatureContract) -> None:
+    # One pass over every source column finds the offenders (a per-column unique() is a query
+    # per feature, paid on every call); the details are gathered only for those.
+    allowed = list(SOURCES)
+    flags = frame.select(
+        (pl.col(s.source_column).is_not_null() & ~pl.col(s.source_column).is_in(allowed)).any().alias(s.name)
+        for s in contract.features
+    ).row(0)
     bad = {}
-    for spec in contract.features:
+    for spec, flagged in zip(contract.features, flags, strict=True):
+        if not flagged:
+            continue
         values = frame.get_column(spec.source_column).drop_nulls().unique().to_list()
         wrong = sorted(set(values) - set(SOURCES))
         if wrong:

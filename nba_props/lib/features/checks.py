@@ -114,15 +114,20 @@ def leak_differences(
     `rows` are the features as built for the whole run (histories of every date in memory): a
     block that reads rows dated on or after its target's date shows up as a difference.
     """
-    found = [
-        frame_differences(
-            rows.filter(pl.col("game_date") == day),
-            build_player_features(inputs_before(inputs, day), contract, feature_set=feature_set, blocks=blocks),
-            tolerance,
-        )
-        for day in dates
-    ]
-    return pl.concat([pl.DataFrame(schema=LEAK_DIFF_SCHEMA), *found]).sort(*KEY_COLUMNS, "column")
+    if not dates:
+        return pl.DataFrame(schema=LEAK_DIFF_SCHEMA)
+    rebuilt = pl.concat(
+        [
+            build_player_features(inputs_before(inputs, day), contract, feature_set=feature_set, blocks=blocks)
+            for day in dates
+        ],
+        how="vertical",
+    )
+    # One comparison for every date: game_date is part of the key, so a stored row only meets
+    # the rebuild of its own date (and a sampled date missing on one side shows as ROW_MISSING).
+    stored = rows.filter(pl.col("game_date").is_in(list(dates)))
+    found = frame_differences(stored, rebuilt, tolerance)
+    return pl.concat([pl.DataFrame(schema=LEAK_DIFF_SCHEMA), found]).sort(*KEY_COLUMNS, "column")
 
 
 def frame_differences(stored: pl.DataFrame, rebuilt: pl.DataFrame, tolerance: float) -> pl.DataFrame:

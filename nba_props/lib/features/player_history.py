@@ -112,6 +112,24 @@ def played_rows(box: pl.DataFrame) -> pl.DataFrame:
     ).unique(subset=["game_id", P], keep="first", maintain_order=True)
 
 
+def of_players(frame: pl.DataFrame, players: pl.Series | None) -> pl.DataFrame:
+    """`frame`'s rows of `players` (all rows when None), in their order.
+
+    Player-level logs are computed per player (windows `over(P)`, as-of joins `by=P`, season
+    sums grouped by player), so rows of other players cannot change a target player's value:
+    dropping them before those steps gives the same values at a fraction of the cost when the
+    targets are a few players (a single date, as the leak check rebuilds). Anything that sums
+    over teammates (team totals, team games) must be computed before this cut. The cut commutes
+    with `played_rows` (row filters, and the first row per (game, player) keeps its order)."""
+    if players is None:
+        return frame
+    return frame.filter(pl.col(P).is_in(players.implode()))
+
+
+def target_players(targets: pl.DataFrame) -> pl.Series:
+    return targets.get_column(P).drop_nulls().unique()
+
+
 def season_stats_log(rows: pl.DataFrame, carry: tuple[str, ...] = ()) -> pl.DataFrame:
     """Per game (sorted by player and date): season-to-date sums after the game (`s_*`) and the
     previous season's totals (`p_*`). `carry` names extra columns of `rows` to keep."""
@@ -165,7 +183,7 @@ def season_points(targets: pl.DataFrame, box: pl.DataFrame) -> pl.DataFrame:
     """KEY + `season_points_mean`, `season_points_std`, `season_points_source` per target (the
     season rule), for blocks that compare against the season average."""
     t = target_frame(targets)
-    log = season_stats_log(played_rows(box))
+    log = season_stats_log(played_rows(of_players(box, target_players(targets))))
     right = log.select(
         P, "game_date", last_season="season", s_n="s_n", s_pts="s_pts", s_pts2="s_pts2"
     ).sort("game_date")
@@ -219,9 +237,10 @@ def _window(col: str, n: int) -> pl.Expr:
     return pl.col(col) - pl.col(col).shift(n, fill_value=0).over(P)
 
 
-def player_game_log(box: pl.DataFrame) -> pl.DataFrame:
+def player_game_log(box: pl.DataFrame, players: pl.Series | None = None) -> pl.DataFrame:
     """One row per game played, sorted by player and date, with the statistics "after the game"
-    that the features read (window sums, season sums, streaks, regime)."""
+    that the features read (window sums, season sums, streaks, regime); only `players`' games
+    when given (`of_players`: team totals still come from every row)."""
     rows = played_rows(box)
     for stat in _USAGE_STATS:
         if stat not in rows.columns:
@@ -237,7 +256,7 @@ def player_game_log(box: pl.DataFrame) -> pl.DataFrame:
     missing_shots = pl.any_horizontal([pl.col(s).is_null() for s in ("fga", "fg3a", "fta")])
     # usage needs the whole team's line: one teammate without stats spoils the team totals
     missing_usage = pl.col("team_missing").fill_null(True)
-    rows = rows.join(team_totals, on=["game_id", "team"], how="left").with_columns(
+    rows = of_players(rows, players).join(team_totals, on=["game_id", "team"], how="left").with_columns(
         fga_f=pl.col("fga").cast(pl.Float64),
         fg3a_f=pl.col("fg3a").cast(pl.Float64),
         fta_f=pl.col("fta").cast(pl.Float64),
@@ -318,8 +337,9 @@ def player_game_log(box: pl.DataFrame) -> pl.DataFrame:
 # did-not-play rate (team games missed while on the roster)
 
 
-def _dnp_frame(joined: pl.DataFrame, box: pl.DataFrame) -> pl.DataFrame:
-    """KEY + dnp_apps, dnp_eligible for targets whose newest team is known."""
+def _dnp_frame(joined: pl.DataFrame, box: pl.DataFrame, players: pl.Series | None = None) -> pl.DataFrame:
+    """KEY + dnp_apps, dnp_eligible for targets whose newest team is known (appearances of
+    `players` only when given; team games always from every row)."""
     team_games = (
         box.filter(pl.col("team").is_not_null() & pl.col("game_date").is_not_null())
         .select("team", "game_id", "game_date")
@@ -328,7 +348,7 @@ def _dnp_frame(joined: pl.DataFrame, box: pl.DataFrame) -> pl.DataFrame:
         .with_columns(t_idx=pl.int_range(1, pl.len() + 1).over("team"))
     )
     apps = (
-        played_rows(box)
+        played_rows(of_players(box, players))
         .select(P, "team", "game_id", "game_date")
         .join(team_games.select("team", "game_id", "t_idx"), on=["team", "game_id"], how="inner")
         .sort(P, "team", "t_idx")
@@ -382,7 +402,8 @@ def player_history_features(inputs: FeatureInputs) -> pl.DataFrame:
     """One row per target key with the player-history features and their sources."""
     t = target_frame(inputs.targets)
     box = inputs.box_history
-    log = player_game_log(box)
+    players = target_players(inputs.targets)
+    log = player_game_log(box, players)
     after = log.select(
         P,
         "game_date",
@@ -410,9 +431,9 @@ def player_history_features(inputs: FeatureInputs) -> pl.DataFrame:
     joined = (
         joined.join(back, on=list(KEY_COLUMNS), how="left")
         .join(_season_totals(log), left_on=[P, "prior_season_year"], right_on=[P, "season"], how="left")
-        .join(_dnp_frame(joined, box), on=list(KEY_COLUMNS), how="left")
+        .join(_dnp_frame(joined, box, players), on=list(KEY_COLUMNS), how="left")
     )
-    return joined.select(*KEY_COLUMNS, *_feature_exprs()).sort(*KEY_COLUMNS)
+    return joined.with_columns(_season_exprs()).select(*KEY_COLUMNS, *_feature_exprs()).sort(*KEY_COLUMNS)
 
 
 def _avg(w: int) -> tuple[pl.Expr, pl.Expr]:
@@ -429,6 +450,18 @@ def _slope(w: int) -> tuple[pl.Expr, pl.Expr]:
     return (m * sxy - sx * sy) / (m * sxx - sx * sx), m >= MIN_GAMES[w]
 
 
+def _season_exprs() -> list[pl.Expr]:
+    """The season rule's mean / std / source (and the current-season count), computed once as
+    columns: several features read them, and inlining them into each feature expression makes
+    the final select's expression tree (its planning cost, paid on every call) several times larger."""
+    cur = pl.col("last_season") == pl.col("season")
+    cur_n = pl.when(cur).then(pl.col("s_n")).otherwise(0)
+    mean, std, source = season_rule(
+        cur_n, pl.col("s_pts"), pl.col("s_pts2"), pl.col("p_n"), pl.col("p_pts"), pl.col("p_pts2")
+    )
+    return [cur_n.alias("_cur_n"), mean.alias("_season_mean"), std.alias("_season_std"), source.alias("_season_src")]
+
+
 def _feature_exprs() -> list[pl.Expr]:
     n = pl.col("n")
     c10 = pl.min_horizontal(n, pl.lit(10)).cast(pl.Float64)
@@ -436,11 +469,8 @@ def _feature_exprs() -> list[pl.Expr]:
     avg3, ok3 = _avg(3)
     avg5, ok5 = _avg(5)
     avg10, ok10 = _avg(10)
-    cur = pl.col("last_season") == pl.col("season")
-    cur_n = pl.when(cur).then(pl.col("s_n")).otherwise(0)
-    season_mean, season_std, season_src = season_rule(
-        cur_n, pl.col("s_pts"), pl.col("s_pts2"), pl.col("p_n"), pl.col("p_pts"), pl.col("p_pts2")
-    )
+    cur_n = pl.col("_cur_n")
+    season_mean, season_std, season_src = pl.col("_season_mean"), pl.col("_season_std"), pl.col("_season_src")
     season_ok = season_src.is_not_null()
     use_cur = cur_n >= SEASON_MIN_GAMES
     season_min = pl.when(use_cur).then(pl.col("s_min") / pl.col("s_n")).otherwise(pl.col("p_min") / pl.col("p_n"))

@@ -71,38 +71,65 @@ def tier_expr(score: pl.Expr) -> pl.Expr:
 def score_quality(frame: pl.DataFrame, contract: FeatureContract, feature_set: str) -> pl.DataFrame:
     """Add the quality columns (contract.QUALITY_COLUMNS) for `feature_set` to a frame holding
     every contract feature's value and source column."""
+    for stage in _quality_stages(contract, feature_set):
+        frame = frame.with_columns(stage)
+    return frame.drop("_mean", "_required_default_names")
+
+
+# Expressions depend on the contract and the set only; building them (hundreds of when/then over
+# ~66 features) costs more than scoring a single date's rows, so they are built once per
+# (contract object, set). Keyed by identity (the contract is frozen; load_contract caches it).
+_STAGES: dict[tuple[int, str], tuple[FeatureContract, tuple[list[pl.Expr], ...]]] = {}
+_STAGES_MAX = 16
+
+
+def _quality_stages(contract: FeatureContract, feature_set: str) -> tuple[list[pl.Expr], ...]:
+    key = (id(contract), feature_set)
+    hit = _STAGES.get(key)
+    if hit is None or hit[0] is not contract:
+        if len(_STAGES) >= _STAGES_MAX:
+            _STAGES.clear()
+        hit = _STAGES[key] = (contract, _build_quality_stages(contract, feature_set))
+    return hit[1]
+
+
+def _build_quality_stages(contract: FeatureContract, feature_set: str) -> tuple[list[pl.Expr], ...]:
+    """The `with_columns` stages of `score_quality`, in order."""
     specs = contract.features_of(feature_set)
     required = contract.required_of(feature_set)
     scored = required or specs
     mean_weight = pl.mean_horizontal([source_weight(pl.col(s.source_column)) for s in scored])
     required_defaults = pl.sum_horizontal([is_default(s).cast(pl.Int32) for s in required]) if required else pl.lit(0)
-    category_scores = {}
+    category_scores = []
     for category in CATEGORIES:
         members = [s for s in specs if s.category == category]
-        category_scores[f"quality_{category}"] = (
+        score = (
             pl.mean_horizontal([source_weight(pl.col(s.source_column)) for s in members])
             if members
             else pl.lit(None, dtype=pl.Float64)
         )
+        category_scores.append(score.alias(f"quality_{category}"))
     everything = list(contract.features)
-    out = frame.with_columns(
-        feature_set=pl.lit(feature_set),
-        _mean=mean_weight,
-        required_default_count=required_defaults.cast(pl.Int32),
-        default_feature_names=_names_where(specs, is_default),
-        _required_default_names=_names_where(required, is_default),
-        out_of_range_feature_names=_names_where(everything, out_of_range),
-        **category_scores,
-    ).with_columns(
-        default_feature_count=pl.col("default_feature_names").list.len().cast(pl.Int32),
-        out_of_range_features=pl.col("out_of_range_feature_names").list.len().cast(pl.Int32),
-        feature_quality_score=pl.when(pl.col("required_default_count") >= MANY_REQUIRED_DEFAULTS)
+    first = [
+        pl.lit(feature_set).alias("feature_set"),
+        mean_weight.alias("_mean"),
+        required_defaults.cast(pl.Int32).alias("required_default_count"),
+        _names_where(specs, is_default).alias("default_feature_names"),
+        _names_where(required, is_default).alias("_required_default_names"),
+        _names_where(everything, out_of_range).alias("out_of_range_feature_names"),
+        *category_scores,
+    ]
+    second = [
+        pl.col("default_feature_names").list.len().cast(pl.Int32).alias("default_feature_count"),
+        pl.col("out_of_range_feature_names").list.len().cast(pl.Int32).alias("out_of_range_features"),
+        pl.when(pl.col("required_default_count") >= MANY_REQUIRED_DEFAULTS)
         .then(pl.min_horizontal(pl.col("_mean"), pl.lit(CAP_MANY_REQUIRED_DEFAULTS)))
         .when(pl.col("required_default_count") >= 1)
         .then(pl.min_horizontal(pl.col("_mean"), pl.lit(CAP_ONE_REQUIRED_DEFAULT)))
-        .otherwise(pl.col("_mean")),
-    )
-    out = out.with_columns(quality_tier=tier_expr(pl.col("feature_quality_score")))
+        .otherwise(pl.col("_mean"))
+        .alias("feature_quality_score"),
+    ]
+    third = [tier_expr(pl.col("feature_quality_score")).alias("quality_tier")]
     ready = (
         pl.col("quality_tier").is_in(READY_TIERS)
         & (pl.col("required_default_count") == 0)
@@ -128,12 +155,14 @@ def score_quality(frame: pl.DataFrame, contract: FeatureContract, feature_set: s
             + pl.lit(")")
         ),
     ]
-    return out.with_columns(
-        is_quality_ready=ready,
-        block_reason=pl.when(ready).then(pl.lit(None, dtype=pl.Utf8)).otherwise(
-            pl.concat_str(reasons, separator="; ", ignore_nulls=True)
-        ),
-    ).drop("_mean", "_required_default_names")
+    fourth = [
+        ready.alias("is_quality_ready"),
+        pl.when(ready)
+        .then(pl.lit(None, dtype=pl.Utf8))
+        .otherwise(pl.concat_str(reasons, separator="; ", ignore_nulls=True))
+        .alias("block_reason"),
+    ]
+    return first, second, third, fourth
 
 
 def feature_range_violations(rows: pl.DataFrame, contract: FeatureContract) -> pl.DataFrame:

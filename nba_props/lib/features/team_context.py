@@ -431,7 +431,13 @@ def team_context_features(inputs: FeatureInputs, config: TeamContextConfig = DEF
     team_finals = tl.season_finals(team_to_date, ("team",))
     league_to_date = tl.league_to_date(logs)
     league_finals = tl.season_finals(league_to_date, ())
-    player_logs = tl.player_game_logs(box, logs, cfg.logs)
+    # Player logs are read for the targets' players and the injury report's (stars out) only.
+    players = [
+        frame.get_column("player_lookup").cast(pl.Utf8)
+        for frame in (targets, inputs.injuries)
+        if "player_lookup" in frame.columns
+    ]
+    player_logs = tl.player_game_logs(box, logs, cfg.logs, players=pl.concat(players).drop_nulls().unique())
 
     frame = _team_side(frame, team_to_date, team_finals, "team", "t_", cfg)
     frame = _team_side(frame, team_to_date, team_finals, "opponent", "o_", cfg)

@@ -136,7 +136,12 @@ def league_to_date(logs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def player_game_logs(box: pl.DataFrame, logs: pl.DataFrame, cfg: TeamLogConfig = DEFAULT_LOG_CONFIG) -> pl.DataFrame:
+def player_game_logs(
+    box: pl.DataFrame,
+    logs: pl.DataFrame,
+    cfg: TeamLogConfig = DEFAULT_LOG_CONFIG,
+    players: pl.Series | None = None,
+) -> pl.DataFrame:
     """One row per (player_lookup, game) with the player's cumulative sums.
 
     - over his whole history (any season): `cum_games`, `cum_minutes`, `cum_b2b` (games played the
@@ -145,7 +150,11 @@ def player_game_logs(box: pl.DataFrame, logs: pl.DataFrame, cfg: TeamLogConfig =
     - per season: `season_cum_<PLAYER_SEASON_SUMS>` (team plays / game minutes of the games he played);
     - per opponent (any season): `opp_cum_games`, `opp_cum_points`.
     A player with two rows on one date (two players sharing a lookup) keeps both; sums add up.
+    With `players`, only their rows: every sum here is per player (team columns come from
+    `logs`, built from every row), so other players' rows cannot change them.
     """
+    if players is not None:  # row-wise, so it commutes with played_rows
+        box = box.filter(pl.col("player_lookup").is_in(players.implode()))
     rows = played_rows(box).filter(pl.col("player_lookup").is_not_null())
     team_cols = logs.select("game_id", "team", pl.col("plays").alias("team_plays"), pl.col("game_minutes").alias("team_game_minutes"))
     f64 = pl.Float64

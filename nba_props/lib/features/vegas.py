@@ -20,8 +20,10 @@ from nba_props.lib.features.player_history import (
     P,
     derived_source,
     feature_pair,
+    of_players,
     played_rows,
     season_points,
+    target_players,
 )
 
 LINES = "lines"
@@ -81,7 +83,11 @@ def vegas_features(inputs: FeatureInputs) -> pl.DataFrame:
             for name, dtype in _TARGET_LINE_COLUMNS.items()
         ],
     ).sort("game_date", P)
-    streaks = graded_line_streaks(inputs.line_history, inputs.box_history).sort("game_date")
+    # Streaks are per player (`of_players`): only the targets' own lines and games matter.
+    players = target_players(targets)
+    streaks = graded_line_streaks(
+        of_players(inputs.line_history, players), of_players(inputs.box_history, players)
+    ).sort("game_date")
     t = t.join_asof(
         streaks,
         on="game_date",
