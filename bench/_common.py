@@ -27,11 +27,11 @@ def feature_inputs(provider, start, end) -> dict:
     """Raw inputs for lines + features over [start, end], with the histories the assets load."""
     from datetime import timedelta
 
-    from nba_props.defs.features.assets import APPEARANCE_DAYS, BOX_HISTORY_DAYS, LINE_CONFIG
+    from nba_props.defs.features.assets import WINDOWS
 
-    box_start = start - timedelta(days=max(BOX_HISTORY_DAYS, APPEARANCE_DAYS))
+    box_start = start - timedelta(days=max(WINDOWS.features_box_scores, WINDOWS.lines_box_scores))
     return {
-        "snapshots": provider.prop_line_snapshots(start - timedelta(days=LINE_CONFIG.lookback_days), end).rows,
+        "snapshots": provider.prop_line_snapshots(start - timedelta(days=WINDOWS.lines_snapshots), end).rows,
         "schedule": provider.schedule(start, end).rows,
         "box": provider.box_scores(box_start, end).rows,
         "injuries": provider.injury_report(start, end).rows,

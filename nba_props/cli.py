@@ -256,12 +256,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 1 if any(f.get("failed") for f in summary.values()) else 0
 
 
-# History the evaluation ingests before its window: each family trains on its last 90 game
-# dates with data before a week's Monday (reaching back into the previous season early in a
-# season), so features are built for `--history-days` (default 400) calendar days before the
-# window, and box scores for the 640 days the feature build reads behind each feature date.
-EVALUATION_FEATURE_DAYS = 400
-EVALUATION_FEATURE_BOX_DAYS = 640
 REPORT_FILES = ("evaluation.md", "evaluation.json")
 
 
@@ -271,13 +265,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     Stops at the first failed step, exits 1 and writes only `evaluation.json` marked
     `"status": "failed"` (any older report in the folder is removed), never a report of figures
     built on a failed step."""
-    from nba_props.lib.lines import load_line_config
     from nba_props.partitions import GAME_DATE_START
     from nba_props.settings import load_settings
 
     data = Path(args.data).resolve()
     if not data.is_dir():
         raise SystemExit(f"--data {data} is not a folder (layout of ../shared/data/nba expected)")
+    if args.history_days is None:
+        from nba_props.lib.models.registry import load_models_config
+
+        args.history_days = load_models_config().training.evaluation_history_days
     if args.history_days < 1:
         raise SystemExit(f"--history-days must be >= 1, got {args.history_days}")
     base = load_settings().home
@@ -288,14 +285,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     os.environ["DAGSTER_HOME"] = str(home / "dagster_home")
     first_day = date.fromisoformat(GAME_DATE_START)
     feature_start = max(first_day, args.start - timedelta(days=args.history_days))
-    box_start = max(first_day, feature_start - timedelta(days=EVALUATION_FEATURE_BOX_DAYS))
+    # History the evaluation ingests before its window: each family trains on its last game
+    # dates with data before a week's Monday (reaching back into the previous season early in a
+    # season), so features are built for `--history-days` before the window, and box scores for
+    # the days the feature build reads behind each feature date (the asset's own window).
+    windows = _feature_history_windows()
+    box_start = max(first_day, feature_start - timedelta(days=windows.features_box_scores))
     first_week, last_week = mondays(args.start, args.end)
     out.mkdir(parents=True, exist_ok=True)
     for name in REPORT_FILES:  # never leave an older report next to this run's outcome
         (out / name).unlink(missing_ok=True)
     # Lines read the snapshots (and injuries) of their last `lookback_days`; only box scores and
     # the schedule they are matched to are needed for the features' whole history.
-    line_start = max(first_day, feature_start - timedelta(days=load_line_config().lookback_days + 1))
+    line_start = max(first_day, feature_start - timedelta(days=windows.lines_snapshots + 1))
     steps = [
         (f"ingest: schedule + box scores {box_start} .. {args.end}, lines + injuries {line_start} .. {args.end}",
          lambda: _timed_backfill(box_start, args.end, select=["schedule", "box_scores"])
@@ -323,6 +325,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(report_md)
     print(f"\nwrote {out / 'evaluation.md'} and {out / 'evaluation.json'} (warehouse {home / 'warehouse.duckdb'})")
     return 0
+
+
+def _feature_history_windows():
+    """The history windows the feature assets read, from the same config objects they use."""
+    from nba_props.lib.features.contract import load_contract
+    from nba_props.lib.features.rules import history_windows
+    from nba_props.lib.lines import load_line_config
+
+    return history_windows(load_contract(), load_line_config())
 
 
 def _evaluation_failed(out: Path, args: argparse.Namespace, step: str) -> int:
@@ -395,10 +406,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--start", type=_parse_date, required=True)
     evaluate.add_argument("--end", type=_parse_date, required=True)
     evaluate.add_argument("--out", default=None, help="report folder (default $NBA_PROPS_HOME/reports)")
-    evaluate.add_argument("--history-days", type=int, default=EVALUATION_FEATURE_DAYS,
+    evaluate.add_argument("--history-days", type=int, default=None,
                           help="calendar days before --start to build features for, i.e. the training history "
-                               f"(default {EVALUATION_FEATURE_DAYS}; box scores are ingested "
-                               f"{EVALUATION_FEATURE_BOX_DAYS} days further back)")
+                               "(default: training.evaluation_history_days of config/models.yaml; box scores are "
+                               "ingested as many days further back as player_features reads)")
     evaluate.set_defaults(func=cmd_evaluate)
 
     tables = commands.add_parser("tables", help="row counts of the warehouse tables")

@@ -75,14 +75,14 @@ def backfill_inputs(provider: FilesProvider, start: date, end: date) -> dict[str
     """The asset's inputs for one run over [start, end]: player_lines of [start - 120, end] (built in
     one run, as the player_lines backfill does), box scores of [start - 640, end - 1], and the
     range's schedule and injury reports."""
-    from nba_props.defs.features.assets import APPEARANCE_DAYS, BOX_HISTORY_DAYS, LINE_HISTORY_DAYS
+    from nba_props.defs.features.assets import WINDOWS
 
     config = load_line_config()
-    lines_start = start - timedelta(days=LINE_HISTORY_DAYS)
+    lines_start = start - timedelta(days=WINDOWS.features_lines)
     candidate_lines = build_player_lines(
-        provider.prop_line_snapshots(lines_start - timedelta(days=config.lookback_days), end).rows,
+        provider.prop_line_snapshots(lines_start - timedelta(days=WINDOWS.lines_snapshots), end).rows,
         provider.schedule(lines_start, end).rows,
-        provider.box_scores(lines_start - timedelta(days=APPEARANCE_DAYS), end).rows,
+        provider.box_scores(lines_start - timedelta(days=WINDOWS.lines_box_scores), end).rows,
         provider.injury_report(lines_start, end).rows,
         start=lines_start,
         end=end,
@@ -90,7 +90,7 @@ def backfill_inputs(provider: FilesProvider, start: date, end: date) -> dict[str
     )
     return {
         "candidate_lines": candidate_lines,
-        "box_history": provider.box_scores(start - timedelta(days=BOX_HISTORY_DAYS), end - timedelta(days=1)).rows,
+        "box_history": provider.box_scores(start - timedelta(days=WINDOWS.features_box_scores), end - timedelta(days=1)).rows,
         "schedule": provider.schedule(start, end).rows,
         "injuries": provider.injury_report(start, end).rows,
     }

@@ -10,11 +10,6 @@ from collections.abc import Sequence
 
 import polars as pl
 
-# A points line outside this range is not a real player-points line (the line-selection stage
-# applies the stricter 5.0–70 sanity band; ingest only refuses the impossible).
-INGEST_LINE_RANGE = (0.5, 80.0)
-
-
 def duplicate_keys(frame: pl.DataFrame, key: Sequence[str]) -> pl.DataFrame:
     """Key values that occur more than once, with their count."""
     return (
@@ -28,7 +23,8 @@ def negative_values(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame
     return frame.filter(pl.any_horizontal([pl.col(c) < 0 for c in columns]))
 
 
-def lines_out_of_range(lines: pl.DataFrame, low: float = INGEST_LINE_RANGE[0], high: float = INGEST_LINE_RANGE[1]) -> pl.DataFrame:
+def lines_out_of_range(lines: pl.DataFrame, low: float, high: float) -> pl.DataFrame:
+    """Lines that are NULL or outside [low, high] (config/lines.yaml `ingest_range`)."""
     return lines.filter(pl.col("line").is_null() | (pl.col("line") < low) | (pl.col("line") > high))
 
 

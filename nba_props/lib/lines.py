@@ -85,6 +85,7 @@ class LineConfig(BaseModel):
     book_priority: tuple[str, ...] = ("draftkings", "fanduel", "betmgm", "williamhill_us")
     points_market: str = "player_points"
     sanity: SanityBand = SanityBand()
+    ingest_range: SanityBand = SanityBand(min_line=0.5, max_line=80.0)
     lookback_days: int = Field(default=30, ge=1, le=365)
     appearance_window_days: int = Field(default=30, ge=1, le=365)
     team_lookback_days: int = Field(default=400, ge=1, le=730)

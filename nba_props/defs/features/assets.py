@@ -31,6 +31,7 @@ from nba_props.lib.features.checks import (
 from nba_props.lib.features.contract import load_contract
 from nba_props.lib.features.inputs import FeatureInputs
 from nba_props.lib.features.quality import feature_range_violations, quality_summary
+from nba_props.lib.features.rules import history_windows
 from nba_props.lib.lines import build_player_lines_with_diagnostics, load_line_config
 from nba_props.partitions import date_range_of, last_n_game_days, previous_n_game_days
 
@@ -40,18 +41,12 @@ WARN = dg.AssetCheckSeverity.WARN
 LINE_CONFIG = load_line_config()
 CONTRACT = load_contract()
 LEAK = CONTRACT.leak_check
-# Box scores player_lines reads: appearances in the 30 days before the date and, for players
-# with a line, their newest team in the team_lookback_days before it (config/lines.yaml).
-APPEARANCE_DAYS = LINE_CONFIG.box_history_days
-# Box-score history for features: the current season so far plus the whole previous season
-# (prior-season fallbacks), i.e. up to ~20 months back for a June date.
-BOX_HISTORY_DAYS = 640
-# Line history for prop streaks and line deltas.
-LINE_HISTORY_DAYS = 120
-# A date where fewer than this share of candidates is ready deserves a look (warn, not block).
-READY_SHARE_FLOOR = 0.5
-# Features that must vary across players of a date (a constant column means a broken join).
-MUST_VARY = ("team_win_pct", "points_avg_last_10", "opp_def_rating")
+CHECKS = CONTRACT.checks
+# The history each input reads, derived from the rules (config/lines.yaml, config/features.yaml;
+# lib/features/rules.history_windows): player_lines reads box scores for appearances and the
+# newest team, snapshots for line moves; player_features reads box scores for the season rule
+# (the whole previous season) and earlier player_lines for the prop streaks.
+WINDOWS = history_windows(CONTRACT, LINE_CONFIG)
 
 
 @dg.asset(
@@ -62,15 +57,16 @@ MUST_VARY = ("team_win_pct", "points_avg_last_10", "opp_def_rating")
         GROUP,
     ),
     ins={
-        "snapshots": dg.AssetIn("prop_line_snapshots", partition_mapping=last_n_game_days(LINE_CONFIG.lookback_days + 1)),
+        "snapshots": dg.AssetIn("prop_line_snapshots", partition_mapping=last_n_game_days(WINDOWS.lines_snapshots + 1)),
         "schedule": dg.AssetIn("schedule"),
-        "recent_box_scores": dg.AssetIn("box_scores", partition_mapping=previous_n_game_days(APPEARANCE_DAYS)),
+        "recent_box_scores": dg.AssetIn("box_scores", partition_mapping=previous_n_game_days(WINDOWS.lines_box_scores)),
         "injuries": dg.AssetIn("injury_report"),
     },
     check_specs=[
         unique_key_spec("player_lines"),
         check_spec("player_lines", "valid_diagnostic", "every row has LINE_SOURCE / NO_PROP_LINE / LINE_SANITY_REJECT"),
-        check_spec("player_lines", "line_in_sanity_band", "chosen lines lie in the sanity band"),
+        check_spec("player_lines", "line_in_sanity_band",
+                   f"chosen lines lie in the sanity band [{LINE_CONFIG.sanity_min:g}, {LINE_CONFIG.sanity_max:g}]"),
         check_spec("player_lines", "probabilities_in_unit_interval", "de-vigged over probability in [0, 1]"),
     ],
 )
@@ -101,7 +97,10 @@ def player_lines(
     yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS["player_lines"]))
     yield rows_check("valid_diagnostic", rows.filter(~pl.col("line_diagnostic").is_in(schemas.LINE_DIAGNOSTICS)))
     low, high = LINE_CONFIG.sanity_min, LINE_CONFIG.sanity_max
-    yield rows_check("line_in_sanity_band", rows.filter(pl.col("line").is_not_null() & ~pl.col("line").is_between(low, high)))
+    yield rows_check(
+        "line_in_sanity_band", rows.filter(pl.col("line").is_not_null() & ~pl.col("line").is_between(low, high)),
+        min_line=low, max_line=high,
+    )
     yield rows_check(
         "probabilities_in_unit_interval",
         rows.filter(pl.col("implied_over_prob").is_not_null() & ~pl.col("implied_over_prob").is_between(0.0, 1.0)),
@@ -120,16 +119,18 @@ def build_player_features_asset(blocks: Mapping[str, Block] | None = None) -> dg
             GROUP,
         ),
         ins={
-            "candidate_lines": dg.AssetIn("player_lines", partition_mapping=last_n_game_days(LINE_HISTORY_DAYS + 1)),
-            "box_history": dg.AssetIn("box_scores", partition_mapping=previous_n_game_days(BOX_HISTORY_DAYS)),
+            "candidate_lines": dg.AssetIn("player_lines", partition_mapping=last_n_game_days(WINDOWS.features_lines + 1)),
+            "box_history": dg.AssetIn("box_scores", partition_mapping=previous_n_game_days(WINDOWS.features_box_scores)),
             "schedule": dg.AssetIn("schedule"),
             "injuries": dg.AssetIn("injury_report"),
         },
         check_specs=[
             unique_key_spec("player_features"),
             check_spec("player_features", "values_in_declared_range", "every feature value lies in its contract range"),
-            check_spec("player_features", "varying_columns_vary", "features that must vary across players are not constant"),
-            check_spec("player_features", "ready_share_above_floor", f"at least {READY_SHARE_FLOOR:.0%} of candidates are quality-ready"),
+            check_spec("player_features", "varying_columns_vary",
+                       f"features that must vary across a date's ready players are not constant ({', '.join(CHECKS.must_vary)})"),
+            check_spec("player_features", "ready_share_above_floor",
+                       f"at least {CHECKS.ready_share_floor:.0%} of candidates are quality-ready"),
             check_spec(
                 "player_features", "leak_free",
                 f"{LEAK.sample_dates} dates spread over the run (first and last included; all when fewer), each "
@@ -175,13 +176,16 @@ def build_player_features_asset(blocks: Mapping[str, Block] | None = None) -> dg
         )
         yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS["player_features"]))
         yield rows_check("values_in_declared_range", feature_range_violations(rows, CONTRACT))
-        yield rows_check("varying_columns_vary", constant_feature_dates(rows, MUST_VARY), severity=WARN)
+        yield rows_check(
+            "varying_columns_vary", constant_feature_dates(rows, CHECKS.must_vary), severity=WARN,
+            must_vary=dg.MetadataValue.json(list(CHECKS.must_vary)),
+        )
         share = summary["ready_share"]
         yield dg.AssetCheckResult(
             check_name="ready_share_above_floor",
-            passed=rows.height == 0 or share >= READY_SHARE_FLOOR,
+            passed=rows.height == 0 or share >= CHECKS.ready_share_floor,
             severity=WARN,
-            metadata={"ready_share": share, "floor": READY_SHARE_FLOOR},
+            metadata={"ready_share": share, "floor": CHECKS.ready_share_floor},
         )
         yield _leak_check(inputs, rows, build_seconds, blocks)
 

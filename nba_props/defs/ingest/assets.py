@@ -17,11 +17,13 @@ from nba_props.resources import ProviderResource
 from nba_props.io.io_manager import WarehouseResource
 from nba_props.lib import ingest_checks, schemas
 from nba_props.lib.identity import TRICODES
+from nba_props.lib.lines import load_line_config
 from nba_props.lib.sources.base import Parsed
 from nba_props.partitions import date_range_of
 
 GROUP = "ingest"
 WARN = dg.AssetCheckSeverity.WARN
+INGEST_RANGE = load_line_config().ingest_range  # config/lines.yaml
 
 
 def _asset_kwargs(name: str, description: str) -> dict[str, object]:
@@ -123,7 +125,8 @@ def box_scores(
     ),
     check_specs=[
         unique_key_spec("prop_line_snapshots"),
-        check_spec("prop_line_snapshots", "line_in_range", "every line is a plausible points line"),
+        check_spec("prop_line_snapshots", "line_in_range",
+                   f"every line is a plausible points line, in [{INGEST_RANGE.min_line:g}, {INGEST_RANGE.max_line:g}]"),
         check_spec("prop_line_snapshots", "points_market_only", "only the player_points market is stored"),
     ],
 )
@@ -141,7 +144,8 @@ def prop_line_snapshots(
         snapshots=rows.get_column("captured_at").n_unique() if rows.height else 0,
     )
     yield rows_check("unique_key", ingest_checks.duplicate_keys(rows, schemas.PROP_LINE_SNAPSHOTS_KEY))
-    yield rows_check("line_in_range", ingest_checks.lines_out_of_range(rows))
+    low, high = INGEST_RANGE.min_line, INGEST_RANGE.max_line
+    yield rows_check("line_in_range", ingest_checks.lines_out_of_range(rows, low, high), min_line=low, max_line=high)
     yield rows_check("points_market_only", rows.filter(pl.col("market") != "player_points"))
 
 

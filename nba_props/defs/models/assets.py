@@ -32,9 +32,8 @@ GROUP = "models"
 WARN = dg.AssetCheckSeverity.WARN
 MODELS_CONFIG = load_models_config()
 CONTRACT = load_contract()
-# Calendar days of history loaded for training; each family then keeps its own window of game
-# dates (which spans the off-season, so opening weeks still train).
-TRAINING_LOOKBACK_DAYS = 760
+PREDICTIONS = MODELS_CONFIG.predictions  # the clamp and quarantine thresholds the checks report
+QUARANTINE = PREDICTIONS.quarantine
 
 
 @dg.asset(
@@ -60,7 +59,8 @@ def trained_models(
     first, last = date_range_of(context.partition_time_window)
     weeks = [first + timedelta(days=7 * i) for i in range((last - first).days // 7 + 1)]
     store = warehouse.warehouse()
-    history_start = weeks[0] - timedelta(days=TRAINING_LOOKBACK_DAYS)
+    # each family then keeps its own window of game dates (spanning the off-season)
+    history_start = weeks[0] - timedelta(days=MODELS_CONFIG.training.history_days)
     features = store.load("player_features", start=history_start, end=weeks[-1] - timedelta(days=1),
                           declared=tables.TABLE_SCHEMAS["player_features"])
     box = store.load("box_scores", start=history_start, end=weeks[-1] - timedelta(days=1), declared=schemas.BOX_SCORES)
@@ -105,9 +105,12 @@ def trained_models(
     },
     check_specs=[
         unique_key_spec("predictions"),
-        check_spec("predictions", "values_in_range", "predicted points in [0, 60], p_over and confidence in [0, 1]"),
+        check_spec("predictions", "values_in_range",
+                   f"predicted points in [{PREDICTIONS.min_points:g}, {PREDICTIONS.max_points:g}], "
+                   "p_over and confidence in [0, 1]"),
         check_spec("predictions", "no_quarantined_model_days",
-                   "no game of a model-day looks poisoned (>95% one side or |bias| > 3 over lines posted by its tip)"),
+                   f"no game of a model-day looks poisoned (>{QUARANTINE.max_one_direction:.0%} one side or "
+                   f"|bias| > {QUARANTINE.max_mean_bias:g} over lines posted by its tip)"),
     ],
 )
 def predictions(
@@ -141,13 +144,16 @@ def predictions(
     yield rows_check(
         "values_in_range",
         rows.filter(
-            ~pl.col("predicted_points").is_between(0, 60)
+            ~pl.col("predicted_points").is_between(PREDICTIONS.min_points, PREDICTIONS.max_points)
             | (pl.col("p_over").is_not_null() & ~pl.col("p_over").is_between(0, 1))
             | (pl.col("confidence").is_not_null() & ~pl.col("confidence").is_between(0, 1))
         ),
+        min_points=PREDICTIONS.min_points,
+        max_points=PREDICTIONS.max_points,
     )
     yield rows_check(
         "no_quarantined_model_days",
         rows.filter(pl.col("quarantined")).select("game_date", "model_id", "quarantine_reason").unique(),
         severity=WARN,
+        quarantine_rules=dg.MetadataValue.json(QUARANTINE.model_dump(mode="json")),
     )

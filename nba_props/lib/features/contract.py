@@ -23,6 +23,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nba_props.lib.features.inputs import KEY_COLUMNS, source_column
+from nba_props.lib.features.rules import (
+    FeatureChecks,
+    PlayerHistoryRules,
+    QualityRules,
+    SeasonRule,
+    TeamContextConfig,
+    TeamLogConfig,
+    VegasRules,
+)
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config" / "features.yaml"
 
@@ -133,6 +142,14 @@ class FeatureContract(BaseModel):
     default_set: FeatureSetName = "v12"
     sets: dict[FeatureSetName, SetSpec]
     leak_check: LeakCheckConfig
+    # the rules of the blocks, the quality score and the checks (lib/features/rules.py)
+    season_rule: SeasonRule
+    player_history: PlayerHistoryRules
+    team_logs: TeamLogConfig
+    team_context: TeamContextConfig
+    vegas: VegasRules
+    quality: QualityRules
+    checks: FeatureChecks
     features: tuple[FeatureSpec, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -155,6 +172,9 @@ class FeatureContract(BaseModel):
             leaked = sorted(members[set_name] & vegas) if spec.no_vegas else []
             if leaked:
                 raise ValueError(f"no_vegas set {set_name} holds line-derived features: {leaked}")
+        not_features = sorted(set(self.checks.must_vary) - set(names))
+        if not_features:
+            raise ValueError(f"checks.must_vary names unknown features: {not_features}")
         if not members["v9"] <= members["v12"]:
             raise ValueError(f"v9 must be a subset of v12; not in v12: {sorted(members['v9'] - members['v12'])}")
         expected_noveg = members[FULL_SET] - vegas

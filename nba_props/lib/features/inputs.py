@@ -18,9 +18,6 @@ import polars as pl
 
 KEY_COLUMNS = ("game_date", "game_id", "player_lookup")
 SOURCES = ("box_scores", "prior_season", "lines", "schedule", "injuries", "calculated", "default")
-REAL_SOURCE_WEIGHT = 100
-PRIOR_SEASON_WEIGHT = 90
-DEFAULT_WEIGHT = 40
 
 
 @dataclass(frozen=True)

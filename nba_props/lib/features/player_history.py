@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import polars as pl
 
+from nba_props.lib.features.contract import load_contract
 from nba_props.lib.features.inputs import KEY_COLUMNS, FeatureInputs, source_column
 
 P = "player_lookup"
@@ -25,23 +26,26 @@ BOX = "box_scores"
 PRIOR = "prior_season"
 CALC = "calculated"
 
-# Windows (games) and the minimum number of games each needs: ceil(N / 2).
+# Windows (games) and the minimum number of games each needs: ceil(N / 2). The windows are the
+# feature names' own (points_avg_last_5 ...); every threshold below is a rule of
+# config/features.yaml (sections player_history, season_rule, team_logs), loaded once.
 WINDOWS = (3, 5, 7, 10)
 MIN_GAMES = {n: math.ceil(n / 2) for n in WINDOWS}
-TREND_GAMES = 10  # recent_trend: last 5 vs the 5 before them
-SEASON_MIN_GAMES = 5  # season features: current season, else previous season, each needs 5
-SHOT_MIN_FGA = 10  # 3PA rate / FT rate need this many FGA in the window
-PPM_MIN_MINUTES = 10.0
-USAGE_FTA_WEIGHT = 0.44
-DNP_TEAM_GAMES = 10
-DNP_MIN_TEAM_GAMES = 3
-DEVIATION_DAYS = 60
-DEVIATION_MIN_GAMES = 3
-STRUCTURAL_GAP_DAYS = 14
-STRUCTURAL_CAP = 30
-ZSCORE_STD_FLOOR = 1.0
-BREAKOUT_Z = 1.0
-BREAKOUT_POINTS = 3.0
+_RULES = load_contract().player_history
+TREND_GAMES = _RULES.trend_games
+SEASON_MIN_GAMES = load_contract().season_rule.min_games
+SHOT_MIN_FGA = _RULES.shot_min_fga
+PPM_MIN_MINUTES = _RULES.ppm_min_minutes
+USAGE_FTA_WEIGHT = load_contract().team_logs.fta_weight  # the plays definition of the team logs
+DNP_TEAM_GAMES = _RULES.dnp_team_games
+DNP_MIN_TEAM_GAMES = _RULES.dnp_min_team_games
+DEVIATION_DAYS = _RULES.deviation_days
+DEVIATION_MIN_GAMES = _RULES.deviation_min_games
+STRUCTURAL_GAP_DAYS = _RULES.structural_gap_days
+STRUCTURAL_CAP = _RULES.structural_cap
+ZSCORE_STD_FLOOR = _RULES.zscore_std_floor
+BREAKOUT_Z = _RULES.breakout_z
+BREAKOUT_POINTS = _RULES.breakout_points
 
 FEATURES = (
     "points_avg_last_5",

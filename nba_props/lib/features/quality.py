@@ -1,12 +1,12 @@
 """Per-row feature quality, tiers and the zero-tolerance readiness gate.
 
-Weights per source: real sources (box_scores, lines, schedule, injuries, calculated) 100,
-prior_season 90, default 40 (inputs.py). `feature_quality_score` is the mean weight over the
-feature set's required features, capped at 69 with one required default and at 49 with five or
-more. A row is quality-ready when its tier is bronze or better, no required feature is defaulted
-and no feature value lies outside its declared range; otherwise `block_reason` says why.
-Blocked rows stay in the table; models only see ready rows.
-"""
+Every number is a rule of config/features.yaml, section `quality`: the weight of each source
+(real sources: box_scores, lines, schedule, injuries, calculated; then prior_season, default).
+`feature_quality_score` is the mean weight over the feature set's required features, capped with
+one required default and lower with `many_required_defaults` or more. A row is quality-ready
+when its tier is one of `ready_tiers`, no required feature is defaulted and no feature value lies
+outside its declared range; otherwise `block_reason` says why. Blocked rows stay in the table;
+models only see ready rows."""
 
 from __future__ import annotations
 
@@ -14,28 +14,24 @@ from typing import Any
 
 import polars as pl
 
-from nba_props.lib.features.contract import CATEGORIES, FeatureContract, FeatureSpec
-from nba_props.lib.features.inputs import (
-    DEFAULT_WEIGHT,
-    KEY_COLUMNS,
-    PRIOR_SEASON_WEIGHT,
-    REAL_SOURCE_WEIGHT,
-    SOURCES,
-)
+from nba_props.lib.features.contract import CATEGORIES, FeatureContract, FeatureSpec, load_contract
+from nba_props.lib.features.inputs import KEY_COLUMNS, SOURCES
 
+# The weights, tiers and caps are the rules of config/features.yaml, section quality (loaded once).
+_RULES = load_contract().quality
 DEFAULT_SOURCE = "default"
-SOURCE_WEIGHTS: dict[str, int] = {
-    **{s: REAL_SOURCE_WEIGHT for s in SOURCES},
-    "prior_season": PRIOR_SEASON_WEIGHT,
-    DEFAULT_SOURCE: DEFAULT_WEIGHT,
+SOURCE_WEIGHTS: dict[str, float] = {
+    **{s: _RULES.real_source_weight for s in SOURCES},
+    "prior_season": _RULES.prior_season_weight,
+    DEFAULT_SOURCE: _RULES.default_weight,
 }
 # (tier, minimum score), best first; below the last one the tier is "critical".
-TIERS: tuple[tuple[str, float], ...] = (("gold", 95.0), ("silver", 85.0), ("bronze", 70.0), ("poor", 50.0))
+TIERS: tuple[tuple[str, float], ...] = tuple(_RULES.tiers.items())
 CRITICAL = "critical"
-READY_TIERS = ("gold", "silver", "bronze")
-CAP_ONE_REQUIRED_DEFAULT = 69.0
-CAP_MANY_REQUIRED_DEFAULTS = 49.0
-MANY_REQUIRED_DEFAULTS = 5
+READY_TIERS = _RULES.ready_tiers
+CAP_ONE_REQUIRED_DEFAULT = _RULES.cap_one_required_default
+CAP_MANY_REQUIRED_DEFAULTS = _RULES.cap_many_required_defaults
+MANY_REQUIRED_DEFAULTS = _RULES.many_required_defaults
 
 
 def source_weight(source: pl.Expr) -> pl.Expr:

@@ -9,7 +9,7 @@ with `<name>` (Float64, NULL when not computable) and `<name>__source` for every
 Definitions (team totals, plays, possessions and game minutes are defined in `team_logs`):
 
 - season to date = the team's complete games of the target's season dated before D. With fewer
-  than `min_season_games` of them the previous season's final values are used (source
+  than `season_rule.min_games` of them the previous season's final values are used (source
   `prior_season`); with no previous season in the history the partial current season is used
   (source `box_scores`) and with no game at all the value is NULL.
 - `team_off_rating` = 100 · Σ team points / Σ team possessions.
@@ -69,13 +69,13 @@ Definitions (team totals, plays, possessions and game minutes are defined in `te
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import polars as pl
 
 from nba_props.lib import injuries as inj
 from nba_props.lib.features import team_logs as tl
+from nba_props.lib.features.contract import load_contract
 from nba_props.lib.features.inputs import KEY_COLUMNS, FeatureInputs, source_column
+from nba_props.lib.features.rules import FatigueConfig, TeamContextConfig
 from nba_props.seasons import Phase, phase_of
 
 FEATURES = (
@@ -105,45 +105,9 @@ FEATURES = (
 NO_SOURCE_YET = ("game_total", "game_spread", "implied_team_total")
 
 
-@dataclass(frozen=True)
-class FatigueConfig:
-    start: float = 100.0
-    back_to_back_penalty: float = 15.0
-    rested_bonus: float = 5.0
-    rested_days: int = 3  # days_rest (calendar days since the previous game) for the bonus
-    busy_games_7d: int = 4
-    busy_games_penalty: float = 10.0
-    heavy_minutes_7d: float = 240.0
-    heavy_minutes_penalty: float = 10.0
-    high_mpg: float = 35.0
-    high_mpg_penalty: float = 8.0
-    b2b_window_days: int = 14
-    one_b2b_penalty: float = 5.0
-    two_b2b_penalty: float = 12.0
-    floor: float = 0.0
-    ceiling: float = 100.0
-
-
-@dataclass(frozen=True)
-class TeamContextConfig:
-    min_season_games: int = 5  # fewer season games before D -> the prior season's final values
-    min_usage_minutes: float = 24.0  # player USG% needs this many minutes in the chosen period
-    rest_cap_days: int = 3  # team days of rest (D - previous game - 1) for rest_advantage
-    days_rest_cap: int = 30  # the player's calendar days since his previous game
-    rest_advantage_clamp: int = 2
-    window_days: int = 7
-    star_ppg: float = 20.0
-    star_min_games: int = 5
-    star_out_statuses: tuple[str, ...] = ("out",)
-    injury_risk: dict[str, float] = field(
-        default_factory=lambda: {"available": 0.0, "probable": 1.0, "questionable": 2.0, "doubtful": 3.0, "out": 3.0}
-    )
-    playoff_season_types: tuple[str, ...] = ("playoffs", "play_in")
-    fatigue: FatigueConfig = field(default_factory=FatigueConfig)
-    logs: tl.TeamLogConfig = field(default_factory=tl.TeamLogConfig)
-
-
-DEFAULT_CONFIG = TeamContextConfig()
+# config/features.yaml, sections team_context (its `fatigue` too) and season_rule
+DEFAULT_CONFIG: TeamContextConfig = load_contract().team_context
+_SEASON_RULE = load_contract().season_rule
 
 _DATE = "game_date"
 
@@ -243,7 +207,7 @@ def _team_side(frame, to_date, finals, side: str, prefix: str, cfg: TeamContextC
         *[pl.col(f"cum_{c}").alias(f"{prefix}prior_{c}") for c in tl.TEAM_SUMS],
     )
     frame = frame.join(prior, on=[side, "prior_season"], how="left")
-    return _resolve_period(frame, prefix, tl.TEAM_SUMS, cfg.min_season_games)
+    return _resolve_period(frame, prefix, tl.TEAM_SUMS, _SEASON_RULE.min_games)
 
 
 def _league(frame, league_to_date, league_finals, opp_src: str) -> pl.DataFrame:
@@ -272,7 +236,7 @@ def _player_usage(frame, player_logs, cfg: TeamContextConfig) -> pl.DataFrame:
         *[pl.col(s).alias(f"pu_prior_{s}") for s in tl.PLAYER_SEASON_SUMS],
     )
     frame = frame.join(finals, on=["player_lookup", "prior_season"], how="left")
-    return _resolve_period(frame, "pu_", tl.PLAYER_SEASON_SUMS, cfg.min_season_games)
+    return _resolve_period(frame, "pu_", tl.PLAYER_SEASON_SUMS, _SEASON_RULE.min_games)
 
 
 def _team_rest(frame, logs, side: str, name: str, cfg: TeamContextConfig) -> pl.DataFrame:
@@ -412,6 +376,7 @@ def _playoff(frame, schedule: pl.DataFrame, cfg: TeamContextConfig) -> pl.DataFr
 def team_context_features(inputs: FeatureInputs, config: TeamContextConfig = DEFAULT_CONFIG) -> pl.DataFrame:
     """The team-context block (see the module docstring for every definition)."""
     cfg = config
+    log_cfg = tl.DEFAULT_LOG_CONFIG
     targets = inputs.targets
     frame = targets.select(
         pl.col("game_date").cast(pl.Date),
@@ -426,7 +391,7 @@ def team_context_features(inputs: FeatureInputs, config: TeamContextConfig = DEF
     )
 
     box = inputs.box_history
-    logs = tl.team_game_logs(box, cfg.logs)
+    logs = tl.team_game_logs(box, log_cfg)
     team_to_date = tl.team_to_date(logs)
     team_finals = tl.season_finals(team_to_date, ("team",))
     league_to_date = tl.league_to_date(logs)
@@ -437,7 +402,7 @@ def team_context_features(inputs: FeatureInputs, config: TeamContextConfig = DEF
         for frame in (targets, inputs.injuries)
         if "player_lookup" in frame.columns
     ]
-    player_logs = tl.player_game_logs(box, logs, cfg.logs, players=pl.concat(players).drop_nulls().unique())
+    player_logs = tl.player_game_logs(box, logs, log_cfg, players=pl.concat(players).drop_nulls().unique())
 
     frame = _team_side(frame, team_to_date, team_finals, "team", "t_", cfg)
     frame = _team_side(frame, team_to_date, team_finals, "opponent", "o_", cfg)
@@ -451,7 +416,7 @@ def team_context_features(inputs: FeatureInputs, config: TeamContextConfig = DEF
     frame = _playoff(frame, inputs.schedule, cfg)
 
     c = pl.col
-    minutes_per_game = cfg.logs.regulation_minutes
+    minutes_per_game = log_cfg.regulation_minutes
     team_pace = _ratio(c("t_poss"), c("t_game_minutes"), minutes_per_game)
     opp_pace = _ratio(c("o_poss"), c("o_game_minutes"), minutes_per_game)
     usage = pl.when(c("pu_minutes") >= cfg.min_usage_minutes).then(
@@ -459,7 +424,7 @@ def team_context_features(inputs: FeatureInputs, config: TeamContextConfig = DEF
     )
     opp_conceded_rate = _ratio(c("o_opp_plays"), c("o_game_minutes"))
     league_rate = _ratio(c("lg_plays"), c("lg_game_minutes"))
-    allowed_usage = _ratio(opp_conceded_rate, league_rate, 100.0 / cfg.logs.players_on_court)
+    allowed_usage = _ratio(opp_conceded_rate, league_rate, 100.0 / log_cfg.players_on_court)
     clamp = cfg.rest_advantage_clamp
     has_opp = c("opponent").is_not_null()
     known = c("p_last_game_date").is_not_null()  # any box-score row before D

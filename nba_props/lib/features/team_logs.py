@@ -1,7 +1,7 @@
 """Team-game and player-game logs built once from box scores, with the cumulative sums the
 team-context block looks up "as of" a date.
 
-Definitions (the numbers are `TeamLogConfig` fields, not literals in the code):
+Definitions (the numbers are `TeamLogConfig` fields, section `team_logs` of config/features.yaml):
 
 - team totals of a team-game = the sum of its players' rows (measured on 2021-22 .. 2024-25:
   summed player points equal official team points);
@@ -19,21 +19,13 @@ take the last row strictly before D (`join_asof(..., allow_exact_matches=False)`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 
+from nba_props.lib.features.contract import load_contract
+from nba_props.lib.features.rules import TeamLogConfig
 
-@dataclass(frozen=True)
-class TeamLogConfig:
-    fta_weight: float = 0.44
-    regulation_minutes: float = 48.0
-    overtime_minutes: float = 5.0
-    players_on_court: int = 5
-    rolling_minutes_games: int = 10  # window of the player's "recent minutes per game"
-
-
-DEFAULT_LOG_CONFIG = TeamLogConfig()
+# config/features.yaml, section team_logs
+DEFAULT_LOG_CONFIG: TeamLogConfig = load_contract().team_logs
 
 TEAM_SUMS = ("games", "wins", "pts", "opp_pts", "poss", "opp_poss", "game_minutes", "opp_plays")
 LEAGUE_SUMS = ("plays", "game_minutes")

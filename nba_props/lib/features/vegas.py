@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from nba_props.lib.features.contract import load_contract
 from nba_props.lib.features.inputs import KEY_COLUMNS, FeatureInputs
 from nba_props.lib.features.player_history import (
     P,
@@ -28,7 +29,7 @@ from nba_props.lib.features.player_history import (
 
 LINES = "lines"
 CALC = "calculated"
-MIN_BOOKS_FOR_STD = 2
+MIN_BOOKS_FOR_STD = load_contract().vegas.min_books_for_std  # config/features.yaml, section vegas
 
 FEATURES = (
     "vegas_points_line",

@@ -50,9 +50,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from nba_props.lib.models.registry import load_models_config
+
 FORMAT_VERSION = 1
-MIN_ISOTONIC_ROWS = 200
-MIN_BLOCK_ROWS = 50
+# The defaults of the fit functions: config/models.yaml's `calibration` section (loaded once).
+MIN_ISOTONIC_ROWS = load_models_config().calibration.min_isotonic_rows
+MIN_BLOCK_ROWS = load_models_config().calibration.min_block_rows
 SPORTSBOOK, ALL_LINED = "sportsbook", "all_lined"
 
 

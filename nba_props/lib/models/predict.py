@@ -1,7 +1,7 @@
 """Per-model predictions for quality-ready players, and quarantine of poisoned model-days.
 
 Row semantics (one row per game_id, player_lookup, model_id; `PREDICTIONS_SCHEMA`):
-- `predicted_points`: the model's output clamped to [PREDICTION_MIN, PREDICTION_MAX] = [0, 60];
+- `predicted_points`: the model's output clamped to [PREDICTION_MIN, PREDICTION_MAX] (models.yaml);
   every quality-ready row gets one, with or without a line.
 - `line`: the chosen line of player_features (NULL without one). Every field below that needs
   a line is NULL without one: edge, direction, p_over, confidence.
@@ -35,6 +35,7 @@ import numpy as np
 import polars as pl
 
 from nba_props.lib.models.calibration import Calibration
+from nba_props.lib.models.registry import load_models_config
 
 PREDICTIONS_SCHEMA = pl.Schema(
     {
@@ -61,14 +62,17 @@ OVER, UNDER, PASS, NO_LINE = "OVER", "UNDER", "PASS", "NO_LINE"
 DIRECTIONS = (OVER, UNDER)
 RECOMMENDATIONS = (OVER, UNDER, PASS, NO_LINE)
 LOSSES = ("RMSE", "MAE", "Quantile")
-PREDICTION_MIN, PREDICTION_MAX = 0.0, 60.0
-EDGE_TOLERANCE = 1e-9
+EDGE_TOLERANCE = 1e-9  # float noise, not a rule: an edge equal to the threshold counts
 
-# Poisoned model-day defaults (DESIGN: a model whose predictions are >95% one direction).
-MAX_ONE_DIRECTION = 0.95
-MAX_MEAN_BIAS = 3.0
-MIN_PICKS = 10
-MIN_LINED = 10
+# The rules are config/models.yaml's `predictions` section (loaded once): the clamp, and the
+# poisoned model-day thresholds these functions default to (DESIGN: a model whose predictions
+# are >95% one direction). The pipeline passes the whole quarantine section, `basis` included.
+_RULES = load_models_config().predictions
+PREDICTION_MIN, PREDICTION_MAX = _RULES.min_points, _RULES.max_points
+MAX_ONE_DIRECTION = _RULES.quarantine.max_one_direction
+MAX_MEAN_BIAS = _RULES.quarantine.max_mean_bias
+MIN_PICKS = _RULES.quarantine.min_picks
+MIN_LINED = _RULES.quarantine.min_lined
 
 POISON_SCHEMA = pl.Schema({"game_date": pl.Date, "model_id": pl.Utf8, "reason": pl.Utf8})
 GAME_POISON_SCHEMA = pl.Schema({"game_date": pl.Date, "model_id": pl.Utf8, "game_id": pl.Utf8, "reason": pl.Utf8})

@@ -79,13 +79,30 @@ class FamilyConfig(BaseModel):
 class GovernanceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    mae_margin: float = Field(default=0.3, ge=0)
-    hr_edge3_floor: float = Field(default=0.524, ge=0, le=1)
-    min_n: int = Field(default=50, ge=1)
-    bias_limit: float = Field(default=1.5, gt=0)
-    tier_bias_limit: float = Field(default=5.0, gt=0)
-    tier_min_n: int = Field(default=20, ge=1)
-    direction_hr_floor: float = Field(default=0.524, ge=0, le=1)
+    mae_margin: float = Field(ge=0)
+    hr_edge3_floor: float = Field(ge=0, le=1)
+    min_n: int = Field(ge=1)
+    bias_limit: float = Field(gt=0)
+    tier_bias_limit: float = Field(gt=0)
+    tier_min_n: int = Field(ge=1)
+    direction_hr_floor: float = Field(ge=0, le=1)
+    # the edge of the hit-rate gates (their metric and gate names say edge3) and the edges whose
+    # hit rate the registry metrics report (hr_edge<edge>); the gate edge must be one of them
+    gate_edge: float = Field(gt=0)
+    reported_edges: tuple[float, ...] = Field(min_length=1)
+    # scoring tiers of the per-tier bias gate: name -> [lower inclusive, upper exclusive) of the
+    # `tier_feature` (the season points average before the game)
+    tier_feature: str = Field(min_length=1)
+    tiers: dict[str, tuple[float, float]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> GovernanceConfig:
+        if self.gate_edge not in self.reported_edges:
+            raise ValueError(f"governance.gate_edge {self.gate_edge} must be one of reported_edges {self.reported_edges}")
+        empty = sorted(name for name, (low, high) in self.tiers.items() if not low < high)
+        if empty:
+            raise ValueError(f"governance.tiers with an empty range: {empty}")
+        return self
 
 
 class TrainingConfig(BaseModel):
@@ -94,12 +111,18 @@ class TrainingConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    early_stopping_fraction: float = Field(default=0.15, gt=0, lt=1)
-    calibration_fraction: float = Field(default=0.15, gt=0, lt=1)
+    early_stopping_fraction: float = Field(gt=0, lt=1)
+    calibration_fraction: float = Field(gt=0, lt=1)
     # refit on train + early-stopping rows with the number of trees early stopping chose, so the
     # served model is not stale by the early-stopping part (the calibration part stays unseen)
-    refit_after_early_stopping: bool = True
-    thread_count: int = Field(default=2, ge=1)
+    refit_after_early_stopping: bool
+    thread_count: int = Field(ge=1)
+    # calendar days of features / box scores / lines trained_models loads before a week's Monday;
+    # each family then keeps its own `window_game_days` of them (spanning the off-season)
+    history_days: int = Field(ge=1)
+    # `nba-props evaluate` builds features for this many calendar days before its window: the
+    # history its walk-forward models train on (the CLI's --history-days default)
+    evaluation_history_days: int = Field(ge=1)
 
     @model_validator(mode="after")
     def _check(self) -> TrainingConfig:
@@ -116,10 +139,36 @@ class CalibrationConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    min_isotonic_rows: int = Field(default=200, ge=1)
-    min_block_rows: int = Field(default=50, ge=1)
+    min_isotonic_rows: int = Field(ge=1)
+    min_block_rows: int = Field(ge=1)
     # the isotonic stage uses sportsbook-priced rows only when at least this many decided ones exist
-    sportsbook_min_rows: int = Field(default=1, ge=1)
+    sportsbook_min_rows: int = Field(ge=1)
+
+
+class QuarantineConfig(BaseModel):
+    """When a game of a model-day is quarantined (lib/models/predict.poisoned_games)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_one_direction: float = Field(gt=0.5, le=1)  # share of one side among the counted rows
+    max_mean_bias: float = Field(gt=0)  # |mean(predicted - line)| in points
+    min_picks: int = Field(ge=1)  # counted rows needed for the one-direction rule
+    min_lined: int = Field(ge=1)  # lined rows needed for the bias rule
+    basis: Literal["recommendation", "direction"]  # which side of a row counts
+
+
+class PredictionsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_points: float  # predicted points are clamped to [min_points, max_points] (and checked)
+    max_points: float
+    quarantine: QuarantineConfig
+
+    @model_validator(mode="after")
+    def _check(self) -> PredictionsConfig:
+        if not self.min_points < self.max_points:
+            raise ValueError(f"predictions: need min_points < max_points, got {self.min_points}, {self.max_points}")
+        return self
 
 
 class ModelsConfig(BaseModel):
@@ -127,9 +176,10 @@ class ModelsConfig(BaseModel):
 
     version: str = Field(min_length=1)
     champion: str
-    governance: GovernanceConfig = GovernanceConfig()
-    training: TrainingConfig = TrainingConfig()
-    calibration: CalibrationConfig = CalibrationConfig()
+    governance: GovernanceConfig
+    training: TrainingConfig
+    calibration: CalibrationConfig
+    predictions: PredictionsConfig
     families: tuple[FamilyConfig, ...] = Field(min_length=1)
 
     @model_validator(mode="before")

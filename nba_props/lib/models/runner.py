@@ -136,7 +136,8 @@ def predict_days(features: pl.DataFrame, registry: pl.DataFrame, config: ModelsC
             outcome.models_used[record["model_id"]] = frame.height
     if frames:
         timing = lines.select("game_id", "player_lookup", *QUARANTINE_TIMING).unique(["game_id", "player_lookup"])
-        outcome.predictions = apply_quarantine(pl.concat(frames), timing, basis="direction").sort(
+        quarantine = config.predictions.quarantine.model_dump()
+        outcome.predictions = apply_quarantine(pl.concat(frames), timing, **quarantine).sort(
             "game_date", "game_id", "player_lookup", "model_id"
         )
     return outcome

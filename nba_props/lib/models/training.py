@@ -48,6 +48,7 @@ from nba_props.lib.models.registry import (
     LifecycleState,
     ModelsConfig,
     feature_hash,
+    load_models_config,
     model_id,
     transition,
 )
@@ -59,16 +60,13 @@ LABEL = "actual_points"
 MARKET_COLUMNS: dict[str, pl.DataType] = {
     "market_type": pl.Utf8, "over_price": pl.Int32, "under_price": pl.Int32, "implied_over_prob": pl.Float64,
 }  # fmt: skip
-TIER_FEATURE = "points_avg_season"  # the scoring-tier proxy (season points average before the game)
+# The tail metrics' rules are config/models.yaml's `governance` section (loaded once).
+_GOVERNANCE = load_models_config().governance
+TIER_FEATURE = _GOVERNANCE.tier_feature  # the scoring-tier proxy (season points average before the game)
 # Scoring tiers by season average: (name, lower bound inclusive, upper bound exclusive).
-TIERS: tuple[tuple[str, float, float], ...] = (
-    ("star_25_plus", 25.0, math.inf),
-    ("starter_15_25", 15.0, 25.0),
-    ("role_5_15", 5.0, 15.0),
-    ("bench_under_5", -math.inf, 5.0),
-)
-EDGE_GATE = 3.0
-REPORTED_EDGES = (1.0, 2.0, 3.0, 5.0)
+TIERS: tuple[tuple[str, float, float], ...] = tuple((name, low, high) for name, (low, high) in _GOVERNANCE.tiers.items())
+EDGE_GATE = _GOVERNANCE.gate_edge
+REPORTED_EDGES = _GOVERNANCE.reported_edges
 
 GATE_PASSED, GATE_FAILED, GATE_INSUFFICIENT = "passed", "failed", "insufficient_sample"
 
