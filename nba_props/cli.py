@@ -86,7 +86,9 @@ def run_backfill(start: date, end: date, select: list[str] | None = None, *, job
 
 def mondays(start: date, end: date) -> tuple[date, date]:
     """The training weeks covering [start, end]: Monday of start's week .. Monday of end's week."""
-    return start - timedelta(days=start.weekday()), end - timedelta(days=end.weekday())
+    from nba_props.seasons import week_start
+
+    return week_start(start), week_start(end)
 
 
 def _summarize(records) -> dict[str, dict[str, float]]:

@@ -43,7 +43,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nba_props.lib.grading import LOSS, PUSH, VOID, WIN, grade, hit_rate, roi, wilson_interval
 from nba_props.lib.lines import devig_over_prob
+from nba_props.seasons import week_start_expr, week_starts
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "config" / "evaluation.yaml"
 EDGE_TOLERANCE = 1e-9
@@ -394,11 +395,6 @@ def baselines(champion_graded: pl.DataFrame, box_scores: pl.DataFrame, *,
 # coverage
 
 
-def _weeks(start: date, end: date) -> list[date]:
-    first = start - timedelta(days=start.weekday())
-    return [first + timedelta(days=7 * i) for i in range((end - first).days // 7 + 1)]
-
-
 def _failed_gates(governance: str | None) -> list[str]:
     try:
         gates = json.loads(governance or "{}")
@@ -417,7 +413,7 @@ def family_weeks(registry: pl.DataFrame, family: str, *, start: date, end: date,
     rows = registry.filter(pl.col("family") == family) if registry.height else registry
     by_week = {r["week_start"]: r for r in rows.to_dicts()} if rows.height else {}
     out: dict[str, Any] = {"total": 0, "serving": [], "blocked": [], "not_serving": [], "skipped": [], "missing": []}
-    for week in _weeks(start, end):
+    for week in week_starts(start, end):
         out["total"] += 1
         row = by_week.get(week)
         if row is None:
@@ -470,7 +466,7 @@ def coverage(features: pl.DataFrame, family_graded: pl.DataFrame, *, needs_line:
         _predicted=pl.col("_predicted").fill_null(False),
         _lined=pl.col("line").is_not_null(),
         _ready=pl.col("is_quality_ready").fill_null(False),
-        _week=(pl.col("game_date") - pl.duration(days=pl.col("game_date").dt.weekday() - 1)).cast(pl.Utf8),
+        _week=week_start_expr(pl.col("game_date")).cast(pl.Utf8),
     )
 
     def part(rows: pl.DataFrame, lined: bool) -> dict[str, int]:

@@ -18,6 +18,7 @@ from datetime import timedelta
 import polars as pl
 
 from nba_props.lib.features.inputs import KEY_COLUMNS, FeatureInputs, source_column
+from nba_props.seasons import season_start_year_expr as season_year  # start year of a date's season
 
 P = "player_lookup"
 DEFAULT_SOURCE = "default"
@@ -71,12 +72,6 @@ _USAGE_STATS = ("minutes", "fga", "fg3a", "fta", "tov")
 
 # ---------------------------------------------------------------------------------------------
 # shared helpers (also used by the vegas block)
-
-
-def season_year(day: pl.Expr) -> pl.Expr:
-    """Start year of the season of an ET date (October or later opens that year's season), as
-    `seasons.season_label` decides it."""
-    return pl.when(day.dt.month() >= 10).then(day.dt.year()).otherwise(day.dt.year() - 1).cast(pl.Int32)
 
 
 def feature_pair(name: str, value: pl.Expr, ok: pl.Expr, source: str | pl.Expr) -> list[pl.Expr]:
