@@ -52,15 +52,15 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from nba_props.lib.grading import LOSS, PUSH, VOID, WIN, grade, hit_rate, roi, wilson_interval
+from nba_props.lib.grading import LOSS, OVER, PUSH, UNDER, VOID, WIN, grade, hit_rate, roi, wilson_interval
 from nba_props.lib.lines import devig_over_prob
+from nba_props.lib.models.predict import DIRECTIONS, PASS
 from nba_props.seasons import week_start_expr, week_starts
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "config" / "evaluation.yaml"
 EDGE_TOLERANCE = 1e-9
 DIGITS = 4
-RECOMMENDED = ("OVER", "UNDER")
-PASS, NO_LINE = "PASS", "NO_LINE"
+RECOMMENDED = DIRECTIONS  # a recommendation that takes a side (not PASS / NO_LINE)
 SPORTSBOOK, DFS, UNPRICED = "sportsbook", "dfs", "unpriced"
 SERVING_STATES = ("active", "champion")
 BLOCK_REASON_KINDS = ("required_defaults", "out_of_range", "quality_tier")
@@ -143,15 +143,20 @@ def _prepare(graded: pl.DataFrame) -> pl.DataFrame:
         frame = frame.with_columns(market_p_over=devig_over_prob(pl.col("over_price"), pl.col("under_price")))
     frame = frame.with_columns(_market=market_type_expr(graded.columns))
     frame = frame.filter(~pl.col("quarantined").fill_null(False))
-    side_price = (
-        pl.when(pl.col("direction") == "OVER").then(pl.col("over_price"))
-        .when(pl.col("direction") == "UNDER").then(pl.col("under_price"))
-    )  # fmt: skip
     return frame.with_columns(
         pl.col("predicted_points", "line", "actual_points", "p_over", "edge", "market_p_over").cast(pl.Float64),
         # ROI only at real prices: a sportsbook row's price of the pick's side.
-        _price=pl.when(pl.col("_market") == SPORTSBOOK).then(side_price),
+        _price=_sportsbook_side_price(),
     )
+
+
+def _sportsbook_side_price() -> pl.Expr:
+    """The price of the pick's side on a sportsbook row; NULL otherwise (DFS prices are placeholders)."""
+    side_price = (
+        pl.when(pl.col("direction") == OVER).then(pl.col("over_price"))
+        .when(pl.col("direction") == UNDER).then(pl.col("under_price"))
+    )  # fmt: skip
+    return pl.when(pl.col("_market") == SPORTSBOOK).then(side_price)
 
 
 def _counts(rows: pl.DataFrame) -> dict[str, int]:
@@ -269,7 +274,8 @@ def evaluate(graded: pl.DataFrame, *, config: EvaluationConfig | None = None,
     by_direction = {}
     for side in RECOMMENDED:
         rows = _at_edge(recommended, config.direction_edge).filter(pl.col("direction") == side)
-        wins, losses = int((rows["result"] == WIN).sum()), int((rows["result"] == LOSS).sum())
+        counts = _counts(rows)
+        wins, losses = counts["wins"], counts["losses"]
         by_direction[side] = {"n": wins + losses, "wins": wins, "losses": losses, "hr": _r(hit_rate(wins, losses))}
 
     by_market = {str(k): int(v) for k, v in decided.group_by("_market").len().sort("_market").iter_rows()}
@@ -346,14 +352,10 @@ def _baseline_block(rows: pl.DataFrame, prediction: str, config: EvaluationConfi
     pred, line = pl.col(prediction), pl.col("line")
     sided = rows.filter(pred.is_not_null()).with_columns(
         edge=(pred - line).abs(),
-        direction=pl.when(pred > line).then(pl.lit("OVER")).when(pred < line).then(pl.lit("UNDER")),
+        direction=pl.when(pred > line).then(pl.lit(OVER)).when(pred < line).then(pl.lit(UNDER)),
     )
     sided = grade(sided.drop("result", "void_reason", strict=False)).filter(pl.col("direction").is_not_null())
-    side_price = (
-        pl.when(pl.col("direction") == "OVER").then(pl.col("over_price"))
-        .when(pl.col("direction") == "UNDER").then(pl.col("under_price"))
-    )  # fmt: skip
-    sided = sided.with_columns(_price=pl.when(pl.col("_market") == SPORTSBOOK).then(side_price))
+    sided = sided.with_columns(_price=_sportsbook_side_price())
     picks = _at_edge(sided, float(min(config.edge_floors)))
     return {
         "n": rows.filter(pred.is_not_null()).height,
