@@ -24,7 +24,7 @@ The table is ``<schema_name>.<last component of the asset key>``.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import dagster as dg
@@ -34,17 +34,9 @@ from dagster import InputContext, OutputContext
 from nba_props.io.warehouse import Warehouse
 from nba_props.lib import schemas
 from nba_props.lib import tables  # noqa: F401  (registers the feature and model tables)
+from nba_props.partitions import window_dates
 
 DEFAULT_PARTITION_COLUMN = "game_date"
-
-
-def window_dates(window: dg.TimeWindow) -> tuple[date, date]:
-    """Inclusive first and last date of an end-exclusive time window (last < first: empty).
-
-    The window's datetimes are in the partitions definition's timezone, so ``.date()`` is the
-    game date there: [2024-10-21 00:00 ET, 2024-10-24 00:00 ET) -> (2024-10-21, 2024-10-23).
-    """
-    return window.start.date(), window.end.date() - timedelta(days=1)
 
 
 def conform_to_declared(frame: pl.DataFrame, declared: pl.Schema, name: str) -> pl.DataFrame:
