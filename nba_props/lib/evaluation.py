@@ -52,6 +52,7 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from nba_props.lib.asof import join_strictly_before
 from nba_props.lib.grading import LOSS, OVER, PUSH, UNDER, VOID, WIN, grade, hit_rate, roi, wilson_interval
 from nba_props.lib.lines import devig_over_prob
 from nba_props.lib.models.predict import DIRECTIONS, PASS
@@ -335,15 +336,7 @@ def rolling_points_means(rows: pl.DataFrame, box_scores: pl.DataFrame, windows: 
             for name, n in windows.items()
         ]  # fmt: skip
     ).select("player_lookup", "_game_date", "history_games", *windows)
-    joined = rows.sort("game_date").join_asof(
-        stats.sort("_game_date"),
-        left_on="game_date",
-        right_on="_game_date",
-        by="player_lookup",
-        strategy="backward",
-        allow_exact_matches=False,
-        check_sortedness=False,  # both sides are sorted by date; polars cannot verify it within `by` groups
-    )
+    joined = join_strictly_before(rows, stats, left_on="game_date", right_on="_game_date", by="player_lookup")
     return joined.drop("_game_date").with_columns(pl.col("history_games").fill_null(0))
 
 

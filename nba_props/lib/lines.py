@@ -51,6 +51,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from nba_props.lib import schemas
+from nba_props.lib.asof import join_strictly_before
 from nba_props.lib.expected_players import PLAYER_GAME, expected_players_lazy
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "config" / "lines.yaml"
@@ -317,14 +318,9 @@ def _with_prop_line_delta(lines: pl.LazyFrame, lookback_days: int) -> pl.LazyFra
         .group_by("player_lookup", "game_date")
         .agg(_prev_consensus=pl.col("consensus_line").sort_by("game_id").first())
         .rename({"game_date": "_prev_date"})
-        .sort("_prev_date")
     )
     return (
-        lines.sort("game_date")
-        .join_asof(
-            history, left_on="game_date", right_on="_prev_date", by="player_lookup",
-            strategy="backward", allow_exact_matches=False, check_sortedness=False,
-        )  # fmt: skip
+        join_strictly_before(lines, history, left_on="game_date", right_on="_prev_date", by="player_lookup")
         .with_columns(
             prop_line_delta=pl.when(pl.col("_prev_date") >= pl.col("game_date").dt.offset_by(f"-{lookback_days}d"))
             .then(pl.col("consensus_line") - pl.col("_prev_consensus"))

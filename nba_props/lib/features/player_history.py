@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import polars as pl
 
+from nba_props.lib.asof import join_strictly_before
 from nba_props.lib.features.inputs import KEY_COLUMNS, FeatureInputs, source_column
 from nba_props.seasons import season_start_year_expr as season_year  # start year of a date's season
 
@@ -209,15 +210,7 @@ def _season_totals(log: pl.DataFrame) -> pl.DataFrame:
 
 def _asof(left: pl.DataFrame, right: pl.DataFrame, left_on: str = "game_date") -> pl.DataFrame:
     """Each left row with the player's newest right row dated strictly before `left_on`."""
-    out = left.sort(left_on).join_asof(
-        right,
-        left_on=left_on,
-        right_on="game_date",
-        by=P,
-        strategy="backward",
-        allow_exact_matches=False,
-        check_sortedness=False,
-    )
+    out = join_strictly_before(left, right, left_on=left_on, right_on="game_date", by=P)
     if left_on == "game_date":
         return out.with_columns(prior_season_year=pl.col("season") - 1)
     return out

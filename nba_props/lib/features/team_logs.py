@@ -14,7 +14,7 @@ Definitions (the numbers are `TeamLogConfig` fields, not literals in the code):
   every recorded game counts for rest days.
 
 Cumulative columns (`cum_*`) include the row's own game: a lookup for a target dated D must
-take the last row strictly before D (`join_asof(..., allow_exact_matches=False)`).
+take the last row strictly before D (`lib.asof.join_strictly_before`).
 """
 
 from __future__ import annotations
