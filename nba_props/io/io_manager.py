@@ -39,18 +39,6 @@ from nba_props.partitions import window_dates
 DEFAULT_PARTITION_COLUMN = "game_date"
 
 
-def conform_to_declared(frame: pl.DataFrame, declared: pl.Schema, name: str) -> pl.DataFrame:
-    """Exactly the declared columns, in declared order, cast (strictly) to the declared dtypes."""
-    missing = [c for c in declared.names() if c not in frame.columns]
-    extra = [c for c in frame.columns if c not in declared]
-    if missing or extra:
-        raise ValueError(
-            f"asset {name!r}: output columns do not match schemas.TABLE_SCHEMAS[{name!r}] "
-            f"(missing {missing}, unexpected {extra})"
-        )
-    return frame.select([pl.col(c).cast(dtype) for c, dtype in declared.items()])
-
-
 def _partition_column(metadata: Any) -> str:
     value = (metadata or {}).get("partition_expr")
     if value is None:
@@ -85,7 +73,11 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
             )
         name = context.asset_key.path[-1]
         declared = schemas.TABLE_SCHEMAS.get(name)
-        frame = conform_to_declared(obj, declared, name) if declared is not None else obj
+        if declared is not None:  # an asset's output has exactly its declared columns
+            frame = schemas.conform(obj, declared, missing="error", extra="error",
+                                    what=f"asset {name!r} (schemas.TABLE_SCHEMAS[{name!r}])")  # fmt: skip
+        else:
+            frame = obj
         warehouse = self.warehouse()
 
         if context.has_asset_partitions:
