@@ -44,21 +44,20 @@ import json
 import math
 from collections.abc import Iterable
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from nba_props.lib.asof import join_strictly_before
+from nba_props.lib.config_files import CONFIG_DIR, load_config
 from nba_props.lib.grading import LOSS, OVER, PUSH, UNDER, VOID, WIN, grade, hit_rate, roi, wilson_interval
 from nba_props.lib.lines import devig_over_prob
 from nba_props.lib.models.predict import DIRECTIONS, PASS
 from nba_props.seasons import week_start_expr, week_starts
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "config" / "evaluation.yaml"
+DEFAULT_CONFIG_PATH = CONFIG_DIR / "evaluation.yaml"
 EDGE_TOLERANCE = 1e-9
 DIGITS = 4
 RECOMMENDED = DIRECTIONS  # a recommendation that takes a side (not PASS / NO_LINE)
@@ -94,15 +93,9 @@ class EvaluationConfig(BaseModel):
     calibration_bins: int = Field(ge=2)
 
 
-@lru_cache(maxsize=4)
-def _load_config(path: str) -> EvaluationConfig:
-    with open(path, encoding="utf-8") as handle:
-        return EvaluationConfig.model_validate(yaml.safe_load(handle))
-
-
 def load_evaluation_config(path: str | Path | None = None) -> EvaluationConfig:
     """`config/evaluation.yaml` (or `path`), validated; cached per path."""
-    return _load_config(str(Path(path or DEFAULT_CONFIG_PATH).resolve()))
+    return load_config(EvaluationConfig, path or DEFAULT_CONFIG_PATH)
 
 
 def _r(value: float | None, digits: int = DIGITS) -> float | None:

@@ -47,14 +47,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from nba_props.lib import schemas
 from nba_props.lib.asof import join_strictly_before
+from nba_props.lib.config_files import CONFIG_DIR, load_config
 from nba_props.lib.expected_players import PLAYER_GAME, expected_players_lazy
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "config" / "lines.yaml"
+DEFAULT_CONFIG_PATH = CONFIG_DIR / "lines.yaml"
 
 LINE_SOURCE, NO_PROP_LINE, LINE_SANITY_REJECT = schemas.LINE_DIAGNOSTICS
 MARKET_SPORTSBOOK, MARKET_DFS = schemas.MARKET_TYPES
@@ -138,11 +138,7 @@ class LineConfig(BaseModel):
 
 def load_line_config(path: str | Path | None = None) -> LineConfig:
     """Read and validate a lines YAML (default: the packaged `nba_props/config/lines.yaml`)."""
-    path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level")
-    return LineConfig.model_validate(data)
+    return load_config(LineConfig, path if path is not None else DEFAULT_CONFIG_PATH)
 
 
 # ---------------------------------------------------------------------------------------------
