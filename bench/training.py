@@ -12,7 +12,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,6 +38,7 @@ def main() -> int:
         return 0
 
     from nba_props.io.artifacts import LocalArtifactStore
+    from nba_props.seasons import week_starts
     from nba_props.lib.features.contract import load_contract
     from nba_props.lib.models import runner
     from nba_props.lib.models.registry import load_models_config
@@ -59,8 +60,7 @@ def main() -> int:
         fit_times.append(time.perf_counter() - t0)
     print(f"one fit ({family.id}, 42 game days, {frame.height} rows): median {statistics.median(fit_times):.2f} s")
 
-    first_week = SEASON[0] - timedelta(days=SEASON[0].weekday())
-    weeks = [first_week + timedelta(weeks=i) for i in range((SEASON[1] - first_week).days // 7 + 1)]
+    weeks = week_starts(*SEASON)
     with tempfile.TemporaryDirectory() as folder:
         t0 = time.perf_counter()
         outcome = runner.train_weeks(features, box, weeks, config, contract, LocalArtifactStore(folder))

@@ -17,19 +17,10 @@ from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
-MAIN_JOB = "nba_props_daily"
-TRAINING_JOB = "nba_props_training"
-EVALUATION_JOB = "nba_props_evaluation"
+from nba_props.job_names import EVALUATION_JOB, MAIN_JOB, TRAINING_JOB
 
-DAGSTER_YAML = """\
-# Written by nba-props for a project-local DAGSTER_HOME.
-telemetry:
-  enabled: false
-concurrency:
-  pools:
-    # DuckDB has one writer: assets in the `duckdb` pool run one at a time across runs.
-    default_limit: 1
-"""
+# The instance config a new DAGSTER_HOME gets; `make ui` copies the same file.
+DAGSTER_INSTANCE_TEMPLATE = Path(__file__).with_name("dagster_instance.yaml")
 
 
 def _dagster_home(settings) -> Path:
@@ -37,7 +28,7 @@ def _dagster_home(settings) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text(DAGSTER_YAML)
+        config.write_text(DAGSTER_INSTANCE_TEMPLATE.read_text(encoding="utf-8"), encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -86,7 +77,9 @@ def run_backfill(start: date, end: date, select: list[str] | None = None, *, job
 
 def mondays(start: date, end: date) -> tuple[date, date]:
     """The training weeks covering [start, end]: Monday of start's week .. Monday of end's week."""
-    return start - timedelta(days=start.weekday()), end - timedelta(days=end.weekday())
+    from nba_props.seasons import week_start
+
+    return week_start(start), week_start(end)
 
 
 def _summarize(records) -> dict[str, dict[str, float]]:

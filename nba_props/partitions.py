@@ -97,6 +97,15 @@ def partition_dates(start: date, end: date) -> list[str]:
     return [partition_key(start + timedelta(days=i)) for i in range((end - start).days + 1)]
 
 
+def window_dates(window: TimeWindow) -> tuple[date, date]:
+    """Inclusive first and last ET game dates of an end-exclusive time window (last < first: an
+    empty window). [2024-10-21 00:00 ET, 2024-10-24 00:00 ET) -> (2024-10-21, 2024-10-23); the
+    instants are read in ET whatever timezone the window carries."""
+    first = window.start.astimezone(seasons.GAME_TZ).date()
+    last = (window.end - timedelta(microseconds=1)).astimezone(seasons.GAME_TZ).date()
+    return first, last
+
+
 def _as_window(context_or_window: Any) -> TimeWindow:
     if isinstance(context_or_window, TimeWindow):
         return context_or_window
@@ -120,8 +129,7 @@ def date_range_of(context_or_window: Any) -> tuple[date, date]:
         day = datetime.strptime(context_or_window, DATE_FMT).date()
         return day, day
     window = _as_window(context_or_window)
-    first = window.start.astimezone(seasons.GAME_TZ).date()
-    last = (window.end - timedelta(microseconds=1)).astimezone(seasons.GAME_TZ).date()
+    first, last = window_dates(window)
     if last < first:
         raise ValueError(f"empty time window {window}")
     return first, last

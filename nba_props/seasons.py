@@ -1,8 +1,11 @@
-"""The one season calendar: labels, opening nights, phases. No date literals elsewhere.
+"""The one season calendar: labels, opening nights, phases, weeks. No date literals elsewhere.
 
 A season is labelled by the year it opens ("2024-25" opens in October 2024). Known opening
 nights are listed; later seasons follow the league's pattern (the Tuesday between 18 and 24
 October) until a loaded schedule registers the real date with `register_opening_night`.
+
+The season of a date and the week (Monday) of a date are each decided by one rule here, in two
+forms: for a Python `date` and as a polars expression over a date column (`*_expr`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+import polars as pl
 
 GAME_TZ = ZoneInfo("America/New_York")
 
@@ -27,6 +32,9 @@ REGULAR_SEASON_DAYS = 173
 PLAY_IN_START_OFFSET = 2
 PLAYOFFS_START_OFFSET = 6
 PLAYOFFS_LAST_MONTH_DAY = (6, 30)  # the record window closes at the end of June
+# A date in this month or later belongs to the season opening that calendar year; earlier
+# months to the season that opened the year before (no season opens before October).
+SEASON_START_MONTH = 10
 
 _opening_overrides: dict[str, date] = {}
 
@@ -68,9 +76,30 @@ def label_for_start_year(year: int) -> str:
     return f"{year}-{(year + 1) % 100:02d}"
 
 
-def season_label(day: date) -> str:
+def season_start_year(day: date) -> int:
     """October or later belongs to the season opening that year; earlier months to the previous."""
-    return label_for_start_year(day.year if day.month >= 10 else day.year - 1)
+    return day.year if day.month >= SEASON_START_MONTH else day.year - 1
+
+
+def season_label(day: date) -> str:
+    return label_for_start_year(season_start_year(day))
+
+
+def season_start_year_expr(day: pl.Expr) -> pl.Expr:
+    """`season_start_year` of a date column (Int32)."""
+    year = day.dt.year()
+    return pl.when(day.dt.month() >= SEASON_START_MONTH).then(year).otherwise(year - 1).cast(pl.Int32)
+
+
+def label_for_start_year_expr(start_year: pl.Expr) -> pl.Expr:
+    """`label_for_start_year` of an integer column: 2024 -> "2024-25"."""
+    year = start_year.cast(pl.Int32)
+    return pl.concat_str([year.cast(pl.Utf8), pl.lit("-"), ((year + 1) % 100).cast(pl.Utf8).str.zfill(2)])
+
+
+def season_label_expr(day: pl.Expr) -> pl.Expr:
+    """`season_label` of a date column."""
+    return label_for_start_year_expr(season_start_year_expr(day))
 
 
 def parse_label(label: str) -> int:
@@ -143,5 +172,25 @@ def today_et(now: datetime | None = None) -> date:
 
 
 def seasons_between(start: date, end: date) -> list[str]:
-    first, last = parse_label(season_label(start)), parse_label(season_label(end))
+    first, last = season_start_year(start), season_start_year(end)
     return [label_for_start_year(y) for y in range(first, last + 1)]
+
+
+# ---------------------------------------------------------------------------------------------
+# weeks: a training week starts on Monday (ET game dates); its models see only earlier games
+
+
+def week_start(day: date) -> date:
+    """The Monday of `day`'s week (the day itself on a Monday)."""
+    return day - timedelta(days=day.weekday())
+
+
+def week_starts(start: date, end: date) -> list[date]:
+    """The Mondays of every week touching [start, end]: week_start(start) .. week_start(end)."""
+    first = week_start(start)
+    return [first + timedelta(days=7 * i) for i in range((end - first).days // 7 + 1)]
+
+
+def week_start_expr(day: pl.Expr) -> pl.Expr:
+    """`week_start` of a date column (polars weekdays run Monday = 1 .. Sunday = 7)."""
+    return day - pl.duration(days=day.dt.weekday() - 1)

@@ -18,6 +18,20 @@ def shared_data_dir() -> Path:
     return Path(override) if override else Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nba"
 
 
+def shared_data_or_skip(*required: str) -> Path:
+    """`shared_data_dir()` for a real-data test module; skips the module when any of the
+    `required` paths (relative to the folder) is absent."""
+    data = shared_data_dir()
+    missing = [path for path in required if not (data / path).exists()]
+    if missing:
+        pytest.skip(
+            f"real NBA data not found at {data} (no {missing}; set NBA_PROPS_SHARED_DATA or place "
+            "../shared/data/nba beside the repo)",
+            allow_module_level=True,
+        )
+    return data
+
+
 @pytest.fixture(scope="session")
 def sim_data_dir(tmp_path_factory) -> Path:
     """The first SIM_DAYS game days of a simulated season, in the raw file formats."""

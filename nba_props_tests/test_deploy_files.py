@@ -37,9 +37,24 @@ def test_pyproject_points_dagster_at_the_same_module():
     assert pyproject["project"]["scripts"]["nba-props"] == "nba_props.cli:main"
 
 
-def test_dagster_yaml_template_limits_the_duckdb_pool():
-    template = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+def test_dagster_instance_template_limits_the_duckdb_pool():
+    template = yaml.safe_load((ROOT / "nba_props" / "dagster_instance.yaml").read_text())
     assert template["concurrency"]["pools"]["default_limit"] == 1
+    assert template["telemetry"] == {"enabled": False}
+
+
+def test_make_ui_and_the_cli_use_the_same_instance_template(tmp_path, monkeypatch):
+    from nba_props import cli
+    from nba_props.settings import load_settings
+
+    assert "cp nba_props/dagster_instance.yaml $(DAGSTER_HOME)/dagster.yaml" in (ROOT / "Makefile").read_text()
+    assert cli.DAGSTER_INSTANCE_TEMPLATE == ROOT / "nba_props" / "dagster_instance.yaml"
+    monkeypatch.setenv("NBA_PROPS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NBA_PROPS_PROVIDER", "simulated")
+    monkeypatch.delenv("NBA_PROPS_DATA_DIR", raising=False)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    home = cli._dagster_home(load_settings())
+    assert (home / "dagster.yaml").read_text() == cli.DAGSTER_INSTANCE_TEMPLATE.read_text()
 
 
 def test_dagster_cli_validates_the_workspace(tmp_path):

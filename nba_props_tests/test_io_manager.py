@@ -11,7 +11,8 @@ from dagster import AssetExecutionContext
 import polars as pl
 import pytest
 
-from nba_props.io.io_manager import DuckDBPolarsIOManager, WarehouseResource, window_dates
+from nba_props.io.io_manager import DuckDBPolarsIOManager, WarehouseResource
+from nba_props.partitions import window_dates
 from nba_props.io.warehouse import Warehouse
 from nba_props.lib import schemas
 

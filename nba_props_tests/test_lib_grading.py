@@ -8,7 +8,7 @@ import math
 import polars as pl
 import pytest
 
-from nba_props.lib.grading import american_payout, grade, hit_rate, roi, wilson_interval
+from nba_props.lib.grading import american_payout, grade, hit_rate, roi, side_wins, wilson_interval
 
 CASES = [
     # direction, line, actual, game_status, result, void_reason
@@ -119,3 +119,15 @@ def test_roi_arithmetic():
     assert roi(["PUSH", "VOID"], [-110, -110]) is None
     assert roi([], []) is None
     assert roi(["WIN"], [None]) is None
+
+
+def test_side_wins_is_the_one_win_rule():
+    frame = pl.DataFrame(
+        {
+            "direction": ["OVER", "OVER", "OVER", "UNDER", "UNDER", "UNDER", None, "PASS"],
+            "actual": [21.0, 20.0, 19.0, 19.0, 20.0, 21.0, 30.0, 30.0],
+            "line": [20.0] * 8,
+        }
+    )
+    wins = frame.select(side_wins(pl.col("direction"), pl.col("actual"), pl.col("line")).fill_null(False))
+    assert wins.to_series().to_list() == [True, False, False, True, False, False, False, False]

@@ -181,6 +181,13 @@ def test_date_range_of_ranges_and_keys():
         date_range_of(dg.TimeWindow(window.start, window.start))
 
 
+def test_window_dates_is_the_one_conversion_and_allows_an_empty_window():
+    window = dg.TimeWindow(datetime(2025, 1, 10, tzinfo=ET), datetime(2025, 1, 16, tzinfo=ET))
+    assert partitions.window_dates(window) == date_range_of(window) == (date(2025, 1, 10), date(2025, 1, 15))
+    # storage asks for the (empty) window before the first partition without an error
+    assert partitions.window_dates(dg.TimeWindow(window.start, window.start)) == (date(2025, 1, 10), date(2025, 1, 9))
+
+
 def test_date_range_of_asset_context():
     seen = {}
 

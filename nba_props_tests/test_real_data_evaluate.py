@@ -18,13 +18,11 @@ import pytest
 
 from nba_props.cli import main
 from nba_props.lib.models.registry import load_models_config
-from nba_props_tests.conftest import shared_data_dir
+from nba_props_tests.conftest import shared_data_or_skip
 
 pytestmark = [pytest.mark.real_data, pytest.mark.slow]
 
-DATA = shared_data_dir()
-if not (DATA / "odds" / "the_odds_api_snapshots").is_dir() or not (DATA / "box_scores").is_dir():
-    pytest.skip(f"real data not found at {DATA}", allow_module_level=True)
+DATA = shared_data_or_skip("odds/the_odds_api_snapshots", "box_scores")
 
 START, END = "2025-11-10", "2025-11-16"
 HISTORY_DAYS = "313"  # 2025-01-01 .. the window

@@ -8,12 +8,10 @@ from the CSV rows with the csv module and plain Python, never with the code unde
 from __future__ import annotations
 
 import csv
-import os
 import time
 from collections import defaultdict
 from datetime import date, timedelta
 from functools import lru_cache
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -27,21 +25,12 @@ from nba_props.lib.features.player_history import player_history_features
 from nba_props.lib.features.quality import feature_range_violations, quality_summary
 from nba_props.lib.features.vegas import vegas_features
 from nba_props.lib.sources.files import FilesProvider
+from nba_props_tests.conftest import shared_data_or_skip
 
 pytestmark = pytest.mark.real_data
 
 
-def _shared_data() -> Path:
-    override = os.environ.get("NBA_PROPS_SHARED_DATA")
-    return Path(override) if override else Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nba"
-
-
-DATA = _shared_data()
-if not (DATA / "box_scores" / "player_logs_2024-25.csv").is_file():
-    pytest.skip(
-        f"real NBA data not found at {DATA} (set NBA_PROPS_SHARED_DATA or place ../shared/data/nba beside the repo)",
-        allow_module_level=True,
-    )
+DATA = shared_data_or_skip("box_scores/player_logs_2024-25.csv")
 
 HISTORY_START, SEASON_START, SEASON_END = date(2023, 10, 1), date(2024, 10, 1), date(2025, 6, 30)
 OPENING_NIGHT = date(2024, 10, 22)

@@ -5,30 +5,19 @@ The numbers asserted here were measured on that folder; see its README for what 
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import polars as pl
 import pytest
 
 from nba_props.lib import ingest_checks, schemas
 from nba_props.lib.sources.files import FilesProvider, classify_unmatched_lines, match_rate
+from nba_props_tests.conftest import shared_data_or_skip
 
 pytestmark = pytest.mark.real_data
 
 
-def _shared_data() -> Path:
-    override = os.environ.get("NBA_PROPS_SHARED_DATA")
-    return Path(override) if override else Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nba"
-
-
-DATA = _shared_data()
-if not (DATA / "box_scores").is_dir():
-    pytest.skip(
-        f"real NBA data not found at {DATA} (set NBA_PROPS_SHARED_DATA or place ../shared/data/nba beside the repo)",
-        allow_module_level=True,
-    )
+DATA = shared_data_or_skip("box_scores")
 
 # Regular-season player rows per season (the 2025-26 file runs 2025-10-21 .. 2026-01-26).
 BOX_ROWS = {"2021-22": 26_039, "2022-23": 25_895, "2023-24": 26_401, "2024-25": 26_306, "2025-26": 14_991}

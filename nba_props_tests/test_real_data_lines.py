@@ -7,10 +7,8 @@ books, bovada / betrivers ladders) and the 2024-25 DFS boards (PrizePicks / Unde
 from __future__ import annotations
 
 import math
-import os
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -18,21 +16,12 @@ import pytest
 from nba_props.lib import schemas
 from nba_props.lib.lines import LineConfig, build_player_lines
 from nba_props.lib.sources.files import FilesProvider
+from nba_props_tests.conftest import shared_data_or_skip
 
 pytestmark = pytest.mark.real_data
 
 
-def _shared_data() -> Path:
-    override = os.environ.get("NBA_PROPS_SHARED_DATA")
-    return Path(override) if override else Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nba"
-
-
-DATA = _shared_data()
-if not (DATA / "odds" / "the_odds_api_snapshots").is_dir() or not (DATA / "box_scores").is_dir():
-    pytest.skip(
-        f"real NBA data not found at {DATA} (set NBA_PROPS_SHARED_DATA or place ../shared/data/nba beside the repo)",
-        allow_module_level=True,
-    )
+DATA = shared_data_or_skip("odds/the_odds_api_snapshots", "box_scores")
 
 ODDS_SPAN = (date(2025, 10, 21), date(2025, 11, 23))
 DFS_SPAN = (date(2024, 10, 22), date(2025, 1, 12))

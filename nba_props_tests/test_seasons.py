@@ -208,3 +208,33 @@ def test_seasons_between():
     ]
     assert seasons.seasons_between(date(2025, 1, 1), date(2025, 3, 1)) == ["2024-25"]
     assert seasons.seasons_between(date(2025, 1, 1), date(2024, 1, 1)) == []
+
+
+def test_expression_forms_agree_with_the_date_forms_on_every_day_of_two_years():
+    import polars as pl
+
+    days = [date(2023, 1, 1) + timedelta(days=i) for i in range(2 * 366)] + [date(1999, 11, 1), date(2099, 9, 30)]
+    frame = pl.DataFrame({"day": days}).select(
+        label=seasons.season_label_expr(pl.col("day")),
+        start_year=seasons.season_start_year_expr(pl.col("day")),
+        week=seasons.week_start_expr(pl.col("day")),
+    )
+    assert frame["label"].to_list() == [seasons.season_label(d) for d in days]
+    assert frame["start_year"].dtype == pl.Int32
+    assert frame["start_year"].to_list() == [seasons.season_start_year(d) for d in days]
+    assert frame["week"].to_list() == [seasons.week_start(d) for d in days]
+    years = pl.Series([1999, 2024, 2099])
+    assert pl.select(seasons.label_for_start_year_expr(pl.lit(years))).to_series().to_list() == [
+        "1999-00", "2024-25", "2099-00"
+    ]
+
+
+def test_week_start_and_week_starts():
+    assert seasons.week_start(date(2025, 1, 13)) == date(2025, 1, 13)  # a Monday is its own week
+    assert seasons.week_start(date(2025, 1, 19)) == date(2025, 1, 13)  # Sunday closes it
+    assert seasons.week_start(date(2025, 1, 20)) == date(2025, 1, 20)
+    assert seasons.week_starts(date(2025, 1, 15), date(2025, 1, 27)) == [
+        date(2025, 1, 13), date(2025, 1, 20), date(2025, 1, 27)
+    ]
+    assert seasons.week_starts(date(2025, 1, 13), date(2025, 1, 19)) == [date(2025, 1, 13)]
+    assert seasons.week_starts(date(2025, 1, 20), date(2025, 1, 19)) == []

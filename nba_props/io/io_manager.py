@@ -24,7 +24,7 @@ The table is ``<schema_name>.<last component of the asset key>``.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import dagster as dg
@@ -34,29 +34,9 @@ from dagster import InputContext, OutputContext
 from nba_props.io.warehouse import Warehouse
 from nba_props.lib import schemas
 from nba_props.lib import tables  # noqa: F401  (registers the feature and model tables)
+from nba_props.partitions import window_dates
 
 DEFAULT_PARTITION_COLUMN = "game_date"
-
-
-def window_dates(window: dg.TimeWindow) -> tuple[date, date]:
-    """Inclusive first and last date of an end-exclusive time window (last < first: empty).
-
-    The window's datetimes are in the partitions definition's timezone, so ``.date()`` is the
-    game date there: [2024-10-21 00:00 ET, 2024-10-24 00:00 ET) -> (2024-10-21, 2024-10-23).
-    """
-    return window.start.date(), window.end.date() - timedelta(days=1)
-
-
-def conform_to_declared(frame: pl.DataFrame, declared: pl.Schema, name: str) -> pl.DataFrame:
-    """Exactly the declared columns, in declared order, cast (strictly) to the declared dtypes."""
-    missing = [c for c in declared.names() if c not in frame.columns]
-    extra = [c for c in frame.columns if c not in declared]
-    if missing or extra:
-        raise ValueError(
-            f"asset {name!r}: output columns do not match schemas.TABLE_SCHEMAS[{name!r}] "
-            f"(missing {missing}, unexpected {extra})"
-        )
-    return frame.select([pl.col(c).cast(dtype) for c, dtype in declared.items()])
 
 
 def _partition_column(metadata: Any) -> str:
@@ -93,7 +73,11 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
             )
         name = context.asset_key.path[-1]
         declared = schemas.TABLE_SCHEMAS.get(name)
-        frame = conform_to_declared(obj, declared, name) if declared is not None else obj
+        if declared is not None:  # an asset's output has exactly its declared columns
+            frame = schemas.conform(obj, declared, missing="error", extra="error",
+                                    what=f"asset {name!r} (schemas.TABLE_SCHEMAS[{name!r}])")  # fmt: skip
+        else:
+            frame = obj
         warehouse = self.warehouse()
 
         if context.has_asset_partitions:

@@ -24,6 +24,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from nba_props.lib import schemas
+
 UTC_TS = pl.Datetime("us", "UTC")
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -381,7 +383,9 @@ class Warehouse:
         table_schema = pl.Schema(
             {name: polars_type(sql) or frame.schema[name] for name, sql in columns.items()}
         )
-        return _cast_to(qualified, frame, declared if declared is not None else table_schema)
+        # A stored table may hold more columns than declared (they are dropped), never fewer.
+        return schemas.conform(frame, declared if declared is not None else table_schema, missing="error",
+                               what=qualified, hint="migrate or drop the table")  # fmt: skip
 
     def _select(
         self,
@@ -473,9 +477,3 @@ def _check_columns(qualified: str, frame: pl.DataFrame, columns: list[str]) -> N
             f"(missing {missing}, unexpected {extra}); nothing written"
         )
 
-
-def _cast_to(qualified: str, frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
-    missing = [name for name in schema.names() if name not in frame.columns]
-    if missing:
-        raise ValueError(f"{qualified} lacks declared column(s) {missing}; migrate or drop the table")
-    return frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])

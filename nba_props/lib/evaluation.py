@@ -43,23 +43,24 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from datetime import date, timedelta
-from functools import lru_cache
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from nba_props.lib.grading import LOSS, PUSH, VOID, WIN, grade, hit_rate, roi, wilson_interval
+from nba_props.lib.asof import join_strictly_before
+from nba_props.lib.config_files import CONFIG_DIR, load_config
+from nba_props.lib.grading import LOSS, OVER, PUSH, UNDER, VOID, WIN, grade, hit_rate, roi, wilson_interval
 from nba_props.lib.lines import devig_over_prob
+from nba_props.lib.models.predict import DIRECTIONS, PASS
+from nba_props.seasons import week_start_expr, week_starts
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "config" / "evaluation.yaml"
+DEFAULT_CONFIG_PATH = CONFIG_DIR / "evaluation.yaml"
 EDGE_TOLERANCE = 1e-9
 DIGITS = 4
-RECOMMENDED = ("OVER", "UNDER")
-PASS, NO_LINE = "PASS", "NO_LINE"
+RECOMMENDED = DIRECTIONS  # a recommendation that takes a side (not PASS / NO_LINE)
 SPORTSBOOK, DFS, UNPRICED = "sportsbook", "dfs", "unpriced"
 SERVING_STATES = ("active", "champion")
 BLOCK_REASON_KINDS = ("required_defaults", "out_of_range", "quality_tier")
@@ -92,15 +93,9 @@ class EvaluationConfig(BaseModel):
     calibration_bins: int = Field(ge=2)
 
 
-@lru_cache(maxsize=4)
-def _load_config(path: str) -> EvaluationConfig:
-    with open(path, encoding="utf-8") as handle:
-        return EvaluationConfig.model_validate(yaml.safe_load(handle))
-
-
 def load_evaluation_config(path: str | Path | None = None) -> EvaluationConfig:
     """`config/evaluation.yaml` (or `path`), validated; cached per path."""
-    return _load_config(str(Path(path or DEFAULT_CONFIG_PATH).resolve()))
+    return load_config(EvaluationConfig, path or DEFAULT_CONFIG_PATH)
 
 
 def _r(value: float | None, digits: int = DIGITS) -> float | None:
@@ -142,15 +137,20 @@ def _prepare(graded: pl.DataFrame) -> pl.DataFrame:
         frame = frame.with_columns(market_p_over=devig_over_prob(pl.col("over_price"), pl.col("under_price")))
     frame = frame.with_columns(_market=market_type_expr(graded.columns))
     frame = frame.filter(~pl.col("quarantined").fill_null(False))
-    side_price = (
-        pl.when(pl.col("direction") == "OVER").then(pl.col("over_price"))
-        .when(pl.col("direction") == "UNDER").then(pl.col("under_price"))
-    )  # fmt: skip
     return frame.with_columns(
         pl.col("predicted_points", "line", "actual_points", "p_over", "edge", "market_p_over").cast(pl.Float64),
         # ROI only at real prices: a sportsbook row's price of the pick's side.
-        _price=pl.when(pl.col("_market") == SPORTSBOOK).then(side_price),
+        _price=_sportsbook_side_price(),
     )
+
+
+def _sportsbook_side_price() -> pl.Expr:
+    """The price of the pick's side on a sportsbook row; NULL otherwise (DFS prices are placeholders)."""
+    side_price = (
+        pl.when(pl.col("direction") == OVER).then(pl.col("over_price"))
+        .when(pl.col("direction") == UNDER).then(pl.col("under_price"))
+    )  # fmt: skip
+    return pl.when(pl.col("_market") == SPORTSBOOK).then(side_price)
 
 
 def _counts(rows: pl.DataFrame) -> dict[str, int]:
@@ -268,7 +268,8 @@ def evaluate(graded: pl.DataFrame, *, config: EvaluationConfig | None = None,
     by_direction = {}
     for side in RECOMMENDED:
         rows = _at_edge(recommended, config.direction_edge).filter(pl.col("direction") == side)
-        wins, losses = int((rows["result"] == WIN).sum()), int((rows["result"] == LOSS).sum())
+        counts = _counts(rows)
+        wins, losses = counts["wins"], counts["losses"]
         by_direction[side] = {"n": wins + losses, "wins": wins, "losses": losses, "hr": _r(hit_rate(wins, losses))}
 
     by_market = {str(k): int(v) for k, v in decided.group_by("_market").len().sort("_market").iter_rows()}
@@ -328,15 +329,7 @@ def rolling_points_means(rows: pl.DataFrame, box_scores: pl.DataFrame, windows: 
             for name, n in windows.items()
         ]  # fmt: skip
     ).select("player_lookup", "_game_date", "history_games", *windows)
-    joined = rows.sort("game_date").join_asof(
-        stats.sort("_game_date"),
-        left_on="game_date",
-        right_on="_game_date",
-        by="player_lookup",
-        strategy="backward",
-        allow_exact_matches=False,
-        check_sortedness=False,  # both sides are sorted by date; polars cannot verify it within `by` groups
-    )
+    joined = join_strictly_before(rows, stats, left_on="game_date", right_on="_game_date", by="player_lookup")
     return joined.drop("_game_date").with_columns(pl.col("history_games").fill_null(0))
 
 
@@ -345,14 +338,10 @@ def _baseline_block(rows: pl.DataFrame, prediction: str, config: EvaluationConfi
     pred, line = pl.col(prediction), pl.col("line")
     sided = rows.filter(pred.is_not_null()).with_columns(
         edge=(pred - line).abs(),
-        direction=pl.when(pred > line).then(pl.lit("OVER")).when(pred < line).then(pl.lit("UNDER")),
+        direction=pl.when(pred > line).then(pl.lit(OVER)).when(pred < line).then(pl.lit(UNDER)),
     )
     sided = grade(sided.drop("result", "void_reason", strict=False)).filter(pl.col("direction").is_not_null())
-    side_price = (
-        pl.when(pl.col("direction") == "OVER").then(pl.col("over_price"))
-        .when(pl.col("direction") == "UNDER").then(pl.col("under_price"))
-    )  # fmt: skip
-    sided = sided.with_columns(_price=pl.when(pl.col("_market") == SPORTSBOOK).then(side_price))
+    sided = sided.with_columns(_price=_sportsbook_side_price())
     picks = _at_edge(sided, float(min(config.edge_floors)))
     return {
         "n": rows.filter(pred.is_not_null()).height,
@@ -394,11 +383,6 @@ def baselines(champion_graded: pl.DataFrame, box_scores: pl.DataFrame, *,
 # coverage
 
 
-def _weeks(start: date, end: date) -> list[date]:
-    first = start - timedelta(days=start.weekday())
-    return [first + timedelta(days=7 * i) for i in range((end - first).days // 7 + 1)]
-
-
 def _failed_gates(governance: str | None) -> list[str]:
     try:
         gates = json.loads(governance or "{}")
@@ -417,7 +401,7 @@ def family_weeks(registry: pl.DataFrame, family: str, *, start: date, end: date,
     rows = registry.filter(pl.col("family") == family) if registry.height else registry
     by_week = {r["week_start"]: r for r in rows.to_dicts()} if rows.height else {}
     out: dict[str, Any] = {"total": 0, "serving": [], "blocked": [], "not_serving": [], "skipped": [], "missing": []}
-    for week in _weeks(start, end):
+    for week in week_starts(start, end):
         out["total"] += 1
         row = by_week.get(week)
         if row is None:
@@ -470,7 +454,7 @@ def coverage(features: pl.DataFrame, family_graded: pl.DataFrame, *, needs_line:
         _predicted=pl.col("_predicted").fill_null(False),
         _lined=pl.col("line").is_not_null(),
         _ready=pl.col("is_quality_ready").fill_null(False),
-        _week=(pl.col("game_date") - pl.duration(days=pl.col("game_date").dt.weekday() - 1)).cast(pl.Utf8),
+        _week=week_start_expr(pl.col("game_date")).cast(pl.Utf8),
     )
 
     def part(rows: pl.DataFrame, lined: bool) -> dict[str, int]:

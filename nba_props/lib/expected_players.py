@@ -31,6 +31,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
+from nba_props.lib.asof import join_strictly_before
 from nba_props.lib.injuries import reports_before_tip
 
 PLAYER_GAME = ["game_date", "game_id", "player_lookup"]
@@ -78,12 +79,11 @@ def _newest_rows_of(keys: pl.LazyFrame, box: pl.LazyFrame, window_days: int) -> 
         box.sort("player_lookup", "game_date", "game_id", "player_id")
         .unique(["player_lookup", "game_date"], keep="last", maintain_order=True)
         .select("player_lookup", "player_id", "player_name", "team", box_date="game_date")
-        .sort("box_date")
     )
     return (
-        keys.select("game_date", "player_lookup").unique().sort("game_date").join_asof(
-            rows, left_on="game_date", right_on="box_date", by="player_lookup",
-            strategy="backward", allow_exact_matches=False, check_sortedness=False,
+        join_strictly_before(
+            keys.select("game_date", "player_lookup").unique(), rows,
+            left_on="game_date", right_on="box_date", by="player_lookup",
         )  # fmt: skip
         .filter(pl.col("box_date") >= _days_before("game_date", window_days))
         .drop("box_date")
@@ -96,14 +96,11 @@ def _recent_appearances(box: pl.LazyFrame, newest: pl.LazyFrame, window_days: in
         box.filter(pl.col("played").fill_null(False) & pl.col("team").is_not_null())
         .select("player_lookup", "team", last_played="game_date")
         .unique()
-        .sort("last_played")
     )
     return (
-        newest.filter(pl.col("team").is_not_null())
-        .sort("game_date")
-        .join_asof(
-            played, left_on="game_date", right_on="last_played", by=["player_lookup", "team"],
-            strategy="backward", allow_exact_matches=False, check_sortedness=False,
+        join_strictly_before(
+            newest.filter(pl.col("team").is_not_null()), played,
+            left_on="game_date", right_on="last_played", by=["player_lookup", "team"],
         )  # fmt: skip
         .filter(pl.col("last_played") >= _days_before("game_date", window_days))
         .drop("last_played")

@@ -22,11 +22,18 @@ from collections.abc import Iterable, Sequence
 import polars as pl
 
 WIN, LOSS, PUSH, VOID = "WIN", "LOSS", "PUSH", "VOID"
+OVER, UNDER = "OVER", "UNDER"
 RESULTS = (WIN, LOSS, PUSH, VOID)
 DID_NOT_PLAY, GAME_POSTPONED, GAME_CANCELLED = "did_not_play", "game_postponed", "game_cancelled"
 NO_LINE, NO_DIRECTION = "no_line", "no_direction"
 VOID_REASONS = (DID_NOT_PLAY, GAME_POSTPONED, GAME_CANCELLED, NO_LINE, NO_DIRECTION)
 FINAL = "final"  # the only status whose games are graded (scheduled / live / unknown: pending)
+
+
+def side_wins(direction: pl.Expr, actual: pl.Expr, line: pl.Expr) -> pl.Expr:
+    """The pick's side won: OVER with actual > line, UNDER with actual < line. A push (actual ==
+    line), a NULL and any other direction are not wins; callers decide what else counts."""
+    return ((direction == OVER) & (actual > line)) | ((direction == UNDER) & (actual < line))
 
 
 def result_expr() -> tuple[pl.Expr, pl.Expr]:
@@ -41,7 +48,7 @@ def result_expr() -> tuple[pl.Expr, pl.Expr]:
         .then(pl.lit(GAME_CANCELLED))
         .when(line.is_null())
         .then(pl.lit(NO_LINE))
-        .when(direction.is_null() | ~direction.is_in(["OVER", "UNDER"]))
+        .when(direction.is_null() | ~direction.is_in([OVER, UNDER]))
         .then(pl.lit(NO_DIRECTION))
         .when(actual.is_null() & (status == FINAL))
         .then(pl.lit(DID_NOT_PLAY))
@@ -53,7 +60,7 @@ def result_expr() -> tuple[pl.Expr, pl.Expr]:
         .then(pl.lit(None, dtype=pl.Utf8))
         .when(actual == line)
         .then(pl.lit(PUSH))
-        .when(((direction == "OVER") & (actual > line)) | ((direction == "UNDER") & (actual < line)))
+        .when(side_wins(direction, actual, line))
         .then(pl.lit(WIN))
         .otherwise(pl.lit(LOSS))
     )

@@ -47,13 +47,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from nba_props.lib import schemas
+from nba_props.lib.asof import join_strictly_before
+from nba_props.lib.config_files import CONFIG_DIR, load_config
 from nba_props.lib.expected_players import PLAYER_GAME, expected_players_lazy
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "config" / "lines.yaml"
+DEFAULT_CONFIG_PATH = CONFIG_DIR / "lines.yaml"
 
 LINE_SOURCE, NO_PROP_LINE, LINE_SANITY_REJECT = schemas.LINE_DIAGNOSTICS
 MARKET_SPORTSBOOK, MARKET_DFS = schemas.MARKET_TYPES
@@ -138,11 +139,7 @@ class LineConfig(BaseModel):
 
 def load_line_config(path: str | Path | None = None) -> LineConfig:
     """Read and validate a lines YAML (default: the packaged `nba_props/config/lines.yaml`)."""
-    path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level")
-    return LineConfig.model_validate(data)
+    return load_config(LineConfig, path if path is not None else DEFAULT_CONFIG_PATH)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,14 +315,9 @@ def _with_prop_line_delta(lines: pl.LazyFrame, lookback_days: int) -> pl.LazyFra
         .group_by("player_lookup", "game_date")
         .agg(_prev_consensus=pl.col("consensus_line").sort_by("game_id").first())
         .rename({"game_date": "_prev_date"})
-        .sort("_prev_date")
     )
     return (
-        lines.sort("game_date")
-        .join_asof(
-            history, left_on="game_date", right_on="_prev_date", by="player_lookup",
-            strategy="backward", allow_exact_matches=False, check_sortedness=False,
-        )  # fmt: skip
+        join_strictly_before(lines, history, left_on="game_date", right_on="_prev_date", by="player_lookup")
         .with_columns(
             prop_line_delta=pl.when(pl.col("_prev_date") >= pl.col("game_date").dt.offset_by(f"-{lookback_days}d"))
             .then(pl.col("consensus_line") - pl.col("_prev_consensus"))

@@ -5,6 +5,8 @@ An empty partition is an empty frame with exactly these columns, never a column-
 
 from __future__ import annotations
 
+from typing import Literal
+
 import polars as pl
 
 UTC_TS = pl.Datetime("us", "UTC")
@@ -119,8 +121,27 @@ def empty(schema: pl.Schema) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
-    """Select and cast to the declared schema (missing columns become NULL)."""
+def conform(
+    frame: pl.DataFrame,
+    schema: pl.Schema,
+    *,
+    missing: Literal["null", "error"] = "null",
+    extra: Literal["drop", "error"] = "drop",
+    what: str = "frame",
+    hint: str = "",
+) -> pl.DataFrame:
+    """Exactly the declared columns, in declared order, cast (strictly) to the declared dtypes.
+
+    Inside `lib` a frame is built up to its schema: a missing column becomes NULL and anything
+    else is dropped (the defaults). At a storage boundary a missing (`missing="error"`) or
+    unexpected (`extra="error"`) column is a ValueError naming `what`, never a silent NULL."""
+    lacking = [name for name in schema.names() if name not in frame.columns]
+    unexpected = [name for name in frame.columns if name not in schema]
+    if (missing == "error" and lacking) or (extra == "error" and unexpected):
+        raise ValueError(
+            f"{what}: columns do not match the declared schema (missing {lacking}, unexpected {unexpected})"
+            + (f"; {hint}" if hint else "")
+        )
     columns = [
         (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
         for name, dtype in schema.items()

@@ -5,7 +5,7 @@ of its own week, so a season backfill is an honest walk-forward.
 """
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 
 import dagster as dg
 import polars as pl
@@ -27,6 +27,7 @@ from nba_props.lib.features.contract import load_contract
 from nba_props.lib.models import runner
 from nba_props.lib.models.registry import load_models_config
 from nba_props.partitions import date_range_of, training_week_partitions
+from nba_props.seasons import week_starts
 
 GROUP = "models"
 WARN = dg.AssetCheckSeverity.WARN
@@ -57,7 +58,7 @@ def trained_models(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, artifacts: ArtifactStoreResource
 ) -> Iterator:
     first, last = date_range_of(context.partition_time_window)
-    weeks = [first + timedelta(days=7 * i) for i in range((last - first).days // 7 + 1)]
+    weeks = week_starts(first, last)
     store = warehouse.warehouse()
     # each family then keeps its own window of game dates (spanning the off-season)
     history_start = weeks[0] - timedelta(days=MODELS_CONFIG.training.history_days)

@@ -14,6 +14,7 @@ from nba_props.lib.features.contract import load_contract
 from nba_props.lib.models.graded import graded_predictions
 from nba_props.lib.models.registry import load_models_config
 from nba_props.lib.models.training import requires_line
+from nba_props.seasons import week_start, week_starts
 
 REPORT_DIR = "reports"
 FEATURE_COLUMNS = ["game_date", "game_id", "player_lookup", "line", "is_quality_ready", "block_reason"]
@@ -27,8 +28,7 @@ class EvaluationWindow(dg.Config):
 def _training_skips(instance: dg.DagsterInstance, start: date, end: date) -> dict[str, str]:
     """"YYYY-MM-DD/family" -> reason for the families the training runs of the window's weeks
     skipped (recorded in `trained_models` materialization metadata, not in the registry table)."""
-    first = start - timedelta(days=start.weekday())
-    weeks = [(first + timedelta(days=7 * i)).isoformat() for i in range((end - first).days // 7 + 1)]
+    weeks = [week.isoformat() for week in week_starts(start, end)]
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey("trained_models"), asset_partitions=weeks), limit=50 * len(weeks)
     ).records
@@ -75,8 +75,7 @@ def model_evaluation(
         raise dg.Failure(f"no predictions in {start} .. {end}: nothing to evaluate (were lines, features, "
                          "training and predictions materialized for the window?)")
     features = store.load("player_features", start=start, end=end, declared=tables.TABLE_SCHEMAS["player_features"])
-    first_week = start - timedelta(days=start.weekday())
-    registry = store.load("trained_models", start=first_week, end=end, partition_column="week_start",
+    registry = store.load("trained_models", start=week_start(start), end=end, partition_column="week_start",
                           declared=tables.TABLE_SCHEMAS["trained_models"])  # fmt: skip
     report = evaluation_report(
         graded,

@@ -24,6 +24,7 @@ from nba_props.lib.features.contract import (
 from nba_props.lib.features.inputs import KEY_COLUMNS, SOURCES, FeatureInputs, source_column
 from nba_props.lib.features.quality import DEFAULT_SOURCE, score_quality
 from nba_props.lib.schemas import conform, empty
+from nba_props.seasons import season_label_expr
 
 Block = Callable[[FeatureInputs], pl.DataFrame]
 SOURCE_SUFFIX = "__source"
@@ -111,13 +112,7 @@ def _identity_exprs(targets: pl.DataFrame) -> list[pl.Expr]:
         if name in targets.columns:
             exprs.append(pl.col(name).cast(dtype))
         elif name == "season":
-            year = pl.col("game_date").dt.year()
-            start = pl.when(pl.col("game_date").dt.month() >= 10).then(year).otherwise(year - 1)
-            exprs.append(
-                pl.concat_str([start.cast(pl.Utf8), pl.lit("-"), ((start + 1) % 100).cast(pl.Utf8).str.zfill(2)]).alias(
-                    "season"
-                )
-            )
+            exprs.append(season_label_expr(pl.col("game_date")).alias("season"))
         else:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
     return exprs

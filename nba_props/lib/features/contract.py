@@ -14,14 +14,13 @@ reads like a real line relation (0 = "line equals average", "books agree", "line
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import polars as pl
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from nba_props.lib.config_files import CONFIG_DIR, load_config
 from nba_props.lib.features.inputs import KEY_COLUMNS, source_column
 from nba_props.lib.features.rules import (
     FeatureChecks,
@@ -33,7 +32,7 @@ from nba_props.lib.features.rules import (
     VegasRules,
 )
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config" / "features.yaml"
+DEFAULT_PATH = CONFIG_DIR / "features.yaml"
 
 FeatureSetName = Literal["v9", "v12", "v12_noveg"]
 FEATURE_SETS: tuple[str, ...] = ("v9", "v12", "v12_noveg")
@@ -229,16 +228,9 @@ class FeatureContract(BaseModel):
         return [f for f in self.features if f.block == block]
 
 
-@lru_cache(maxsize=8)
-def _load(path: str) -> FeatureContract:
-    with open(path, encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
-    return FeatureContract.model_validate(raw)
-
-
 def load_contract(path: str | Path | None = None) -> FeatureContract:
     """Load and validate the contract (default: nba_props/config/features.yaml). Cached per path."""
-    return _load(str(Path(path or DEFAULT_PATH).resolve()))
+    return load_config(FeatureContract, path or DEFAULT_PATH)
 
 
 def feature_columns(set_name: str, contract: FeatureContract | None = None) -> list[str]:

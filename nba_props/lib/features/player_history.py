@@ -17,8 +17,10 @@ from datetime import timedelta
 
 import polars as pl
 
+from nba_props.lib.asof import join_strictly_before
 from nba_props.lib.features.contract import load_contract
 from nba_props.lib.features.inputs import KEY_COLUMNS, FeatureInputs, source_column
+from nba_props.seasons import season_start_year_expr as season_year  # start year of a date's season
 
 P = "player_lookup"
 DEFAULT_SOURCE = "default"
@@ -75,12 +77,6 @@ _USAGE_STATS = ("minutes", "fga", "fg3a", "fta", "tov")
 
 # ---------------------------------------------------------------------------------------------
 # shared helpers (also used by the vegas block)
-
-
-def season_year(day: pl.Expr) -> pl.Expr:
-    """Start year of the season of an ET date (October or later opens that year's season), as
-    `seasons.season_label` decides it."""
-    return pl.when(day.dt.month() >= 10).then(day.dt.year()).otherwise(day.dt.year() - 1).cast(pl.Int32)
 
 
 def feature_pair(name: str, value: pl.Expr, ok: pl.Expr, source: str | pl.Expr) -> list[pl.Expr]:
@@ -218,15 +214,7 @@ def _season_totals(log: pl.DataFrame) -> pl.DataFrame:
 
 def _asof(left: pl.DataFrame, right: pl.DataFrame, left_on: str = "game_date") -> pl.DataFrame:
     """Each left row with the player's newest right row dated strictly before `left_on`."""
-    out = left.sort(left_on).join_asof(
-        right,
-        left_on=left_on,
-        right_on="game_date",
-        by=P,
-        strategy="backward",
-        allow_exact_matches=False,
-        check_sortedness=False,
-    )
+    out = join_strictly_before(left, right, left_on=left_on, right_on="game_date", by=P)
     if left_on == "game_date":
         return out.with_columns(prior_season_year=pl.col("season") - 1)
     return out

@@ -72,6 +72,7 @@ from __future__ import annotations
 import polars as pl
 
 from nba_props.lib import injuries as inj
+from nba_props.lib.asof import join_strictly_before
 from nba_props.lib.features import team_logs as tl
 from nba_props.lib.features.contract import load_contract
 from nba_props.lib.features.inputs import KEY_COLUMNS, FeatureInputs, source_column
@@ -126,16 +127,8 @@ def _asof(
         *[pl.col(r).alias(l) for l, r in zip(by_left, by_right, strict=True)],
         pl.col(_DATE).alias("_asof_date"),
         *[pl.col(c).alias(prefix + c) for c in value_cols],
-    ).sort("_asof_date", maintain_order=True)
-    out = left.sort(left_on, maintain_order=True).join_asof(
-        rhs,
-        left_on=left_on,
-        right_on="_asof_date",
-        by=by_left,
-        strategy="backward",
-        allow_exact_matches=False,
-        check_sortedness=False,
     )
+    out = join_strictly_before(left, rhs, left_on=left_on, right_on="_asof_date", by=by_left)
     return out.drop("_asof_date", strict=False)
 
 

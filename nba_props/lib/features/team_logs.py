@@ -14,13 +14,15 @@ Definitions (the numbers are `TeamLogConfig` fields, section `team_logs` of conf
   every recorded game counts for rest days.
 
 Cumulative columns (`cum_*`) include the row's own game: a lookup for a target dated D must
-take the last row strictly before D (`join_asof(..., allow_exact_matches=False)`).
+take the last row strictly before D (`lib.asof.join_strictly_before`).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from nba_props.seasons import label_for_start_year_expr
+from nba_props.seasons import season_label_expr as season_of_date  # the season label of a date column
 from nba_props.lib.features.contract import load_contract
 from nba_props.lib.features.rules import TeamLogConfig
 
@@ -32,18 +34,8 @@ LEAGUE_SUMS = ("plays", "game_minutes")
 PLAYER_SEASON_SUMS = ("games", "points", "minutes", "plays", "team_plays", "team_game_minutes")
 
 
-def season_of_date(day: pl.Expr) -> pl.Expr:
-    """Season label of an ET date (October or later opens that year's season), as seasons.season_label."""
-    return season_label_of_year(pl.when(day.dt.month() >= 10).then(day.dt.year()).otherwise(day.dt.year() - 1))
-
-
-def season_label_of_year(start_year: pl.Expr) -> pl.Expr:
-    year = start_year.cast(pl.Int32)
-    return pl.concat_str([year.cast(pl.Utf8), pl.lit("-"), ((year + 1) % 100).cast(pl.Utf8).str.zfill(2)])
-
-
 def previous_season(label: pl.Expr) -> pl.Expr:
-    return season_label_of_year(label.str.slice(0, 4).cast(pl.Int32) - 1)
+    return label_for_start_year_expr(label.str.slice(0, 4).cast(pl.Int32) - 1)
 
 
 def played_rows(box: pl.DataFrame) -> pl.DataFrame:

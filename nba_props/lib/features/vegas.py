@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from nba_props.lib.asof import join_strictly_before
 from nba_props.lib.features.contract import load_contract
 from nba_props.lib.features.inputs import KEY_COLUMNS, FeatureInputs
 from nba_props.lib.features.player_history import (
@@ -89,14 +90,7 @@ def vegas_features(inputs: FeatureInputs) -> pl.DataFrame:
     streaks = graded_line_streaks(
         of_players(inputs.line_history, players), of_players(inputs.box_history, players)
     ).sort("game_date")
-    t = t.join_asof(
-        streaks,
-        on="game_date",
-        by=P,
-        strategy="backward",
-        allow_exact_matches=False,
-        check_sortedness=False,
-    ).join(season_points(targets, inputs.box_history), on=list(KEY_COLUMNS), how="left")
+    t = join_strictly_before(t, streaks, left_on="game_date", right_on="game_date", by=P).join(season_points(targets, inputs.box_history), on=list(KEY_COLUMNS), how="left")
     line = pl.col("line")
     has_line = line.is_not_null()
     move = pl.coalesce(pl.col("line_move"), line - pl.col("opening_line"))

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from nba_props.lib.grading import OVER, UNDER
 from nba_props.lib.models.calibration import Calibration
 from nba_props.lib.models.registry import load_models_config
 
@@ -58,7 +59,7 @@ PREDICTIONS_SCHEMA = pl.Schema(
 )
 PREDICTIONS_KEY = ("game_id", "player_lookup", "model_id")
 
-OVER, UNDER, PASS, NO_LINE = "OVER", "UNDER", "PASS", "NO_LINE"
+PASS, NO_LINE = "PASS", "NO_LINE"  # the recommendations that are not a side (OVER / UNDER: grading)
 DIRECTIONS = (OVER, UNDER)
 RECOMMENDATIONS = (OVER, UNDER, PASS, NO_LINE)
 LOSSES = ("RMSE", "MAE", "Quantile")

@@ -12,15 +12,15 @@ import hashlib
 import json
 from datetime import date
 from enum import StrEnum
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config" / "models.yaml"
+from nba_props.lib.config_files import CONFIG_DIR, load_config
+
+DEFAULT_PATH = CONFIG_DIR / "models.yaml"
 
 FeatureSetName = Literal["v9", "v12", "v12_noveg"]
 Loss = Literal["RMSE", "MAE", "Quantile"]
@@ -244,16 +244,9 @@ class ModelsConfig(BaseModel):
         return self.model_dump(mode="json")
 
 
-@lru_cache(maxsize=8)
-def _load(path: str) -> ModelsConfig:
-    with open(path, encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
-    return ModelsConfig.model_validate(raw)
-
-
 def load_models_config(path: str | Path | None = None) -> ModelsConfig:
     """Load and validate `config/models.yaml` (or `path`). Cached per path; the result is frozen."""
-    return _load(str(Path(path or DEFAULT_PATH).resolve()))
+    return load_config(ModelsConfig, path or DEFAULT_PATH)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from nba_props.lib.models.training import (
     train_family,
     training_frame,
 )
+from nba_props import seasons
 
 LIFECYCLE_STATES = tuple(state.value for state in LifecycleState)
 SERVING_STATES = ("active", "champion")
@@ -91,10 +92,6 @@ def train_weeks(features: pl.DataFrame, box_scores: pl.DataFrame, weeks: list[da
     return outcome
 
 
-def week_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def predict_days(features: pl.DataFrame, registry: pl.DataFrame, config: ModelsConfig, store, *,
                  start: date, end: date, lines: pl.DataFrame, contract=None) -> PredictionOutcome:
     """Each date uses the serving models of its own week (trained on games before its Monday).
@@ -112,7 +109,7 @@ def predict_days(features: pl.DataFrame, registry: pl.DataFrame, config: ModelsC
     families = {f.id: f for f in config.families if f.enabled}
     serving = registry.filter(pl.col("lifecycle_state").is_in(SERVING_STATES) & pl.col("family").is_in(list(families)))
     frames: list[pl.DataFrame] = []
-    weeks = sorted({week_of(d) for d in ready.get_column("game_date").unique().to_list()})
+    weeks = sorted({seasons.week_start(d) for d in ready.get_column("game_date").unique().to_list()})
     for week_start in weeks:
         week_rows = ready.filter(pl.col("game_date").is_between(week_start, week_start + timedelta(days=6)))
         week_models = serving.filter(pl.col("week_start") == week_start)

@@ -40,6 +40,7 @@ import polars as pl
 from catboost import CatBoostRegressor, Pool
 
 from nba_props.lib.features.contract import FeatureContract
+from nba_props.lib.grading import OVER, UNDER, hit_rate, side_wins
 from nba_props.lib.models.calibration import Calibration, fit_market_calibration
 from nba_props.lib.models.registry import (
     REGISTRY_SCHEMA,
@@ -186,14 +187,10 @@ def feature_matrix(frame: pl.DataFrame, feature_names: list[str]) -> np.ndarray:
 
 
 def _hit_rate(rows: pl.DataFrame) -> tuple[int, float | None]:
-    """Hit rate of rows with `direction` and decided outcome (pushes already excluded)."""
-    if rows.height == 0:
-        return 0, None
-    wins = rows.select(
-        (((pl.col("direction") == "OVER") & (pl.col("actual") > pl.col("line")))
-         | ((pl.col("direction") == "UNDER") & (pl.col("actual") < pl.col("line")))).sum()
-    ).item()  # fmt: skip
-    return rows.height, wins / rows.height
+    """(n, hit rate) of rows with `direction` and a decided outcome (pushes already excluded, so
+    every row that is not a win is a loss)."""
+    wins = rows.select(side_wins(pl.col("direction"), pl.col("actual"), pl.col("line")).sum()).item()
+    return rows.height, hit_rate(wins, rows.height - wins)
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
@@ -229,12 +226,12 @@ def evaluate_tail(scored: pl.DataFrame) -> dict[str, Any]:
 
     picks = lined.with_columns(
         edge=(pl.col("prediction") - pl.col("line")).abs(),
-        direction=pl.when(pl.col("prediction") > pl.col("line")).then(pl.lit("OVER")).otherwise(pl.lit("UNDER")),
+        direction=pl.when(pl.col("prediction") > pl.col("line")).then(pl.lit(OVER)).otherwise(pl.lit(UNDER)),
     ).filter(pl.col("actual") != pl.col("line"))
     for edge in REPORTED_EDGES:
         n, hr = _hit_rate(picks.filter(pl.col("edge") >= edge))
         metrics[f"n_edge{edge:g}"], metrics[f"hr_edge{edge:g}"] = n, _round(hr)
-    for direction in ("OVER", "UNDER"):
+    for direction in (OVER, UNDER):
         n, hr = _hit_rate(picks.filter((pl.col("edge") >= EDGE_GATE) & (pl.col("direction") == direction)))
         metrics[f"n_{direction.lower()}_edge3"], metrics[f"{direction.lower()}_hr_edge3"] = n, _round(hr)
 

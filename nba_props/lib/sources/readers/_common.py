@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from nba_props.lib import schemas
-from nba_props.seasons import GAME_TZ, season_label
+from nba_props.seasons import GAME_TZ, seasons_between
 
 ET = str(GAME_TZ)
 FILE_COL, ROW_COL, REASON_COL, RAW_COL = "_file", "_row", "_reason", "_raw"
@@ -30,8 +30,7 @@ SEASON_IN_NAME = re.compile(r"(\d{4}-\d{2})")
 
 
 def seasons_in_range(start: date, end: date) -> set[str]:
-    first, last = int(season_label(start)[:4]), int(season_label(end)[:4])
-    return {f"{y}-{(y + 1) % 100:02d}" for y in range(first, last + 1)}
+    return set(seasons_between(start, end))
 
 
 @dataclass(frozen=True)
@@ -184,16 +183,6 @@ def parse_utc(expr: pl.Expr) -> pl.Expr:
 def et_date(instant: pl.Expr) -> pl.Expr:
     """The America/New_York calendar date of a UTC instant (a 22:30 ET tip stays on its day)."""
     return instant.dt.convert_time_zone(ET).dt.date()
-
-
-def season_label_expr(start_year: pl.Expr) -> pl.Expr:
-    year = start_year.cast(pl.Int32)
-    return pl.concat_str([year.cast(pl.Utf8), pl.lit("-"), ((year + 1) % 100).cast(pl.Utf8).str.zfill(2)])
-
-
-def season_from_date(day: pl.Expr) -> pl.Expr:
-    """Season label of an ET date: October or later opens that year's season."""
-    return season_label_expr(pl.when(day.dt.month() >= 10).then(day.dt.year()).otherwise(day.dt.year() - 1))
 
 
 def nba_game_id(expr: pl.Expr) -> pl.Expr:

@@ -17,6 +17,7 @@ from nba_props.lib.sources.base import Parsed
 from nba_props.lib.sources.readers import _common as c
 from nba_props.lib.sources.readers.team_games import designations as tg_designations
 from nba_props.lib.sources.readers.team_games import read_team_games
+from nba_props.seasons import label_for_start_year_expr, season_label_expr
 
 ASSET = "box_scores"
 SOURCE = "nba_stats"
@@ -115,7 +116,7 @@ def read_box_scores(data_dir: Path, start: date, end: date) -> Parsed:
     frame = c.mark_duplicates(frame, key=schemas.BOX_SCORES_KEY)
     quarantine = c.quarantine_rows(frame, ASSET)
     good = frame.filter(pl.col(c.REASON_COL).is_null()).with_columns(
-        season=pl.coalesce(c.season_label_expr(pl.col("season_year")), c.season_from_date(pl.col("game_date"))),
+        season=pl.coalesce(label_for_start_year_expr(pl.col("season_year")), season_label_expr(pl.col("game_date"))),
         played=pl.lit(True),
         dnp_reason=pl.lit(None, dtype=pl.Utf8),
         starter=pl.lit(None, dtype=pl.Boolean),

@@ -26,6 +26,7 @@ from nba_props.lib.sources.base import Parsed
 from nba_props.lib.sources.readers import _common as c
 from nba_props.lib.sources.readers.team_games import designations as tg_designations
 from nba_props.lib.sources.readers.team_games import read_team_games
+from nba_props.seasons import label_for_start_year_expr, season_label_expr
 
 ASSET = "schedule"
 CSV_KINDS = ("regular_season", "playin", "playoffs")
@@ -267,11 +268,11 @@ def read_schedule(data_dir: Path, start: date, end: date) -> Parsed:
     if not frames:
         return Parsed(schemas.empty(schemas.SCHEDULE), c.combine_quarantine(quarantine, start, end), skipped)
     games = pl.concat([schemas.conform(f.with_columns(
-        season=c.season_label_expr(pl.col("season_year")),
+        season=label_for_start_year_expr(pl.col("season_year")),
         game_id=identity.game_id_expr(pl.col("game_date"), pl.col("away"), pl.col("home")),
         away_team=pl.col("away"), home_team=pl.col("home"),
     ), schemas.SCHEDULE) for f in frames])  # fmt: skip
-    games = games.with_columns(season=pl.coalesce("season", c.season_from_date(pl.col("game_date"))))
+    games = games.with_columns(season=pl.coalesce("season", season_label_expr(pl.col("game_date"))))
     games = add_team_games_points(games, team_games)
     return Parsed(
         c.finish(games, schemas.SCHEDULE, schemas.SCHEDULE_KEY), c.combine_quarantine(quarantine, start, end), skipped
