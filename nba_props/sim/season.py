@@ -9,7 +9,7 @@ reads both):
     injuries/injuries_YYYYMMDD_HHMMSS.json              balldontlie /injuries payload (capture time, UTC)
     simulation_<season>.json                            manifest of the files above (seed, parameters)
 
-The league (`sim_schedule`, `sim_league`) and the market (`sim_market`) are documented in their modules.
+The league (`sim.schedule`, `sim.league`) and the market (`sim.market`) are documented in their modules.
 In one sentence, the learnable inefficiency: **the market prices a player's points from his season and
 recent scoring rate, expected minutes given the injury report, usage, home court and pace, but ignores
 the opponent's defensive strength (+-6.5% on points) and back-to-back fatigue (-6%)**, so weak-defence
@@ -18,7 +18,7 @@ opponents and rested players go over more often than the line implies.
 The defence factor acts on efficiency (points per possession), so the opponent's defensive rating from
 box scores (`opp_def_rating`) carries it: seed 7's full season, correlation of a team's season defensive
 rating with its true factor 0.95 (0.22 before, when the factor scaled shot volume). Nothing else is an
-edge by construction: the late sharp move is an efficient update (`sim_market`), and every game gets a
+edge by construction: the late sharp move is an efficient update (`sim.market`), and every game gets a
 late snapshot that knows the day's report (early tips used to be priced on yesterday's report only).
 
 A day of the simulation, in time order (ET): opening snapshot at 10:00 (knows yesterday's injury report),
@@ -49,9 +49,9 @@ import polars as pl
 
 from nba_props import seasons
 from nba_props.lib import identity
-from nba_props.lib.sources import sim_league as lg
-from nba_props.lib.sources import sim_market as mk
-from nba_props.lib.sources import sim_schedule as sch
+from nba_props.sim import league as lg
+from nba_props.sim import market as mk
+from nba_props.sim import schedule as sch
 
 DEFAULT_OUT_DIR = Path("data") / "simulated"
 
@@ -182,7 +182,7 @@ def simulate_season(season: str = "2024-25", seed: int = 7, out_dir: str | Path 
     post_tip_weeks: set[tuple[int, int]] = set()
     applied: set[int] = set()
 
-    meta = {"season": season, "seed": seed, "n_days": n_days, "generator": "nba_props.lib.sources.simulated"}
+    meta = {"season": season, "seed": seed, "n_days": n_days, "generator": "nba_props.sim"}
     try:
         for k, day in enumerate(days):
             rng = _day_rng(seed, k)
