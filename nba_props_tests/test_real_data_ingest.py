@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 
 from nba_props.lib import ingest_checks, schemas
-from nba_props.lib.sources.files import FilesProvider, classify_unmatched_lines, match_rate
+from nba_props.lib.matching import classify_unmatched_lines, match_rate
+from nba_props.lib.sources.files import FilesProvider
 
 pytestmark = pytest.mark.real_data
 
