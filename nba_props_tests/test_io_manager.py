@@ -136,7 +136,8 @@ def instance():
 
 
 def run(assets: list, database: str, **kwargs) -> dg.ExecuteInProcessResult:
-    resources = {"io_manager": DuckDBPolarsIOManager(database=database), "warehouse": WarehouseResource(database=database)}
+    warehouse = WarehouseResource(database=database)
+    resources = {"io_manager": DuckDBPolarsIOManager(storage=warehouse), "warehouse": warehouse}
     return dg.materialize(assets, resources=resources, instance=INSTANCE, **kwargs)
 
 
