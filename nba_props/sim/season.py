@@ -51,8 +51,6 @@ from nba_props.sim import market as mk
 from nba_props.sim import schedule as sch
 from nba_props.sim import writers
 
-DEFAULT_OUT_DIR = Path("data") / "simulated"
-
 OPEN_SNAPSHOT_ET = time(10, 0)
 INJURY_REPORT_ET = time(16, 0)
 INJURY_REPORT_LEAD = timedelta(minutes=90)  # before the earliest tip when games start before 17:30
@@ -90,8 +88,7 @@ def _at(day: date, t: time) -> datetime:
 
 
 
-def simulate_season(season: str = "2024-25", seed: int = 7, out_dir: str | Path = DEFAULT_OUT_DIR, *,
-                    n_days: int | None = None) -> SimulationSummary:  # fmt: skip
+def simulate_season(season: str, seed: int, out_dir: str | Path, *, n_days: int | None = None) -> SimulationSummary:
     """Simulate a regular season (or its first `n_days` game days) and write the raw files."""
     seasons.parse_label(season)
     root = Path(out_dir)
