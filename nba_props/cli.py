@@ -141,7 +141,7 @@ def _print_tables() -> None:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from nba_props.lib.sources.simulated import simulate_season
+    from nba_props.sim.season import simulate_season
 
     summary = simulate_season(season=args.season, seed=args.seed, out_dir=Path(args.out), n_days=args.days)
     print(summary)

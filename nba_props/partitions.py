@@ -1,4 +1,4 @@
-"""Partitions: THE one game-date definition (America/New_York), training weeks, seasons, mappings.
+"""Partitions: THE one game-date definition (America/New_York), training weeks, mappings.
 
 Every daily asset uses `game_date_partitions`. Partition keys are ET game dates
 ("2025-01-15"); `end_offset=1` makes today's ET date a valid key (games are predicted before
@@ -15,7 +15,6 @@ from typing import Any
 from dagster import (
     BetaWarning,
     DailyPartitionsDefinition,
-    StaticPartitionsDefinition,
     TimeWindow,
     TimeWindowPartitionMapping,
     WeeklyPartitionsDefinition,
@@ -45,14 +44,6 @@ training_week_partitions = WeeklyPartitionsDefinition(
     end_offset=1,
     fmt=DATE_FMT,
 )
-
-
-def season_labels(today: date | None = None) -> list[str]:
-    """Season labels from the first partitioned season to the season of `today` (ET)."""
-    return seasons.seasons_between(date.fromisoformat(GAME_DATE_START), today or seasons.today_et())
-
-
-season_partitions = StaticPartitionsDefinition(season_labels())
 
 
 def _window_mapping(start_offset: int, end_offset: int, allow_nonexistent: bool) -> TimeWindowPartitionMapping:

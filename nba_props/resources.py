@@ -32,10 +32,10 @@ def build_resources(settings: Settings) -> dict[str, object]:
         raise NotImplementedError(
             f"NBA_PROPS_STORAGE={settings.storage!r}: only 'duckdb' is implemented so far (BigQuery comes later)"
         )
-    database = str(settings.duckdb_path)
+    warehouse = WarehouseResource(database=str(settings.duckdb_path))
     return {
-        "io_manager": DuckDBPolarsIOManager(database=database),
-        "warehouse": WarehouseResource(database=database),
+        "io_manager": DuckDBPolarsIOManager(storage=warehouse),
+        "warehouse": warehouse,
         "artifacts": ArtifactStoreResource(root=str(settings.artifacts_dir)),
         "provider": ProviderResource(
             provider=settings.provider,

@@ -8,7 +8,6 @@ load time. Invalid values fail at load with a `SettingsError` naming every bad v
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -85,22 +84,6 @@ class Settings(BaseSettings):
                 object.__setattr__(self, name, default)  # frozen model: fill once, here
         return self
 
-    # Narrowed views for callers: after validation these are never None.
-    @property
-    def duckdb_file(self) -> Path:
-        assert self.duckdb_path is not None
-        return self.duckdb_path
-
-    @property
-    def artifacts_path(self) -> Path:
-        assert self.artifacts_dir is not None
-        return self.artifacts_dir
-
-    @property
-    def data_path(self) -> Path:
-        assert self.data_dir is not None
-        return self.data_dir
-
     def public_dict(self) -> dict[str, str]:
         """Resolved settings as strings for run metadata; secrets only as "set"/"unset"."""
         out: dict[str, str] = {}
@@ -145,8 +128,3 @@ def load_settings(**overrides: Any) -> Settings:
         problems = [_describe(err) for err in exc.errors(include_url=False)]
         raise SettingsError("invalid nba_props settings:\n  " + "\n  ".join(problems)) from None
 
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """Process-wide cached settings; `get_settings.cache_clear()` to re-read the environment."""
-    return load_settings()

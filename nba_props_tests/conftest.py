@@ -35,7 +35,7 @@ def shared_data_or_skip(*required: str) -> Path:
 @pytest.fixture(scope="session")
 def sim_data_dir(tmp_path_factory) -> Path:
     """The first SIM_DAYS game days of a simulated season, in the raw file formats."""
-    from nba_props.lib.sources.simulated import simulate_season
+    from nba_props.sim.season import simulate_season
 
     out = tmp_path_factory.mktemp("simulated")
     simulate_season(season=SIM_SEASON, seed=SIM_SEED, out_dir=out, n_days=SIM_DAYS)

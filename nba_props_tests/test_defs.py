@@ -52,6 +52,17 @@ def test_main_job_and_resources_are_bound(defs):
     assert {"io_manager", "warehouse", "artifacts", "provider"} <= set(resources)
 
 
+def test_the_io_manager_stores_through_the_one_warehouse_resource(nba_home):
+    """The DuckDB file is configured once: the IO manager's storage is the `warehouse` resource."""
+    from nba_props.resources import build_resources
+    from nba_props.settings import load_settings
+
+    settings = load_settings()
+    resources = build_resources(settings)
+    assert resources["io_manager"].storage == resources["warehouse"]
+    assert resources["warehouse"].warehouse().path == settings.duckdb_path
+
+
 def test_bigquery_storage_is_refused_with_a_clear_message(nba_home, monkeypatch):
     from nba_props import definitions
 

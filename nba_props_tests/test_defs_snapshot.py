@@ -80,9 +80,10 @@ def test_definitions_match_the_committed_snapshot(nba_home):
 
     current = snapshot_of(definitions.defs())
     text = json.dumps(current, indent=2, sort_keys=True) + "\n"
-    if os.environ.get("NBA_PROPS_UPDATE_SNAPSHOT") == "1" or not SNAPSHOT.exists():
+    if os.environ.get("NBA_PROPS_UPDATE_SNAPSHOT") == "1":
         SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
         SNAPSHOT.write_text(text)
+    # A missing snapshot fails (read_text raises) rather than being written and passing unseen.
     committed = json.loads(SNAPSHOT.read_text())
     assert current == committed, (
         "definitions changed: review the diff, then regenerate with NBA_PROPS_UPDATE_SNAPSHOT=1 "

@@ -7,6 +7,7 @@
 from datetime import date, timedelta
 
 import dagster as dg
+import duckdb
 from dagster import AssetExecutionContext
 import polars as pl
 import pytest
@@ -136,7 +137,8 @@ def instance():
 
 
 def run(assets: list, database: str, **kwargs) -> dg.ExecuteInProcessResult:
-    resources = {"io_manager": DuckDBPolarsIOManager(database=database), "warehouse": WarehouseResource(database=database)}
+    warehouse = WarehouseResource(database=database)
+    resources = {"io_manager": DuckDBPolarsIOManager(storage=warehouse), "warehouse": warehouse}
     return dg.materialize(assets, resources=resources, instance=INSTANCE, **kwargs)
 
 
@@ -218,9 +220,11 @@ def test_declared_schema_conforms_outputs_and_types_empty_windows(database):
     assert got.select("game_date", "game_id", "player_id", "points").rows() == [
         (date(2024, 10, 25), "20241025_NYK_BOS", 1, 25)
     ]
-    assert Warehouse(database).query(
-        "SELECT data_type FROM information_schema.columns WHERE table_name = 'box_scores' AND column_name = 'points'"
-    ).item() == "INTEGER"
+    with duckdb.connect(database, read_only=True) as con:
+        stored_type = con.sql(
+            "SELECT data_type FROM information_schema.columns WHERE table_name = 'box_scores' AND column_name = 'points'"
+        ).pl().item()
+    assert stored_type == "INTEGER"
 
 
 def test_output_not_matching_the_declared_schema_fails_loudly(database, monkeypatch):

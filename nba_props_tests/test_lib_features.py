@@ -742,8 +742,7 @@ def test_build_rejects_duplicate_targets():
 
 
 def test_build_with_the_library_team_context_block():
-    """The real team-context block (when present) satisfies the contract on hand-made data."""
-    pytest.importorskip("nba_props.lib.features.team_context")
+    """The real team-context block satisfies the contract on hand-made data."""
     out = build_player_features(make_inputs(), CONTRACT)
     assert out.schema == player_features_schema(CONTRACT) and out.height == len(TARGET_TEAMS)
     assert row_of(out, "delta")["is_quality_ready"] is False

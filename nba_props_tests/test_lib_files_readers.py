@@ -12,8 +12,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from nba_props.lib import schemas
+from nba_props.lib.matching import classify_unmatched_lines, match_rate
 from nba_props.lib.sources.base import Parsed
-from nba_props.lib.sources.files import FilesProvider, classify_unmatched_lines, match_rate
+from nba_props.lib.sources.files import FilesProvider
 
 D = date
 

@@ -52,7 +52,7 @@ CONFIG = load_models_config().with_catboost(iterations=200, learning_rate=0.1)
 def simulated_features(out: Path, seed: int = SEED) -> tuple[pl.DataFrame, pl.DataFrame]:
     from nba_props import seasons
     from nba_props.lib.sources.files import FilesProvider
-    from nba_props.lib.sources.simulated import simulate_season
+    from nba_props.sim.season import simulate_season
 
     simulate_season(season=SEASON, seed=seed, out_dir=out, n_days=N_DAYS)
     provider = FilesProvider(out)
@@ -517,7 +517,7 @@ def test_learns_back_to_back_fatigue_on_the_default_market(season, cut, champion
 
 @pytest.fixture(scope="module")
 def amplified_season(tmp_path_factory) -> tuple[pl.DataFrame, pl.DataFrame]:
-    from nba_props.lib.sources import sim_league
+    from nba_props.sim import league as sim_league
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sim_league, "BACK_TO_BACK_FACTOR", 0.80)  # unpriced by the market, as documented

@@ -15,8 +15,11 @@ import pytest
 
 from nba_props import seasons
 from nba_props.lib import identity
-from nba_props.lib.sources import sim_league, sim_market, sim_schedule
-from nba_props.lib.sources.simulated import BOX_SCORE_HEADER, ODDS_HEADER, simulate_season
+from nba_props.sim import league as sim_league
+from nba_props.sim import market as sim_market
+from nba_props.sim import schedule as sim_schedule
+from nba_props.sim.season import simulate_season
+from nba_props.sim.writers import BOX_SCORE_HEADER, ODDS_HEADER
 
 SEASON = "2024-25"
 SHORT_DAYS = 20
@@ -137,21 +140,34 @@ def test_rerun_replaces_its_own_files_and_refuses_foreign_ones(tmp_path):
 # --- format fidelity ---------------------------------------------------------------------------------
 
 
-def test_csv_headers_match_the_real_files(short_dir):
+def test_csv_headers_are_the_declared_nba_api_and_odds_api_headers(short_dir):
     root, _ = short_dir
     box_header = (root / "box_scores" / f"player_logs_{SEASON}.csv").read_text().splitlines()[0]
     odds_file = sorted((root / "odds" / "the_odds_api_snapshots").glob("raw_*.csv"))[0]
     odds_header = odds_file.read_text().splitlines()[0]
     assert box_header == BOX_SCORE_HEADER and len(box_header.split(",")) == 31
     assert odds_header == ODDS_HEADER
-    real_box = _shared() / "box_scores" / f"player_logs_{SEASON}.csv"
-    if real_box.exists():
-        with real_box.open() as f:
-            assert box_header == f.readline().rstrip("\n")
-    real_odds = _shared() / "odds" / "the_odds_api_snapshots" / "raw_20251021_170000.csv"
-    if real_odds.exists():
-        with real_odds.open() as f:
-            assert odds_header == f.readline().rstrip("\n")
+
+
+@pytest.fixture(scope="module")
+def real_data() -> Path:
+    """The real data folder. Like the real-data suite, skip only when the whole folder is absent: a file
+    missing from a present folder fails the comparison instead of skipping it."""
+    root = _shared()
+    if not root.is_dir():
+        pytest.skip(f"real NBA data not found at {root}")
+    return root
+
+
+def _first_line(path: Path) -> str:
+    with path.open() as f:
+        return f.readline().rstrip("\n")
+
+
+@pytest.mark.real_data
+def test_csv_headers_equal_the_real_files(real_data):
+    assert BOX_SCORE_HEADER == _first_line(real_data / "box_scores" / f"player_logs_{SEASON}.csv")
+    assert ODDS_HEADER == _first_line(real_data / "odds" / "the_odds_api_snapshots" / "raw_20251021_170000.csv")
 
 
 def test_box_score_values_look_like_nba_api(short_dir):
@@ -221,13 +237,19 @@ def test_schedule_json_shape_and_tip_times(short_dir):
     assert evening > 0.85
     statuses = {(g["gameStatus"], g["gameStatusText"]) for g in games}
     assert (3, "Final") in statuses and any(s == 1 and t.endswith(" ET") for s, t in statuses)
-    real = _shared() / "fixtures" / "nba_stats" / "schedule_api_2024-25_full.json.gz"
-    if real.exists():
-        real_doc = json.loads(gzip.decompress(real.read_bytes()))
-        real_game = real_doc["leagueSchedule"]["gameDates"][-1]["games"][0]
-        assert set(games[0]) <= set(real_game)
-        assert set(games[0]["homeTeam"]) == set(real_game["homeTeam"])
-        assert set(doc["meta"]) == set(real_doc["meta"])
+
+
+@pytest.mark.real_data
+def test_schedule_json_keys_are_the_real_cdn_keys(short_dir, real_data):
+    root, _ = short_dir
+    doc = json.loads((root / "schedule" / f"schedule_{SEASON}.json").read_text())
+    game = _schedule_games(root)[0]
+    real = real_data / "fixtures" / "nba_stats" / "schedule_api_2024-25_full.json.gz"
+    real_doc = json.loads(gzip.decompress(real.read_bytes()))
+    real_game = real_doc["leagueSchedule"]["gameDates"][-1]["games"][0]
+    assert set(game) <= set(real_game)
+    assert set(game["homeTeam"]) == set(real_game["homeTeam"])
+    assert set(doc["meta"]) == set(real_doc["meta"])
 
 
 def test_injury_payload_shape(short_dir):
@@ -242,10 +264,15 @@ def test_injury_payload_shape(short_dir):
         assert {"id", "first_name", "last_name", "position", "team_id"} <= set(e["player"])
         assert 1 <= e["player"]["team_id"] <= 30
         assert e["return_date"].split(" ")[0] in {"Oct", "Nov", "Dec", "Jan", "Feb", "Mar", "Apr", "May"}
-    real = _shared() / "fixtures" / "balldontlie" / "injuries.json"
-    if real.exists():
-        real_entry = json.loads(real.read_text())["data"][0]
-        assert set(entries[0]) == set(real_entry) and set(entries[0]["player"]) == set(real_entry["player"])
+
+
+@pytest.mark.real_data
+def test_injury_payload_keys_are_the_real_balldontlie_keys(short_dir, real_data):
+    root, _ = short_dir
+    files = sorted((root / "injuries").glob("injuries_*.json"))
+    entry = next(e for f in files for e in json.loads(f.read_text())["data"])
+    real_entry = json.loads((real_data / "fixtures" / "balldontlie" / "injuries.json").read_text())["data"][0]
+    assert set(entry) == set(real_entry) and set(entry["player"]) == set(real_entry["player"])
 
 
 # --- the league ----------------------------------------------------------------------------------------
@@ -496,8 +523,13 @@ def test_full_season_summary_and_no_dagster(season_dir):
     assert summary.n_line_rows == sum(
         len(f.read_text().splitlines()) - 1 for f in (root / "odds" / "the_odds_api_snapshots").glob("*.csv")
     )
-    for module in sorted(Path(sim_league.__file__).parent.glob("sim*.py")):
-        assert "import dagster" not in module.read_text() and "from dagster" not in module.read_text()
+    # The simulator only writes files: no dagster, and it never reaches into the providers that read them.
+    sim_modules = sorted(Path(sim_league.__file__).parent.glob("*.py"))
+    assert {m.stem for m in sim_modules} >= {"__init__", "league", "market", "schedule", "season", "writers"}
+    for module in sim_modules:
+        text = module.read_text()
+        assert "import dagster" not in text and "from dagster" not in text, module.name
+        assert "nba_props.lib.sources" not in text, module.name
 
 
 def _first_tips(root: Path) -> dict[date, datetime]:

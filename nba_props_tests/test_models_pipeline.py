@@ -9,7 +9,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from nba_props.lib.sources.simulated import simulate_season
+from nba_props.sim.season import simulate_season
 
 WEEK = date(2024, 11, 25)  # a Monday, 35 days into the simulated season
 DAYS = 40

@@ -12,7 +12,6 @@ from nba_props.partitions import (
     last_n_game_days,
     partition_dates,
     previous_n_game_days,
-    season_partitions,
     training_week_partitions,
 )
 
@@ -91,16 +90,6 @@ def test_weekly_keys_are_mondays():
     window = training_week_partitions.time_window_for_partition_key("2025-01-13")
     assert date_range_of(window) == (date(2025, 1, 13), date(2025, 1, 19))
     assert window.start == datetime(2025, 1, 13, tzinfo=ET)
-
-
-def test_season_partitions():
-    labels = season_partitions.get_partition_keys()
-    assert labels[0] == "2021-22"
-    assert labels[-1] == seasons.season_label(seasons.today_et())
-    assert labels == seasons.seasons_between(date(2021, 10, 19), seasons.today_et())
-    assert partitions.season_labels(date(2025, 1, 15)) == ["2021-22", "2022-23", "2023-24", "2024-25"]
-    assert partitions.season_labels(date(2025, 9, 30))[-1] == "2024-25"
-    assert partitions.season_labels(date(2025, 10, 1))[-1] == "2025-26"
 
 
 def test_last_n_game_days_includes_the_day():

@@ -38,17 +38,6 @@ LEAK_WEEK = [date(2025, 1, 13) + timedelta(days=i) for i in range(7)]
 CONTRACT = load_contract()
 
 
-def _has_team_context() -> bool:
-    try:
-        import nba_props.lib.features.team_context  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_team_context = pytest.mark.skipif(not _has_team_context(), reason="team_context block not written yet")
-
-
 @pytest.fixture(scope="module")
 def provider() -> FilesProvider:
     return FilesProvider(DATA)
@@ -107,8 +96,6 @@ def test_leakage_a_week_of_dates(box, schedule, build):
     """Features of each date of a week, computed (a) with the whole history (the week's own rows
     and every later row present), (b) with that date's own rows removed, (c) with only rows
     strictly before the date: all three are identical."""
-    if build == "full" and not _has_team_context():
-        pytest.skip("team_context block not written yet")
     compute = _my_blocks if build == "blocks" else (lambda inp: build_player_features(inp, CONTRACT))
     lines = synthetic_line_history(box)
     # the targets carry a line of their own: a target without one has no line features (issue 7),
@@ -184,9 +171,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def case_features(box, schedule) -> pl.DataFrame:
     targets = targets_of(box, sorted({day for _, _, day in CASES}))
-    if _has_team_context():
-        return build_player_features(inputs_for(targets, box, schedule), CONTRACT)
-    return _my_blocks(inputs_for(targets, box, schedule))
+    return build_player_features(inputs_for(targets, box, schedule), CONTRACT)
 
 
 @pytest.mark.parametrize("name, player_id, day", CASES, ids=[f"{n}-{d}" for n, _, d in CASES])
@@ -203,7 +188,6 @@ def test_hand_computed_windows(case_features, name, player_id, day):
     assert row["points_avg_last_5__source"] == "box_scores"
 
 
-@needs_team_context
 @pytest.mark.parametrize("name, player_id, day", CASES, ids=[f"{n}-{d}" for n, _, d in CASES])
 def test_hand_computed_rest(case_features, name, player_id, day):
     last_game = max(d for d, _ in _csv_games()[player_id] if d < day)
@@ -249,15 +233,13 @@ def test_opening_week_rookies_are_blocked_veterans_use_last_season(box, schedule
     assert rookie.height == 1
     assert rookie["points_avg_last_3__source"].item() == "default"
     assert rookie["points_avg_season__source"].item() == "default"
-    if _has_team_context():
-        built = build_player_features(inputs_for(targets, box, schedule), CONTRACT)
-        r = built.filter((pl.col("player_lookup") == "zaccharierisacher") & (pl.col("game_date") == date(2024, 10, 23)))
-        assert r["is_quality_ready"].item() is False
-        assert r["block_reason"].item().startswith("required_defaults: points_avg_last_5")
-        assert built["is_quality_ready"].mean() > 0.8
+    built = build_player_features(inputs_for(targets, box, schedule), CONTRACT)
+    r = built.filter((pl.col("player_lookup") == "zaccharierisacher") & (pl.col("game_date") == date(2024, 10, 23)))
+    assert r["is_quality_ready"].item() is False
+    assert r["block_reason"].item().startswith("required_defaults: points_avg_last_5")
+    assert built["is_quality_ready"].mean() > 0.8
 
 
-@needs_team_context
 def test_season_start_with_empty_history(box, schedule):
     targets = targets_of(box, [OPENING_NIGHT])
     out = build_player_features(inputs_for(targets, schemas.empty(schemas.BOX_SCORES), schedule), CONTRACT)
@@ -273,7 +255,6 @@ def test_season_start_with_empty_history(box, schedule):
 # the whole season (timing printed, never asserted)
 
 
-@needs_team_context
 def test_full_season_build(box, schedule):
     targets = targets_of(box, box.filter(pl.col("game_date") >= SEASON_START)["game_date"].unique())
     inputs = inputs_for(targets, box, schedule, synthetic_line_history(box))

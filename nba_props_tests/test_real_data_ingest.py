@@ -11,7 +11,8 @@ import polars as pl
 import pytest
 
 from nba_props.lib import ingest_checks, schemas
-from nba_props.lib.sources.files import FilesProvider, classify_unmatched_lines, match_rate
+from nba_props.lib.matching import classify_unmatched_lines, match_rate
+from nba_props.lib.sources.files import FilesProvider
 from nba_props_tests.conftest import shared_data_or_skip
 
 pytestmark = pytest.mark.real_data

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from nba_props import settings as settings_module
-from nba_props.settings import Settings, SettingsError, get_settings, load_settings
+from nba_props.settings import Settings, SettingsError, load_settings
 
 SECRET = "s3cr3t-odds-key-0123456789"
 
@@ -16,9 +16,7 @@ def clean_env(monkeypatch, tmp_path):
         if name.upper().startswith("NBA_PROPS_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
+    return tmp_path
 
 
 def _error(monkeypatch, **env) -> str:
@@ -38,7 +36,6 @@ def test_defaults(clean_env):
     assert s.artifacts_dir == home / "artifacts"
     assert s.provider == "simulated"
     assert s.data_dir == home / "simulated"
-    assert (s.duckdb_file, s.artifacts_path, s.data_path) == (s.duckdb_path, s.artifacts_dir, s.data_dir)
     assert s.sim_season == "2024-25"
     assert s.sim_seed == 7
     assert s.gcp_project is None and s.gcs_bucket is None
@@ -91,14 +88,10 @@ def test_lowercase_env_names_and_empty_values(monkeypatch):
     assert s.data_dir == s.home / "simulated"
 
 
-def test_each_call_reads_the_environment_and_cache_is_explicit(monkeypatch):
+def test_each_call_reads_the_environment(monkeypatch):
     assert load_settings().sim_seed == 7
-    assert get_settings().sim_seed == 7
     monkeypatch.setenv("NBA_PROPS_SIM_SEED", "8")
     assert load_settings().sim_seed == 8
-    assert get_settings().sim_seed == 7  # cached
-    get_settings.cache_clear()
-    assert get_settings().sim_seed == 8
 
 
 def test_keyword_overrides(clean_env):

@@ -19,7 +19,15 @@ Inputs
     * unpartitioned upstream, or a downstream that depends on every upstream partition (an
       unpartitioned downstream): the whole table.
 
-The table is ``<schema_name>.<last component of the asset key>``.
+The table is ``<schema_name>.<last component of the asset key>``. The database file and schema are configured
+once, on the nested `WarehouseResource` (the same resource the assets that write tables themselves use).
+
+Why our own IO manager: the upstream integrations do not work with the pinned stack (dagster 1.13.27,
+duckdb 2.0.1, polars 2.1.0). dagster-duckdb-polars 0.29.27 (with dagster-duckdb 0.29.27) writes, but every
+input load fails: it calls ``DuckDBPyConnection.arrow()``, which duckdb 2.x no longer has (it also returns
+an untyped ``pl.DataFrame()`` for an empty partition window). dagster-polars 0.27.12 installs with polars 2.x
+but stores Parquet / Delta / BigQuery, not DuckDB. Checked 2026-11; revisit when either releases for
+duckdb 2.x.
 """
 
 from __future__ import annotations
@@ -50,14 +58,21 @@ def _is_time_window(partitions_def: dg.PartitionsDefinition) -> bool:
     return isinstance(partitions_def, dg.TimeWindowPartitionsDefinition)
 
 
-class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
-    """Stores polars frames in DuckDB tables ``<schema_name>.<asset name>`` (see module doc)."""
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse (file and schema), configured once: the IO manager stores through it and assets
+    that read or write tables themselves (quarantine, training, evaluation) use it directly."""
 
     database: str
     schema_name: str = "nba_props"
 
     def warehouse(self) -> Warehouse:
         return Warehouse(self.database, schema=self.schema_name)
+
+
+class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
+    """Stores polars frames in DuckDB tables ``<schema_name>.<asset name>`` (see module doc)."""
+
+    storage: WarehouseResource
 
     # ------------------------------------------------------------------ outputs
 
@@ -78,7 +93,7 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
                                     what=f"asset {name!r} (schemas.TABLE_SCHEMAS[{name!r}])")  # fmt: skip
         else:
             frame = obj
-        warehouse = self.warehouse()
+        warehouse = self.storage.warehouse()
 
         if context.has_asset_partitions:
             partitions_def = context.asset_partitions_def
@@ -110,7 +125,7 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
     def load_input(self, context: InputContext) -> pl.DataFrame | pl.LazyFrame:
         name = context.asset_key.path[-1]
         declared = schemas.TABLE_SCHEMAS.get(name)
-        warehouse = self.warehouse()
+        warehouse = self.storage.warehouse()
         column = _partition_column(
             context.upstream_output.definition_metadata if context.upstream_output is not None else None
         )
@@ -155,12 +170,3 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
         except Exception:  # e.g. dynamic partitions without an instance: fall back to the window
             return False
 
-
-class WarehouseResource(dg.ConfigurableResource):
-    """The warehouse for assets that read or write tables themselves (quarantine, ledgers)."""
-
-    database: str
-    schema_name: str = "nba_props"
-
-    def warehouse(self) -> Warehouse:
-        return Warehouse(self.database, schema=self.schema_name)

@@ -334,12 +334,6 @@ class Warehouse:
             self._create(con, table, schema, replace=True)
             return self._insert(con, table, frame, list(schema.names()))
 
-    def append(self, table: str, frame: pl.DataFrame, declared: pl.Schema | None = None) -> int:
-        """Append rows (append-only ledgers); creates the table when absent. Returns rows written."""
-        with self._transaction() as con:
-            columns = self._ensure_table(con, table, frame, declared)
-            return self._insert(con, table, frame, columns)
-
     # ---------------------------------------------------------------- reads
 
     def table_exists(self, table: str) -> bool:
@@ -443,29 +437,6 @@ class Warehouse:
             )
             counts = dict(con.execute(sql).fetchall())
         return {t: int(counts[i]) for i, t in enumerate(tables)}
-
-    def query(self, sql: str, params: list | None = None) -> pl.DataFrame:
-        """Run one read-only SQL statement (tables resolve in the warehouse schema first).
-
-        It runs inside a transaction that is always rolled back, so nothing it does persists;
-        statements other than SELECT are refused up front.
-        """
-        if not self._path.exists():
-            raise LookupError(f"the warehouse {self._path} does not exist yet")
-        with self._connect() as con:
-            statements = con.extract_statements(sql)
-            if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
-                raise ValueError("Warehouse.query runs exactly one read-only SELECT statement")
-            schema_exists = con.execute(
-                "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?", [self._schema]
-            ).fetchone()
-            if schema_exists and schema_exists[0]:
-                con.execute(f"SET search_path = '{self._schema},main'")
-            con.execute("BEGIN TRANSACTION")
-            try:
-                return con.sql(sql, params=params or None).pl()
-            finally:
-                con.execute("ROLLBACK")
 
 
 def _check_columns(qualified: str, frame: pl.DataFrame, columns: list[str]) -> None:

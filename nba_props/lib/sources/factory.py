@@ -21,7 +21,7 @@ def ensure_simulated_season(data_dir: Path, season: str, seed: int) -> Path:
     Written to a temporary sibling folder and moved into place, so a crash never leaves a
     half-written league behind.
     """
-    from nba_props.lib.sources.simulated import simulate_season
+    from nba_props.sim.season import simulate_season
 
     data_dir = Path(data_dir)
     marker = data_dir / SIMULATION_MARKER

@@ -21,14 +21,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from nba_props.lib.matching import classify_unmatched_lines, match_rate
 from nba_props.lib.sources.base import Parsed
 from nba_props.lib.sources.readers.box_scores import read_box_scores
 from nba_props.lib.sources.readers.injuries import read_injuries
 from nba_props.lib.sources.readers.odds import read_prop_lines
 from nba_props.lib.sources.readers.schedule import read_schedule
-
-__all__ = ["FilesProvider", "classify_unmatched_lines", "match_rate"]
 
 
 class FilesProvider:

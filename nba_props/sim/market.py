@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nba_props.lib.sources import sim_league as lg
+from nba_props.sim import league as lg
 
 MAIN_BOOKS = ("draftkings", "fanduel", "betmgm", "williamhill_us", "fanatics", "betonlineag")
 LADDER_BOOKS = ("bovada", "betrivers")
