@@ -5,6 +5,7 @@
 
 
 from datetime import date, timedelta
+from types import MappingProxyType
 
 import dagster as dg
 from dagster import AssetExecutionContext
@@ -13,7 +14,7 @@ import pytest
 
 from nba_props.io.io_manager import DuckDBPolarsIOManager, WarehouseResource, window_dates
 from nba_props.io.warehouse import Warehouse
-from nba_props.lib import schemas
+from nba_props.lib import schemas, tables
 
 TZ = "America/New_York"
 DAILY = dg.DailyPartitionsDefinition(start_date="2024-10-20", timezone=TZ)
@@ -61,7 +62,7 @@ def last_three_days(context: AssetExecutionContext, daily_points: pl.DataFrame) 
 
 @dg.asset(partitions_def=DAILY, backfill_policy=dg.BackfillPolicy.single_run())
 def box_scores(context: AssetExecutionContext) -> pl.DataFrame:
-    """Declared in schemas.TABLE_SCHEMAS: partial columns are conformed by the asset itself."""
+    """Declared in tables.TABLE_SCHEMAS: partial columns are conformed by the asset itself."""
     days = days_of(context)
     partial = pl.DataFrame(
         {"game_date": days, "game_id": [f"{d:%Y%m%d}_NYK_BOS" for d in days], "player_id": [1] * len(days),
@@ -223,7 +224,7 @@ def test_declared_schema_conforms_outputs_and_types_empty_windows(database):
 
 
 def test_output_not_matching_the_declared_schema_fails_loudly(database, monkeypatch):
-    monkeypatch.setitem(schemas.TABLE_SCHEMAS, "box_scores_with_typo", POINTS)
+    monkeypatch.setattr(tables, "TABLE_SCHEMAS", MappingProxyType({**tables.TABLE_SCHEMAS, "box_scores_with_typo": POINTS}))
     with pytest.raises(ValueError, match=r"missing \['player_id', 'points'\], unexpected \['pointz'\]"):
         run([box_scores_with_typo], database, partition_key="2024-10-21")
     assert not Warehouse(database).table_exists("box_scores_with_typo")

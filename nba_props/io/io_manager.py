@@ -9,7 +9,7 @@ Outputs
       ``partition_expr="week_start"``: its window's 7 days contain exactly its week_start).
     * unpartitioned asset: the whole table is replaced.
     * ``None``: nothing is written (assets that write through a resource themselves).
-    The frame is conformed to ``schemas.TABLE_SCHEMAS[name]`` when declared (same columns,
+    The frame is conformed to ``tables.TABLE_SCHEMAS[name]`` when declared (same columns,
     cast to the declared dtypes; a missing or unexpected column is an error, not a NULL).
 
 Inputs
@@ -32,8 +32,7 @@ import polars as pl
 from dagster import InputContext, OutputContext
 
 from nba_props.io.warehouse import Warehouse
-from nba_props.lib import schemas
-from nba_props.lib import tables  # noqa: F401  (registers the feature and model tables)
+from nba_props.lib import tables
 
 DEFAULT_PARTITION_COLUMN = "game_date"
 
@@ -53,7 +52,7 @@ def conform_to_declared(frame: pl.DataFrame, declared: pl.Schema, name: str) -> 
     extra = [c for c in frame.columns if c not in declared]
     if missing or extra:
         raise ValueError(
-            f"asset {name!r}: output columns do not match schemas.TABLE_SCHEMAS[{name!r}] "
+            f"asset {name!r}: output columns do not match tables.TABLE_SCHEMAS[{name!r}] "
             f"(missing {missing}, unexpected {extra})"
         )
     return frame.select([pl.col(c).cast(dtype) for c, dtype in declared.items()])
@@ -92,7 +91,7 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
                 f"returned {type(obj).__name__}"
             )
         name = context.asset_key.path[-1]
-        declared = schemas.TABLE_SCHEMAS.get(name)
+        declared = tables.TABLE_SCHEMAS.get(name)
         frame = conform_to_declared(obj, declared, name) if declared is not None else obj
         warehouse = self.warehouse()
 
@@ -125,7 +124,7 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
 
     def load_input(self, context: InputContext) -> pl.DataFrame | pl.LazyFrame:
         name = context.asset_key.path[-1]
-        declared = schemas.TABLE_SCHEMAS.get(name)
+        declared = tables.TABLE_SCHEMAS.get(name)
         warehouse = self.warehouse()
         column = _partition_column(
             context.upstream_output.definition_metadata if context.upstream_output is not None else None
