@@ -26,13 +26,6 @@ REGULAR_SEASON_ENDS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _no_overrides():
-    seasons.clear_opening_overrides()
-    yield
-    seasons.clear_opening_overrides()
-
-
 @pytest.mark.parametrize(("label", "day"), OPENING_NIGHTS.items())
 def test_known_opening_nights(label, day):
     assert seasons.opening_night(label) == day
@@ -125,86 +118,37 @@ def test_contains_and_start_year():
     assert not s.contains(s.playoffs_end + timedelta(days=1))
 
 
-def test_register_opening_night_overrides_rule_and_known():
+def test_a_calendar_told_an_opening_night_overrides_rule_and_known_without_touching_the_default():
     rule_day = seasons.opening_night("2030-31")
     real = date(2030, 10, 29)
     assert real != rule_day
-    seasons.register_opening_night("2030-31", real)
-    assert seasons.opening_night("2030-31") == real
-    assert seasons.season("2030-31").regular_season_end == real + timedelta(days=seasons.REGULAR_SEASON_DAYS)
-    assert seasons.phase_of(rule_day) is Phase.OFF_SEASON
-    assert seasons.phase_of(real) is Phase.REGULAR
-    # a known season can be overridden as well, and cleared again
-    seasons.register_opening_night("2024-25", date(2024, 10, 23))
-    assert seasons.opening_night("2024-25") == date(2024, 10, 23)
-    seasons.clear_opening_overrides()
+    calendar = seasons.DEFAULT_CALENDAR.with_opening_nights({"2030-31": real})
+    assert calendar.opening_night("2030-31") == real
+    assert calendar.season("2030-31").regular_season_end == real + timedelta(days=seasons.REGULAR_SEASON_DAYS)
+    assert calendar.phase_of(rule_day) is Phase.OFF_SEASON
+    assert calendar.phase_of(real) is Phase.REGULAR
+    # a known season can be overridden as well; the default calendar never changes
+    moved = calendar.with_opening_nights({"2024-25": date(2024, 10, 23)})
+    assert moved.opening_night("2024-25") == date(2024, 10, 23)
+    assert moved.opening_night("2030-31") == real
+    assert calendar.opening_night("2024-25") == date(2024, 10, 22)
     assert seasons.opening_night("2024-25") == date(2024, 10, 22)
     assert seasons.opening_night("2030-31") == rule_day
+    assert seasons.phase_of(rule_day) is Phase.REGULAR
 
 
-def test_register_opening_night_rejects_wrong_season_or_label():
+def test_calendar_from_a_schedules_regular_season_dates_takes_each_seasons_first_date():
+    days = [date(2030, 11, 2), date(2030, 10, 30), date(2031, 1, 5), date(2031, 10, 21), date(2031, 12, 1)]
+    calendar = seasons.DEFAULT_CALENDAR.from_regular_season_dates(days)
+    assert calendar.opening_night("2030-31") == date(2030, 10, 30)
+    assert calendar.opening_night("2031-32") == date(2031, 10, 21)
+    assert calendar.opening_night("2024-25") == date(2024, 10, 22)  # untouched seasons keep theirs
+
+
+def test_calendar_rejects_an_opening_night_outside_its_season_or_a_bad_label():
     with pytest.raises(ValueError, match="not in season"):
-        seasons.register_opening_night("2030-31", date(2031, 10, 28))
+        seasons.SeasonCalendar({"2030-31": date(2031, 10, 28)})
     with pytest.raises(ValueError):
-        seasons.register_opening_night("2030", date(2030, 10, 28))
-
-
-@pytest.mark.parametrize(
-    ("instant", "expected"),
-    [
-        # DST ends 2024-11-03 (EDT -> EST): 19:30 EST = 00:30 UTC next day
-        (datetime(2024, 11, 4, 0, 30, tzinfo=UTC), date(2024, 11, 3)),
-        # DST starts 2025-03-09 (EST -> EDT): 19:30 EDT = 23:30 UTC same day
-        (datetime(2025, 3, 9, 23, 30, tzinfo=UTC), date(2025, 3, 9)),
-        # 01:30 EST on 2025-03-09 (before the 02:00 jump)
-        (datetime(2025, 3, 9, 6, 30, tzinfo=UTC), date(2025, 3, 9)),
-        # 01:30 EDT / 01:30 EST on 2024-11-03 (the repeated hour)
-        (datetime(2024, 11, 3, 5, 30, tzinfo=UTC), date(2024, 11, 3)),
-        (datetime(2024, 11, 3, 6, 30, tzinfo=UTC), date(2024, 11, 3)),
-        # 22:30 EST tip = 03:30 UTC next day; 22:30 EDT = 02:30 UTC next day
-        (datetime(2025, 1, 16, 3, 30, tzinfo=UTC), date(2025, 1, 15)),
-        (datetime(2025, 4, 9, 2, 30, tzinfo=UTC), date(2025, 4, 8)),
-        # just before / at midnight ET
-        (datetime(2025, 1, 16, 4, 59, 59, tzinfo=UTC), date(2025, 1, 15)),
-        (datetime(2025, 1, 16, 5, 0, tzinfo=UTC), date(2025, 1, 16)),
-    ],
-)
-def test_game_date_of_utc_instants(instant, expected):
-    assert seasons.game_date_of(instant) == expected
-
-
-def test_dst_tip_times_round_trip():
-    for day in (date(2024, 11, 3), date(2025, 3, 9)):
-        for hour, minute in ((19, 30), (22, 30), (12, 0)):
-            tip_et = datetime(day.year, day.month, day.day, hour, minute, tzinfo=ET)
-            tip_utc = tip_et.astimezone(UTC)
-            assert seasons.game_date_of(tip_utc) == day
-            assert seasons.game_date_of(tip_et) == day
-
-
-def test_game_date_of_other_offsets():
-    assert seasons.game_date_of(datetime(2025, 1, 16, 4, 0, tzinfo=timezone(timedelta(hours=1)))) == date(2025, 1, 15)
-
-
-def test_game_date_of_rejects_naive():
-    with pytest.raises(ValueError, match="timezone-aware"):
-        seasons.game_date_of(datetime(2025, 1, 15, 19, 30))
-    with pytest.raises(ValueError):
-        seasons.today_et(datetime(2025, 1, 15, 19, 30))
-
-
-def test_today_et_uses_new_york_date():
-    assert seasons.today_et(datetime(2024, 11, 2, 3, 0, tzinfo=UTC)) == date(2024, 11, 1)
-    assert seasons.today_et(datetime(2024, 11, 2, 4, 0, tzinfo=UTC)) == date(2024, 11, 2)
-    assert isinstance(seasons.today_et(), date)
-
-
-def test_seasons_between():
-    assert seasons.seasons_between(date(2021, 10, 19), date(2025, 1, 15)) == [
-        "2021-22",
-        "2022-23",
-        "2023-24",
-        "2024-25",
-    ]
-    assert seasons.seasons_between(date(2025, 1, 1), date(2025, 3, 1)) == ["2024-25"]
-    assert seasons.seasons_between(date(2025, 1, 1), date(2024, 1, 1)) == []
+        seasons.DEFAULT_CALENDAR.with_opening_nights({"2030": date(2030, 10, 28)})
+    with pytest.raises(TypeError):
+        seasons.DEFAULT_CALENDAR.opening_nights["2030-31"] = date(2030, 10, 29)  # read-only
