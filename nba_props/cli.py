@@ -148,9 +148,11 @@ def _print_tables() -> None:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from nba_props.lib.sources.factory import mark_simulated
     from nba_props.lib.sources.simulated import simulate_season
 
     summary = simulate_season(season=args.season, seed=args.seed, out_dir=Path(args.out), n_days=args.days)
+    mark_simulated(Path(args.out), args.season, args.seed, args.days)  # the `simulated` provider reads it
     print(summary)
     return 0
 
