@@ -102,6 +102,10 @@ def trained_models(
         "features": dg.AssetIn("player_features"),
         "lines": dg.AssetIn("player_lines"),
         "registry": dg.AssetIn("trained_models", partition_mapping=dg.TimeWindowPartitionMapping()),
+        # The day's outcomes, for the post-game `realized` metadata only (empty before the games;
+        # filled in backfills): never an input to the rows.
+        "actuals": dg.AssetIn("box_scores"),
+        "games": dg.AssetIn("schedule"),
     },
     check_specs=[
         unique_key_spec("predictions"),
@@ -115,16 +119,14 @@ def predictions(
     features: pl.DataFrame,
     lines: pl.DataFrame,
     registry: pl.DataFrame,
-    warehouse: WarehouseResource,
+    actuals: pl.DataFrame,
+    games: pl.DataFrame,
     artifacts: ArtifactStoreResource,
 ) -> Iterator:
     start, end = date_range_of(context.partition_time_window)
     outcome = runner.predict_days(features, registry, MODELS_CONFIG, artifacts.store(), start=start, end=end,
                                   lines=lines)
     rows = outcome.predictions
-    # Post-game figures only when the games are already in (backfills): never an input to rows.
-    actuals = warehouse.warehouse().load("box_scores", start=start, end=end, declared=schemas.BOX_SCORES)
-    games = warehouse.warehouse().load("schedule", start=start, end=end, declared=schemas.SCHEDULE)
     yield dg.Output(
         rows,
         metadata={
