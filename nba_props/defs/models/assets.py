@@ -16,7 +16,6 @@ from nba_props.dagster_helpers import (
     column_schema,
     counts_of,
     daily_asset_kwargs,
-    settings_metadata,
     unique_key_spec,
 )
 from nba_props.io.artifacts import ArtifactStoreResource
@@ -27,6 +26,7 @@ from nba_props.lib.features.contract import load_contract
 from nba_props.lib.models import runner
 from nba_props.lib.models.registry import load_models_config
 from nba_props.partitions import date_range_of, training_week_partitions
+from nba_props.resources import SettingsResource
 
 GROUP = "models"
 WARN = dg.AssetCheckSeverity.WARN
@@ -55,7 +55,10 @@ TRAINING_LOOKBACK_DAYS = 760
     ],
 )
 def trained_models(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, artifacts: ArtifactStoreResource
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    artifacts: ArtifactStoreResource,
+    settings: SettingsResource,
 ) -> Iterator:
     first, last = date_range_of(context.partition_time_window)
     weeks = [first + timedelta(days=7 * i) for i in range((last - first).days // 7 + 1)]
@@ -80,7 +83,7 @@ def trained_models(
             "fit_seconds": round(outcome.fit_seconds, 1),
             "champion_family": MODELS_CONFIG.champion,
             "models_config_version": MODELS_CONFIG.version,
-            "settings": settings_metadata(),
+            "settings": settings.metadata(),
         },
     )
     yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS["trained_models"]))
@@ -122,6 +125,7 @@ def predictions(
     actuals: pl.DataFrame,
     games: pl.DataFrame,
     artifacts: ArtifactStoreResource,
+    settings: SettingsResource,
 ) -> Iterator:
     start, end = date_range_of(context.partition_time_window)
     outcome = runner.predict_days(features, registry, MODELS_CONFIG, artifacts.store(), start=start, end=end,
@@ -136,7 +140,7 @@ def predictions(
             "recommendations": dg.MetadataValue.json(counts_of(rows, "recommendation")),
             "quarantined_rows": int(rows["quarantined"].sum()) if rows.height else 0,
             "realized": dg.MetadataValue.json(runner.realized_summary(rows, actuals, lines, schedule=games)),
-            "settings": settings_metadata(),
+            "settings": settings.metadata(),
         },
     )
     yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS["predictions"]))
