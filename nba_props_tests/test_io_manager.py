@@ -280,3 +280,40 @@ def test_lazy_frame_inputs_and_outputs(database):
     assert result.success
     assert isinstance(SEEN["lazy_reader"], pl.LazyFrame)
     assert stored(database, "lazy_reader") == [(date(2024, 10, 24), 241 + 242)] * 2
+
+
+# Two assets sharing one table through `table` + `table_scope` metadata (as the ingest quarantines do).
+SCOPED = pl.Schema({"game_date": pl.Date, "source": pl.Utf8, "n": pl.Int64})
+
+
+def _scoped_asset(source: str, n: int):
+    @dg.asset(
+        name=f"{source}_notes",
+        partitions_def=DAILY,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        metadata={"table": "shared_notes", "table_scope": {"source": source}},
+    )
+    def notes(context: AssetExecutionContext) -> pl.DataFrame:
+        return pl.DataFrame([(day, source, n) for day in days_of(context)], schema=SCOPED, orient="row")
+
+    return notes
+
+
+a_notes, b_notes = _scoped_asset("a", 1), _scoped_asset("b", 2)
+
+
+@dg.asset(partitions_def=DAILY, backfill_policy=dg.BackfillPolicy.single_run())
+def a_notes_seen(a_notes: pl.DataFrame) -> None:
+    SEEN["a_notes"] = a_notes
+
+
+def test_assets_sharing_a_table_write_and_read_only_their_scope(database):
+    run([a_notes, b_notes], database, tags=RANGE_TAGS)
+    run([a_notes], database, partition_key="2024-10-22")  # rewrites only a's rows of that day
+    rows = stored(database, "shared_notes")
+    assert sorted(rows) == sorted(
+        [(date(2024, 10, d), s, n) for d in (21, 22, 23) for s, n in (("a", 1), ("b", 2))]
+    )
+    assert not Warehouse(database).table_exists("a_notes")
+    run([a_notes, b_notes, a_notes_seen], database, partition_key="2024-10-23", selection=[a_notes_seen])
+    assert SEEN["a_notes"].rows() == [(date(2024, 10, 23), "a", 1)]
