@@ -23,14 +23,21 @@ from nba_props.job_names import EVALUATION_JOB, MAIN_JOB, TRAINING_JOB
 DAGSTER_INSTANCE_TEMPLATE = Path(__file__).with_name("dagster_instance.yaml")
 
 
-def _dagster_home(settings) -> Path:
-    home = Path(os.environ.get("DAGSTER_HOME") or settings.home / "dagster_home")
+def _dagster_home(settings, explicit: Path | None = None) -> Path:
+    """The Dagster instance folder: `explicit`, else $DAGSTER_HOME, else `<home>/dagster_home`
+    (given a dagster.yaml when new). Read, never written into the environment."""
+    home = Path(explicit or os.environ.get("DAGSTER_HOME") or settings.home / "dagster_home")
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text(DAGSTER_INSTANCE_TEMPLATE.read_text(encoding="utf-8"), encoding="utf-8")
-    os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+def _instance(home: Path):
+    import dagster as dg
+
+    return dg.DagsterInstance.from_config(str(home))
 
 
 def _parse_date(text: str) -> date:
@@ -41,10 +48,13 @@ def _parse_date(text: str) -> date:
 
 
 def run_backfill(start: date, end: date, select: list[str] | None = None, *, job_name: str = MAIN_JOB,
-                 exclude: list[str] | None = None) -> dict[str, dict[str, float]]:
+                 exclude: list[str] | None = None, settings=None,
+                 dagster_home: Path | None = None) -> dict[str, dict[str, float]]:
     """Materialize [start, end] for the selection as ONE run (single-run backfill).
 
-    For the training job, start/end are the Mondays (ET) of the first and last week.
+    For the training job, start/end are the Mondays (ET) of the first and last week. Resources
+    come from `settings` (default: the environment's), the run is recorded in `dagster_home`
+    (default: see `_dagster_home`).
     """
     import dagster as dg
 
@@ -53,14 +63,16 @@ def run_backfill(start: date, end: date, select: list[str] | None = None, *, job
 
     if end < start:
         raise SystemExit(f"--end {end} is before --start {start}")
-    _dagster_home(load_settings())
-    job = definitions.defs().resolve_job_def(job_name)
+    settings = settings or load_settings()
+    home = _dagster_home(settings, dagster_home)
+    job = definitions.defs_with_settings(settings).resolve_job_def(job_name)
     keys = [node.key for node in job.asset_layer.asset_graph.asset_nodes if node.is_executable]
-    if select:
-        keys = [dg.AssetKey(name) for name in select]
+    if select:  # with the assets the same step materializes (an ingest source and its quarantine)
+        selection = dg.AssetSelection.assets(*select).required_multi_asset_neighbors()
+        keys = sorted(selection.resolve(job.asset_layer.asset_graph))
     if exclude:
         keys = [key for key in keys if key.path[-1] not in exclude]
-    with dg.DagsterInstance.get() as instance:
+    with _instance(home) as instance:
         result = job.execute_in_process(
             instance=instance,
             asset_selection=keys,
@@ -103,7 +115,8 @@ def _summarize(records) -> dict[str, dict[str, float]]:
         elif event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             metadata = event.step_materialization_data.materialization.metadata
             rows = metadata.get("dagster/row_count") or metadata.get("rows")
-            if rows is not None:
+            # a step materializing several assets (ingest rows + quarantine) reports its namesake's rows
+            if rows is not None and (event.asset_key.path[-1] == step or "rows" not in summary[step]):
                 summary[step]["rows"] = rows.value
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.asset_check_evaluation_data
@@ -129,11 +142,11 @@ def _print_summary(summary: dict[str, dict[str, float]], wall: float) -> None:
     print(f"wall time {wall:.1f} s")
 
 
-def _print_tables() -> None:
+def _print_tables(settings=None) -> None:
     from nba_props.io.warehouse import Warehouse
     from nba_props.settings import load_settings
 
-    settings = load_settings()
+    settings = settings or load_settings()
     warehouse = Warehouse(settings.duckdb_path)
     print(f"warehouse {settings.duckdb_path}")
     for table, count in sorted(warehouse.row_counts().items()):
@@ -141,9 +154,11 @@ def _print_tables() -> None:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from nba_props.lib.sources.factory import mark_simulated
     from nba_props.sim.season import simulate_season
 
     summary = simulate_season(season=args.season, seed=args.seed, out_dir=Path(args.out), n_days=args.days)
+    mark_simulated(Path(args.out), args.season, args.seed, args.days)  # the `simulated` provider reads it
     print(summary)
     return 0
 
@@ -160,7 +175,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from nba_props.lib.sources.factory import ensure_simulated_season
     from nba_props.settings import load_settings
 
-    os.environ.setdefault("NBA_PROPS_PROVIDER", "simulated")
     settings = load_settings()
     if settings.provider != "simulated":
         raise SystemExit("the demo runs on the simulated league: unset NBA_PROPS_PROVIDER or set it to 'simulated'")
@@ -173,25 +187,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     failed = False
 
     print(f"\n[1/3] {MAIN_JOB}: ingest -> lines -> features for {start} .. {end} (one single-run backfill)")
-    failed |= _timed_backfill(start, end, exclude=["predictions"])
+    failed |= _timed_backfill(start, end, exclude=["predictions"], settings=settings)
 
     first_week, last_week = mondays(start, end)
     if not args.full:
         first_week = max(first_week, last_week - timedelta(weeks=args.weeks - 1))
     print(f"\n[2/3] {TRAINING_JOB}: walk-forward training, weeks {first_week} .. {last_week}"
           + ("" if args.full else f" (last {args.weeks}; --full for the whole season)"))
-    failed |= _timed_backfill(first_week, last_week, job_name=TRAINING_JOB)
+    failed |= _timed_backfill(first_week, last_week, job_name=TRAINING_JOB, settings=settings)
 
     print(f"\n[3/3] {MAIN_JOB}: predictions for {first_week} .. {end}")
-    failed |= _timed_backfill(max(first_week, start), end, select=["predictions"])
+    failed |= _timed_backfill(max(first_week, start), end, select=["predictions"], settings=settings)
 
-    _print_tables()
-    _print_prediction_summary(max(first_week, start), end)
+    _print_tables(settings)
+    _print_prediction_summary(max(first_week, start), end, settings)
     print("\nresults:")
     print(f"  warehouse (DuckDB)  {settings.duckdb_path}   tables nba_props.<asset>")
     print(f"  artifacts           {settings.artifacts_dir}   (models/week=YYYY-MM-DD/<family>.cbm)")
     print(f"  simulated raw data  {settings.data_dir}")
-    print(f"  Dagster runs        {os.environ['DAGSTER_HOME']}   (open with `make ui`)")
+    print(f"  Dagster runs        {_dagster_home(settings)}   (open with `make ui`)")
     return 1 if failed else 0
 
 
@@ -202,15 +216,13 @@ def _timed_backfill(start: date, end: date, **kwargs) -> bool:
     return any(f.get("failed") for f in summary.values())
 
 
-def _print_prediction_summary(start: date, end: date) -> None:
+def _print_prediction_summary(start: date, end: date, settings) -> None:
     """Realized accuracy of the walk-forward predictions (the games are already in), with the
     evaluation's own grading and figures (quarantined rows excluded, recommended picks only)."""
     from nba_props.io.warehouse import Warehouse
     from nba_props.lib import schemas, tables
     from nba_props.lib.models.graded import realized_summary
-    from nba_props.settings import load_settings
-
-    warehouse = Warehouse(load_settings().duckdb_path)
+    warehouse = Warehouse(settings.duckdb_path)
     if not warehouse.table_exists("predictions"):
         return
     summary = realized_summary(
@@ -274,8 +286,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve() if args.out else base / "reports"
     # A warehouse per data folder keeps evaluations apart from the demo and lets reruns reuse ingest.
     home = base / "evaluation" / data.name
-    os.environ.update(NBA_PROPS_HOME=str(home), NBA_PROPS_PROVIDER="files", NBA_PROPS_DATA_DIR=str(data))
-    os.environ["DAGSTER_HOME"] = str(home / "dagster_home")
+    settings = load_settings(home=home, provider="files", data_dir=data)
+    runs = {"settings": settings, "dagster_home": home / "dagster_home"}
     first_day = date.fromisoformat(GAME_DATE_START)
     feature_start = max(first_day, args.start - timedelta(days=args.history_days))
     # History the evaluation ingests before its window: each family trains on its last game
@@ -293,14 +305,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     line_start = max(first_day, feature_start - timedelta(days=windows.lines_snapshots + 1))
     steps = [
         (f"ingest: schedule + box scores {box_start} .. {args.end}, lines + injuries {line_start} .. {args.end}",
-         lambda: _timed_backfill(box_start, args.end, select=["schedule", "box_scores"])
-         or _timed_backfill(line_start, args.end, select=["prop_line_snapshots", "injury_report"])),
+         lambda: _timed_backfill(box_start, args.end, select=["schedule", "box_scores"], **runs)
+         or _timed_backfill(line_start, args.end, select=["prop_line_snapshots", "injury_report"], **runs)),
         (f"lines + features {feature_start} .. {args.end}",
-         lambda: _timed_backfill(feature_start, args.end, select=["player_lines", "player_features"])),
+         lambda: _timed_backfill(feature_start, args.end, select=["player_lines", "player_features"], **runs)),
         (f"walk-forward training, weeks {first_week} .. {last_week}",
-         lambda: _timed_backfill(first_week, last_week, job_name=TRAINING_JOB)),
+         lambda: _timed_backfill(first_week, last_week, job_name=TRAINING_JOB, **runs)),
         (f"predictions {args.start} .. {args.end}",
-         lambda: _timed_backfill(args.start, args.end, select=["predictions"])),
+         lambda: _timed_backfill(args.start, args.end, select=["predictions"], **runs)),
     ]  # fmt: skip
     total = len(steps) + 1
     for i, (title, run) in enumerate(steps, start=1):
@@ -309,7 +321,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             return _evaluation_failed(out, args, f"[{i}/{total}] {title}")
     print(f"\n[{total}/{total}] grading and report")
     try:
-        report_md, report_json = run_evaluation(args.start, args.end)
+        report_md, report_json = run_evaluation(args.start, args.end, **runs)
     except SystemExit as error:
         print(error)
         return _evaluation_failed(out, args, f"[{total}/{total}] grading and report")
@@ -337,16 +349,17 @@ def _evaluation_failed(out: Path, args: argparse.Namespace, step: str) -> int:
     return 1
 
 
-def run_evaluation(start: date, end: date) -> tuple[str, dict]:
-    """Materialize `model_evaluation` for the window; return the report it wrote."""
-    import dagster as dg
-
+def run_evaluation(start: date, end: date, *, settings=None, dagster_home: Path | None = None) -> tuple[str, dict]:
+    """Materialize `model_evaluation` for the window; return the report it wrote (resources and
+    instance as in `run_backfill`)."""
     from nba_props import definitions
     from nba_props.io.artifacts import LocalArtifactStore
     from nba_props.settings import load_settings
 
-    job = definitions.defs().resolve_job_def(EVALUATION_JOB)
-    with dg.DagsterInstance.get() as instance:
+    settings = settings or load_settings()
+    home = _dagster_home(settings, dagster_home)
+    job = definitions.defs_with_settings(settings).resolve_job_def(EVALUATION_JOB)
+    with _instance(home) as instance:
         result = job.execute_in_process(
             instance=instance,
             run_config={
@@ -357,7 +370,7 @@ def run_evaluation(start: date, end: date) -> tuple[str, dict]:
         )
     if not result.success:
         raise SystemExit("model_evaluation failed: see the run in the Dagster UI")
-    store = LocalArtifactStore(load_settings().artifacts_dir)
+    store = LocalArtifactStore(settings.artifacts_dir)
     return store.read_bytes("reports/evaluation.md").decode(), store.read_json("reports/evaluation.json")
 
 

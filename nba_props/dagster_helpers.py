@@ -9,7 +9,6 @@ import polars as pl
 
 from nba_props.lib import tables
 from nba_props.partitions import game_date_partitions
-from nba_props.settings import load_settings
 
 
 def column_schema(table: str) -> dg.TableSchema:
@@ -38,11 +37,6 @@ def check_spec(asset: str, name: str, description: str, blocking: bool = False) 
 def unique_key_spec(asset: str) -> dg.AssetCheckSpec:
     key = ", ".join(tables.TABLE_KEYS[asset])
     return check_spec(asset, "unique_key", f"({key}) is unique within the partition", blocking=True)
-
-
-def settings_metadata() -> dg.MetadataValue:
-    """The resolved settings in force (never secrets), attached to every materialization."""
-    return dg.MetadataValue.json(load_settings().public_dict())
 
 
 def counts_of(frame, column: str) -> dict[str, int]:

@@ -27,6 +27,17 @@ class ProviderResource(dg.ConfigurableResource):
         return make_provider(self.provider, Path(self.data_dir), sim_season=self.sim_season, sim_seed=self.sim_seed)
 
 
+class SettingsResource(dg.ConfigurableResource):
+    """The settings the resources were built from, in their public form (never secrets): recorded
+    as `settings` in every materialization, so a run's metadata shows the settings it really ran with
+    (the CLI builds resources from explicit settings, not from the environment)."""
+
+    public: dict[str, str]
+
+    def metadata(self) -> dg.MetadataValue:
+        return dg.MetadataValue.json(dict(self.public))
+
+
 def build_resources(settings: Settings) -> dict[str, object]:
     if settings.storage != "duckdb":
         raise NotImplementedError(
@@ -37,6 +48,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "io_manager": DuckDBPolarsIOManager(storage=warehouse),
         "warehouse": warehouse,
         "artifacts": ArtifactStoreResource(root=str(settings.artifacts_dir)),
+        "settings": SettingsResource(public=settings.public_dict()),
         "provider": ProviderResource(
             provider=settings.provider,
             data_dir=str(settings.data_dir),

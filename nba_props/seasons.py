@@ -1,8 +1,11 @@
 """The one season calendar: labels, opening nights, phases, weeks. No date literals elsewhere.
 
-A season is labelled by the year it opens ("2024-25" opens in October 2024). Known opening
-nights are listed; later seasons follow the league's pattern (the Tuesday between 18 and 24
-October) until a loaded schedule registers the real date with `register_opening_night`.
+A season is labelled by the year it opens ("2024-25" opens in October 2024). A `SeasonCalendar`
+knows the opening nights: the listed ones, later seasons by the league's pattern (the Tuesday
+between 18 and 24 October), and any a loaded schedule tells it
+(`SeasonCalendar.with_opening_nights` / `from_regular_season_dates` return a new calendar; nothing
+is registered globally). The module functions use `DEFAULT_CALENDAR`; code that knows better
+takes a calendar and passes it on explicitly.
 
 The season of a date and the week (Monday) of a date are each decided by one rule here, in two
 forms: for a Python `date` and as a polars expression over a date column (`*_expr`).
@@ -10,7 +13,9 @@ forms: for a Python `date` and as a polars expression over a date column (`*_exp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -35,8 +40,6 @@ PLAYOFFS_LAST_MONTH_DAY = (6, 30)  # the record window closes at the end of June
 # A date in this month or later belongs to the season opening that calendar year; earlier
 # months to the season that opened the year before (no season opens before October).
 SEASON_START_MONTH = 10
-
-_opening_overrides: dict[str, date] = {}
 
 
 class Phase(StrEnum):
@@ -120,43 +123,73 @@ def rule_opening_night(year: int) -> date:
     return first_candidate + timedelta(days=(1 - first_candidate.weekday()) % 7)
 
 
+@dataclass(frozen=True)
+class SeasonCalendar:
+    """Opening nights by season label (the known ones unless told otherwise); every other season
+    follows `rule_opening_night`. Immutable: `with_opening_nights` returns a new calendar."""
+
+    opening_nights: Mapping[str, date] = field(default_factory=lambda: MappingProxyType(dict(KNOWN_OPENING_NIGHTS)))
+
+    def __post_init__(self) -> None:
+        for label, day in self.opening_nights.items():
+            parse_label(label)
+            if season_label(day) != label:
+                raise ValueError(f"{day} is not in season {label}")
+        object.__setattr__(self, "opening_nights", MappingProxyType(dict(self.opening_nights)))
+
+    def with_opening_nights(self, opening_nights: Mapping[str, date]) -> SeasonCalendar:
+        """This calendar with these seasons' opening nights replaced (e.g. from a loaded schedule)."""
+        return SeasonCalendar({**self.opening_nights, **opening_nights})
+
+    def from_regular_season_dates(self, days: Iterable[date]) -> SeasonCalendar:
+        """This calendar with each season's first regular-season game date of `days` as its opening night."""
+        first: dict[str, date] = {}
+        for day in days:
+            label = season_label(day)
+            first[label] = min(day, first.get(label, day))
+        return self.with_opening_nights(first)
+
+    def opening_night(self, label: str) -> date:
+        year = parse_label(label)
+        return self.opening_nights.get(label) or rule_opening_night(year)
+
+    def season(self, label: str) -> Season:
+        opening = self.opening_night(label)
+        regular_end = opening + timedelta(days=REGULAR_SEASON_DAYS)
+        month, day = PLAYOFFS_LAST_MONTH_DAY
+        return Season(
+            label=label,
+            opening_night=opening,
+            regular_season_end=regular_end,
+            play_in_start=regular_end + timedelta(days=PLAY_IN_START_OFFSET),
+            playoffs_start=regular_end + timedelta(days=PLAYOFFS_START_OFFSET),
+            playoffs_end=date(parse_label(label) + 1, month, day),
+        )
+
+    def season_of(self, day: date) -> Season:
+        return self.season(season_label(day))
+
+    def phase_of(self, day: date) -> Phase:
+        return self.season_of(day).phase(day)
+
+
+DEFAULT_CALENDAR = SeasonCalendar()
+
+
 def opening_night(label: str) -> date:
-    year = parse_label(label)
-    return _opening_overrides.get(label) or KNOWN_OPENING_NIGHTS.get(label) or rule_opening_night(year)
-
-
-def register_opening_night(label: str, day: date) -> None:
-    """A loaded schedule knows better than the rule: record its first regular-season date."""
-    parse_label(label)
-    if season_label(day) != label:
-        raise ValueError(f"{day} is not in season {label}")
-    _opening_overrides[label] = day
-
-
-def clear_opening_overrides() -> None:
-    _opening_overrides.clear()
+    return DEFAULT_CALENDAR.opening_night(label)
 
 
 def season(label: str) -> Season:
-    opening = opening_night(label)
-    regular_end = opening + timedelta(days=REGULAR_SEASON_DAYS)
-    month, day = PLAYOFFS_LAST_MONTH_DAY
-    return Season(
-        label=label,
-        opening_night=opening,
-        regular_season_end=regular_end,
-        play_in_start=regular_end + timedelta(days=PLAY_IN_START_OFFSET),
-        playoffs_start=regular_end + timedelta(days=PLAYOFFS_START_OFFSET),
-        playoffs_end=date(parse_label(label) + 1, month, day),
-    )
+    return DEFAULT_CALENDAR.season(label)
 
 
 def season_of(day: date) -> Season:
-    return season(season_label(day))
+    return DEFAULT_CALENDAR.season_of(day)
 
 
 def phase_of(day: date) -> Phase:
-    return season_of(day).phase(day)
+    return DEFAULT_CALENDAR.phase_of(day)
 
 
 def game_date_of(instant: datetime) -> date:

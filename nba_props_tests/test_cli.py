@@ -46,3 +46,27 @@ def test_tables_lists_row_counts(nba_home, capsys):
     capsys.readouterr()
     assert main(["tables"]) == 0
     assert "nba_props.schedule" in capsys.readouterr().out
+
+
+def test_backfill_with_explicit_settings_uses_them_and_leaves_the_environment_alone(nba_home, tmp_path, sim_data_dir):
+    import os
+    from datetime import date
+
+    from nba_props.cli import run_backfill
+    from nba_props.io.warehouse import Warehouse
+    from nba_props.settings import load_settings
+
+    environment = dict(os.environ)
+    other = load_settings(home=tmp_path / "other", provider="files", data_dir=sim_data_dir)
+    summary = run_backfill(date(2024, 10, 22), date(2024, 10, 22), select=["schedule"], settings=other,
+                           dagster_home=tmp_path / "other_dagster")  # fmt: skip
+    assert set(summary) == {"schedule"} and not summary["schedule"].get("failed")
+    assert dict(os.environ) == environment
+    assert Warehouse(other.duckdb_path).row_counts()["schedule"] > 0
+    assert not (nba_home / "warehouse.duckdb").exists()  # the environment's warehouse was not touched
+    with dg.DagsterInstance.from_config(str(tmp_path / "other_dagster")) as instance:
+        assert len(instance.get_runs()) == 1
+        (record,) = instance.fetch_materializations(dg.AssetKey("schedule"), limit=1).records
+        # the run's metadata records the settings it ran with, not the environment's
+        assert record.asset_materialization.metadata["settings"].value["home"] == str(other.home)
+    assert not (nba_home / "dagster_home").exists()

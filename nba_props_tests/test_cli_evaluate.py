@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from nba_props.cli import main
 
@@ -14,10 +15,14 @@ def test_evaluate_on_an_empty_data_folder_exits_non_zero_and_writes_no_report(tm
     (out / "evaluation.md").write_text("# an older report that must not survive a failed run\n")
     monkeypatch.setenv("NBA_PROPS_HOME", str(home))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    environment = dict(os.environ)
     # The first week of the partitions keeps the run short (history is clamped to the first game date).
     code = main(["evaluate", "--data", str(data), "--start", "2021-10-25", "--end", "2021-10-26",
                  "--history-days", "1", "--out", str(out)])  # fmt: skip
     assert code == 1
+    # settings and the Dagster instance are passed to the runs, never written into the environment
+    assert dict(os.environ) == environment
+    assert (home / "evaluation" / data.name / "dagster_home" / "dagster.yaml").exists()
     assert not (out / "evaluation.md").exists()
     report = json.loads((out / "evaluation.json").read_text())
     assert report["status"] == "failed" and report["failed_steps"] == ["[5/5] grading and report"]

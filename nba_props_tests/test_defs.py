@@ -3,7 +3,7 @@
 import dagster as dg
 import pytest
 
-from nba_props.lib import schemas
+from nba_props.lib import tables
 from nba_props.partitions import game_date_partitions
 
 INGEST_ASSETS = ("schedule", "box_scores", "prop_line_snapshots", "injury_report")
@@ -37,7 +37,7 @@ def test_ingest_assets_declare_unique_key_checks_and_single_run_backfills(defs):
         assert node.backfill_policy == dg.BackfillPolicy.single_run(), name
         assert node.group_name == "ingest"
         schema = node.metadata["dagster/column_schema"]
-        assert [c.name for c in schema.columns] == list(schemas.TABLE_SCHEMAS[name]), name
+        assert [c.name for c in schema.columns] == list(tables.TABLE_SCHEMAS[name]), name
 
 
 def test_box_scores_reads_the_same_days_schedule(defs):

@@ -5,6 +5,7 @@
 
 
 from datetime import date, timedelta
+from types import MappingProxyType
 
 import dagster as dg
 import duckdb
@@ -15,7 +16,7 @@ import pytest
 from nba_props.io.io_manager import DuckDBPolarsIOManager, WarehouseResource
 from nba_props.partitions import window_dates
 from nba_props.io.warehouse import Warehouse
-from nba_props.lib import schemas
+from nba_props.lib import schemas, tables
 
 TZ = "America/New_York"
 DAILY = dg.DailyPartitionsDefinition(start_date="2024-10-20", timezone=TZ)
@@ -63,7 +64,7 @@ def last_three_days(context: AssetExecutionContext, daily_points: pl.DataFrame) 
 
 @dg.asset(partitions_def=DAILY, backfill_policy=dg.BackfillPolicy.single_run())
 def box_scores(context: AssetExecutionContext) -> pl.DataFrame:
-    """Declared in schemas.TABLE_SCHEMAS: partial columns are conformed by the asset itself."""
+    """Declared in tables.TABLE_SCHEMAS: partial columns are conformed by the asset itself."""
     days = days_of(context)
     partial = pl.DataFrame(
         {"game_date": days, "game_id": [f"{d:%Y%m%d}_NYK_BOS" for d in days], "player_id": [1] * len(days),
@@ -228,7 +229,7 @@ def test_declared_schema_conforms_outputs_and_types_empty_windows(database):
 
 
 def test_output_not_matching_the_declared_schema_fails_loudly(database, monkeypatch):
-    monkeypatch.setitem(schemas.TABLE_SCHEMAS, "box_scores_with_typo", POINTS)
+    monkeypatch.setattr(tables, "TABLE_SCHEMAS", MappingProxyType({**tables.TABLE_SCHEMAS, "box_scores_with_typo": POINTS}))
     with pytest.raises(ValueError, match=r"missing \['player_id', 'points'\], unexpected \['pointz'\]"):
         run([box_scores_with_typo], database, partition_key="2024-10-21")
     assert not Warehouse(database).table_exists("box_scores_with_typo")
@@ -284,3 +285,40 @@ def test_lazy_frame_inputs_and_outputs(database):
     assert result.success
     assert isinstance(SEEN["lazy_reader"], pl.LazyFrame)
     assert stored(database, "lazy_reader") == [(date(2024, 10, 24), 241 + 242)] * 2
+
+
+# Two assets sharing one table through `table` + `table_scope` metadata (as the ingest quarantines do).
+SCOPED = pl.Schema({"game_date": pl.Date, "source": pl.Utf8, "n": pl.Int64})
+
+
+def _scoped_asset(source: str, n: int):
+    @dg.asset(
+        name=f"{source}_notes",
+        partitions_def=DAILY,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        metadata={"table": "shared_notes", "table_scope": {"source": source}},
+    )
+    def notes(context: AssetExecutionContext) -> pl.DataFrame:
+        return pl.DataFrame([(day, source, n) for day in days_of(context)], schema=SCOPED, orient="row")
+
+    return notes
+
+
+a_notes, b_notes = _scoped_asset("a", 1), _scoped_asset("b", 2)
+
+
+@dg.asset(partitions_def=DAILY, backfill_policy=dg.BackfillPolicy.single_run())
+def a_notes_seen(a_notes: pl.DataFrame) -> None:
+    SEEN["a_notes"] = a_notes
+
+
+def test_assets_sharing_a_table_write_and_read_only_their_scope(database):
+    run([a_notes, b_notes], database, tags=RANGE_TAGS)
+    run([a_notes], database, partition_key="2024-10-22")  # rewrites only a's rows of that day
+    rows = stored(database, "shared_notes")
+    assert sorted(rows) == sorted(
+        [(date(2024, 10, d), s, n) for d in (21, 22, 23) for s, n in (("a", 1), ("b", 2))]
+    )
+    assert not Warehouse(database).table_exists("a_notes")
+    run([a_notes, b_notes, a_notes_seen], database, partition_key="2024-10-23", selection=[a_notes_seen])
+    assert SEEN["a_notes"].rows() == [(date(2024, 10, 23), "a", 1)]

@@ -117,6 +117,7 @@ def run_asset(asset: dg.AssetsDefinition, start: date, end: date, inputs: dict[s
     """Materialize the asset over [start, end] as one run (a single-run backfill) with the given
     inputs; (stored rows, {check name: AssetCheckEvaluation}, run succeeded)."""
     from nba_props.partitions import game_date_partitions
+    from nba_props.resources import SettingsResource
 
     io = FramesIOManager({UPSTREAM[name]: frame for name, frame in inputs.items()})
     upstream = [dg.AssetSpec(name, partitions_def=game_date_partitions) for name in UPSTREAM.values()]
@@ -124,7 +125,7 @@ def run_asset(asset: dg.AssetsDefinition, start: date, end: date, inputs: dict[s
         result = dg.materialize(
             [asset, *upstream],
             selection=[asset.key],
-            resources={"io_manager": io},
+            resources={"io_manager": io, "settings": SettingsResource(public={"provider": "test"})},
             instance=instance,
             tags={"dagster/asset_partition_range_start": start.isoformat(),
                   "dagster/asset_partition_range_end": end.isoformat()},

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from nba_props.lib import schemas
+from nba_props.lib import schemas, tables
 from nba_props.lib.matching import classify_unmatched_lines, match_rate
 from nba_props.lib.sources.base import Parsed
 from nba_props.lib.sources.files import FilesProvider
@@ -524,7 +524,7 @@ def test_provider_surface(tmp_path: Path):
     for method in ("schedule", "box_scores", "prop_line_snapshots", "injury_report"):
         parsed = getattr(provider, method)(D(2025, 10, 21), D(2025, 10, 22))
         assert isinstance(parsed, Parsed) and parsed.rows.height == 0
-        assert parsed.rows.schema == schemas.TABLE_SCHEMAS[method]
+        assert parsed.rows.schema == tables.TABLE_SCHEMAS[method]
     with pytest.raises(ValueError, match="empty date range"):
         provider.box_scores(D(2025, 10, 22), D(2025, 10, 21))
 

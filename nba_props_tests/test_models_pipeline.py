@@ -3,6 +3,7 @@ week after, predict that week, grade and report."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import dagster as dg
@@ -32,9 +33,38 @@ def trained_home(tmp_path, monkeypatch, long_sim):
 
     summary = run_backfill(date(2024, 10, 22), WEEK + timedelta(days=6), exclude=["predictions"])
     assert not any(f.get("failed") for f in summary.values()), summary
-    summary = run_backfill(WEEK, WEEK, job_name="nba_props_training")
+    with _tables_read(monkeypatch) as read:
+        summary = run_backfill(WEEK, WEEK, job_name="nba_props_training")
     assert not summary["trained_models"].get("failed"), summary
+    _assert_reads_only_declared_inputs("trained_models", read)
     return tmp_path / "home"
+
+
+@contextmanager
+def _tables_read(monkeypatch):
+    """Every table read from the warehouse meanwhile (by the IO manager or through the resource)."""
+    from nba_props.io.warehouse import Warehouse
+
+    read: set[str] = set()
+    load = Warehouse.load
+
+    def recording_load(self, table, *args, **kwargs):
+        read.add(table)
+        return load(self, table, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Warehouse, "load", recording_load)
+        yield read
+
+
+def _assert_reads_only_declared_inputs(asset: str, read: set[str]) -> None:
+    """A run of `asset` alone reads only the tables the graph shows upstream of it (its own table aside)."""
+    from nba_props import definitions
+
+    graph = definitions.defs().resolve_asset_graph()
+    declared = {key.path[-1] for key in graph.get(dg.AssetKey(asset)).parent_keys}
+    assert read, asset
+    assert read - {asset} <= declared, (asset, sorted(read - {asset} - declared))
 
 
 def _warehouse():
@@ -54,11 +84,13 @@ def test_training_registers_each_family_once_on_games_before_the_week(trained_ho
     assert registry.filter(pl.col("family") == "v9_mae")["lifecycle_state"].to_list() in (["champion"], ["blocked"])
 
 
-def test_predictions_use_the_weeks_models_and_grade(trained_home):
+def test_predictions_use_the_weeks_models_and_grade(trained_home, monkeypatch):
     from nba_props.cli import run_backfill, run_evaluation
 
-    summary = run_backfill(WEEK, WEEK + timedelta(days=6), select=["predictions"])
+    with _tables_read(monkeypatch) as read:
+        summary = run_backfill(WEEK, WEEK + timedelta(days=6), select=["predictions"])
     assert not summary["predictions"].get("failed"), summary
+    _assert_reads_only_declared_inputs("predictions", read)
     warehouse = _warehouse()
     predictions = warehouse.load("predictions")
     registry = warehouse.load("trained_models")
@@ -73,7 +105,9 @@ def test_predictions_use_the_weeks_models_and_grade(trained_home):
     v9 = predictions.filter(pl.col("family") == "v9_mae")
     assert v9.height == 0 or v9["line"].is_not_null().all()
 
-    markdown, report = run_evaluation(WEEK, WEEK + timedelta(days=6))
+    with _tables_read(monkeypatch) as read:
+        markdown, report = run_evaluation(WEEK, WEEK + timedelta(days=6))
+    _assert_reads_only_declared_inputs("model_evaluation", read)
     assert report["champion"] == "v9_mae"
     predicted = set(predictions["family"])
     for family, figures in report["families"].items():

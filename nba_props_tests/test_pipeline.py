@@ -28,7 +28,10 @@ def _run(tags=None, partition_key=None, selection=None):
             instance=instance,
             tags=tags,
             partition_key=partition_key,
-            asset_selection=[dg.AssetKey(s) for s in selection] if selection else None,
+            # an ingest source's step also materializes its quarantine asset
+            asset_selection=list(
+                dg.AssetSelection.assets(*selection).required_multi_asset_neighbors().resolve(job.asset_layer.asset_graph)
+            ) if selection else None,
         )
 
 
@@ -132,15 +135,61 @@ def test_malformed_rows_are_quarantined_not_lost(nba_home, sim_data_dir, tmp_pat
     assert broken.height == 1
     assert broken.item(0, "asset") == "box_scores"
     assert broken.item(0, "game_date") == date(2024, 10, 22)
-    materialization = result.asset_materializations_for_node("box_scores")[0]
-    assert materialization.metadata["quarantined_rows"].value == 1
+    materializations = {m.asset_key.path[-1]: m for m in result.asset_materializations_for_node("box_scores")}
+    assert materializations["box_scores"].metadata["quarantined_rows"].value == 1
+    # The quarantine is an asset of its own: the graph shows where the rows come from, and the
+    # partition's metadata how many.
+    quarantined = materializations["box_scores_quarantine"]
+    assert quarantined.partition == "2024-10-22"
+    assert quarantined.metadata["quarantined_rows"].value == 1
+    assert quarantined.metadata["dagster/row_count"].value == 1
+    assert quarantined.metadata["by_reason"].value == {broken.item(0, "reason"): 1}
+    assert materializations["box_scores"].metadata["rows"].value == good_rows
+
+
+def test_quarantine_assets_count_per_partition_and_own_their_rows_of_the_shared_table(
+    nba_home, sim_data_dir, tmp_path, monkeypatch
+):
+    data = tmp_path / "data"
+    shutil.copytree(sim_data_dir, data)
+    (box_csv,) = (data / "box_scores").glob("player_logs_*.csv")
+    lines = box_csv.read_text().splitlines()
+    header = lines[0].split(",")
+    row = dict(zip(header, lines[1].split(","), strict=True))
+    with box_csv.open("a") as handle:  # two broken rows on the 23rd, none on the 22nd and 24th
+        for n in (1, 2):
+            broken = dict(row, PLAYER_ID=f"99999{n}", PLAYER_NAME=f"Broken {n}", GAME_DATE="2024-10-23", PTS="x")
+            handle.write(",".join(broken[c] for c in header) + "\n")
+    monkeypatch.setenv("NBA_PROPS_DATA_DIR", str(data))
+    warehouse = _warehouse()
+    other_source = pl.DataFrame(
+        [(date(2024, 10, 23), "schedule", "s.json", 1, "kept", "{}")], schema=schemas.QUARANTINE, orient="row"
+    )
+    warehouse.replace_partitions("ingest_quarantine", other_source, start=date(2024, 10, 23), end=date(2024, 10, 23),
+                                 where={"asset": "schedule"}, declared=schemas.QUARANTINE)  # fmt: skip
+
+    result = _run(tags={"dagster/asset_partition_range_start": "2024-10-22",
+                        "dagster/asset_partition_range_end": "2024-10-24"}, selection=["box_scores"])  # fmt: skip
+    assert result.success
+    per_partition = {
+        m.partition: m.metadata["quarantined_rows"].value
+        for m in result.asset_materializations_for_node("box_scores")
+        if m.asset_key == dg.AssetKey("box_scores_quarantine")
+    }
+    assert per_partition == {"2024-10-22": 0, "2024-10-23": 2, "2024-10-24": 0}
+    stored = warehouse.load("ingest_quarantine", declared=schemas.QUARANTINE).sort("asset", "source_row")
+    assert stored.filter(pl.col("asset") == "box_scores")["raw"].str.contains("Broken").all()
+    assert stored.filter(pl.col("asset") == "box_scores").height == 2
+    # the box-score step replaced only its own rows of the shared table
+    assert stored.filter(pl.col("asset") == "schedule").rows() == other_source.rows()
 
 
 def test_materializations_carry_the_resolved_settings_without_secrets(nba_home, monkeypatch):
     monkeypatch.setenv("NBA_PROPS_ODDS_API_KEY", "sk-test-secret-123")
     result = _run(partition_key="2024-10-22")
     for asset in ("schedule", "box_scores", "prop_line_snapshots", "injury_report"):
-        (materialization,) = result.asset_materializations_for_node(asset)
+        (materialization,) = [m for m in result.asset_materializations_for_node(asset)
+                              if m.asset_key == dg.AssetKey(asset)]  # fmt: skip
         settings = materialization.metadata["settings"].value
         assert settings["provider"] == "files", asset
         assert "sk-test-secret-123" not in str(materialization.metadata), asset

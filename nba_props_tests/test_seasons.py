@@ -26,13 +26,6 @@ REGULAR_SEASON_ENDS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _no_overrides():
-    seasons.clear_opening_overrides()
-    yield
-    seasons.clear_opening_overrides()
-
-
 @pytest.mark.parametrize(("label", "day"), OPENING_NIGHTS.items())
 def test_known_opening_nights(label, day):
     assert seasons.opening_night(label) == day
@@ -125,28 +118,40 @@ def test_contains_and_start_year():
     assert not s.contains(s.playoffs_end + timedelta(days=1))
 
 
-def test_register_opening_night_overrides_rule_and_known():
+def test_a_calendar_told_an_opening_night_overrides_rule_and_known_without_touching_the_default():
     rule_day = seasons.opening_night("2030-31")
     real = date(2030, 10, 29)
     assert real != rule_day
-    seasons.register_opening_night("2030-31", real)
-    assert seasons.opening_night("2030-31") == real
-    assert seasons.season("2030-31").regular_season_end == real + timedelta(days=seasons.REGULAR_SEASON_DAYS)
-    assert seasons.phase_of(rule_day) is Phase.OFF_SEASON
-    assert seasons.phase_of(real) is Phase.REGULAR
-    # a known season can be overridden as well, and cleared again
-    seasons.register_opening_night("2024-25", date(2024, 10, 23))
-    assert seasons.opening_night("2024-25") == date(2024, 10, 23)
-    seasons.clear_opening_overrides()
+    calendar = seasons.DEFAULT_CALENDAR.with_opening_nights({"2030-31": real})
+    assert calendar.opening_night("2030-31") == real
+    assert calendar.season("2030-31").regular_season_end == real + timedelta(days=seasons.REGULAR_SEASON_DAYS)
+    assert calendar.phase_of(rule_day) is Phase.OFF_SEASON
+    assert calendar.phase_of(real) is Phase.REGULAR
+    # a known season can be overridden as well; the default calendar never changes
+    moved = calendar.with_opening_nights({"2024-25": date(2024, 10, 23)})
+    assert moved.opening_night("2024-25") == date(2024, 10, 23)
+    assert moved.opening_night("2030-31") == real
+    assert calendar.opening_night("2024-25") == date(2024, 10, 22)
     assert seasons.opening_night("2024-25") == date(2024, 10, 22)
     assert seasons.opening_night("2030-31") == rule_day
+    assert seasons.phase_of(rule_day) is Phase.REGULAR
 
 
-def test_register_opening_night_rejects_wrong_season_or_label():
+def test_calendar_from_a_schedules_regular_season_dates_takes_each_seasons_first_date():
+    days = [date(2030, 11, 2), date(2030, 10, 30), date(2031, 1, 5), date(2031, 10, 21), date(2031, 12, 1)]
+    calendar = seasons.DEFAULT_CALENDAR.from_regular_season_dates(days)
+    assert calendar.opening_night("2030-31") == date(2030, 10, 30)
+    assert calendar.opening_night("2031-32") == date(2031, 10, 21)
+    assert calendar.opening_night("2024-25") == date(2024, 10, 22)  # untouched seasons keep theirs
+
+
+def test_calendar_rejects_an_opening_night_outside_its_season_or_a_bad_label():
     with pytest.raises(ValueError, match="not in season"):
-        seasons.register_opening_night("2030-31", date(2031, 10, 28))
+        seasons.SeasonCalendar({"2030-31": date(2031, 10, 28)})
     with pytest.raises(ValueError):
-        seasons.register_opening_night("2030", date(2030, 10, 28))
+        seasons.DEFAULT_CALENDAR.with_opening_nights({"2030": date(2030, 10, 28)})
+    with pytest.raises(TypeError):
+        seasons.DEFAULT_CALENDAR.opening_nights["2030-31"] = date(2030, 10, 29)  # read-only
 
 
 @pytest.mark.parametrize(

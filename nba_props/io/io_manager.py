@@ -9,7 +9,7 @@ Outputs
       ``partition_expr="week_start"``: its window's 7 days contain exactly its week_start).
     * unpartitioned asset: the whole table is replaced.
     * ``None``: nothing is written (assets that write through a resource themselves).
-    The frame is conformed to ``schemas.TABLE_SCHEMAS[name]`` when declared (same columns,
+    The frame is conformed to ``tables.TABLE_SCHEMAS[name]`` when declared (same columns,
     cast to the declared dtypes; a missing or unexpected column is an error, not a NULL).
 
 Inputs
@@ -18,6 +18,11 @@ Inputs
       first partition) gives an empty frame with the declared columns.
     * unpartitioned upstream, or a downstream that depends on every upstream partition (an
       unpartitioned downstream): the whole table.
+
+The table is ``<schema_name>.<last component of the asset key>`` unless the asset's metadata names
+another with ``table``; ``table_scope`` ({column: value}) then makes the asset own only the rows
+with those values (several assets sharing one table, e.g. each ingest source's quarantine in
+``ingest_quarantine`` scoped by ``asset``): its writes replace and its reads load only those rows.
 
 The table is ``<schema_name>.<last component of the asset key>``. The database file and schema are configured
 once, on the nested `WarehouseResource` (the same resource the assets that write tables themselves use).
@@ -40,8 +45,7 @@ import polars as pl
 from dagster import InputContext, OutputContext
 
 from nba_props.io.warehouse import Warehouse
-from nba_props.lib import schemas
-from nba_props.lib import tables  # noqa: F401  (registers the feature and model tables)
+from nba_props.lib import schemas, tables
 from nba_props.partitions import window_dates
 
 DEFAULT_PARTITION_COLUMN = "game_date"
@@ -52,6 +56,17 @@ def _partition_column(metadata: Any) -> str:
     if value is None:
         return DEFAULT_PARTITION_COLUMN
     return str(getattr(value, "value", value))
+
+
+def _table_and_scope(key: dg.AssetKey, metadata: Any) -> tuple[str, dict[str, str]]:
+    """The table an asset is stored in and the column values scoping its rows (see module doc)."""
+    metadata = metadata or {}
+    table = metadata.get("table")
+    scope = metadata.get("table_scope")
+    return (
+        str(getattr(table, "value", table)) if table is not None else key.path[-1],
+        {str(k): str(v) for k, v in (getattr(scope, "value", scope) or {}).items()},
+    )
 
 
 def _is_time_window(partitions_def: dg.PartitionsDefinition) -> bool:
@@ -86,11 +101,11 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
                 f"{type(self).__name__} stores polars DataFrames; asset {context.asset_key.to_user_string()} "
                 f"returned {type(obj).__name__}"
             )
-        name = context.asset_key.path[-1]
-        declared = schemas.TABLE_SCHEMAS.get(name)
+        name, scope = _table_and_scope(context.asset_key, context.definition_metadata)
+        declared = tables.TABLE_SCHEMAS.get(name)
         if declared is not None:  # an asset's output has exactly its declared columns
             frame = schemas.conform(obj, declared, missing="error", extra="error",
-                                    what=f"asset {name!r} (schemas.TABLE_SCHEMAS[{name!r}])")  # fmt: skip
+                                    what=f"asset {name!r} (tables.TABLE_SCHEMAS[{name!r}])")  # fmt: skip
         else:
             frame = obj
         warehouse = self.storage.warehouse()
@@ -105,10 +120,12 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
             start, end = window_dates(context.asset_partitions_time_window)
             column = _partition_column(context.definition_metadata)
             rows = warehouse.replace_partitions(
-                name, frame, start=start, end=end, partition_column=column, declared=declared
+                name, frame, start=start, end=end, partition_column=column, declared=declared, where=scope
             )
             window_text = f"{start} .. {end}"
         else:
+            if scope:
+                raise NotImplementedError(f"asset {name!r}: a table_scope needs a time-window partitioned asset")
             rows = warehouse.replace_table(name, frame, declared=declared)
             window_text = "whole table"
 
@@ -123,13 +140,12 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
     # ------------------------------------------------------------------ inputs
 
     def load_input(self, context: InputContext) -> pl.DataFrame | pl.LazyFrame:
-        name = context.asset_key.path[-1]
-        declared = schemas.TABLE_SCHEMAS.get(name)
+        upstream_metadata = context.upstream_output.definition_metadata if context.upstream_output is not None else None
+        name, scope = _table_and_scope(context.asset_key, upstream_metadata)
+        declared = tables.TABLE_SCHEMAS.get(name)
         warehouse = self.storage.warehouse()
-        column = _partition_column(
-            context.upstream_output.definition_metadata if context.upstream_output is not None else None
-        )
-        frame = self._load(context, warehouse, name, declared, column)
+        column = _partition_column(upstream_metadata)
+        frame = self._load(context, warehouse, name, declared, column, scope)
         typing_type = getattr(context.dagster_type, "typing_type", None)
         return frame.lazy() if typing_type is pl.LazyFrame else frame
 
@@ -140,23 +156,25 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
         name: str,
         declared: pl.Schema | None,
         column: str,
+        scope: dict[str, str],
     ) -> pl.DataFrame:
         if not context.has_asset_partitions:
-            return warehouse.load(name, declared=declared)
+            return warehouse.load(name, declared=declared, where=scope)
         partitions_def = context.asset_partitions_def
         keys = context.asset_partition_keys
         if _is_time_window(partitions_def):
             if not keys:  # e.g. the days before the first partition: no history yet
                 start = partitions_def.start.date()
                 return warehouse.load(
-                    name, start=start, end=start - timedelta(days=1), declared=declared, partition_column=column
+                    name, start=start, end=start - timedelta(days=1), declared=declared, partition_column=column,
+                    where=scope,
                 )
             if self._covers_every_partition(partitions_def, keys):
-                return warehouse.load(name, declared=declared)
+                return warehouse.load(name, declared=declared, where=scope)
             start, end = window_dates(context.asset_partitions_time_window)
-            return warehouse.load(name, start=start, end=end, declared=declared, partition_column=column)
+            return warehouse.load(name, start=start, end=end, declared=declared, partition_column=column, where=scope)
         if self._covers_every_partition(partitions_def, keys):
-            return warehouse.load(name, declared=declared)
+            return warehouse.load(name, declared=declared, where=scope)
         raise NotImplementedError(
             f"input {name!r}: {type(self).__name__} only loads time-window partitions or the whole "
             f"table (got a subset of {type(partitions_def).__name__})"

@@ -371,7 +371,7 @@ class Warehouse:
             if declared is None:
                 raise LookupError(
                     f"{qualified} does not exist in {self._path} and no declared schema is known "
-                    f"(materialize the asset first, or add it to lib.schemas.TABLE_SCHEMAS)"
+                    f"(materialize the asset first, or add it to lib.tables.TABLE_SCHEMAS)"
                 )
             return pl.DataFrame(schema=declared)
         table_schema = pl.Schema(

@@ -148,22 +148,6 @@ def conform(
     ]
     return frame.select(columns)
 
-# Declared schema of every stored table, by asset / table name. Storage uses it to give an
-# empty window its columns; definitions use it for the column schema shown in the UI.
-TABLE_SCHEMAS: dict[str, pl.Schema] = {
-    "schedule": SCHEDULE,
-    "box_scores": BOX_SCORES,
-    "prop_line_snapshots": PROP_LINE_SNAPSHOTS,
-    "injury_report": INJURY_REPORT,
-    "ingest_quarantine": QUARANTINE,
-}
-TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    "schedule": SCHEDULE_KEY,
-    "box_scores": BOX_SCORES_KEY,
-    "prop_line_snapshots": PROP_LINE_SNAPSHOTS_KEY,
-    "injury_report": INJURY_REPORT_KEY,
-}
-
 # One row per (game, player) with a points line or expected to play: the candidate set.
 PLAYER_LINES = pl.Schema(
     {
@@ -201,5 +185,3 @@ PLAYER_LINES = pl.Schema(
 PLAYER_LINES_KEY = ("game_id", "player_lookup")
 LINE_DIAGNOSTICS = ("LINE_SOURCE", "NO_PROP_LINE", "LINE_SANITY_REJECT")
 MARKET_TYPES = ("sportsbook", "dfs")
-TABLE_SCHEMAS["player_lines"] = PLAYER_LINES
-TABLE_KEYS["player_lines"] = PLAYER_LINES_KEY

@@ -16,7 +16,6 @@ from nba_props.dagster_helpers import (
     check_spec,
     counts_of,
     daily_asset_kwargs,
-    settings_metadata,
     unique_key_spec,
 )
 from nba_props.lib import schemas, tables
@@ -34,6 +33,7 @@ from nba_props.lib.features.quality import feature_range_violations, quality_sum
 from nba_props.lib.features.rules import history_windows
 from nba_props.lib.lines import build_player_lines_with_diagnostics, load_line_config
 from nba_props.partitions import date_range_of, last_n_game_days, previous_n_game_days
+from nba_props.resources import SettingsResource
 
 GROUP = "features"
 WARN = dg.AssetCheckSeverity.WARN
@@ -76,6 +76,7 @@ def player_lines(
     schedule: pl.DataFrame,
     recent_box_scores: pl.DataFrame,
     injuries: pl.DataFrame,
+    settings: SettingsResource,
 ) -> Iterator:
     start, end = date_range_of(context.partition_time_window)
     rows, selection = build_player_lines_with_diagnostics(
@@ -91,7 +92,7 @@ def player_lines(
             "line_selection": dg.MetadataValue.json(selection),
             "expected_reasons": dg.MetadataValue.json(counts_of(rows, "expected_reason")),
             "line_config": dg.MetadataValue.json(LINE_CONFIG.model_dump(mode="json")),
-            "settings": settings_metadata(),
+            "settings": settings.metadata(),
         },
     )
     yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS["player_lines"]))
@@ -144,6 +145,7 @@ def build_player_features_asset(blocks: Mapping[str, Block] | None = None) -> dg
         box_history: pl.DataFrame,
         schedule: pl.DataFrame,
         injuries: pl.DataFrame,
+        settings: SettingsResource,
     ) -> Iterator:
         start, end = date_range_of(context.partition_time_window)
         targets = candidate_lines.filter(pl.col("game_date").is_between(start, end))
@@ -171,7 +173,7 @@ def build_player_features_asset(blocks: Mapping[str, Block] | None = None) -> dg
                 "feature_set": CONTRACT.default_set,
                 "box_history_window": _span(box_history),
                 "build_seconds": round(build_seconds, 3),
-                "settings": settings_metadata(),
+                "settings": settings.metadata(),
             },
         )
         yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS["player_features"]))

@@ -1,7 +1,10 @@
 """Ingest assets: schedule, box scores, prop-line snapshots, injury report.
 
-Each reads its game-date window from the provider in one call (a single-run backfill of a
-season is one read), records unparseable rows in `ingest_quarantine`, and checks its rows.
+Each source is one step (a multi-asset) that reads its game-date window from the provider in one
+call (a single-run backfill of a season is one read) and materializes two assets: the clean rows
+(`schedule`, ...) with their checks, and the rows that could not be parsed (`schedule_quarantine`,
+...), stored together in the table `ingest_quarantine` (column `asset` names the source; each
+quarantine asset owns its own rows there) with the count per partition in its metadata.
 """
 
 
@@ -11,67 +14,125 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from nba_props.dagster_helpers import rows_check
-from nba_props.dagster_helpers import check_spec, daily_asset_kwargs, settings_metadata, unique_key_spec
-from nba_props.resources import ProviderResource
-from nba_props.io.io_manager import WarehouseResource
+from nba_props.dagster_helpers import (
+    check_spec,
+    column_schema,
+    daily_asset_kwargs,
+    rows_check,
+    unique_key_spec,
+)
 from nba_props.lib import ingest_checks, schemas
 from nba_props.lib.identity import TRICODES
 from nba_props.lib.lines import load_line_config
 from nba_props.lib.sources.base import Parsed
-from nba_props.partitions import date_range_of
+from nba_props.partitions import date_range_of, partition_key
+from nba_props.resources import ProviderResource, SettingsResource
 
 GROUP = "ingest"
 WARN = dg.AssetCheckSeverity.WARN
 INGEST_RANGE = load_line_config().ingest_range  # config/lines.yaml
+QUARANTINE_TABLE = "ingest_quarantine"
+QUARANTINE_OUTPUT = "quarantine"
 
 
-def _asset_kwargs(name: str, description: str) -> dict[str, object]:
-    return daily_asset_kwargs(name, description, GROUP)
+def quarantine_asset_name(source: str) -> str:
+    return f"{source}_quarantine"
 
 
-def _record_quarantine(warehouse: WarehouseResource, asset: str, parsed: Parsed, start: date, end: date) -> int:
-    """Replace this asset's quarantine rows for the window; undated rows are attributed to the
-    window's first day (the run that read them)."""
-    quarantine = (
-        parsed.quarantine.with_columns(game_date=pl.col("game_date").fill_null(start), asset=pl.lit(asset))
-        .filter(pl.col("game_date").is_between(start, end))
+def _ingest_step(source: str, description: str, check_specs: list[dg.AssetCheckSpec], **ins: dg.AssetIn):
+    """One step, two assets: `source` (the clean rows) and `<source>_quarantine` (its unparseable rows).
+    Not subsettable: the quarantine always comes from the same read as the rows."""
+    kwargs = daily_asset_kwargs(source, description, GROUP)
+    main = dg.AssetOut(
+        key=source,
+        description=description,
+        group_name=GROUP,
+        kinds=kwargs["kinds"],
+        metadata=kwargs["metadata"],
     )
-    warehouse.warehouse().replace_partitions(
-        "ingest_quarantine", quarantine, start=start, end=end, declared=schemas.QUARANTINE, where={"asset": asset}
+    quarantine = dg.AssetOut(
+        key=quarantine_asset_name(source),
+        description=f"Rows of the {source} source that could not be parsed, with the reason and the raw row "
+        f"(table {QUARANTINE_TABLE}, asset = '{source}'); undated rows count on the first day of the run's window.",
+        group_name=GROUP,
+        kinds=kwargs["kinds"],
+        metadata={
+            "dagster/column_schema": column_schema(QUARANTINE_TABLE),
+            "partition_expr": "game_date",
+            "table": QUARANTINE_TABLE,
+            "table_scope": {"asset": source},
+        },
     )
-    return quarantine.height
+    return dg.multi_asset(
+        name=source,
+        outs={source: main, QUARANTINE_OUTPUT: quarantine},
+        ins=ins or None,
+        internal_asset_deps={source: {dg.AssetKey(k) for k in ins}, QUARANTINE_OUTPUT: set()},
+        check_specs=check_specs,
+        partitions_def=kwargs["partitions_def"],
+        backfill_policy=kwargs["backfill_policy"],
+        pool=kwargs["pool"],
+        can_subset=False,
+    )
 
 
-def _output(parsed: Parsed, quarantined: int, start: date, end: date, **extra: object) -> dg.Output:
+def _outputs(
+    context: dg.AssetExecutionContext,
+    settings: SettingsResource,
+    source: str,
+    parsed: Parsed,
+    start: date,
+    end: date,
+    **extra: object,
+) -> Iterator[dg.Output]:
+    """The quarantine output (with its count per partition) and the rows output with their metadata."""
+    quarantine = parsed.quarantine_of_window(source, start, end)
+    per_day = dict(quarantine.group_by("game_date").len().iter_rows()) if quarantine.height else {}
+    day = start
+    while day <= end:  # each partition's own count, so the UI plots quarantined rows per game date
+        count = per_day.get(day, 0)
+        context.add_asset_metadata(
+            {"quarantined_rows": count, "dagster/row_count": count},
+            asset_key=quarantine_asset_name(source),
+            partition_key=partition_key(day),
+        )
+        day = date.fromordinal(day.toordinal() + 1)
+    by_reason = dict(quarantine.group_by("reason").len().sort("reason").iter_rows()) if quarantine.height else {}
+    yield dg.Output(
+        quarantine,
+        output_name=QUARANTINE_OUTPUT,
+        metadata={"window_quarantined_rows": quarantine.height, "by_reason": dg.MetadataValue.json(by_reason),
+                  "source": source},
+    )
     rows = parsed.rows
     metadata: dict[str, object] = {
         "rows": rows.height,
-        "quarantined_rows": quarantined,
+        "quarantined_rows": quarantine.height,
         "game_dates_with_rows": rows.get_column("game_date").n_unique() if rows.height else 0,
         "window": f"{start} .. {end}",
-        "settings": settings_metadata(),
+        "settings": settings.metadata(),
         **{f"skipped_{reason}": n for reason, n in sorted(parsed.skipped.items())},
         **extra,
     }
-    return dg.Output(rows, metadata=metadata)
+    yield dg.Output(rows, output_name=source, metadata=metadata)
 
 
-@dg.asset(
-    **_asset_kwargs("schedule", "Games of the date: teams, UTC tip time, status, final scores where known."),
-    check_specs=[
+@_ingest_step(
+    "schedule",
+    "Games of the date: teams, UTC tip time, status, final scores where known.",
+    [
         unique_key_spec("schedule"),
         check_spec("schedule", "valid_status", "status is one of scheduled/live/final/postponed/cancelled"),
         check_spec("schedule", "known_teams", "home and away are two different known tricodes"),
     ],
 )
-def schedule(context: dg.AssetExecutionContext, provider: ProviderResource, warehouse: WarehouseResource) -> Iterator:
+def schedule(context: dg.AssetExecutionContext, provider: ProviderResource, settings: SettingsResource) -> Iterator:
     start, end = date_range_of(context)
     parsed = provider.get().schedule(start, end)
-    quarantined = _record_quarantine(warehouse, "schedule", parsed, start, end)
     rows = parsed.rows
     status_counts = dict(rows.group_by("status").len().iter_rows()) if rows.height else {}
-    yield _output(parsed, quarantined, start, end, games=rows.height, **{f"status_{k}": v for k, v in status_counts.items()})
+    yield from _outputs(context, settings, "schedule", parsed, start, end, games=rows.height,
+                        **{f"status_{k}": v for k, v in status_counts.items()})
     yield rows_check("unique_key", ingest_checks.duplicate_keys(rows, schemas.SCHEDULE_KEY))
     yield rows_check("valid_status", rows.filter(~pl.col("status").is_in(schemas.SCHEDULE_STATUSES)))
     yield rows_check(
@@ -84,28 +145,29 @@ def schedule(context: dg.AssetExecutionContext, provider: ProviderResource, ware
     )
 
 
-@dg.asset(
-    **_asset_kwargs("box_scores", "One row per player per game played (DNP rows when the source has them)."),
-    check_specs=[
+@_ingest_step(
+    "box_scores",
+    "One row per player per game played (DNP rows when the source has them).",
+    [
         unique_key_spec("box_scores"),
         check_spec("box_scores", "non_negative_stats", "minutes and points are never negative"),
         check_spec("box_scores", "games_in_schedule", "every box-score game is in the schedule of its date"),
         check_spec("box_scores", "points_match_team_totals", "player points sum to the team score where the source has it"),
         check_spec("box_scores", "final_games_have_box_scores", "every final game has player rows"),
     ],
+    schedule=dg.AssetIn("schedule"),  # the day's games, for the consistency checks
 )
 def box_scores(
     context: dg.AssetExecutionContext,
     schedule: pl.DataFrame,
     provider: ProviderResource,
-    warehouse: WarehouseResource,
+    settings: SettingsResource,
 ) -> Iterator:
     start, end = date_range_of(context)
     parsed = provider.get().box_scores(start, end)
-    quarantined = _record_quarantine(warehouse, "box_scores", parsed, start, end)
     rows = parsed.rows
-    yield _output(
-        parsed, quarantined, start, end,
+    yield from _outputs(
+        context, settings, "box_scores", parsed, start, end,
         games=rows.get_column("game_id").n_unique() if rows.height else 0,
         players=rows.get_column("player_id").n_unique() if rows.height else 0,
         dnp_rows=rows.filter(~pl.col("played")).height,
@@ -119,11 +181,10 @@ def box_scores(
     )
 
 
-@dg.asset(
-    **_asset_kwargs(
-        "prop_line_snapshots", "Every points line of every book and snapshot (alternate-line ladders kept)."
-    ),
-    check_specs=[
+@_ingest_step(
+    "prop_line_snapshots",
+    "Every points line of every book and snapshot (alternate-line ladders kept).",
+    [
         unique_key_spec("prop_line_snapshots"),
         check_spec("prop_line_snapshots", "line_in_range",
                    f"every line is a plausible points line, in [{INGEST_RANGE.min_line:g}, {INGEST_RANGE.max_line:g}]"),
@@ -131,14 +192,13 @@ def box_scores(
     ],
 )
 def prop_line_snapshots(
-    context: dg.AssetExecutionContext, provider: ProviderResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, provider: ProviderResource, settings: SettingsResource
 ) -> Iterator:
     start, end = date_range_of(context)
     parsed = provider.get().prop_line_snapshots(start, end)
-    quarantined = _record_quarantine(warehouse, "prop_line_snapshots", parsed, start, end)
     rows = parsed.rows
-    yield _output(
-        parsed, quarantined, start, end,
+    yield from _outputs(
+        context, settings, "prop_line_snapshots", parsed, start, end,
         players=rows.select("game_date", "player_lookup").n_unique() if rows.height else 0,
         bookmakers=rows.get_column("bookmaker").n_unique() if rows.height else 0,
         snapshots=rows.get_column("captured_at").n_unique() if rows.height else 0,
@@ -149,22 +209,22 @@ def prop_line_snapshots(
     yield rows_check("points_market_only", rows.filter(pl.col("market") != "player_points"))
 
 
-@dg.asset(
-    **_asset_kwargs("injury_report", "Every injury report of the date per player and capture time (empty when the source has none); "
-                      "features and expected players use the newest one captured before each game's tip."),
-    check_specs=[
+@_ingest_step(
+    "injury_report",
+    "Every injury report of the date per player and capture time (empty when the source has none); "
+    "features and expected players use the newest one captured before each game's tip.",
+    [
         unique_key_spec("injury_report"),
         check_spec("injury_report", "valid_status", "status is available/probable/questionable/doubtful/out"),
     ],
 )
 def injury_report(
-    context: dg.AssetExecutionContext, provider: ProviderResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, provider: ProviderResource, settings: SettingsResource
 ) -> Iterator:
     start, end = date_range_of(context)
     parsed = provider.get().injury_report(start, end)
-    quarantined = _record_quarantine(warehouse, "injury_report", parsed, start, end)
     rows = parsed.rows
-    yield _output(parsed, quarantined, start, end, players_out=rows.filter(pl.col("status") == "out").select("game_date", "player_lookup").n_unique())
+    yield from _outputs(context, settings, "injury_report", parsed, start, end, players_out=rows.filter(pl.col("status") == "out").select("game_date", "player_lookup").n_unique())
     yield rows_check("unique_key", ingest_checks.duplicate_keys(rows, schemas.INJURY_REPORT_KEY))
     yield rows_check("valid_status", rows.filter(~pl.col("status").is_in(schemas.INJURY_STATUSES)))
 

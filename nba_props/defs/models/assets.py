@@ -16,7 +16,6 @@ from nba_props.dagster_helpers import (
     column_schema,
     counts_of,
     daily_asset_kwargs,
-    settings_metadata,
     unique_key_spec,
 )
 from nba_props.io.artifacts import ArtifactStoreResource
@@ -28,6 +27,7 @@ from nba_props.lib.models import runner
 from nba_props.lib.models.registry import load_models_config
 from nba_props.partitions import date_range_of, training_week_partitions
 from nba_props.seasons import week_starts
+from nba_props.resources import SettingsResource
 
 GROUP = "models"
 WARN = dg.AssetCheckSeverity.WARN
@@ -55,7 +55,10 @@ QUARANTINE = PREDICTIONS.quarantine
     ],
 )
 def trained_models(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, artifacts: ArtifactStoreResource
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    artifacts: ArtifactStoreResource,
+    settings: SettingsResource,
 ) -> Iterator:
     first, last = date_range_of(context.partition_time_window)
     weeks = week_starts(first, last)
@@ -81,7 +84,7 @@ def trained_models(
             "fit_seconds": round(outcome.fit_seconds, 1),
             "champion_family": MODELS_CONFIG.champion,
             "models_config_version": MODELS_CONFIG.version,
-            "settings": settings_metadata(),
+            "settings": settings.metadata(),
         },
     )
     yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS["trained_models"]))
@@ -103,6 +106,10 @@ def trained_models(
         "features": dg.AssetIn("player_features"),
         "lines": dg.AssetIn("player_lines"),
         "registry": dg.AssetIn("trained_models", partition_mapping=dg.TimeWindowPartitionMapping()),
+        # The day's outcomes, for the post-game `realized` metadata only (empty before the games;
+        # filled in backfills): never an input to the rows.
+        "actuals": dg.AssetIn("box_scores"),
+        "games": dg.AssetIn("schedule"),
     },
     check_specs=[
         unique_key_spec("predictions"),
@@ -119,16 +126,15 @@ def predictions(
     features: pl.DataFrame,
     lines: pl.DataFrame,
     registry: pl.DataFrame,
-    warehouse: WarehouseResource,
+    actuals: pl.DataFrame,
+    games: pl.DataFrame,
     artifacts: ArtifactStoreResource,
+    settings: SettingsResource,
 ) -> Iterator:
     start, end = date_range_of(context.partition_time_window)
     outcome = runner.predict_days(features, registry, MODELS_CONFIG, artifacts.store(), start=start, end=end,
                                   lines=lines)
     rows = outcome.predictions
-    # Post-game figures only when the games are already in (backfills): never an input to rows.
-    actuals = warehouse.warehouse().load("box_scores", start=start, end=end, declared=schemas.BOX_SCORES)
-    games = warehouse.warehouse().load("schedule", start=start, end=end, declared=schemas.SCHEDULE)
     yield dg.Output(
         rows,
         metadata={
@@ -138,7 +144,7 @@ def predictions(
             "recommendations": dg.MetadataValue.json(counts_of(rows, "recommendation")),
             "quarantined_rows": int(rows["quarantined"].sum()) if rows.height else 0,
             "realized": dg.MetadataValue.json(runner.realized_summary(rows, actuals, lines, schedule=games)),
-            "settings": settings_metadata(),
+            "settings": settings.metadata(),
         },
     )
     yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS["predictions"]))

@@ -5,10 +5,10 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-from nba_props.dagster_helpers import settings_metadata
 from nba_props.io.artifacts import ArtifactStoreResource
 from nba_props.io.io_manager import WarehouseResource
 from nba_props.lib import schemas, tables
+from nba_props.resources import SettingsResource
 from nba_props.lib.evaluation import evaluation_report, load_evaluation_config, report_markdown
 from nba_props.lib.features.contract import load_contract
 from nba_props.lib.models.graded import graded_predictions
@@ -59,6 +59,7 @@ def model_evaluation(
     config: EvaluationWindow,
     warehouse: WarehouseResource,
     artifacts: ArtifactStoreResource,
+    settings: SettingsResource,
 ) -> dg.MaterializeResult:
     start, end = date.fromisoformat(config.start), date.fromisoformat(config.end)
     store, models, eval_config = warehouse.warehouse(), load_models_config(), load_evaluation_config()
@@ -107,6 +108,6 @@ def model_evaluation(
             "graded_rows": graded.height,
             "champion_mae_ratio": champion.get("mae_ratio"),
             "window": f"{start} .. {end}",
-            "settings": settings_metadata(),
+            "settings": settings.metadata(),
         }
     )
