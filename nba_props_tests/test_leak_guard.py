@@ -11,7 +11,7 @@ through the asset's own check code path, on the simulated league and on real dat
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -60,7 +60,9 @@ def player_history_with_same_day_games(inputs: FeatureInputs) -> pl.DataFrame:
         log, on="game_date", by="player_lookup", strategy="backward", allow_exact_matches=True, check_sortedness=False
     )
     count = pl.min_horizontal(pl.col("n"), pl.lit(5))
-    leaky = joined.select(*KEY_COLUMNS, *feature_pair(PLANTED, pl.col("w5_pts") / count, count >= MIN_GAMES[5], "box_scores"))
+    leaky = joined.select(
+        *KEY_COLUMNS, *feature_pair(PLANTED, pl.col("w5_pts") / count, count >= MIN_GAMES[5], "box_scores")
+    )
     return honest.drop(PLANTED, f"{PLANTED}__source").join(leaky, on=list(KEY_COLUMNS), how="left")
 
 
@@ -90,7 +92,9 @@ def backfill_inputs(provider: FilesProvider, start: date, end: date) -> dict[str
     )
     return {
         "candidate_lines": candidate_lines,
-        "box_history": provider.box_scores(start - timedelta(days=WINDOWS.features_box_scores), end - timedelta(days=1)).rows,
+        "box_history": provider.box_scores(
+            start - timedelta(days=WINDOWS.features_box_scores), end - timedelta(days=1)
+        ).rows,
         "schedule": provider.schedule(start, end).rows,
         "injuries": provider.injury_report(start, end).rows,
     }
@@ -109,8 +113,12 @@ class FramesIOManager(dg.IOManager):
         return self.frames[context.asset_key.path[-1]]
 
 
-UPSTREAM = {"candidate_lines": "player_lines", "box_history": "box_scores", "schedule": "schedule",
-            "injuries": "injury_report"}
+UPSTREAM = {
+    "candidate_lines": "player_lines",
+    "box_history": "box_scores",
+    "schedule": "schedule",
+    "injuries": "injury_report",
+}
 
 
 def run_asset(asset: dg.AssetsDefinition, start: date, end: date, inputs: dict[str, pl.DataFrame]):
@@ -127,8 +135,10 @@ def run_asset(asset: dg.AssetsDefinition, start: date, end: date, inputs: dict[s
             selection=[asset.key],
             resources={"io_manager": io, "settings": SettingsResource(public={"provider": "test"})},
             instance=instance,
-            tags={"dagster/asset_partition_range_start": start.isoformat(),
-                  "dagster/asset_partition_range_end": end.isoformat()},
+            tags={
+                "dagster/asset_partition_range_start": start.isoformat(),
+                "dagster/asset_partition_range_end": end.isoformat(),
+            },
             raise_on_error=False,
         )
         checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
@@ -184,18 +194,36 @@ def _frame(rows: list[dict], schema: pl.Schema) -> pl.DataFrame:
 
 def test_inputs_before_cut_every_input_at_the_date():
     d1, d2, d3 = date(2025, 1, 6), date(2025, 1, 7), date(2025, 1, 8)
-    tip = datetime(2025, 1, 8, 0, 30, tzinfo=timezone.utc)  # 19:30 ET on Jan 7
-    box = _frame([{"game_date": d, "game_id": f"g{d.day}", "player_lookup": "a", "points": 10} for d in (d1, d2, d3)],
-                 schemas.BOX_SCORES)
-    lines = _frame([{"game_date": d, "game_id": f"g{d.day}", "player_lookup": "a", "line": 9.5} for d in (d1, d2, d3)],
-                   schemas.PLAYER_LINES)
-    schedule = _frame([{"game_date": d, "game_id": f"g{d.day}", "home_team": "BOS", "away_team": "NYK", "tip_time_utc": tip}
-                       for d in (d1, d2, d3)], schemas.SCHEDULE)
-    injuries = _frame([{"game_date": d, "player_lookup": p, "team": t, "status": "out"}
-                       for d, p, t in ((d1, "x", "BOS"), (d2, "y", "NYK"), (d2, "z", "LAL"), (d3, "w", "BOS"))],
-                      schemas.INJURY_REPORT)
-    inputs = FeatureInputs(targets=lines.filter(pl.col("game_date") >= d2), box_history=box, line_history=lines,
-                           schedule=schedule, injuries=injuries)
+    tip = datetime(2025, 1, 8, 0, 30, tzinfo=UTC)  # 19:30 ET on Jan 7
+    box = _frame(
+        [{"game_date": d, "game_id": f"g{d.day}", "player_lookup": "a", "points": 10} for d in (d1, d2, d3)],
+        schemas.BOX_SCORES,
+    )
+    lines = _frame(
+        [{"game_date": d, "game_id": f"g{d.day}", "player_lookup": "a", "line": 9.5} for d in (d1, d2, d3)],
+        schemas.PLAYER_LINES,
+    )
+    schedule = _frame(
+        [
+            {"game_date": d, "game_id": f"g{d.day}", "home_team": "BOS", "away_team": "NYK", "tip_time_utc": tip}
+            for d in (d1, d2, d3)
+        ],
+        schemas.SCHEDULE,
+    )
+    injuries = _frame(
+        [
+            {"game_date": d, "player_lookup": p, "team": t, "status": "out"}
+            for d, p, t in ((d1, "x", "BOS"), (d2, "y", "NYK"), (d2, "z", "LAL"), (d3, "w", "BOS"))
+        ],
+        schemas.INJURY_REPORT,
+    )
+    inputs = FeatureInputs(
+        targets=lines.filter(pl.col("game_date") >= d2),
+        box_history=box,
+        line_history=lines,
+        schedule=schedule,
+        injuries=injuries,
+    )
     cut = inputs_before(inputs, d2)
     assert cut.targets["game_date"].to_list() == [d2]
     assert cut.box_history["game_date"].to_list() == [d1]
@@ -205,10 +233,14 @@ def test_inputs_before_cut_every_input_at_the_date():
 
     # With a capture time (`reported_at`), reports captured at or after the day's last tip are
     # dropped (no game can know them); unknown capture: kept.
-    early_report = _frame([{"game_date": d2, "player_lookup": "v", "team": "BOS", "status": "out"}], schemas.INJURY_REPORT)
+    early_report = _frame(
+        [{"game_date": d2, "player_lookup": "v", "team": "BOS", "status": "out"}], schemas.INJURY_REPORT
+    )
     captured = pl.concat([injuries, early_report]).with_columns(
         # x (d1), y (captured at the day's only tip), z (an hour after it), w (d3), v (before tip)
-        reported_at=pl.Series([tip, tip, tip + timedelta(hours=1), None, tip - timedelta(minutes=1)], dtype=schemas.UTC_TS)
+        reported_at=pl.Series(
+            [tip, tip, tip + timedelta(hours=1), None, tip - timedelta(minutes=1)], dtype=schemas.UTC_TS
+        )
     )
     cut = inputs_before(FeatureInputs(inputs.targets, box, lines, schedule, captured), d2)
     assert sorted(cut.injuries["player_lookup"].to_list()) == ["v"]  # y (at tip) and z (after) are cut
@@ -220,25 +252,29 @@ def test_inputs_before_cut_every_input_at_the_date():
 
 def test_frame_differences_compare_every_column_and_name_each_cell():
     key = {"game_date": [date(2025, 1, 7)] * 3, "game_id": ["g"] * 3, "player_lookup": ["a", "b", "c"]}
-    stored = pl.DataFrame({
-        **key,
-        "x": [1.0, None, float("nan")],
-        "x__source": ["box_scores", "default", "box_scores"],
-        "names": [["x"], [], None],
-    })
+    stored = pl.DataFrame(
+        {
+            **key,
+            "x": [1.0, None, float("nan")],
+            "x__source": ["box_scores", "default", "box_scores"],
+            "names": [["x"], [], None],
+        }
+    )
     same = stored.clone()
     assert frame_differences(stored, same, 1e-9).height == 0
     # summation-order noise stays within the relative tolerance
     noisy = stored.with_columns(pl.Series("x", [1.0 + 1e-12, None, float("nan")]))
     assert frame_differences(stored, noisy, 1e-9).height == 0
-    rebuilt = pl.DataFrame({
-        "game_date": [date(2025, 1, 7)] * 3,
-        "game_id": ["g"] * 3,
-        "player_lookup": ["a", "b", "d"],
-        "x": [1.5, 0.0, 2.0],
-        "x__source": ["box_scores", "box_scores", "box_scores"],
-        "names": [["x"], ["y"], None],
-    })
+    rebuilt = pl.DataFrame(
+        {
+            "game_date": [date(2025, 1, 7)] * 3,
+            "game_id": ["g"] * 3,
+            "player_lookup": ["a", "b", "d"],
+            "x": [1.5, 0.0, 2.0],
+            "x__source": ["box_scores", "box_scores", "box_scores"],
+            "names": [["x"], ["y"], None],
+        }
+    )
     diffs = frame_differences(stored, rebuilt, 1e-9)
     assert diffs.schema == LEAK_DIFF_SCHEMA
     got = {(r["player_lookup"], r["column"], r["stored"], r["rebuilt"]) for r in diffs.iter_rows(named=True)}
@@ -296,10 +332,16 @@ def test_the_old_last_date_check_misses_the_planted_leak_the_sampled_check_catch
     assert PLANTED in set(found["column"])
     # hand check of one cell: the stored (leaky) value includes the player's same-day points
     row = found.filter(pl.col("column") == PLANTED).row(0, named=True)
-    played = raw["box_history"].filter(
-        (pl.col("player_lookup") == row["player_lookup"]) & (pl.col("game_date") <= row["game_date"])
-        & pl.col("played").fill_null(True) & pl.col("points").is_not_null()
-    ).sort("game_date")
+    played = (
+        raw["box_history"]
+        .filter(
+            (pl.col("player_lookup") == row["player_lookup"])
+            & (pl.col("game_date") <= row["game_date"])
+            & pl.col("played").fill_null(True)
+            & pl.col("points").is_not_null()
+        )
+        .sort("game_date")
+    )
     assert played["game_date"][-1] == row["game_date"]  # he played that day
     last5 = played["points"].tail(5).to_list()
     assert len(last5) >= MIN_GAMES[5]  # a differing leaky value is a real one

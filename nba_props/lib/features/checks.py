@@ -7,11 +7,10 @@ from datetime import date
 
 import polars as pl
 
-from nba_props.lib.injuries import REPORTED_AT, known_before_tip
-
 from nba_props.lib.features.build import Block, build_player_features
 from nba_props.lib.features.contract import FeatureContract
 from nba_props.lib.features.inputs import KEY_COLUMNS, FeatureInputs
+from nba_props.lib.injuries import REPORTED_AT, known_before_tip
 
 # Columns of `leak_differences`: one row per (target, column) whose stored value differs.
 LEAK_DIFF_SCHEMA = pl.Schema(
@@ -39,8 +38,10 @@ def constant_feature_dates(rows: pl.DataFrame, columns: Sequence[str]) -> pl.Dat
         *[pl.col(c).n_unique().alias(c) for c in columns if c in ready.columns],
     )
     # A one-game date can legitimately show one value (two teams with equal records).
-    long = per_date.filter(pl.col("games") >= 2).drop("games").unpivot(
-        index="game_date", variable_name="feature", value_name="n_unique"
+    long = (
+        per_date.filter(pl.col("games") >= 2)
+        .drop("games")
+        .unpivot(index="game_date", variable_name="feature", value_name="n_unique")
     )
     return long.filter(pl.col("n_unique") <= 1).select("game_date", "feature")
 
@@ -169,8 +170,10 @@ def frame_differences(stored: pl.DataFrame, rebuilt: pl.DataFrame, tolerance: fl
         .join(long["stored"], on=[*key, "column"], how="left")
         .join(long["rebuilt"], on=[*key, "column"], how="left")
     )
-    return pl.concat([found.drop("differs"), one_side], how="vertical_relaxed").cast(LEAK_DIFF_SCHEMA).select(
-        list(LEAK_DIFF_SCHEMA)
+    return (
+        pl.concat([found.drop("differs"), one_side], how="vertical_relaxed")
+        .cast(LEAK_DIFF_SCHEMA)
+        .select(list(LEAK_DIFF_SCHEMA))
     )
 
 
@@ -199,7 +202,8 @@ def leak_summary(differences: pl.DataFrame, dates: Sequence[date], max_players: 
         "differing_rows": d.select(KEY_COLUMNS).unique().height,
         "differing_cells": d.height,
         "differing_columns": {
-            str(c): int(n) for c, n in d.group_by("column").len().sort("len", "column", descending=[True, False]).iter_rows()
+            str(c): int(n)
+            for c, n in d.group_by("column").len().sort("len", "column", descending=[True, False]).iter_rows()
         },
         "differing_players": d.select("game_date", "player_lookup")
         .unique()
