@@ -28,6 +28,7 @@ from nba_props.lib.features.checks import (
     inputs_before,
     leak_differences,
     leak_sample_dates,
+    leak_sample_targets,
     leak_summary,
 )
 from nba_props.lib.features.contract import FeatureContract, load_contract
@@ -182,6 +183,42 @@ def test_the_sample_size_lives_in_the_contract_and_is_validated():
     del raw["leak_check"]
     with pytest.raises(ValidationError, match="leak_check"):
         FeatureContract.model_validate(raw)
+    for field in ("players_per_date", "players_per_team"):
+        raw = CONTRACT.model_dump(mode="json")
+        raw["leak_check"][field] = 0
+        with pytest.raises(ValidationError, match=field):
+            FeatureContract.model_validate(raw)
+        del raw["leak_check"][field]
+        with pytest.raises(ValidationError, match=field):
+            FeatureContract.model_validate(raw)
+
+
+def test_the_player_sample_covers_every_team_of_every_game_and_is_deterministic():
+    day = date(2025, 1, 7)
+    rows = [
+        {
+            "game_date": day,
+            "game_id": f"g{g}",
+            "player_lookup": f"p{g}{side}{i}",
+            "team": f"T{g}{side}",
+            "opponent": f"T{g}{'b' if side == 'a' else 'a'}",
+        }
+        for g in range(6)
+        for side in "ab"
+        for i in range(8)
+    ]
+    targets = _frame(rows, schemas.PLAYER_LINES)
+    chosen = leak_sample_targets(targets, day, per_date=20, per_team=1)
+    assert chosen.height == 20 and chosen.select(KEY_COLUMNS).is_unique().all()
+    assert chosen.select("game_id", "team").n_unique() == 12  # every side of every game
+    assert chosen.equals(leak_sample_targets(targets.reverse(), day, per_date=20, per_team=1))  # order-free
+    assert not chosen.equals(leak_sample_targets(targets, day + timedelta(days=1), per_date=20, per_team=1))
+    # the per-team floor wins over the count; a date with no more candidates than the count: all
+    assert (
+        leak_sample_targets(targets, day, per_date=5, per_team=2).group_by("game_id", "team").len()["len"].to_list()
+        == [2] * 12
+    )
+    assert leak_sample_targets(targets, day, per_date=96, per_team=1).height == 96
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,6 +385,51 @@ def test_the_old_last_date_check_misses_the_planted_leak_the_sampled_check_catch
     assert float(row["stored"]) == pytest.approx(sum(last5) / len(last5))
     # the production blocks pass the same check
     assert check(honest, dates).height == 0
+
+
+def test_the_player_sample_finds_a_subset_of_the_full_rebuild_and_still_matches_every_row(sim_run):
+    start, end, raw = sim_run
+    inputs = as_inputs(start, end, raw)
+    dates = leak_sample_dates(inputs.targets["game_date"].to_list(), LEAK.sample_dates)
+    leaky = build_player_features(inputs, CONTRACT, blocks=LEAKY_BLOCKS)
+
+    def check(rows, blocks=None, all_players=False):
+        return leak_differences(
+            inputs, rows, dates, CONTRACT, tolerance=LEAK.float_tolerance, blocks=blocks, all_players=all_players
+        )
+
+    full, sampled = check(leaky, LEAKY_BLOCKS, all_players=True), check(leaky, LEAKY_BLOCKS)
+    assert 0 < sampled.height < full.height  # the sample rebuilds fewer rows than the date holds
+    assert sampled.join(full, on=sampled.columns, how="anti", nulls_equal=True).height == 0  # same cells
+    assert set(sampled["game_date"]) == set(full["game_date"]) and set(sampled["column"]) == set(full["column"])
+
+    # a stored row missing, or one no candidate has, is reported whether or not it was sampled
+    day = dates[1]
+    day_targets = inputs_before(inputs, day).targets
+    chosen = leak_sample_targets(day_targets, day, LEAK.players_per_date, LEAK.players_per_team)
+    unsampled = day_targets.join(chosen, on=list(KEY_COLUMNS), how="anti")
+    assert unsampled.height > 0
+    honest = build_player_features(inputs, CONTRACT)
+    assert check(honest).height == 0
+    drop_sampled, drop_unsampled = chosen.row(0, named=True), unsampled.row(0, named=True)
+    stranger = honest.filter(pl.col("game_date") == day).head(1).with_columns(player_lookup=pl.lit("nobody_here"))
+    tampered = pl.concat(
+        [
+            honest.filter(
+                ~(
+                    (pl.col("game_date") == day)
+                    & pl.col("player_lookup").is_in([drop_sampled["player_lookup"], drop_unsampled["player_lookup"]])
+                )
+            ),
+            stranger,
+        ]
+    )
+    got = {(r["player_lookup"], r["column"], r["stored"], r["rebuilt"]) for r in check(tampered).iter_rows(named=True)}
+    assert got == {
+        (drop_sampled["player_lookup"], ROW_MISSING, "absent", "present"),
+        (drop_unsampled["player_lookup"], ROW_MISSING, "absent", "present"),
+        ("nobody_here", ROW_MISSING, "present", "absent"),
+    }
 
 
 def _meta(evaluation) -> dict:

@@ -151,7 +151,9 @@ def build_player_features_asset(blocks: Mapping[str, Block] | None = None) -> dg
                 "player_features",
                 "leak_free",
                 f"{LEAK.sample_dates} dates spread over the run (first and last included; all when fewer), each "
-                "rebuilt from inputs cut strictly before it, are identical in every column",
+                f"rebuilt for up to {LEAK.players_per_date} of its candidates ({LEAK.players_per_team} or more of "
+                "every team of every game) from inputs cut strictly before it, are identical in every column; "
+                "every stored row of those dates matches a candidate",
                 blocking=True,
             ),
         ],

@@ -157,11 +157,7 @@ def _check_block_output(
 def _check_sources(frame: pl.DataFrame, contract: FeatureContract) -> None:
     # One pass over every source column finds the offenders (a per-column unique() is a query
     # per feature, paid on every call); the details are gathered only for those.
-    allowed = list(SOURCES)
-    flags = frame.select(
-        (pl.col(s.source_column).is_not_null() & ~pl.col(s.source_column).is_in(allowed)).any().alias(s.name)
-        for s in contract.features
-    ).row(0)
+    flags = frame.select(_per_contract("source_flags", contract, _source_flag_exprs)).row(0)
     bad = {}
     for spec, flagged in zip(contract.features, flags, strict=True):
         if not flagged:
@@ -174,7 +170,38 @@ def _check_sources(frame: pl.DataFrame, contract: FeatureContract) -> None:
         raise FeatureContractError(f"unknown feature sources (allowed {list(SOURCES)}): {bad}")
 
 
+def _source_flag_exprs(contract: FeatureContract) -> list[pl.Expr]:
+    allowed = list(SOURCES)
+    return [
+        (pl.col(s.source_column).is_not_null() & ~pl.col(s.source_column).is_in(allowed)).any().alias(s.name)
+        for s in contract.features
+    ]
+
+
+# Expressions that depend on the contract only are built once per contract object (as the
+# quality stages are): building ~130 when/then expressions costs more than applying them to a
+# single date's rows, which the leak check rebuilds several times per run.
+_EXPRS: dict[tuple[str, int], tuple[FeatureContract, list[pl.Expr]]] = {}
+_EXPRS_MAX = 16
+
+
+def _per_contract(
+    name: str, contract: FeatureContract, builder: Callable[[FeatureContract], list[pl.Expr]]
+) -> list[pl.Expr]:
+    key = (name, id(contract))
+    hit = _EXPRS.get(key)
+    if hit is None or hit[0] is not contract:
+        if len(_EXPRS) >= _EXPRS_MAX:
+            _EXPRS.clear()
+        hit = _EXPRS[key] = (contract, builder(contract))
+    return hit[1]
+
+
 def _filled(contract: FeatureContract) -> list[pl.Expr]:
+    return _per_contract("filled", contract, _filled_exprs)
+
+
+def _filled_exprs(contract: FeatureContract) -> list[pl.Expr]:
     """NULL value or source, or source "default" -> the contract default with source "default"."""
     exprs = []
     for spec in contract.features:

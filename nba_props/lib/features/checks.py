@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 
 import polars as pl
@@ -96,6 +98,34 @@ def _reports_before_tip(injuries: pl.DataFrame, schedule: pl.DataFrame) -> pl.Da
     return injuries.with_columns(__tip=pl.lit(last_tip)).filter(known_before_tip("__tip")).drop("__tip")
 
 
+def leak_sample_targets(targets: pl.DataFrame, day: date, per_date: int, per_team: int) -> pl.DataFrame:
+    """The rows of `targets` (one date's candidates) whose features the leak check rebuilds.
+
+    A leak in an as-of join or a window shows on every player it touches, so a sample keeps the
+    check's power: `per_team` players of every (game, team) of the date (each team and opponent
+    side of the team-context joins is exercised), then more up to `per_date` rows in all (all of
+    them when the date has no more). Deterministic: players are ranked by a hash of date and
+    player (`_sample_rank`), never by their values."""
+    if targets.height <= per_date:
+        return targets
+    team = pl.col("team") if "team" in targets.columns else pl.lit(None, dtype=pl.Utf8)
+    rank = pl.Series("__rank", [_sample_rank(day, p) for p in targets.get_column("player_lookup")], dtype=pl.UInt64)
+    ranked = targets.with_columns(rank).sort("__rank", *KEY_COLUMNS)
+    forced = pl.int_range(pl.len()).over("game_id", team) < per_team
+    ranked = ranked.with_columns(forced.alias("__forced"))
+    n = max(per_date, ranked.get_column("__forced").sum())
+    return (
+        ranked.sort("__forced", "__rank", *KEY_COLUMNS, descending=[True, False, False, False, False])
+        .head(n)
+        .drop("__rank", "__forced")
+    )
+
+
+def _sample_rank(day: date, player: str) -> int:
+    digest = hashlib.blake2b(f"{day.isoformat()}|{player}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
 def leak_differences(
     inputs: FeatureInputs,
     rows: pl.DataFrame,
@@ -105,6 +135,7 @@ def leak_differences(
     tolerance: float,
     feature_set: str = "v12",
     blocks: Mapping[str, Block] | None = None,
+    all_players: bool = False,
 ) -> pl.DataFrame:
     """Rebuild each of `dates` alone from `inputs_before(inputs, day)` with the same blocks and
     compare every column of `rows` (values, `__source`, identity and quality columns) with the
@@ -112,23 +143,51 @@ def leak_differences(
     NaNs agree with themselves. Returns one row per differing (target, column), in
     `LEAK_DIFF_SCHEMA`; a target on one side only is one row with column `ROW_MISSING`.
 
+    Each date rebuilds the sample of its candidates `leak_sample_targets` picks with
+    `contract.leak_check` (every candidate with `all_players`); their rows are compared cell by
+    cell. The other stored rows of the date are matched by key against the date's candidates (a
+    rebuild holds exactly one row per candidate), so a row on one side only is still reported.
+
     `rows` are the features as built for the whole run (histories of every date in memory): a
     block that reads rows dated on or after its target's date shows up as a difference.
     """
     if not dates:
         return pl.DataFrame(schema=LEAK_DIFF_SCHEMA)
-    rebuilt = pl.concat(
-        [
-            build_player_features(inputs_before(inputs, day), contract, feature_set=feature_set, blocks=blocks)
-            for day in dates
-        ],
-        how="vertical",
-    )
+    key = list(KEY_COLUMNS)
+    sample = contract.leak_check
+    rebuilt, sampled, candidates = [], [], []
+    for day in dates:
+        cut = inputs_before(inputs, day)
+        chosen = (
+            cut.targets
+            if all_players
+            else leak_sample_targets(cut.targets, day, sample.players_per_date, sample.players_per_team)
+        )
+        rebuilt.append(
+            build_player_features(replace(cut, targets=chosen), contract, feature_set=feature_set, blocks=blocks)
+        )
+        sampled.append(chosen.select(key))
+        candidates.append(cut.targets.select(key))
+    sampled_keys = pl.concat(sampled)
     # One comparison for every date: game_date is part of the key, so a stored row only meets
     # the rebuild of its own date (and a sampled date missing on one side shows as ROW_MISSING).
     stored = rows.filter(pl.col("game_date").is_in(list(dates)))
-    found = frame_differences(stored, rebuilt, tolerance)
-    return pl.concat([pl.DataFrame(schema=LEAK_DIFF_SCHEMA), found]).sort(*KEY_COLUMNS, "column")
+    found = frame_differences(
+        stored.join(sampled_keys, on=key, how="semi"), pl.concat(rebuilt, how="vertical"), tolerance
+    )
+    other_stored = stored.select(key).join(sampled_keys, on=key, how="anti")
+    other_candidates = pl.concat(candidates).join(sampled_keys, on=key, how="anti")
+    one_side = [
+        other_stored.join(other_candidates, on=key, how="anti").with_columns(
+            column=pl.lit(ROW_MISSING), stored=pl.lit("present"), rebuilt=pl.lit("absent")
+        ),
+        other_candidates.join(other_stored, on=key, how="anti").with_columns(
+            column=pl.lit(ROW_MISSING), stored=pl.lit("absent"), rebuilt=pl.lit("present")
+        ),
+    ]
+    return pl.concat(
+        [pl.DataFrame(schema=LEAK_DIFF_SCHEMA), found, *[f.cast(LEAK_DIFF_SCHEMA) for f in one_side]]
+    ).sort(*KEY_COLUMNS, "column")
 
 
 def frame_differences(stored: pl.DataFrame, rebuilt: pl.DataFrame, tolerance: float) -> pl.DataFrame:

@@ -123,6 +123,10 @@ class LeakCheckConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     sample_dates: int = Field(ge=5)  # the first, the last and dates between (all when fewer)
+    # players rebuilt per sampled date: at least `players_per_team` of every team of every game
+    # of the date, then more up to `players_per_date` (all when the date has no more)
+    players_per_date: int = Field(ge=1)
+    players_per_team: int = Field(ge=1)
     float_tolerance: float = Field(ge=0.0, lt=1e-3)
     max_players_reported: int = Field(ge=1)
 

@@ -11,6 +11,7 @@ The definitions (windows, minimum games, fallbacks) are those of `config/feature
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import timedelta
@@ -452,6 +453,7 @@ def _slope(w: int) -> tuple[pl.Expr, pl.Expr]:
     return (m * sxy - sx * sy) / (m * sxx - sx * sx), m >= MIN_GAMES[w]
 
 
+@functools.cache
 def _season_exprs() -> list[pl.Expr]:
     """The season rule's mean / std / source (and the current-season count), computed once as
     columns: several features read them, and inlining them into each feature expression makes
@@ -464,6 +466,7 @@ def _season_exprs() -> list[pl.Expr]:
     return [cur_n.alias("_cur_n"), mean.alias("_season_mean"), std.alias("_season_std"), source.alias("_season_src")]
 
 
+@functools.cache  # module constants only: built once, not per call
 def _feature_exprs() -> list[pl.Expr]:
     n = pl.col("n")
     c10 = pl.min_horizontal(n, pl.lit(10)).cast(pl.Float64)
