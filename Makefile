@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install demo test ui bench lock clean
+.PHONY: install demo test lint format ui bench lock clean
 
 $(UV):
 	$(PYTHON) -m venv $(UV_HOME)
@@ -32,6 +32,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff (configured in pyproject.toml): what CI runs before the tests; `make format` fixes what it can.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 ui: $(STAMP)
 	mkdir -p $(DAGSTER_HOME)

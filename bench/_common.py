@@ -49,8 +49,13 @@ def build_lines_and_features(raw: dict, start, end):
         raw["snapshots"], raw["schedule"], raw["box"], raw["injuries"], start=start, end=end, config=LINE_CONFIG
     )
     features = build_player_features(
-        FeatureInputs(targets=lines, box_history=raw["box"], line_history=lines, schedule=raw["schedule"],
-                      injuries=raw["injuries"]),
+        FeatureInputs(
+            targets=lines,
+            box_history=raw["box"],
+            line_history=lines,
+            schedule=raw["schedule"],
+            injuries=raw["injuries"],
+        ),
         CONTRACT,
     )
     return lines, features

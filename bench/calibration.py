@@ -45,8 +45,11 @@ def main() -> int:
     started = time.perf_counter()
     raw = feature_inputs(FilesProvider(data), *FEATURES)
     lines, features = build_lines_and_features(raw, *FEATURES)
-    print(f"lines + features {FEATURES[0]} .. {FEATURES[1]}: {features.height} rows, "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
+    print(
+        f"lines + features {FEATURES[0]} .. {FEATURES[1]}: {features.height} rows, "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
     config, contract = load_models_config(), load_contract()
     config = config.model_copy(update={"families": (config.family(config.champion),)})
     box = raw["box"]
@@ -54,33 +57,57 @@ def main() -> int:
     lines_kw = {"lines": lines} if "lines" in inspect.signature(runner.train_weeks).parameters else {}
     with tempfile.TemporaryDirectory() as folder:
         store = LocalArtifactStore(folder)
-        trained = runner.train_weeks(features, box.filter(pl.col("game_date") < WEEKS[1]), weeks, config, contract,
-                                     store, **lines_kw)
+        trained = runner.train_weeks(
+            features, box.filter(pl.col("game_date") < WEEKS[1]), weeks, config, contract, store, **lines_kw
+        )
         pred_kw = {"lines": lines} if "lines" in inspect.signature(runner.predict_days).parameters else {}
-        predicted = runner.predict_days(features, trained.registry, config, store, start=PREDICT[0], end=PREDICT[1],
-                                        contract=contract, **pred_kw)
+        predicted = runner.predict_days(
+            features, trained.registry, config, store, start=PREDICT[0], end=PREDICT[1], contract=contract, **pred_kw
+        )
     for row in trained.registry.iter_rows(named=True):
         metrics = json.loads(row["metrics"])
-        print(row["week_start"], row["model_id"], row["lifecycle_state"],
-              f"train {row['train_start']}..{row['train_end']}", f"eval {row['eval_start']}..{row['eval_end']}", "calibration:", json.dumps(metrics.get("calibration")))
+        print(
+            row["week_start"],
+            row["model_id"],
+            row["lifecycle_state"],
+            f"train {row['train_start']}..{row['train_end']}",
+            f"eval {row['eval_start']}..{row['eval_end']}",
+            "calibration:",
+            json.dumps(metrics.get("calibration")),
+        )
     print("skipped:", trained.skipped, "missing:", predicted.missing)
     predictions = predicted.predictions
-    graded = graded_predictions(predictions, box.filter(pl.col("game_date").is_between(*PREDICT)), lines,
-                                raw["schedule"])
+    graded = graded_predictions(
+        predictions, box.filter(pl.col("game_date").is_between(*PREDICT)), lines, raw["schedule"]
+    )
     report = evaluate(graded)
     table = [{k: b[k] for k in ("bin", "n", "mean_p", "observed")} for b in report["calibration"]]
-    print(f"predictions {predictions.height}, quarantined {int(predictions['quarantined'].sum())}, "
-          f"graded WIN/LOSS {graded.filter(pl.col('result').is_in(['WIN', 'LOSS'])).height}")
-    print(f"brier {report['brier']} (n={report['n_brier']}), market_brier {report['market_brier']}, "
-          f"model on the same priced rows {report['brier_priced']} (n={report['n_market']})")
+    print(
+        f"predictions {predictions.height}, quarantined {int(predictions['quarantined'].sum())}, "
+        f"graded WIN/LOSS {graded.filter(pl.col('result').is_in(['WIN', 'LOSS'])).height}"
+    )
+    print(
+        f"brier {report['brier']} (n={report['n_brier']}), market_brier {report['market_brier']}, "
+        f"model on the same priced rows {report['brier_priced']} (n={report['n_market']})"
+    )
     for b in table:
         print(f"  {b['bin']}: n={b['n']:5d} mean_p={b['mean_p']} observed={b['observed']}")
-    print(json.dumps({
-        "bench": "calibration", "brier": report["brier"], "n_brier": report["n_brier"],
-        "market_brier": report["market_brier"], "brier_priced": report["brier_priced"], "n_market": report["n_market"],
-        "mae": report.get("mae"), "line_mae": report.get("line_mae"), "calibration": table,
-        "seconds": round(time.perf_counter() - started, 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "calibration",
+                "brier": report["brier"],
+                "n_brier": report["n_brier"],
+                "market_brier": report["market_brier"],
+                "brier_priced": report["brier_priced"],
+                "n_market": report["n_market"],
+                "mae": report.get("mae"),
+                "line_mae": report.get("line_mae"),
+                "calibration": table,
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+        )
+    )
     return 0
 
 

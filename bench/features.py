@@ -42,8 +42,10 @@ def main() -> int:
             times.append(time.perf_counter() - started)
         median = statistics.median(times)
         ready = int(features["is_quality_ready"].sum())
-        print(f"{label}: {features.height} rows, {ready} ready, lines with a line {int(lines['has_line'].sum())}, "
-              f"median {median:.2f} s over {args.repeat}")
+        print(
+            f"{label}: {features.height} rows, {ready} ready, lines with a line {int(lines['has_line'].sum())}, "
+            f"median {median:.2f} s over {args.repeat}"
+        )
         figures[f"{label}_rows"] = features.height
         figures[f"{label}_ready_share"] = round(ready / max(features.height, 1), 3)
         figures[f"{label}_median_s"] = round(median, 3)

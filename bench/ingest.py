@@ -42,7 +42,9 @@ def main() -> int:
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as home:
             os.environ.update(
-                NBA_PROPS_HOME=home, NBA_PROPS_PROVIDER="files", NBA_PROPS_DATA_DIR=str(data),
+                NBA_PROPS_HOME=home,
+                NBA_PROPS_PROVIDER="files",
+                NBA_PROPS_DATA_DIR=str(data),
                 DAGSTER_HOME=str(Path(home) / "dagster_home"),
             )
             from nba_props.cli import run_backfill

@@ -61,23 +61,29 @@ def main() -> int:
         summary = leak_summary(differences, dates, LEAK.max_players_reported)
         checks.append(time.perf_counter() - started)
         per_run.append(round(checks[-1] / builds[-1], 3))
-        print(f"build {builds[-1]:.2f} s, check {checks[-1]:.2f} s ({per_run[-1]:.0%}), "
-              f"dates {summary['dates_checked']}, differing cells {summary['differing_cells']}")
+        print(
+            f"build {builds[-1]:.2f} s, check {checks[-1]:.2f} s ({per_run[-1]:.0%}), "
+            f"dates {summary['dates_checked']}, differing cells {summary['differing_cells']}"
+        )
     build_s, check_s = statistics.median(builds), statistics.median(checks)
-    print(json.dumps({
-        "bench": "leak_check",
-        "season": "2024-25",
-        "repeat": args.repeat,
-        "rows": rows.height,
-        "box_history_rows": inputs.box_history.height,
-        "sample_dates": LEAK.sample_dates,
-        "passed": summary["differing_cells"] == 0,
-        "build_median_s": round(build_s, 3),
-        "check_median_s": round(check_s, 3),
-        "check_share": round(check_s / build_s, 3),
-        "check_share_per_run": per_run,
-        "rebuild_median_s_per_date": round(check_s / max(len(dates), 1), 3),
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "leak_check",
+                "season": "2024-25",
+                "repeat": args.repeat,
+                "rows": rows.height,
+                "box_history_rows": inputs.box_history.height,
+                "sample_dates": LEAK.sample_dates,
+                "passed": summary["differing_cells"] == 0,
+                "build_median_s": round(build_s, 3),
+                "check_median_s": round(check_s, 3),
+                "check_share": round(check_s / build_s, 3),
+                "check_share_per_run": per_run,
+                "rebuild_median_s_per_date": round(check_s / max(len(dates), 1), 3),
+            }
+        )
+    )
     return 0
 
 

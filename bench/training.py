@@ -38,15 +38,17 @@ def main() -> int:
         return 0
 
     from nba_props.io.artifacts import LocalArtifactStore
-    from nba_props.seasons import week_starts
     from nba_props.lib.features.contract import load_contract
     from nba_props.lib.models import runner
     from nba_props.lib.models.registry import load_models_config
     from nba_props.lib.models.training import train_family, training_frame
+    from nba_props.seasons import week_starts
 
     started = time.perf_counter()
     features, box = _features(data)
-    print(f"features for {FEATURES_FROM} .. {SEASON[1]}: {features.height} rows in {time.perf_counter() - started:.1f} s")
+    print(
+        f"features for {FEATURES_FROM} .. {SEASON[1]}: {features.height} rows in {time.perf_counter() - started:.1f} s"
+    )
     config, contract = load_models_config(), load_contract()
 
     # One fit: the no-vegas MAE family on a 42-game-day window ending before 2025-01-13.
@@ -66,18 +68,24 @@ def main() -> int:
         outcome = runner.train_weeks(features, box, weeks, config, contract, LocalArtifactStore(folder))
         walk_forward = time.perf_counter() - t0
     states = outcome.registry.group_by("lifecycle_state").len().sort("lifecycle_state").rows()
-    print(f"walk-forward {len(weeks)} weeks x {len(config.enabled_families)} families: {outcome.registry.height} models "
-          f"({dict(states)}), {len(outcome.skipped)} skipped, {walk_forward:.1f} s")
-    print(json.dumps({
-        "bench": "training",
-        "fit_rows": frame.height,
-        "fit_median_s": round(statistics.median(fit_times), 2),
-        "weeks": len(weeks),
-        "models": outcome.registry.height,
-        "skipped": len(outcome.skipped),
-        "season_walk_forward_s": round(walk_forward, 1),
-        "repeat": args.repeat,
-    }))
+    print(
+        f"walk-forward {len(weeks)} weeks x {len(config.enabled_families)} families: {outcome.registry.height} models "
+        f"({dict(states)}), {len(outcome.skipped)} skipped, {walk_forward:.1f} s"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "training",
+                "fit_rows": frame.height,
+                "fit_median_s": round(statistics.median(fit_times), 2),
+                "weeks": len(weeks),
+                "models": outcome.registry.height,
+                "skipped": len(outcome.skipped),
+                "season_walk_forward_s": round(walk_forward, 1),
+                "repeat": args.repeat,
+            }
+        )
+    )
     return 0
 
 

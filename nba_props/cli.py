@@ -1,9 +1,9 @@
 """`nba-props`: the command line.
 
-  nba-props demo      simulate a season and run the main job over it (single-run backfill)
-  nba-props simulate  write a simulated season in the raw formats real data comes in
-  nba-props backfill  materialize a date range in one process; prints rows and seconds per asset
-  nba-props tables    row counts of every table in the warehouse
+nba-props demo      simulate a season and run the main job over it (single-run backfill)
+nba-props simulate  write a simulated season in the raw formats real data comes in
+nba-props backfill  materialize a date range in one process; prints rows and seconds per asset
+nba-props tables    row counts of every table in the warehouse
 """
 
 from __future__ import annotations
@@ -47,9 +47,16 @@ def _parse_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from exc
 
 
-def run_backfill(start: date, end: date, select: list[str] | None = None, *, job_name: str = MAIN_JOB,
-                 exclude: list[str] | None = None, settings=None,
-                 dagster_home: Path | None = None) -> dict[str, dict[str, float]]:
+def run_backfill(
+    start: date,
+    end: date,
+    select: list[str] | None = None,
+    *,
+    job_name: str = MAIN_JOB,
+    exclude: list[str] | None = None,
+    settings=None,
+    dagster_home: Path | None = None,
+) -> dict[str, dict[str, float]]:
     """Materialize [start, end] for the selection as ONE run (single-run backfill).
 
     For the training job, start/end are the Mondays (ET) of the first and last week. Resources
@@ -180,8 +187,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise SystemExit("the demo runs on the simulated league: unset NBA_PROPS_PROVIDER or set it to 'simulated'")
     started = time.perf_counter()
     ensure_simulated_season(settings.data_dir, settings.sim_season, settings.sim_seed)
-    print(f"simulated {settings.sim_season} (seed {settings.sim_seed}) in {time.perf_counter() - started:.1f} s "
-          f"-> {settings.data_dir}")
+    print(
+        f"simulated {settings.sim_season} (seed {settings.sim_seed}) in {time.perf_counter() - started:.1f} s "
+        f"-> {settings.data_dir}"
+    )
     season = seasons.season(settings.sim_season)
     start, end = season.opening_night, season.regular_season_end
     failed = False
@@ -192,8 +201,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     first_week, last_week = mondays(start, end)
     if not args.full:
         first_week = max(first_week, last_week - timedelta(weeks=args.weeks - 1))
-    print(f"\n[2/3] {TRAINING_JOB}: walk-forward training, weeks {first_week} .. {last_week}"
-          + ("" if args.full else f" (last {args.weeks}; --full for the whole season)"))
+    print(
+        f"\n[2/3] {TRAINING_JOB}: walk-forward training, weeks {first_week} .. {last_week}"
+        + ("" if args.full else f" (last {args.weeks}; --full for the whole season)")
+    )
     failed |= _timed_backfill(first_week, last_week, job_name=TRAINING_JOB, settings=settings)
 
     print(f"\n[3/3] {MAIN_JOB}: predictions for {first_week} .. {end}")
@@ -222,6 +233,7 @@ def _print_prediction_summary(start: date, end: date, settings) -> None:
     from nba_props.io.warehouse import Warehouse
     from nba_props.lib import schemas, tables
     from nba_props.lib.models.graded import realized_summary
+
     warehouse = Warehouse(settings.duckdb_path)
     if not warehouse.table_exists("predictions"):
         return
@@ -231,18 +243,24 @@ def _print_prediction_summary(start: date, end: date, settings) -> None:
         warehouse.load("player_lines", start=start, end=end, declared=tables.TABLE_SCHEMAS["player_lines"]),
         warehouse.load("schedule", start=start, end=end, declared=schemas.SCHEDULE),
     )
-    print(f"\nwalk-forward predictions {start} .. {end} (graded like `nba-props evaluate`; recommended picks, "
-          "quarantined rows excluded):")
-    print(f"  {'family':<16}{'n':>7}{'MAE':>7}{'ratio':>7}{'HR e1+':>9}{'n':>6}{'HR e3+':>9}{'n':>6}{'HR e5+':>9}{'n':>6}"
-          f"{'top5/day':>10}{'n':>6}{'ROI e3+':>9}{'n':>6}")
+    print(
+        f"\nwalk-forward predictions {start} .. {end} (graded like `nba-props evaluate`; recommended picks, "
+        "quarantined rows excluded):"
+    )
+    print(
+        f"  {'family':<16}{'n':>7}{'MAE':>7}{'ratio':>7}{'HR e1+':>9}{'n':>6}{'HR e3+':>9}{'n':>6}{'HR e5+':>9}{'n':>6}"
+        f"{'top5/day':>10}{'n':>6}{'ROI e3+':>9}{'n':>6}"
+    )
     for family, figures in sorted(summary.items()):
         cells = "".join(
             f"{_rate(block['hr']):>9}{block['wins'] + block['losses']:>6}" for block in figures["hr"].values()
         )
         top = figures["top5_daily"]
-        print(f"  {family:<16}{figures['n']:>7}{_num(figures['mae']):>7}{_num(figures['mae_ratio']):>7}{cells}"
-              f"{_rate(top['hr']):>10}{top['wins'] + top['losses']:>6}{_rate(figures['roi_edge3']):>9}"
-              f"{figures['n_roi_edge3']:>6}")
+        print(
+            f"  {family:<16}{figures['n']:>7}{_num(figures['mae']):>7}{_num(figures['mae_ratio']):>7}{cells}"
+            f"{_rate(top['hr']):>10}{top['wins'] + top['losses']:>6}{_rate(figures['roi_edge3']):>9}"
+            f"{figures['n_roi_edge3']:>6}"
+        )
 
 
 def _rate(value: float | None) -> str:
@@ -379,9 +397,10 @@ def cmd_tables(args: argparse.Namespace) -> int:
     return 0
 
 
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nba-props", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="nba-props", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="simulate a season and run the main job over it")
@@ -412,10 +431,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--start", type=_parse_date, required=True)
     evaluate.add_argument("--end", type=_parse_date, required=True)
     evaluate.add_argument("--out", default=None, help="report folder (default $NBA_PROPS_HOME/reports)")
-    evaluate.add_argument("--history-days", type=int, default=None,
-                          help="calendar days before --start to build features for, i.e. the training history "
-                               "(default: training.evaluation_history_days of config/models.yaml; box scores are "
-                               "ingested as many days further back as player_features reads)")
+    evaluate.add_argument(
+        "--history-days",
+        type=int,
+        default=None,
+        help="calendar days before --start to build features for, i.e. the training history "
+        "(default: training.evaluation_history_days of config/models.yaml; box scores are "
+        "ingested as many days further back as player_features reads)",
+    )
     evaluate.set_defaults(func=cmd_evaluate)
 
     tables = commands.add_parser("tables", help="row counts of the warehouse tables")

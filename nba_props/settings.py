@@ -127,4 +127,3 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         problems = [_describe(err) for err in exc.errors(include_url=False)]
         raise SettingsError("invalid nba_props settings:\n  " + "\n  ".join(problems)) from None
-

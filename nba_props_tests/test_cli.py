@@ -1,6 +1,5 @@
 """The `nba-props` command: backfill prints rows and seconds per asset and records the run."""
 
-
 import dagster as dg
 
 from nba_props.cli import main
@@ -9,9 +8,16 @@ from nba_props.cli import main
 def test_backfill_prints_rows_and_seconds_per_asset_and_records_one_run(nba_home, capsys):
     assert main(["backfill", "--start", "2024-10-22", "--end", "2024-10-24"]) == 0
     out = capsys.readouterr().out
-    lines = {line.split()[0]: line.split() for line in out.splitlines() if line and not line.startswith(("asset", "wall"))}
+    lines = {
+        line.split()[0]: line.split() for line in out.splitlines() if line and not line.startswith(("asset", "wall"))
+    }
     assert set(lines) == {
-        "schedule", "box_scores", "prop_line_snapshots", "injury_report", "player_lines", "player_features",
+        "schedule",
+        "box_scores",
+        "prop_line_snapshots",
+        "injury_report",
+        "player_lines",
+        "player_features",
         "predictions",
     }
     for asset, figures in lines.items():

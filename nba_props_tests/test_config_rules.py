@@ -55,7 +55,9 @@ def test_windows_are_derived_from_the_rules():
     contract, lines = load_contract(), load_line_config()
     base = history_windows(contract, lines)
 
-    longer_season = contract.model_copy(update={"season_rule": contract.season_rule.model_copy(update={"history_days": 700})})
+    longer_season = contract.model_copy(
+        update={"season_rule": contract.season_rule.model_copy(update={"history_days": 700})}
+    )
     assert history_windows(longer_season, lines).features_box_scores == 700
 
     # a block window longer than the season rule's reach becomes the box-score window

@@ -60,7 +60,9 @@ def snapshot_of(defs: dg.Definitions) -> dict:
     repo = defs.get_repository_def()
     jobs = {
         job.name: {
-            "assets": sorted(k.to_user_string() for k in (job.asset_layer.executable_asset_keys if job.asset_layer else [])),
+            "assets": sorted(
+                k.to_user_string() for k in (job.asset_layer.executable_asset_keys if job.asset_layer else [])
+            ),
             "partitions": _partitions(job.partitions_def),
         }
         for job in sorted(repo.get_all_jobs(), key=lambda j: j.name)
@@ -110,7 +112,10 @@ def test_dagster_validates_the_code_location(nba_home):
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "nba_props.definitions"],
-        capture_output=True, text=True, env=env, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Validation successful" in done.stdout + done.stderr

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 from dagster_cloud_cli.config.models import load_dagster_cloud_yaml
+from pydantic import ValidationError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +25,7 @@ def test_dagster_cloud_yaml_is_valid_for_the_cloud_cli():
 
 def test_dagster_cloud_yaml_schema_rejects_unknown_keys():
     # Proves the validation above is real: the cloud schema forbids extra keys.
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="code_sourc"):
         load_dagster_cloud_yaml("locations:\n  - location_name: x\n    code_sourc: {module_name: y}\n")
 
 
@@ -73,7 +74,11 @@ def test_dagster_cli_validates_the_workspace(tmp_path):
     env.pop("NBA_PROPS_DATA_DIR", None)
     completed = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "nba_props" in completed.stdout + completed.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -33,13 +33,14 @@ def test_bytes_round_trip_and_file_uri(store, tmp_path):
 
 
 def test_json_is_stable_readable_and_stringifies_dates(store, tmp_path):
-    obj = {"b": [1, 2.5, None], "a": {"day": date(2024, 10, 22), "at": datetime(2024, 10, 22, 23, 5, tzinfo=timezone.utc)}}
+    obj = {"b": [1, 2.5, None], "a": {"day": date(2024, 10, 22), "at": datetime(2024, 10, 22, 23, 5, tzinfo=UTC)}}
     store.write_json("best-bets/all.json", obj)
     text = (tmp_path / "artifacts" / "best-bets" / "all.json").read_text()
     assert text == json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n"
     assert text.index('"a"') < text.index('"b"')
     assert store.read_json("best-bets/all.json") == {
-        "a": {"at": "2024-10-22 23:05:00+00:00", "day": "2024-10-22"}, "b": [1, 2.5, None]
+        "a": {"at": "2024-10-22 23:05:00+00:00", "day": "2024-10-22"},
+        "b": [1, 2.5, None],
     }
 
 
@@ -65,7 +66,10 @@ def test_list_is_sorted_relative_and_prefix_filtered(store):
     for path in ["b.json", "admin/picks/2024-10-22.json", "admin/dashboard.json", "admin/picks/2024-10-21.json"]:
         store.write_json(path, {})
     assert store.list() == [
-        "admin/dashboard.json", "admin/picks/2024-10-21.json", "admin/picks/2024-10-22.json", "b.json"
+        "admin/dashboard.json",
+        "admin/picks/2024-10-21.json",
+        "admin/picks/2024-10-22.json",
+        "b.json",
     ]
     assert store.list("admin/picks/") == ["admin/picks/2024-10-21.json", "admin/picks/2024-10-22.json"]
     assert store.list("nothing/") == []

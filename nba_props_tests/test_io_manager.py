@@ -3,20 +3,19 @@
 # No `from __future__ import annotations` here: dagster checks the `context` annotation by
 # identity, and a string annotation is refused.
 
-
 from datetime import date, timedelta
 from types import MappingProxyType
 
 import dagster as dg
 import duckdb
-from dagster import AssetExecutionContext
 import polars as pl
 import pytest
+from dagster import AssetExecutionContext
 
 from nba_props.io.io_manager import DuckDBPolarsIOManager, WarehouseResource
-from nba_props.partitions import window_dates
 from nba_props.io.warehouse import Warehouse
 from nba_props.lib import schemas, tables
+from nba_props.partitions import window_dates
 
 TZ = "America/New_York"
 DAILY = dg.DailyPartitionsDefinition(start_date="2024-10-20", timezone=TZ)
@@ -57,9 +56,7 @@ def doubled(daily_points: pl.DataFrame) -> pl.DataFrame:
 def last_three_days(context: AssetExecutionContext, daily_points: pl.DataFrame) -> pl.DataFrame:
     SEEN["last_three_days"] = daily_points
     day = days_of(context)[0]
-    return pl.DataFrame(
-        {"game_date": [day], "rows": [daily_points.height], "points": [daily_points["points"].sum()]}
-    )
+    return pl.DataFrame({"game_date": [day], "rows": [daily_points.height], "points": [daily_points["points"].sum()]})
 
 
 @dg.asset(partitions_def=DAILY, backfill_policy=dg.BackfillPolicy.single_run())
@@ -67,8 +64,12 @@ def box_scores(context: AssetExecutionContext) -> pl.DataFrame:
     """Declared in tables.TABLE_SCHEMAS: partial columns are conformed by the asset itself."""
     days = days_of(context)
     partial = pl.DataFrame(
-        {"game_date": days, "game_id": [f"{d:%Y%m%d}_NYK_BOS" for d in days], "player_id": [1] * len(days),
-         "points": [d.day for d in days]}
+        {
+            "game_date": days,
+            "game_id": [f"{d:%Y%m%d}_NYK_BOS" for d in days],
+            "player_id": [1] * len(days),
+            "points": [d.day for d in days],
+        }
     )
     return schemas.conform(partial, schemas.BOX_SCORES)
 
@@ -222,14 +223,20 @@ def test_declared_schema_conforms_outputs_and_types_empty_windows(database):
         (date(2024, 10, 25), "20241025_NYK_BOS", 1, 25)
     ]
     with duckdb.connect(database, read_only=True) as con:
-        stored_type = con.sql(
-            "SELECT data_type FROM information_schema.columns WHERE table_name = 'box_scores' AND column_name = 'points'"
-        ).pl().item()
+        stored_type = (
+            con.sql(
+                "SELECT data_type FROM information_schema.columns WHERE table_name = 'box_scores' AND column_name = 'points'"
+            )
+            .pl()
+            .item()
+        )
     assert stored_type == "INTEGER"
 
 
 def test_output_not_matching_the_declared_schema_fails_loudly(database, monkeypatch):
-    monkeypatch.setattr(tables, "TABLE_SCHEMAS", MappingProxyType({**tables.TABLE_SCHEMAS, "box_scores_with_typo": POINTS}))
+    monkeypatch.setattr(
+        tables, "TABLE_SCHEMAS", MappingProxyType({**tables.TABLE_SCHEMAS, "box_scores_with_typo": POINTS})
+    )
     with pytest.raises(ValueError, match=r"missing \['player_id', 'points'\], unexpected \['pointz'\]"):
         run([box_scores_with_typo], database, partition_key="2024-10-21")
     assert not Warehouse(database).table_exists("box_scores_with_typo")
@@ -240,8 +247,10 @@ def test_unpartitioned_downstream_reads_the_whole_table(database):
     run([daily_points], database, partition_key="2024-10-25")
     # a row dated before the first partition: only a whole-table read sees it
     Warehouse(database).replace_partitions(
-        "daily_points", pl.DataFrame([(date(2024, 10, 1), 1, 1000)], schema=POINTS, orient="row"),
-        start=date(2024, 10, 1), end=date(2024, 10, 1),
+        "daily_points",
+        pl.DataFrame([(date(2024, 10, 1), 1, 1000)], schema=POINTS, orient="row"),
+        start=date(2024, 10, 1),
+        end=date(2024, 10, 1),
     )
     result = run([daily_points, season_summary], database, selection=[season_summary])
     assert result.success
@@ -259,9 +268,11 @@ def test_unpartitioned_downstream_reads_the_whole_table(database):
 
 def test_weekly_window_reads_and_replaces_its_seven_days(database):
     week = [date(2024, 10, 27) + timedelta(days=i) for i in range(7)]
-    run([daily_points], database, tags={
-        "dagster/asset_partition_range_start": "2024-10-26", "dagster/asset_partition_range_end": "2024-11-03"
-    })
+    run(
+        [daily_points],
+        database,
+        tags={"dagster/asset_partition_range_start": "2024-10-26", "dagster/asset_partition_range_end": "2024-11-03"},
+    )
     result = run([daily_points, weekly_points], database, partition_key="2024-10-27", selection=[weekly_points])
     assert result.success
     assert sorted(set(SEEN["weekly_points"]["game_date"].to_list())) == week
@@ -274,9 +285,7 @@ def test_partition_expr_metadata_names_the_window_column(database):
         result = run([weekly_model, weekly_model_reader], database, partition_key="2024-10-27")
         assert result.success
     run([weekly_model], database, partition_key="2024-11-03")
-    assert stored(database, "weekly_model") == [
-        (date(2024, 10, 27), "m_20241027"), (date(2024, 11, 3), "m_20241103")
-    ]
+    assert stored(database, "weekly_model") == [(date(2024, 10, 27), "m_20241027"), (date(2024, 11, 3), "m_20241103")]
     assert SEEN["weekly_model_reader"].rows() == [(date(2024, 10, 27), "m_20241027")]
 
 
@@ -316,9 +325,7 @@ def test_assets_sharing_a_table_write_and_read_only_their_scope(database):
     run([a_notes, b_notes], database, tags=RANGE_TAGS)
     run([a_notes], database, partition_key="2024-10-22")  # rewrites only a's rows of that day
     rows = stored(database, "shared_notes")
-    assert sorted(rows) == sorted(
-        [(date(2024, 10, d), s, n) for d in (21, 22, 23) for s, n in (("a", 1), ("b", 2))]
-    )
+    assert sorted(rows) == sorted([(date(2024, 10, d), s, n) for d in (21, 22, 23) for s, n in (("a", 1), ("b", 2))])
     assert not Warehouse(database).table_exists("a_notes")
     run([a_notes, b_notes, a_notes_seen], database, partition_key="2024-10-23", selection=[a_notes_seen])
     assert SEEN["a_notes"].rows() == [(date(2024, 10, 23), "a", 1)]

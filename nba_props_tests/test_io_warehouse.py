@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import polars as pl
@@ -47,8 +47,11 @@ def test_path_parent_created_and_nothing_opened_until_used(tmp_path):
 
 def test_replace_one_partition_twice_touches_only_that_date(wh):
     wh.replace_partitions(
-        "t", simple([(D1, 1, 10, "a"), (D2, 1, 20, "b"), (D2, 2, 21, "c"), (D3, 1, 30, "d")]),
-        start=D1, end=D3, declared=SIMPLE,
+        "t",
+        simple([(D1, 1, 10, "a"), (D2, 1, 20, "b"), (D2, 2, 21, "c"), (D3, 1, 30, "d")]),
+        start=D1,
+        end=D3,
+        declared=SIMPLE,
     )
     assert wh.replace_partitions("t", simple([(D2, 1, 99, "new")]), start=D2, end=D2, declared=SIMPLE) == 1
     assert wh.replace_partitions("t", simple([(D2, 1, 99, "new")]), start=D2, end=D2, declared=SIMPLE) == 1
@@ -64,7 +67,10 @@ def test_replace_a_three_day_range_in_one_call(wh):
     assert wh.replace_partitions("t", new, start=D1, end=D3) == 3
 
     assert wh.load("t", declared=SIMPLE).rows() == [
-        (D1, 7, 11, "x"), (D2, 7, 12, "y"), (D3, 7, 13, "z"), (D4, 1, 4, None)
+        (D1, 7, 11, "x"),
+        (D2, 7, 12, "y"),
+        (D3, 7, 13, "z"),
+        (D4, 1, 4, None),
     ]
     # a window read is inclusive at both ends and ordered by date
     assert wh.load("t", start=D2, end=D3, declared=SIMPLE)["points"].to_list() == [12, 13]
@@ -99,29 +105,30 @@ def test_frame_columns_must_match_the_table(wh):
     reordered = simple([(D1, 3, 3, "reordered")]).select("note", "points", "player_id", "game_date")
     assert wh.replace_partitions("t", reordered, start=D1, end=D1) == 1
     assert wh.load("t", declared=SIMPLE).rows() == [(D1, 3, 3, "reordered")]
-    assert stored(wh, "SELECT column_name FROM information_schema.columns WHERE table_name = 't' "
-                      "ORDER BY ordinal_position")["column_name"].to_list() == list(SIMPLE.names())
+    assert stored(
+        wh, "SELECT column_name FROM information_schema.columns WHERE table_name = 't' ORDER BY ordinal_position"
+    )["column_name"].to_list() == list(SIMPLE.names())
 
 
 def test_declared_schema_drift_from_the_stored_table_is_refused(wh):
     wh.replace_partitions("t", simple([(D1, 1, 1, "keep")]), start=D1, end=D1, declared=SIMPLE)
     widened = pl.Schema({**SIMPLE, "points": pl.Int64})
     with pytest.raises(ValueError, match=r"'points': \('INTEGER', 'BIGINT'\)"):
-        wh.replace_partitions("t", simple([(D1, 2, 2, None)]).cast({"points": pl.Int64}), start=D1, end=D1,
-                              declared=widened)
+        wh.replace_partitions(
+            "t", simple([(D1, 2, 2, None)]).cast({"points": pl.Int64}), start=D1, end=D1, declared=widened
+        )
     renamed = pl.Schema({"game_date": pl.Date, "player_id": pl.Int64, "pts": pl.Int32, "note": pl.Utf8})
     with pytest.raises(ValueError, match="migrate or drop"):
-        wh.replace_partitions("t", simple([(D1, 2, 2, None)]).rename({"points": "pts"}), start=D1, end=D1,
-                              declared=renamed)
+        wh.replace_partitions(
+            "t", simple([(D1, 2, 2, None)]).rename({"points": "pts"}), start=D1, end=D1, declared=renamed
+        )
     assert wh.load("t", declared=SIMPLE)["note"].to_list() == ["keep"]
 
 
 def test_failure_mid_transaction_keeps_the_previous_rows(wh):
     wh.replace_partitions("t", simple([(D1, 1, 10, "old"), (D2, 1, 20, "old")]), start=D1, end=D2, declared=SIMPLE)
     # passes every up-front check; the DELETE runs, then the INSERT fails casting 'lots' to INTEGER
-    bad = pl.DataFrame(
-        {"game_date": [D1, D2], "player_id": [1, 1], "points": ["12", "lots"], "note": ["new", "new"]}
-    )
+    bad = pl.DataFrame({"game_date": [D1, D2], "player_id": [1, 1], "points": ["12", "lots"], "note": ["new", "new"]})
     with pytest.raises(duckdb.ConversionException, match="lots"):
         wh.replace_partitions("t", bad, start=D1, end=D2)
     assert wh.load("t", declared=SIMPLE).rows() == [(D1, 1, 10, "old"), (D2, 1, 20, "old")]
@@ -176,7 +183,7 @@ def _box_scores() -> pl.DataFrame:
 
 
 def _prop_lines() -> pl.DataFrame:
-    utc = timezone.utc
+    utc = UTC
     midnight_et = datetime(2024, 10, 22, 4, 0, tzinfo=utc)  # 00:00 ET = 04:00 UTC
     return pl.DataFrame(
         {
@@ -205,7 +212,10 @@ def _prop_lines() -> pl.DataFrame:
 
 @pytest.mark.parametrize(
     ("table", "declared", "build"),
-    [("box_scores", schemas.BOX_SCORES, _box_scores), ("prop_line_snapshots", schemas.PROP_LINE_SNAPSHOTS, _prop_lines)],
+    [
+        ("box_scores", schemas.BOX_SCORES, _box_scores),
+        ("prop_line_snapshots", schemas.PROP_LINE_SNAPSHOTS, _prop_lines),
+    ],
 )
 def test_dtype_round_trip_is_exact(wh, table, declared, build):
     frame = build()
@@ -221,8 +231,10 @@ def test_dtype_round_trip_is_exact(wh, table, declared, build):
             wh, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?", [table]
         ).iter_rows()
     )
-    assert types == {c: {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}.get(t, t)
-                     for c, t in ((c, duckdb_type(d)) for c, d in declared.items())}
+    assert types == {
+        c: {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}.get(t, t)
+        for c, t in ((c, duckdb_type(d)) for c, d in declared.items())
+    }
 
 
 def test_timestamps_are_not_shifted_by_the_session_timezone(wh):
@@ -232,7 +244,7 @@ def test_timestamps_are_not_shifted_by_the_session_timezone(wh):
     text = stored(
         wh,
         "SELECT strftime(captured_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f') AS t FROM prop_line_snapshots "
-        "WHERE bookmaker = 'draftkings'"
+        "WHERE bookmaker = 'draftkings'",
     )["t"].item()
     assert text == "2024-10-22 03:59:59.999999"
 
@@ -254,8 +266,11 @@ def test_explicit_type_mapping():
 def test_list_column_round_trip(wh):
     declared = pl.Schema({"game_date": pl.Date, "angles": pl.List(pl.Utf8), "at": pl.Datetime("us", "UTC")})
     frame = pl.DataFrame(
-        {"game_date": [D1, D1], "angles": [["hot hand", "b2b"], None],
-         "at": [datetime(2024, 10, 21, 23, 59, tzinfo=timezone.utc), None]},
+        {
+            "game_date": [D1, D1],
+            "angles": [["hot hand", "b2b"], None],
+            "at": [datetime(2024, 10, 21, 23, 59, tzinfo=UTC), None],
+        },
         schema=declared,
     )
     wh.replace_partitions("angles", frame, start=D1, end=D1, declared=declared)
@@ -266,27 +281,60 @@ def test_list_column_round_trip(wh):
 def test_where_scopes_a_replace_on_a_shared_table(wh):
     def quarantine(asset: str, day: date, reasons: list[str]) -> pl.DataFrame:
         return pl.DataFrame(
-            {"game_date": [day] * len(reasons), "asset": [asset] * len(reasons), "source_file": ["f.csv"] * len(reasons),
-             "source_row": list(range(len(reasons))), "reason": reasons, "raw": ["{}"] * len(reasons)},
+            {
+                "game_date": [day] * len(reasons),
+                "asset": [asset] * len(reasons),
+                "source_file": ["f.csv"] * len(reasons),
+                "source_row": list(range(len(reasons))),
+                "reason": reasons,
+                "raw": ["{}"] * len(reasons),
+            },
             schema=schemas.QUARANTINE,
         )
 
     q = "ingest_quarantine"
-    wh.replace_partitions(q, quarantine("box_scores", D1, ["b1", "b2"]), start=D1, end=D1,
-                          declared=schemas.QUARANTINE, where={"asset": "box_scores"})
-    wh.replace_partitions(q, quarantine("schedule", D1, ["s1"]), start=D1, end=D1,
-                          declared=schemas.QUARANTINE, where={"asset": "schedule"})
+    wh.replace_partitions(
+        q,
+        quarantine("box_scores", D1, ["b1", "b2"]),
+        start=D1,
+        end=D1,
+        declared=schemas.QUARANTINE,
+        where={"asset": "box_scores"},
+    )
+    wh.replace_partitions(
+        q,
+        quarantine("schedule", D1, ["s1"]),
+        start=D1,
+        end=D1,
+        declared=schemas.QUARANTINE,
+        where={"asset": "schedule"},
+    )
     # rerunning box_scores for D1 with fewer rows leaves schedule's rows alone
-    wh.replace_partitions(q, quarantine("box_scores", D1, ["b3"]), start=D1, end=D1,
-                          declared=schemas.QUARANTINE, where={"asset": "box_scores"})
+    wh.replace_partitions(
+        q,
+        quarantine("box_scores", D1, ["b3"]),
+        start=D1,
+        end=D1,
+        declared=schemas.QUARANTINE,
+        where={"asset": "box_scores"},
+    )
     # an empty replace clears only its own scope
-    wh.replace_partitions(q, schemas.empty(schemas.QUARANTINE), start=D1, end=D1,
-                          declared=schemas.QUARANTINE, where={"asset": "injury_report"})
+    wh.replace_partitions(
+        q,
+        schemas.empty(schemas.QUARANTINE),
+        start=D1,
+        end=D1,
+        declared=schemas.QUARANTINE,
+        where={"asset": "injury_report"},
+    )
 
     assert sorted(wh.load(q, declared=schemas.QUARANTINE).select("asset", "reason").rows()) == [
-        ("box_scores", "b3"), ("schedule", "s1")
+        ("box_scores", "b3"),
+        ("schedule", "s1"),
     ]
-    assert wh.load(q, start=D1, end=D1, declared=schemas.QUARANTINE, where={"asset": "schedule"})["reason"].to_list() == ["s1"]
+    assert wh.load(q, start=D1, end=D1, declared=schemas.QUARANTINE, where={"asset": "schedule"})[
+        "reason"
+    ].to_list() == ["s1"]
 
     with pytest.raises(ValueError, match=r"1 row\(s\) have asset != 'box_scores'"):
         wh.replace_partitions(q, quarantine("schedule", D1, ["s2"]), start=D1, end=D1, where={"asset": "box_scores"})
@@ -348,9 +396,14 @@ def test_threads_each_get_their_own_connection(wh):
 def test_a_lock_held_by_another_process_is_a_clear_error(wh):
     wh.replace_table("x", pl.DataFrame({"v": [1]}))
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         f"import duckdb, sys; c = duckdb.connect({str(wh.path)!r}); print('ready', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(wh.path)!r}); print('ready', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "ready"

@@ -11,7 +11,7 @@ through the asset's own check code path, on the simulated league and on real dat
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -61,7 +61,9 @@ def player_history_with_same_day_games(inputs: FeatureInputs) -> pl.DataFrame:
         log, on="game_date", by="player_lookup", strategy="backward", allow_exact_matches=True, check_sortedness=False
     )
     count = pl.min_horizontal(pl.col("n"), pl.lit(5))
-    leaky = joined.select(*KEY_COLUMNS, *feature_pair(PLANTED, pl.col("w5_pts") / count, count >= MIN_GAMES[5], "box_scores"))
+    leaky = joined.select(
+        *KEY_COLUMNS, *feature_pair(PLANTED, pl.col("w5_pts") / count, count >= MIN_GAMES[5], "box_scores")
+    )
     return honest.drop(PLANTED, f"{PLANTED}__source").join(leaky, on=list(KEY_COLUMNS), how="left")
 
 
@@ -91,7 +93,9 @@ def backfill_inputs(provider: FilesProvider, start: date, end: date) -> dict[str
     )
     return {
         "candidate_lines": candidate_lines,
-        "box_history": provider.box_scores(start - timedelta(days=WINDOWS.features_box_scores), end - timedelta(days=1)).rows,
+        "box_history": provider.box_scores(
+            start - timedelta(days=WINDOWS.features_box_scores), end - timedelta(days=1)
+        ).rows,
         "schedule": provider.schedule(start, end).rows,
         "injuries": provider.injury_report(start, end).rows,
     }
@@ -110,8 +114,12 @@ class FramesIOManager(dg.IOManager):
         return self.frames[context.asset_key.path[-1]]
 
 
-UPSTREAM = {"candidate_lines": "player_lines", "box_history": "box_scores", "schedule": "schedule",
-            "injuries": "injury_report"}
+UPSTREAM = {
+    "candidate_lines": "player_lines",
+    "box_history": "box_scores",
+    "schedule": "schedule",
+    "injuries": "injury_report",
+}
 
 
 def run_asset(asset: dg.AssetsDefinition, start: date, end: date, inputs: dict[str, pl.DataFrame]):
@@ -128,8 +136,10 @@ def run_asset(asset: dg.AssetsDefinition, start: date, end: date, inputs: dict[s
             selection=[asset.key],
             resources={"io_manager": io, "settings": SettingsResource(public={"provider": "test"})},
             instance=instance,
-            tags={"dagster/asset_partition_range_start": start.isoformat(),
-                  "dagster/asset_partition_range_end": end.isoformat()},
+            tags={
+                "dagster/asset_partition_range_start": start.isoformat(),
+                "dagster/asset_partition_range_end": end.isoformat(),
+            },
             raise_on_error=False,
         )
         checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
@@ -185,9 +195,18 @@ def test_the_sample_size_lives_in_the_contract_and_is_validated():
 
 def test_the_player_sample_covers_every_team_of_every_game_and_is_deterministic():
     day = date(2025, 1, 7)
-    rows = [{"game_date": day, "game_id": f"g{g}", "player_lookup": f"p{g}{side}{i}", "team": f"T{g}{side}",
-             "opponent": f"T{g}{'b' if side == 'a' else 'a'}"}
-            for g in range(6) for side in "ab" for i in range(8)]
+    rows = [
+        {
+            "game_date": day,
+            "game_id": f"g{g}",
+            "player_lookup": f"p{g}{side}{i}",
+            "team": f"T{g}{side}",
+            "opponent": f"T{g}{'b' if side == 'a' else 'a'}",
+        }
+        for g in range(6)
+        for side in "ab"
+        for i in range(8)
+    ]
     targets = _frame(rows, schemas.PLAYER_LINES)
     chosen = leak_sample_targets(targets, day, per_date=20, per_team=1)
     assert chosen.height == 20 and chosen.select(KEY_COLUMNS).is_unique().all()
@@ -195,7 +214,10 @@ def test_the_player_sample_covers_every_team_of_every_game_and_is_deterministic(
     assert chosen.equals(leak_sample_targets(targets.reverse(), day, per_date=20, per_team=1))  # order-free
     assert not chosen.equals(leak_sample_targets(targets, day + timedelta(days=1), per_date=20, per_team=1))
     # the per-team floor wins over the count; a date with no more candidates than the count: all
-    assert leak_sample_targets(targets, day, per_date=5, per_team=2).group_by("game_id", "team").len()["len"].to_list() == [2] * 12
+    assert (
+        leak_sample_targets(targets, day, per_date=5, per_team=2).group_by("game_id", "team").len()["len"].to_list()
+        == [2] * 12
+    )
     assert leak_sample_targets(targets, day, per_date=96, per_team=1).height == 96
 
 
@@ -209,18 +231,36 @@ def _frame(rows: list[dict], schema: pl.Schema) -> pl.DataFrame:
 
 def test_inputs_before_cut_every_input_at_the_date():
     d1, d2, d3 = date(2025, 1, 6), date(2025, 1, 7), date(2025, 1, 8)
-    tip = datetime(2025, 1, 8, 0, 30, tzinfo=timezone.utc)  # 19:30 ET on Jan 7
-    box = _frame([{"game_date": d, "game_id": f"g{d.day}", "player_lookup": "a", "points": 10} for d in (d1, d2, d3)],
-                 schemas.BOX_SCORES)
-    lines = _frame([{"game_date": d, "game_id": f"g{d.day}", "player_lookup": "a", "line": 9.5} for d in (d1, d2, d3)],
-                   schemas.PLAYER_LINES)
-    schedule = _frame([{"game_date": d, "game_id": f"g{d.day}", "home_team": "BOS", "away_team": "NYK", "tip_time_utc": tip}
-                       for d in (d1, d2, d3)], schemas.SCHEDULE)
-    injuries = _frame([{"game_date": d, "player_lookup": p, "team": t, "status": "out"}
-                       for d, p, t in ((d1, "x", "BOS"), (d2, "y", "NYK"), (d2, "z", "LAL"), (d3, "w", "BOS"))],
-                      schemas.INJURY_REPORT)
-    inputs = FeatureInputs(targets=lines.filter(pl.col("game_date") >= d2), box_history=box, line_history=lines,
-                           schedule=schedule, injuries=injuries)
+    tip = datetime(2025, 1, 8, 0, 30, tzinfo=UTC)  # 19:30 ET on Jan 7
+    box = _frame(
+        [{"game_date": d, "game_id": f"g{d.day}", "player_lookup": "a", "points": 10} for d in (d1, d2, d3)],
+        schemas.BOX_SCORES,
+    )
+    lines = _frame(
+        [{"game_date": d, "game_id": f"g{d.day}", "player_lookup": "a", "line": 9.5} for d in (d1, d2, d3)],
+        schemas.PLAYER_LINES,
+    )
+    schedule = _frame(
+        [
+            {"game_date": d, "game_id": f"g{d.day}", "home_team": "BOS", "away_team": "NYK", "tip_time_utc": tip}
+            for d in (d1, d2, d3)
+        ],
+        schemas.SCHEDULE,
+    )
+    injuries = _frame(
+        [
+            {"game_date": d, "player_lookup": p, "team": t, "status": "out"}
+            for d, p, t in ((d1, "x", "BOS"), (d2, "y", "NYK"), (d2, "z", "LAL"), (d3, "w", "BOS"))
+        ],
+        schemas.INJURY_REPORT,
+    )
+    inputs = FeatureInputs(
+        targets=lines.filter(pl.col("game_date") >= d2),
+        box_history=box,
+        line_history=lines,
+        schedule=schedule,
+        injuries=injuries,
+    )
     cut = inputs_before(inputs, d2)
     assert cut.targets["game_date"].to_list() == [d2]
     assert cut.box_history["game_date"].to_list() == [d1]
@@ -230,10 +270,14 @@ def test_inputs_before_cut_every_input_at_the_date():
 
     # With a capture time (`reported_at`), reports captured at or after the day's last tip are
     # dropped (no game can know them); unknown capture: kept.
-    early_report = _frame([{"game_date": d2, "player_lookup": "v", "team": "BOS", "status": "out"}], schemas.INJURY_REPORT)
+    early_report = _frame(
+        [{"game_date": d2, "player_lookup": "v", "team": "BOS", "status": "out"}], schemas.INJURY_REPORT
+    )
     captured = pl.concat([injuries, early_report]).with_columns(
         # x (d1), y (captured at the day's only tip), z (an hour after it), w (d3), v (before tip)
-        reported_at=pl.Series([tip, tip, tip + timedelta(hours=1), None, tip - timedelta(minutes=1)], dtype=schemas.UTC_TS)
+        reported_at=pl.Series(
+            [tip, tip, tip + timedelta(hours=1), None, tip - timedelta(minutes=1)], dtype=schemas.UTC_TS
+        )
     )
     cut = inputs_before(FeatureInputs(inputs.targets, box, lines, schedule, captured), d2)
     assert sorted(cut.injuries["player_lookup"].to_list()) == ["v"]  # y (at tip) and z (after) are cut
@@ -245,25 +289,29 @@ def test_inputs_before_cut_every_input_at_the_date():
 
 def test_frame_differences_compare_every_column_and_name_each_cell():
     key = {"game_date": [date(2025, 1, 7)] * 3, "game_id": ["g"] * 3, "player_lookup": ["a", "b", "c"]}
-    stored = pl.DataFrame({
-        **key,
-        "x": [1.0, None, float("nan")],
-        "x__source": ["box_scores", "default", "box_scores"],
-        "names": [["x"], [], None],
-    })
+    stored = pl.DataFrame(
+        {
+            **key,
+            "x": [1.0, None, float("nan")],
+            "x__source": ["box_scores", "default", "box_scores"],
+            "names": [["x"], [], None],
+        }
+    )
     same = stored.clone()
     assert frame_differences(stored, same, 1e-9).height == 0
     # summation-order noise stays within the relative tolerance
     noisy = stored.with_columns(pl.Series("x", [1.0 + 1e-12, None, float("nan")]))
     assert frame_differences(stored, noisy, 1e-9).height == 0
-    rebuilt = pl.DataFrame({
-        "game_date": [date(2025, 1, 7)] * 3,
-        "game_id": ["g"] * 3,
-        "player_lookup": ["a", "b", "d"],
-        "x": [1.5, 0.0, 2.0],
-        "x__source": ["box_scores", "box_scores", "box_scores"],
-        "names": [["x"], ["y"], None],
-    })
+    rebuilt = pl.DataFrame(
+        {
+            "game_date": [date(2025, 1, 7)] * 3,
+            "game_id": ["g"] * 3,
+            "player_lookup": ["a", "b", "d"],
+            "x": [1.5, 0.0, 2.0],
+            "x__source": ["box_scores", "box_scores", "box_scores"],
+            "names": [["x"], ["y"], None],
+        }
+    )
     diffs = frame_differences(stored, rebuilt, 1e-9)
     assert diffs.schema == LEAK_DIFF_SCHEMA
     got = {(r["player_lookup"], r["column"], r["stored"], r["rebuilt"]) for r in diffs.iter_rows(named=True)}
@@ -321,10 +369,16 @@ def test_the_old_last_date_check_misses_the_planted_leak_the_sampled_check_catch
     assert PLANTED in set(found["column"])
     # hand check of one cell: the stored (leaky) value includes the player's same-day points
     row = found.filter(pl.col("column") == PLANTED).row(0, named=True)
-    played = raw["box_history"].filter(
-        (pl.col("player_lookup") == row["player_lookup"]) & (pl.col("game_date") <= row["game_date"])
-        & pl.col("played").fill_null(True) & pl.col("points").is_not_null()
-    ).sort("game_date")
+    played = (
+        raw["box_history"]
+        .filter(
+            (pl.col("player_lookup") == row["player_lookup"])
+            & (pl.col("game_date") <= row["game_date"])
+            & pl.col("played").fill_null(True)
+            & pl.col("points").is_not_null()
+        )
+        .sort("game_date")
+    )
     assert played["game_date"][-1] == row["game_date"]  # he played that day
     last5 = played["points"].tail(5).to_list()
     assert len(last5) >= MIN_GAMES[5]  # a differing leaky value is a real one
@@ -340,8 +394,9 @@ def test_the_player_sample_finds_a_subset_of_the_full_rebuild_and_still_matches_
     leaky = build_player_features(inputs, CONTRACT, blocks=LEAKY_BLOCKS)
 
     def check(rows, blocks=None, all_players=False):
-        return leak_differences(inputs, rows, dates, CONTRACT, tolerance=LEAK.float_tolerance, blocks=blocks,
-                                all_players=all_players)
+        return leak_differences(
+            inputs, rows, dates, CONTRACT, tolerance=LEAK.float_tolerance, blocks=blocks, all_players=all_players
+        )
 
     full, sampled = check(leaky, LEAKY_BLOCKS, all_players=True), check(leaky, LEAKY_BLOCKS)
     assert 0 < sampled.height < full.height  # the sample rebuilds fewer rows than the date holds
@@ -358,13 +413,17 @@ def test_the_player_sample_finds_a_subset_of_the_full_rebuild_and_still_matches_
     assert check(honest).height == 0
     drop_sampled, drop_unsampled = chosen.row(0, named=True), unsampled.row(0, named=True)
     stranger = honest.filter(pl.col("game_date") == day).head(1).with_columns(player_lookup=pl.lit("nobody_here"))
-    tampered = pl.concat([
-        honest.filter(~(
-            (pl.col("game_date") == day)
-            & pl.col("player_lookup").is_in([drop_sampled["player_lookup"], drop_unsampled["player_lookup"]])
-        )),
-        stranger,
-    ])
+    tampered = pl.concat(
+        [
+            honest.filter(
+                ~(
+                    (pl.col("game_date") == day)
+                    & pl.col("player_lookup").is_in([drop_sampled["player_lookup"], drop_unsampled["player_lookup"]])
+                )
+            ),
+            stranger,
+        ]
+    )
     got = {(r["player_lookup"], r["column"], r["stored"], r["rebuilt"]) for r in check(tampered).iter_rows(named=True)}
     assert got == {
         (drop_sampled["player_lookup"], ROW_MISSING, "absent", "present"),

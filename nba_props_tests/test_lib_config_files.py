@@ -36,7 +36,12 @@ def test_empty_file_is_an_empty_mapping_and_other_shapes_are_refused(tmp_path):
 
 
 def test_every_packaged_rule_file_goes_through_it():
-    assert {p.name for p in CONFIG_DIR.glob("*.yaml")} >= {"evaluation.yaml", "features.yaml", "lines.yaml", "models.yaml"}
+    assert {p.name for p in CONFIG_DIR.glob("*.yaml")} >= {
+        "evaluation.yaml",
+        "features.yaml",
+        "lines.yaml",
+        "models.yaml",
+    }
     assert load_line_config() is load_line_config()
     assert load_contract() is load_contract()
     assert load_models_config() is load_models_config()

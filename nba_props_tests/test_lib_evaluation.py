@@ -46,9 +46,16 @@ def _graded() -> pl.DataFrame:
             "recommendation": ["OVER", "OVER", "UNDER", "UNDER", "PASS", "UNDER", "OVER", "PASS", "NO_LINE", "OVER"],
             "game_status": ["final"] * len(ROWS),
         },
-        schema_overrides={"over_price": pl.Int32, "under_price": pl.Int32, "line": pl.Float64,
-                          "actual_points": pl.Float64, "p_over": pl.Float64, "market_p_over": pl.Float64,
-                          "edge": pl.Float64, "direction": pl.Utf8},  # fmt: skip
+        schema_overrides={
+            "over_price": pl.Int32,
+            "under_price": pl.Int32,
+            "line": pl.Float64,
+            "actual_points": pl.Float64,
+            "p_over": pl.Float64,
+            "market_p_over": pl.Float64,
+            "edge": pl.Float64,
+            "direction": pl.Utf8,
+        },  # fmt: skip
     )
     return grade(frame)
 
@@ -85,7 +92,12 @@ def test_evaluate_numbers_by_hand():
     assert list(hr) == ["1", "3", "5"]
     # recommended picks (OVER/UNDER) with edge >= 1: a W, b L, c W, d L, f W, g VOID, j W; e (a PUSH at
     # edge 1.0) is a PASS, not a bet, so it is not counted
-    assert {k: hr["1"][k] for k in ("wins", "losses", "pushes", "voids")} == {"wins": 4, "losses": 2, "pushes": 0, "voids": 1}
+    assert {k: hr["1"][k] for k in ("wins", "losses", "pushes", "voids")} == {
+        "wins": 4,
+        "losses": 2,
+        "pushes": 0,
+        "voids": 1,
+    }
     # the old view, every lined row with edge >= 1 whatever its recommendation, keeps e's push
     assert {k: report["hr_all_lined"]["1"][k] for k in ("wins", "losses", "pushes", "voids")} == {
         "wins": 4, "losses": 2, "pushes": 1, "voids": 1}  # fmt: skip
@@ -93,7 +105,12 @@ def test_evaluate_numbers_by_hand():
     low, high = wilson_interval(4, 6)
     assert (hr["1"]["ci_low"], hr["1"]["ci_high"]) == (round(low, 4), round(high, 4))
     # edge >= 3: a W, b L, c W, d L, g VOID, j W
-    assert {k: hr["3"][k] for k in ("wins", "losses", "pushes", "voids")} == {"wins": 3, "losses": 2, "pushes": 0, "voids": 1}
+    assert {k: hr["3"][k] for k in ("wins", "losses", "pushes", "voids")} == {
+        "wins": 3,
+        "losses": 2,
+        "pushes": 0,
+        "voids": 1,
+    }
     assert hr["3"]["hr"] == 0.6
     # edge >= 5: d L, g VOID, j W
     assert {k: hr["5"][k] for k in ("wins", "losses", "pushes", "voids", "hr")} == {
@@ -106,11 +123,29 @@ def test_evaluate_numbers_by_hand():
 
     calibration = {row["bin"]: row for row in report["calibration"]}
     assert len(report["calibration"]) == 10 and sum(r["n"] for r in report["calibration"]) == 7
-    assert calibration["0.4-0.5"] == {"bin": "0.4-0.5", "low": 0.4, "high": 0.5, "n": 2, "mean_p": 0.465, "observed": 0.5}
-    assert (calibration["0.7-0.8"]["n"], calibration["0.7-0.8"]["mean_p"], calibration["0.7-0.8"]["observed"]) == (2, 0.725, 1.0)
+    assert calibration["0.4-0.5"] == {
+        "bin": "0.4-0.5",
+        "low": 0.4,
+        "high": 0.5,
+        "n": 2,
+        "mean_p": 0.465,
+        "observed": 0.5,
+    }
+    assert (calibration["0.7-0.8"]["n"], calibration["0.7-0.8"]["mean_p"], calibration["0.7-0.8"]["observed"]) == (
+        2,
+        0.725,
+        1.0,
+    )
     assert (calibration["0.2-0.3"]["n"], calibration["0.2-0.3"]["observed"]) == (1, 1.0)
     assert (calibration["0.6-0.7"]["n"], calibration["0.6-0.7"]["observed"]) == (1, 0.0)
-    assert calibration["0.9-1.0"] == {"bin": "0.9-1.0", "low": 0.9, "high": 1.0, "n": 0, "mean_p": None, "observed": None}
+    assert calibration["0.9-1.0"] == {
+        "bin": "0.9-1.0",
+        "low": 0.9,
+        "high": 1.0,
+        "n": 0,
+        "mean_p": None,
+        "observed": None,
+    }
 
 
 def test_market_probability_is_derived_from_prices_when_absent():
@@ -125,8 +160,16 @@ def test_evaluate_without_prices_or_rows():
     assert bare["mae"] == 3.25
     empty = evaluate(_graded().clear())
     assert empty["n"] == 0 and empty["mae"] is None and empty["mae_ratio"] is None and empty["brier"] is None
-    assert empty["hr"]["3"] == {"wins": 0, "losses": 0, "pushes": 0, "voids": 0, "pending": 0, "hr": None,
-                                "ci_low": None, "ci_high": None}
+    assert empty["hr"]["3"] == {
+        "wins": 0,
+        "losses": 0,
+        "pushes": 0,
+        "voids": 0,
+        "pending": 0,
+        "hr": None,
+        "ci_low": None,
+        "ci_high": None,
+    }
     import json
 
     json.dumps(empty)  # JSON-safe
@@ -163,26 +206,35 @@ def test_report_markdown_has_every_family_and_the_champion_tables():
 def _frame(rows: list[tuple], *, day: date = date(2025, 1, 6)) -> pl.DataFrame:
     """rows: (player, pred, line, actual, p_over, over_price, under_price, direction, edge,
     recommendation, market_type[, game_date])"""
-    return grade(pl.DataFrame(
-        {
-            "game_date": [r[11] if len(r) > 11 else day for r in rows],
-            "game_id": ["g1"] * len(rows),
-            "player_lookup": [r[0] for r in rows],
-            "predicted_points": [r[1] for r in rows],
-            "line": [r[2] for r in rows],
-            "actual_points": [r[3] for r in rows],
-            "p_over": [r[4] for r in rows],
-            "over_price": [r[5] for r in rows],
-            "under_price": [r[6] for r in rows],
-            "direction": [r[7] for r in rows],
-            "edge": [r[8] for r in rows],
-            "recommendation": [r[9] for r in rows],
-            "market_type": [r[10] for r in rows],
-            "game_status": ["final"] * len(rows),
-        },
-        schema_overrides={"over_price": pl.Int32, "under_price": pl.Int32, "line": pl.Float64, "edge": pl.Float64,
-                          "actual_points": pl.Float64, "p_over": pl.Float64, "predicted_points": pl.Float64},  # fmt: skip
-    ))
+    return grade(
+        pl.DataFrame(
+            {
+                "game_date": [r[11] if len(r) > 11 else day for r in rows],
+                "game_id": ["g1"] * len(rows),
+                "player_lookup": [r[0] for r in rows],
+                "predicted_points": [r[1] for r in rows],
+                "line": [r[2] for r in rows],
+                "actual_points": [r[3] for r in rows],
+                "p_over": [r[4] for r in rows],
+                "over_price": [r[5] for r in rows],
+                "under_price": [r[6] for r in rows],
+                "direction": [r[7] for r in rows],
+                "edge": [r[8] for r in rows],
+                "recommendation": [r[9] for r in rows],
+                "market_type": [r[10] for r in rows],
+                "game_status": ["final"] * len(rows),
+            },
+            schema_overrides={
+                "over_price": pl.Int32,
+                "under_price": pl.Int32,
+                "line": pl.Float64,
+                "edge": pl.Float64,
+                "actual_points": pl.Float64,
+                "p_over": pl.Float64,
+                "predicted_points": pl.Float64,
+            },  # fmt: skip
+        )
+    )
 
 
 RECOMMENDED_ROWS = [
@@ -220,9 +272,13 @@ def test_hit_rates_and_roi_count_recommended_picks_only():
 
 
 def test_without_a_market_type_column_rows_with_both_prices_are_sportsbook():
-    frame = _frame(RECOMMENDED_ROWS).drop("market_type").with_columns(
-        over_price=pl.when(pl.col("player_lookup") == "r6").then(None).otherwise(pl.col("over_price")),
-        under_price=pl.when(pl.col("player_lookup") == "r6").then(None).otherwise(pl.col("under_price")),
+    frame = (
+        _frame(RECOMMENDED_ROWS)
+        .drop("market_type")
+        .with_columns(
+            over_price=pl.when(pl.col("player_lookup") == "r6").then(None).otherwise(pl.col("over_price")),
+            under_price=pl.when(pl.col("player_lookup") == "r6").then(None).otherwise(pl.col("under_price")),
+        )
     )
     report = evaluate(frame)
     assert report["markets"]["decided_rows"] == {"sportsbook": 5, "unpriced": 1}
@@ -243,8 +299,9 @@ def test_quarantined_rows_are_never_evaluated():
 D1, D2 = date(2025, 1, 6), date(2025, 1, 7)
 
 
-def _pick(player: str, edge: float, actual: float, day: date, *, game: str = "g1", price: int | None = -110,
-          rec: str = "OVER") -> dict:
+def _pick(
+    player: str, edge: float, actual: float, day: date, *, game: str = "g1", price: int | None = -110, rec: str = "OVER"
+) -> dict:
     line = 20.0
     pred = line + edge if rec == "OVER" else line - edge
     return {"game_date": day, "game_id": game, "player_lookup": player, "predicted_points": pred, "line": line,
@@ -288,8 +345,12 @@ def test_top5_daily_takes_the_five_largest_edges_per_day_with_ties_pushes_and_sh
 def _box(rows: list[tuple]) -> pl.DataFrame:
     """(player, game_date, points[, played])"""
     return pl.DataFrame(
-        {"player_lookup": [r[0] for r in rows], "game_date": [r[1] for r in rows],
-         "points": [r[2] for r in rows], "played": [r[3] if len(r) > 3 else True for r in rows]},  # fmt: skip
+        {
+            "player_lookup": [r[0] for r in rows],
+            "game_date": [r[1] for r in rows],
+            "points": [r[2] for r in rows],
+            "played": [r[3] if len(r) > 3 else True for r in rows],
+        },  # fmt: skip
         schema_overrides={"points": pl.Int32},
     )
 
@@ -324,13 +385,52 @@ def test_baselines_on_the_champions_decided_rows():
     box = _box([("a", date(2025, 1, d), pts) for d, pts in ((1, 30), (3, 30), (5, 30), (7, 30), (9, 30))]
                + [("b", date(2025, 1, d), pts) for d, pts in ((2, 10), (4, 10), (6, 10), (8, 10), (9, 10))]
                + [("c", date(2025, 1, 2), 18), ("c", day, 40)])  # fmt: skip
-    champion = _frame([
-        # player, pred, line, actual, p_over, prices, direction, edge, recommendation, market
-        ("a", 26.0, 24.5, 28.0, 0.6, -110, -110, "OVER", 1.5, "OVER", "sportsbook"),  # WIN; last5 30 -> OVER, edge 5.5 WIN
-        ("b", 14.0, 12.5, 9.0, 0.6, -110, -110, "OVER", 1.5, "OVER", "sportsbook"),  # LOSS; last5 10 -> UNDER 2.5 WIN
-        ("c", 20.0, 19.5, 17.0, 0.55, 120, -140, "OVER", 0.5, "PASS", "sportsbook"),  # LOSS; last5 18 -> UNDER 1.5 WIN
-        ("d", 15.0, 15.0, 15.0, 0.5, -110, -110, "OVER", 0.0, "PASS", "sportsbook"),  # PUSH: not a decided row
-    ], day=day)
+    champion = _frame(
+        [
+            # player, pred, line, actual, p_over, prices, direction, edge, recommendation, market
+            (
+                "a",
+                26.0,
+                24.5,
+                28.0,
+                0.6,
+                -110,
+                -110,
+                "OVER",
+                1.5,
+                "OVER",
+                "sportsbook",
+            ),  # WIN; last5 30 -> OVER, edge 5.5 WIN
+            (
+                "b",
+                14.0,
+                12.5,
+                9.0,
+                0.6,
+                -110,
+                -110,
+                "OVER",
+                1.5,
+                "OVER",
+                "sportsbook",
+            ),  # LOSS; last5 10 -> UNDER 2.5 WIN
+            (
+                "c",
+                20.0,
+                19.5,
+                17.0,
+                0.55,
+                120,
+                -140,
+                "OVER",
+                0.5,
+                "PASS",
+                "sportsbook",
+            ),  # LOSS; last5 18 -> UNDER 1.5 WIN
+            ("d", 15.0, 15.0, 15.0, 0.5, -110, -110, "OVER", 0.0, "PASS", "sportsbook"),  # PUSH: not a decided row
+        ],
+        day=day,
+    )
     out = baselines(champion, box)
     assert out["n"] == 3
     # line: |24.5-28| + |12.5-9| + |19.5-17| = 3.5 + 3.5 + 2.5
@@ -361,9 +461,14 @@ W1, W2 = date(2025, 1, 6), date(2025, 1, 13)  # two Mondays
 def _features(rows: list[tuple]) -> pl.DataFrame:
     """(player, game_date, line, ready, block_reason)"""
     return pl.DataFrame(
-        {"game_date": [r[1] for r in rows], "game_id": [f"{r[1]:%Y%m%d}_X_Y" for r in rows],
-         "player_lookup": [r[0] for r in rows], "line": [r[2] for r in rows], "is_quality_ready": [r[3] for r in rows],
-         "block_reason": [r[4] for r in rows]},  # fmt: skip
+        {
+            "game_date": [r[1] for r in rows],
+            "game_id": [f"{r[1]:%Y%m%d}_X_Y" for r in rows],
+            "player_lookup": [r[0] for r in rows],
+            "line": [r[2] for r in rows],
+            "is_quality_ready": [r[3] for r in rows],
+            "block_reason": [r[4] for r in rows],
+        },  # fmt: skip
         schema_overrides={"line": pl.Float64, "block_reason": pl.Utf8},
     )
 
@@ -371,8 +476,13 @@ def _features(rows: list[tuple]) -> pl.DataFrame:
 def _registry(rows: list[tuple]) -> pl.DataFrame:
     """(family, week_start, lifecycle_state, governance JSON)"""
     return pl.DataFrame(
-        {"week_start": [r[1] for r in rows], "model_id": [f"m_{r[0]}_{r[1]}" for r in rows],
-         "family": [r[0] for r in rows], "lifecycle_state": [r[2] for r in rows], "governance": [r[3] for r in rows]},  # fmt: skip
+        {
+            "week_start": [r[1] for r in rows],
+            "model_id": [f"m_{r[0]}_{r[1]}" for r in rows],
+            "family": [r[0] for r in rows],
+            "lifecycle_state": [r[2] for r in rows],
+            "governance": [r[3] for r in rows],
+        },  # fmt: skip
         schema_overrides={"governance": pl.Utf8},
     )
 
@@ -381,19 +491,23 @@ def _predictions(features: pl.DataFrame, family: str, keys: dict[str, tuple]) ->
     """keys: player -> (recommendation, quarantined, actual); edge 4 OVER on lined rows."""
     rows = features.filter(pl.col("player_lookup").is_in(list(keys)))
     recs = [keys[p] for p in rows["player_lookup"]]
-    frame = rows.select("game_date", "game_id", "player_lookup", "line").with_columns(
-        family=pl.lit(family),
-        predicted_points=pl.col("line").fill_null(15.0) + 4.0,
-        recommendation=pl.Series([r[0] for r in recs]),
-        quarantined=pl.Series([r[1] for r in recs]),
-        actual_points=pl.Series([r[2] for r in recs], dtype=pl.Float64),
-        p_over=pl.when(pl.col("line").is_not_null()).then(0.6),
-        game_status=pl.lit("final"),
-        over_price=pl.lit(-110, dtype=pl.Int32),
-        under_price=pl.lit(-110, dtype=pl.Int32),
-    ).with_columns(
-        edge=(pl.col("predicted_points") - pl.col("line")).abs(),
-        direction=pl.when(pl.col("line").is_not_null()).then(pl.lit("OVER")),
+    frame = (
+        rows.select("game_date", "game_id", "player_lookup", "line")
+        .with_columns(
+            family=pl.lit(family),
+            predicted_points=pl.col("line").fill_null(15.0) + 4.0,
+            recommendation=pl.Series([r[0] for r in recs]),
+            quarantined=pl.Series([r[1] for r in recs]),
+            actual_points=pl.Series([r[2] for r in recs], dtype=pl.Float64),
+            p_over=pl.when(pl.col("line").is_not_null()).then(0.6),
+            game_status=pl.lit("final"),
+            over_price=pl.lit(-110, dtype=pl.Int32),
+            under_price=pl.lit(-110, dtype=pl.Int32),
+        )
+        .with_columns(
+            edge=(pl.col("predicted_points") - pl.col("line")).abs(),
+            direction=pl.when(pl.col("line").is_not_null()).then(pl.lit("OVER")),
+        )
     )
     return grade(frame)
 
@@ -403,27 +517,33 @@ def test_coverage_parts_sum_to_the_whole_and_name_every_exclusion():
 
     mon, tue = W1, W1 + timedelta(days=1)
     next_mon = W2
-    features = _features([
-        # week 1 (a serving model)
-        ("a", mon, 20.5, True, None),  # lined, predicted, OVER WIN
-        ("b", mon, 18.5, True, None),  # lined, predicted, OVER LOSS
-        ("c", mon, 15.5, True, None),  # lined, predicted, PASS
-        ("d", tue, 12.5, True, None),  # lined, predicted, quarantined
-        ("e", tue, 10.5, False, "required_defaults: points_avg_last_5; quality_tier: bronze (60.0)"),  # blocked
-        ("f", tue, None, True, None),  # no line, predicted: NO_LINE
-        ("g", tue, None, False, "quality_tier: poor (40.0)"),  # no line, blocked
-        ("h", tue, 22.5, True, None),  # lined, predicted, OVER, did not play: VOID
-        # week 2 (the family's model is blocked)
-        ("i", next_mon, 19.5, True, None),  # lined, ready, no model
-        ("j", next_mon, None, True, None),  # unlined, ready, no model
-        ("k", next_mon, 14.5, False, "out_of_range: usage_rate"),  # lined, blocked
-    ])
+    features = _features(
+        [
+            # week 1 (a serving model)
+            ("a", mon, 20.5, True, None),  # lined, predicted, OVER WIN
+            ("b", mon, 18.5, True, None),  # lined, predicted, OVER LOSS
+            ("c", mon, 15.5, True, None),  # lined, predicted, PASS
+            ("d", tue, 12.5, True, None),  # lined, predicted, quarantined
+            ("e", tue, 10.5, False, "required_defaults: points_avg_last_5; quality_tier: bronze (60.0)"),  # blocked
+            ("f", tue, None, True, None),  # no line, predicted: NO_LINE
+            ("g", tue, None, False, "quality_tier: poor (40.0)"),  # no line, blocked
+            ("h", tue, 22.5, True, None),  # lined, predicted, OVER, did not play: VOID
+            # week 2 (the family's model is blocked)
+            ("i", next_mon, 19.5, True, None),  # lined, ready, no model
+            ("j", next_mon, None, True, None),  # unlined, ready, no model
+            ("k", next_mon, 14.5, False, "out_of_range: usage_rate"),  # lined, blocked
+        ]
+    )
     preds = _predictions(features, "fam", {
         "a": ("OVER", False, 30.0), "b": ("OVER", False, 10.0), "c": ("PASS", False, 20.0),
         "d": ("OVER", True, 30.0), "f": ("NO_LINE", False, 20.0), "h": ("OVER", False, None),
     })  # fmt: skip
-    registry = _registry([("fam", W1, "active", "{}"),
-                          ("fam", W2, "blocked", '{"hr_edge3": {"status": "failed"}, "bias": {"status": "passed"}}')])
+    registry = _registry(
+        [
+            ("fam", W1, "active", "{}"),
+            ("fam", W2, "blocked", '{"hr_edge3": {"status": "failed"}, "bias": {"status": "passed"}}'),
+        ]
+    )
     weeks = family_weeks(registry, "fam", start=W1, end=W2 + timedelta(days=6))
     cov = coverage(features, preds, needs_line=False, weeks=weeks)
 
@@ -462,10 +582,17 @@ def test_family_weeks_skipped_and_missing():
     from nba_props.lib.evaluation import family_weeks
 
     registry = _registry([("other", W1, "active", "{}")])
-    weeks = family_weeks(registry, "fam", start=W1 + timedelta(days=2), end=W2,
-                         skipped={"2025-01-06/fam": "812 training rows before 2025-01-06 < min_train_rows 2000"})
+    weeks = family_weeks(
+        registry,
+        "fam",
+        start=W1 + timedelta(days=2),
+        end=W2,
+        skipped={"2025-01-06/fam": "812 training rows before 2025-01-06 < min_train_rows 2000"},
+    )
     assert weeks["total"] == 2 and weeks["serving"] == [] and weeks["blocked"] == []
-    assert weeks["skipped"] == [{"week": "2025-01-06", "reason": "812 training rows before 2025-01-06 < min_train_rows 2000"}]
+    assert weeks["skipped"] == [
+        {"week": "2025-01-06", "reason": "812 training rows before 2025-01-06 < min_train_rows 2000"}
+    ]
     assert [w["week"] for w in weeks["missing"]] == ["2025-01-13"]
 
 
@@ -474,8 +601,9 @@ def test_report_lists_a_family_without_predictions_with_why():
 
     features = _features([("a", W1, 20.5, True, None), ("b", W1, 18.5, True, None)])
     preds = _predictions(features, "fam", {"a": ("OVER", False, 30.0), "b": ("OVER", False, 10.0)})
-    registry = _registry([("fam", W1, "champion", "{}"),
-                          ("dead", W1, "blocked", '{"mae_vs_line": {"status": "failed"}}')])
+    registry = _registry(
+        [("fam", W1, "champion", "{}"), ("dead", W1, "blocked", '{"mae_vs_line": {"status": "failed"}}')]
+    )
     box = _box([("a", W1 - timedelta(days=2), 25), ("b", W1 - timedelta(days=2), 12)])
     report = evaluation_report(preds, families=["fam", "dead"], champion="fam", start=W1, end=W1 + timedelta(days=6),
                                features=features, registry=registry, box_scores=box)  # fmt: skip
@@ -518,15 +646,17 @@ def test_realized_summary_is_the_evaluation_of_non_quarantined_recommended_picks
                 "confidence": 0.2, "recommendation": rec, "quarantined": quarantined,
                 "quarantine_reason": "one_direction" if quarantined else None}  # fmt: skip
 
-    predictions = pl.DataFrame([
-        pred("a", "fam@1", 25.0, "OVER"),  # actual 30: WIN
-        pred("b", "fam@1", 25.0, "PASS"),  # actual 10: a LOSS the old summary counted, not a pick
-        pred("c", "fam@1", 16.0, "UNDER"),  # actual 12: WIN
-        pred("z", "fam@1", 26.0, "OVER"),  # game g2 postponed: VOID
-        pred("a", "bad@1", 10.0, "UNDER", quarantined=True),  # quarantined: never evaluated
-        pred("b", "bad@1", 10.0, "UNDER", quarantined=True),
-        pred("c", "bad@1", 10.0, "UNDER"),  # actual 12: a WIN (edge 10.5)
-    ])
+    predictions = pl.DataFrame(
+        [
+            pred("a", "fam@1", 25.0, "OVER"),  # actual 30: WIN
+            pred("b", "fam@1", 25.0, "PASS"),  # actual 10: a LOSS the old summary counted, not a pick
+            pred("c", "fam@1", 16.0, "UNDER"),  # actual 12: WIN
+            pred("z", "fam@1", 26.0, "OVER"),  # game g2 postponed: VOID
+            pred("a", "bad@1", 10.0, "UNDER", quarantined=True),  # quarantined: never evaluated
+            pred("b", "bad@1", 10.0, "UNDER", quarantined=True),
+            pred("c", "bad@1", 10.0, "UNDER"),  # actual 12: a WIN (edge 10.5)
+        ]
+    )
     box = pl.DataFrame({"game_id": ["g1"] * 3, "player_lookup": ["a", "b", "c"], "played": [True] * 3,
                         "points": [30, 10, 12], "game_date": [day] * 3}, schema_overrides={"points": pl.Int32})  # fmt: skip
     schedule = pl.DataFrame({"game_id": ["g1", "g2"], "status": ["final", "postponed"]})

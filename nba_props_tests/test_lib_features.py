@@ -296,12 +296,19 @@ def test_contract_file_with_a_line_feature_in_the_no_vegas_set_is_refused(tmp_pa
         (lambda r: r["features"][0].update(sets=["v9", "v99"]), "v99"),
         (lambda r: r["features"][0].update(sets=["v12"]), "v12_noveg must be v12 minus"),
         (lambda r: r["features"][0].update(sets=["v9", "v12_noveg"]), "v9 must be a subset of v12"),
-        (lambda r: next(f for f in r["features"] if f["name"] == "has_vegas_line").update(required=True), "cannot be required"),
+        (
+            lambda r: next(f for f in r["features"] if f["name"] == "has_vegas_line").update(required=True),
+            "cannot be required",
+        ),
         # "no vegas" means no line at all (issue 7)
-        (lambda r: _spec(r, "line_vs_season_avg").update(sets=["v12", "v12_noveg"]),
-         r"no_vegas set v12_noveg holds line-derived features: \['line_vs_season_avg'\]"),
-        (lambda r: _spec(r, "prop_over_streak").update(line_derived=False, default=0.0),
-         "v12_noveg must be v12 minus the line-derived"),
+        (
+            lambda r: _spec(r, "line_vs_season_avg").update(sets=["v12", "v12_noveg"]),
+            r"no_vegas set v12_noveg holds line-derived features: \['line_vs_season_avg'\]",
+        ),
+        (
+            lambda r: _spec(r, "prop_over_streak").update(line_derived=False, default=0.0),
+            "v12_noveg must be v12 minus the line-derived",
+        ),
         (lambda r: r["sets"]["v12_noveg"].update(no_vegas=False), "its name says no vegas"),
         (lambda r: r["sets"]["v9"].update(no_vegas=True), "no_vegas set v9 holds line-derived features"),
         (lambda r: _spec(r, "points_avg_last_5").update(default=None), "NULL default is only allowed"),
@@ -324,7 +331,9 @@ def test_player_features_schema_columns():
         assert schema[spec.name] == pl.Float64 and schema[f"{spec.name}__source"] == pl.Utf8
     assert schema["default_feature_names"] == pl.List(pl.Utf8)
     assert schema["is_quality_ready"] == pl.Boolean and schema["out_of_range_features"] == pl.Int32
-    assert {f"quality_{c}" for c in ("player_history", "team_context", "matchup", "vegas", "game_context")} <= set(schema)
+    assert {f"quality_{c}" for c in ("player_history", "team_context", "matchup", "vegas", "game_context")} <= set(
+        schema
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,7 +376,9 @@ def test_history_windows_and_season(history):
     assert a["breakout_flag"] == 0.0  # z < 1
     assert a["deviation_last_3_vs_60d"] == pytest.approx(11.0 - 6.5)
     assert a["consecutive_games_below_avg"] == 0.0 and a["consecutive_games_below_avg__source"] == "calculated"
-    assert a["usage_rate_last_5"] == pytest.approx(20.0)  # identical teammates: 4 * 5.88 * 20 / (20 * 4 * 5.88) * 100 / ...
+    assert a["usage_rate_last_5"] == pytest.approx(
+        20.0
+    )  # identical teammates: 4 * 5.88 * 20 / (20 * 4 * 5.88) * 100 / ...
     assert a["games_since_structural_change"] == 12.0
     assert a["dnp_rate"] == 0.0
 
@@ -610,7 +621,10 @@ def test_market_type_passes_through_and_is_not_a_feature(built):
     copied as is, never a contract feature, and no feature depends on it."""
     assert "market_type" not in {spec.name for spec in CONTRACT.features}
     assert built["market_type"].null_count() == built.height  # the targets carry none
-    marked = {"alpha": {**TARGET_LINES["alpha"], "market_type": "dfs"}, "golf": {**TARGET_LINES["golf"], "market_type": "sportsbook"}}
+    marked = {
+        "alpha": {**TARGET_LINES["alpha"], "market_type": "dfs"},
+        "golf": {**TARGET_LINES["golf"], "market_type": "sportsbook"},
+    }
     out = build(make_inputs(targets=targets_frame(lines={**TARGET_LINES, **marked})))
     assert (row_of(out, "alpha")["market_type"], row_of(out, "golf")["market_type"], row_of(out, "bravo")["market_type"]) == (
         "dfs", "sportsbook", None
@@ -664,7 +678,9 @@ def test_build_readiness(built):
     )
     assert not d["is_quality_ready"] and d["required_default_count"] == 8
     summary = quality_summary(built, CONTRACT)
-    assert summary["rows"] == 8 and summary["block_reasons"] == {"required_defaults": summary["rows"] - summary["ready_rows"]}
+    assert summary["rows"] == 8 and summary["block_reasons"] == {
+        "required_defaults": summary["rows"] - summary["ready_rows"]
+    }
     # foxtrot and uniform have 3 games each and no previous season: no season average yet
     blocked = built.filter(~pl.col("is_quality_ready"))["player_lookup"].sort().to_list()
     assert blocked == ["charlie", "delta", "foxtrot", "uniform"]

@@ -98,12 +98,35 @@ def box_dir(tmp_path: Path) -> Path:
 def test_box_scores_rows_and_quarantine_are_exact(box_dir: Path):
     parsed = FilesProvider(box_dir).box_scores(D(2024, 10, 22), D(2024, 10, 22))
     assert parsed.rows.schema == schemas.BOX_SCORES
-    common = {"game_date": D(2024, 10, 22), "game_id": "20241022_NYK_BOS", "nba_game_id": "0022400001", "season": "2024-25"}
+    common = {
+        "game_date": D(2024, 10, 22),
+        "game_id": "20241022_NYK_BOS",
+        "nba_game_id": "0022400001",
+        "season": "2024-25",
+    }
     expected = [
-        expected_box(**common, player_id=1628369, player_name="Jayson Tatum", player_lookup="jaysontatum", team="BOS",
-                     opponent="NYK", is_home=True, minutes=35.0, points=37),  # fmt: skip
-        expected_box(**common, player_id=1628973, player_name="Jalen Brunson", player_lookup="jalenbrunson", team="NYK",
-                     opponent="BOS", is_home=False, minutes=34.5, points=22),  # fmt: skip
+        expected_box(
+            **common,
+            player_id=1628369,
+            player_name="Jayson Tatum",
+            player_lookup="jaysontatum",
+            team="BOS",
+            opponent="NYK",
+            is_home=True,
+            minutes=35.0,
+            points=37,
+        ),  # fmt: skip
+        expected_box(
+            **common,
+            player_id=1628973,
+            player_name="Jalen Brunson",
+            player_lookup="jalenbrunson",
+            team="NYK",
+            opponent="BOS",
+            is_home=False,
+            minutes=34.5,
+            points=22,
+        ),  # fmt: skip
     ]
     assert_frame_equal(parsed.rows, pl.DataFrame(expected, schema=schemas.BOX_SCORES))
     f = "player_logs_2024-25.csv"
@@ -139,13 +162,25 @@ def test_box_scores_outside_the_range_are_neither_rows_nor_quarantine(box_dir: P
 
 def test_box_scores_2025_26_column_order_is_read_by_name(tmp_path: Path):
     rows = [
-        box_row(1, "Shai Gilgeous-Alexander", "OKC", "OKC vs. HOU", season="22025", game="0022500001", day="2025-10-21",
-                minutes="44", pts="35", PLUS_MINUS="2"),  # fmt: skip
+        box_row(
+            1,
+            "Shai Gilgeous-Alexander",
+            "OKC",
+            "OKC vs. HOU",
+            season="22025",
+            game="0022500001",
+            day="2025-10-21",
+            minutes="44",
+            pts="35",
+            PLUS_MINUS="2",
+        ),  # fmt: skip
         box_row(2, "Kevin Durant", "HOU", "HOU @ OKC", season="22025", game="0022500001", day="2025-10-21", pts="23"),
     ]
     write_csv(tmp_path / "box_scores" / "player_logs_2025-26.csv", BOX_HEADER_2025, rows)
     parsed = FilesProvider(tmp_path).box_scores(D(2025, 10, 21), D(2025, 10, 21))
-    assert parsed.rows.select("season", "game_id", "player_lookup", "team", "is_home", "minutes", "points", "plus_minus").rows() == [
+    assert parsed.rows.select(
+        "season", "game_id", "player_lookup", "team", "is_home", "minutes", "points", "plus_minus"
+    ).rows() == [
         ("2025-26", "20251021_HOU_OKC", "shaigilgeousalexander", "OKC", True, 44.0, 35, 2),  # sorted by player_id
         ("2025-26", "20251021_HOU_OKC", "kevindurant", "HOU", False, 30.0, 23, 5),
     ]
@@ -159,7 +194,9 @@ def test_a_season_with_no_file_is_empty_and_typed(tmp_path: Path):
 
 
 def test_an_unreadable_file_is_one_quarantine_row_and_the_rest_is_read(tmp_path: Path):
-    write_csv(tmp_path / "box_scores" / "player_logs_2024-25.csv", ["PLAYER", "POINTS"], [{"PLAYER": "x", "POINTS": "1"}])
+    write_csv(
+        tmp_path / "box_scores" / "player_logs_2024-25.csv", ["PLAYER", "POINTS"], [{"PLAYER": "x", "POINTS": "1"}]
+    )
     write_csv(
         tmp_path / "box_scores" / "player_logs_2025-26.csv", BOX_HEADER_2025,
         [box_row(1, "Kevin Durant", "HOU", "HOU @ OKC", season="22025", game="0022500001", day="2025-10-21")],
@@ -180,7 +217,17 @@ def _neutral_site(tmp_path: Path, with_team_games: bool) -> Path:
     ]
     write_csv(tmp_path / "box_scores" / "player_logs_2024-25.csv", BOX_HEADER_2024, rows)
     if with_team_games:  # LeagueGameFinder rows carry the designated "AWAY @ HOME" on both rows
-        header = ["SEASON_ID", "TEAM_ID", "TEAM_ABBREVIATION", "TEAM_NAME", "GAME_ID", "GAME_DATE", "MATCHUP", "WL", "PTS"]
+        header = [
+            "SEASON_ID",
+            "TEAM_ID",
+            "TEAM_ABBREVIATION",
+            "TEAM_NAME",
+            "GAME_ID",
+            "GAME_DATE",
+            "MATCHUP",
+            "WL",
+            "PTS",
+        ]
         write_csv(tmp_path / "team_games" / "team_games_2024-25.csv", header, [
             {"SEASON_ID": "22024", "TEAM_ABBREVIATION": t, "GAME_ID": "0022400621", "GAME_DATE": "2025-01-23",
              "MATCHUP": "SAS @ IND", "WL": wl, "PTS": p} for t, wl, p in (("SAS", "W", "140"), ("IND", "L", "110"))
@@ -214,7 +261,10 @@ def cdn_game(game_id: str, away: str, home: str, tip_utc: str, status: int = 1, 
 
 
 def cdn_payload(games: list[dict]) -> dict:
-    return {"meta": {"version": 1}, "leagueSchedule": {"seasonYear": "2025-26", "gameDates": [{"gameDate": "x", "games": games}]}}
+    return {
+        "meta": {"version": 1},
+        "leagueSchedule": {"seasonYear": "2025-26", "gameDates": [{"gameDate": "x", "games": games}]},
+    }
 
 
 TEAM_ROW_HEADER = ["SEASON_ID", "TEAM_ABBREVIATION", "TEAM_NAME", "GAME_ID", "GAME_DATE", "MATCHUP", "WL"]
@@ -350,7 +400,11 @@ def odds_dir(tmp_path: Path) -> Path:
         odds_row("Alperen Sengun", "20.5", under=""),  # 12: one-sided offer: kept, under NULL
     ])  # fmt: skip
     # A later snapshot the same day (a line move).
-    write_csv(folder / "raw_20251021_230000.csv", ODDS_HEADER, [odds_row("Kevin Durant", "24.5", over="-115.0", under="-105.0")])
+    write_csv(
+        folder / "raw_20251021_230000.csv",
+        ODDS_HEADER,
+        [odds_row("Kevin Durant", "24.5", over="-115.0", under="-105.0")],
+    )
     # Outside [start - 1, end + 1] for a 2025-10-21 request: never opened (its header is broken).
     write_csv(folder / "raw_20251025_170000.csv", ["nope"], [{"nope": "x"}])
     return tmp_path
@@ -403,7 +457,18 @@ def test_odds_files_are_chosen_by_name_date(odds_dir: Path):
     ]  # fmt: skip
 
 
-DFS_HEADER = ["player", "market", "bookmaker", "side", "line", "price", "home_team", "away_team", "game_id", "commence_time"]
+DFS_HEADER = [
+    "player",
+    "market",
+    "bookmaker",
+    "side",
+    "line",
+    "price",
+    "home_team",
+    "away_team",
+    "game_id",
+    "commence_time",
+]
 
 
 def dfs_row(player: str, side: str, line: str, book: str = "PrizePicks", market: str = "player_points",
@@ -431,7 +496,11 @@ def test_dfs_boards_pivot_sides_and_each_board_is_its_own_snapshot(tmp_path: Pat
     ])  # fmt: skip
     # The next board (dated the day after the evening game: 00:00 UTC Jan 1 is before the 00:30
     # tip) moved LeBron's line: a second snapshot, not a second rung.
-    write_csv(folder / "01_01_2025.csv", DFS_HEADER, [dfs_row("LeBron James", "Over", "25.5"), dfs_row("LeBron James", "Under", "25.5")])
+    write_csv(
+        folder / "01_01_2025.csv",
+        DFS_HEADER,
+        [dfs_row("LeBron James", "Over", "25.5"), dfs_row("LeBron James", "Under", "25.5")],
+    )
     parsed = FilesProvider(tmp_path).prop_line_snapshots(D(2024, 12, 31), D(2024, 12, 31))
     tip, board1, board2 = utc(2025, 1, 1, 0, 30), utc(2024, 12, 31), utc(2025, 1, 1)
     assert parsed.rows.select("game_date", "game_id", "event_id", "player_lookup", "bookmaker", "line", "over_price",
@@ -450,7 +519,9 @@ def test_dfs_boards_pivot_sides_and_each_board_is_its_own_snapshot(tmp_path: Pat
     early = FilesProvider(tmp_path).prop_line_snapshots(D(2024, 12, 31), D(2024, 12, 31), as_of=utc(2024, 12, 31, 12))
     assert early.skipped["after_as_of"] == 2  # the second board's two points rows
     assert early.rows.get_column("captured_at").unique().to_list() == [board1]
-    assert early.rows.filter(pl.col("bookmaker") == "prizepicks", pl.col("player_lookup") == "lebronjames")["line"].to_list() == [24.5]
+    assert early.rows.filter(pl.col("bookmaker") == "prizepicks", pl.col("player_lookup") == "lebronjames")[
+        "line"
+    ].to_list() == [24.5]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -502,7 +573,10 @@ def test_injuries_keep_every_report_of_the_et_day(injuries_dir: Path):
         ("injuries_20251021_150000.json", 4, "unknown_status:Sidelined", D(2025, 10, 21)),
     ]
     as_of = FilesProvider(injuries_dir).injury_report(D(2025, 10, 21), D(2025, 10, 21), as_of=utc(2025, 10, 21, 20))
-    assert as_of.rows.select("player_lookup", "status").rows() == [("jaysontatum", "out"), ("stephencurry", "questionable")]
+    assert as_of.rows.select("player_lookup", "status").rows() == [
+        ("jaysontatum", "out"),
+        ("stephencurry", "questionable"),
+    ]
     assert as_of.rows.get_column("reported_at").unique().to_list() == [utc(2025, 10, 21, 15)]
     next_day = FilesProvider(injuries_dir).injury_report(D(2025, 10, 22), D(2025, 10, 22))
     assert next_day.rows.select("player_lookup", "status").rows() == [("stephencurry", "probable")]

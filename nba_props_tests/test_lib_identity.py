@@ -197,7 +197,9 @@ def test_a_lone_suffix_word_is_kept():
 
 
 @FAST
-@given(st.lists(st.one_of(st.none(), st.text(max_size=20), st.sampled_from(["Nic Claxton", "Nikola Jokić"])), max_size=30))
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=20), st.sampled_from(["Nic Claxton", "Nikola Jokić"])), max_size=30)
+)
 def test_player_lookup_expr_equals_scalar(names):
     frame = pl.DataFrame({"name": names}, schema={"name": pl.Utf8})
     got = frame.select(player_lookup_expr(pl.col("name")))["name"].to_list()

@@ -165,7 +165,10 @@ def test_book_priority(books, chosen):
              "betonlineag": 24.5, "bovada": 25.5, "fanatics": 26.5}  # fmt: skip
     r = row(run([snap("jsmith", b, lines[b]) for b in books]), "jsmith")
     assert (r["line_book"], r["line"], r["line_diagnostic"], r["diagnostic_detail"]) == (
-        chosen, lines[chosen], "LINE_SOURCE", chosen
+        chosen,
+        lines[chosen],
+        "LINE_SOURCE",
+        chosen,
     )
     assert r["n_books"] == len(books)
 
@@ -280,7 +283,12 @@ def test_prop_line_delta_uses_the_previous_line_date():
     r = row(run(today + history), "kd")
     assert (r["consensus_line"], r["prop_line_delta"]) == (23.0, 3.0)
     # A previous date whose only line was rejected does not count (it had no usable line).
-    r = row(run(today + history + [on(D - timedelta(days=1), f"{D - timedelta(days=1):%Y%m%d}_HOU_SAS", "draftkings", 3.5)]), "kd")
+    r = row(
+        run(
+            today + history + [on(D - timedelta(days=1), f"{D - timedelta(days=1):%Y%m%d}_HOU_SAS", "draftkings", 3.5)]
+        ),
+        "kd",
+    )
     assert r["prop_line_delta"] == 3.0
     # Only the 31-day-old line: outside the 30-day lookback.
     assert row(run(today + history[3:]), "kd")["prop_line_delta"] is None
@@ -304,20 +312,32 @@ def test_sanity_reject():
     high = row(run([snap("h", "fanduel", 75.5)]), "h")
     assert (high["diagnostic_detail"], high["rejected_line"]) == ("line_above_max (fanduel)", 75.5)
     reb = row(run([snap("r", "draftkings", 9.5, market="player_rebounds")]), "r")
-    assert (reb["line_diagnostic"], reb["diagnostic_detail"]) == ("LINE_SANITY_REJECT", "not_points_market (draftkings)")
+    assert (reb["line_diagnostic"], reb["diagnostic_detail"]) == (
+        "LINE_SANITY_REJECT",
+        "not_points_market (draftkings)",
+    )
     # The band is inclusive.
     edges = run([snap("lo", "draftkings", 5.0), snap("hi", "draftkings", 70.0)])
     assert edges.get_column("line").to_list() == [70.0, 5.0]  # sorted by player_lookup: hi, lo
 
 
 def test_no_prop_line_for_an_expected_player_without_lines():
-    out = run([snap("kd", "draftkings", 22.5)], boxes=[box("bench", "OKC", D - timedelta(days=2)), box("kd", "HOU", D - timedelta(days=2))])
+    out = run(
+        [snap("kd", "draftkings", 22.5)],
+        boxes=[box("bench", "OKC", D - timedelta(days=2)), box("kd", "HOU", D - timedelta(days=2))],
+    )
     r = row(out, "bench")
     assert (r["line_diagnostic"], r["line"], r["n_books"], r["has_line"]) == ("NO_PROP_LINE", None, 0, False)
     assert (r["diagnostic_detail"], r["rejected_line"], r["consensus_line"], r["expected_reason"]) == (
         None, None, None, "recent_appearance"
     )  # fmt: skip
-    assert (r["team"], r["opponent"], r["is_home"], r["game_status"], r["tip_time_utc"]) == ("OKC", "HOU", True, "scheduled", TIP)
+    assert (r["team"], r["opponent"], r["is_home"], r["game_status"], r["tip_time_utc"]) == (
+        "OKC",
+        "HOU",
+        True,
+        "scheduled",
+        TIP,
+    )
     kd = row(out, "kd")
     assert (kd["expected_reason"], kd["team"], kd["opponent"], kd["is_home"]) == ("both", "HOU", "OKC", False)
 
@@ -338,7 +358,10 @@ def test_appearance_window_edge():
 
 
 def test_traded_player_follows_his_newest_team():
-    boxes = [box("traded", "DAL", D - timedelta(days=10), player_id=7), box("traded", "HOU", D - timedelta(days=3), player_id=7)]
+    boxes = [
+        box("traded", "DAL", D - timedelta(days=10), player_id=7),
+        box("traded", "HOU", D - timedelta(days=3), player_id=7),
+    ]
     r = row(run([], boxes=boxes), "traded")
     assert (r["team"], r["opponent"], r["is_home"], r["player_id"]) == ("HOU", "OKC", False, 7)
     # His old team plays D, his new one does not: not expected.
@@ -367,7 +390,11 @@ def test_out_players_excluded_unless_they_have_a_line():
 def test_only_reports_captured_before_the_games_tip_count():
     """TIP is 00:30 UTC (19:30 ET); LATE_GAME tips 03:00 UTC (22:00 ET) on the same date; AFTER is
     01:00 UTC, after TIP and before LATE_GAME's tip (old rule: the day's newest report, for every game)."""
-    after, late_tip, late_game = datetime(2025, 1, 16, 1, 0, tzinfo=UTC), datetime(2025, 1, 16, 3, 0, tzinfo=UTC), "20250115_LAL_POR"
+    after, late_tip, late_game = (
+        datetime(2025, 1, 16, 1, 0, tzinfo=UTC),
+        datetime(2025, 1, 16, 3, 0, tzinfo=UTC),
+        "20250115_LAL_POR",
+    )
     games = [game(GAME), game(late_game, tip=late_tip), game("20250115_MIA_NYK", tip=None)]
     boxes = [box("ingame", "OKC", D - timedelta(days=1)), box("scratch", "OKC", D - timedelta(days=1)),
              box("later", "POR", D - timedelta(days=1)), box("notip", "NYK", D - timedelta(days=1))]  # fmt: skip
@@ -390,7 +417,12 @@ def test_only_reports_captured_before_the_games_tip_count():
 def test_line_only_player_without_history():
     r = row(run([snap("rookie", "draftkings", 8.5)]), "rookie")
     assert (r["team"], r["opponent"], r["is_home"], r["player_id"]) == (None, None, None, None)
-    assert (r["game_id"], r["tip_time_utc"], r["expected_reason"], r["player_name"]) == (GAME, TIP, "has_line", "Rookie")
+    assert (r["game_id"], r["tip_time_utc"], r["expected_reason"], r["player_name"]) == (
+        GAME,
+        TIP,
+        "has_line",
+        "Rookie",
+    )
 
 
 LAST_SEASON = date(2024, 4, 14)  # 276 days before D: inside team_lookback_days (400), outside the 30-day window
@@ -407,7 +439,13 @@ def test_opening_night_line_player_takes_his_previous_team_from_the_game():
     out = run(snaps, boxes=boxes)
     s, a, g, o = (row(out, p) for p in ("stay", "away", "gone", "old"))
     # newest team OKC (not the older DAL) is the home team of HOU @ OKC
-    assert (s["team"], s["opponent"], s["is_home"], s["player_id"], s["expected_reason"]) == ("OKC", "HOU", True, 1, "has_line")
+    assert (s["team"], s["opponent"], s["is_home"], s["player_id"], s["expected_reason"]) == (
+        "OKC",
+        "HOU",
+        True,
+        1,
+        "has_line",
+    )
     assert (a["team"], a["opponent"], a["is_home"], a["player_id"]) == ("HOU", "OKC", False, 2)
     # moved in the off-season to a team the box scores do not know: no guess, but his id is known
     assert (g["team"], g["opponent"], g["is_home"], g["player_id"]) == (None, None, None, 3)
@@ -436,7 +474,13 @@ def test_line_in_another_game_moves_the_player():
               [box("moved", "OKC", D - timedelta(days=2), player_id=9)])  # fmt: skip
     assert out.height == 1
     r = row(out, "moved", other)
-    assert (r["team"], r["opponent"], r["is_home"], r["player_id"], r["expected_reason"]) == (None, None, None, 9, "has_line")
+    assert (r["team"], r["opponent"], r["is_home"], r["player_id"], r["expected_reason"]) == (
+        None,
+        None,
+        None,
+        9,
+        "has_line",
+    )
 
 
 def test_box_scores_of_the_target_date_and_later_are_ignored():
@@ -548,14 +592,30 @@ def test_newest_dfs_board_supersedes_older_boards(tmp_path: Path):
 
     two_sided = lambda p, b, line: [(p, b, "Over", line), (p, b, "Under", line)]  # noqa: E731
     folder = tmp_path / "odds" / "dfs_lines"
-    _board(folder / "01_15_2025.csv", two_sided("Kevin Durant", "PrizePicks", "20.5") + two_sided("Jalen Green", "Underdog", "14.5"))
-    _board(folder / "01_16_2025.csv", two_sided("Kevin Durant", "PrizePicks", "22.5") + two_sided("Jalen Green", "Underdog", "13.5")
-           + [("Kevin Durant", "PrizePicks", "Over", "17.5")])  # a one-sided promo line beside 22.5: not a rung
+    _board(
+        folder / "01_15_2025.csv",
+        two_sided("Kevin Durant", "PrizePicks", "20.5") + two_sided("Jalen Green", "Underdog", "14.5"),
+    )
+    _board(
+        folder / "01_16_2025.csv",
+        two_sided("Kevin Durant", "PrizePicks", "22.5")
+        + two_sided("Jalen Green", "Underdog", "13.5")
+        + [("Kevin Durant", "PrizePicks", "Over", "17.5")],
+    )  # a one-sided promo line beside 22.5: not a rung
     snaps = FilesProvider(tmp_path).prop_line_snapshots(D - timedelta(days=1), D).rows
-    assert sorted(snaps.get_column("captured_at").unique().to_list()) == [datetime(2025, 1, 15, tzinfo=UTC), datetime(2025, 1, 16, tzinfo=UTC)]
+    assert sorted(snaps.get_column("captured_at").unique().to_list()) == [
+        datetime(2025, 1, 15, tzinfo=UTC),
+        datetime(2025, 1, 16, tzinfo=UTC),
+    ]
     out, diag = run_diag(snaps.to_dicts())
     kd, jg = row(out, "kevindurant"), row(out, "jalengreen")
-    assert (kd["line"], kd["opening_line"], kd["line_move"], kd["line_book"], kd["market_type"]) == (22.5, 20.5, 2.0, "prizepicks", "dfs")
+    assert (kd["line"], kd["opening_line"], kd["line_move"], kd["line_book"], kd["market_type"]) == (
+        22.5,
+        20.5,
+        2.0,
+        "prizepicks",
+        "dfs",
+    )
     assert (jg["line"], jg["opening_line"], jg["line_move"], jg["market_type"]) == (13.5, 14.5, -1.0, "dfs")
     assert kd["line_captured_at"] == datetime(2025, 1, 16, tzinfo=UTC)
     assert diag["duplicate_line_snapshots"] == {} and diag["ladder_snapshots"] == 0
@@ -588,7 +648,13 @@ def test_market_type_of_the_chosen_line():
     ]
     out, diag = run_diag(rows, boxes=[box("bench", "OKC", D - timedelta(days=1))])
     got = {r["player_lookup"]: (r["market_type"], r["line"]) for r in out.iter_rows(named=True)}
-    assert got == {"kd": ("sportsbook", 24.5), "jg": ("dfs", 14.5), "sg": ("dfs", 18.5), "low": (None, None), "bench": (None, None)}
+    assert got == {
+        "kd": ("sportsbook", 24.5),
+        "jg": ("dfs", 14.5),
+        "sg": ("dfs", 18.5),
+        "low": (None, None),
+        "bench": (None, None),
+    }
     assert diag["chosen_market_types"] == {"dfs": 2, "sportsbook": 1}
 
 
@@ -636,7 +702,9 @@ def test_simulated_post_tip_report_is_ignored_for_its_game(sim_inputs):
     todays = inj.filter(pl.col("game_date") == day)
     last = todays["reported_at"].max()
     earlier = todays.filter(pl.col("reported_at") < last)["player_lookup"]
-    (player,) = todays.filter((pl.col("reported_at") == last) & ~pl.col("player_lookup").is_in(earlier))["player_lookup"]
+    (player,) = todays.filter((pl.col("reported_at") == last) & ~pl.col("player_lookup").is_in(earlier))[
+        "player_lookup"
+    ]
     assert todays.filter(pl.col("player_lookup") == player)["status"].to_list() == ["out"]
     lines = _window(sim_inputs, day, day)
     r = lines.filter(pl.col("player_lookup") == player).to_dicts()

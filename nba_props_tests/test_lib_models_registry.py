@@ -59,7 +59,13 @@ def test_default_fleet_and_top_level_settings():
     assert {f.edge_threshold for f in config.families if f.loss != "Quantile"} == {1.0}
     assert {f.edge_threshold for f in config.families if f.loss == "Quantile"} == {4.0}
     g = config.governance
-    assert (g.hr_edge3_floor, g.min_n, g.bias_limit, g.tier_bias_limit, g.direction_hr_floor) == (0.524, 50, 1.5, 5.0, 0.524)
+    assert (g.hr_edge3_floor, g.min_n, g.bias_limit, g.tier_bias_limit, g.direction_hr_floor) == (
+        0.524,
+        50,
+        1.5,
+        5.0,
+        0.524,
+    )
     assert g.mae_margin >= 0
     assert config.training.early_stopping_fraction == pytest.approx(0.15)
     assert config.training.calibration_fraction == pytest.approx(0.15)
@@ -229,9 +235,7 @@ def test_the_table_is_exactly_the_allowed_list():
     assert set(ALLOWED_TRANSITIONS) == set(LifecycleState)
 
 
-REFUSED = [
-    (a.value, b.value) for a in LifecycleState for b in LifecycleState if (a.value, b.value) not in ALLOWED
-]
+REFUSED = [(a.value, b.value) for a in LifecycleState for b in LifecycleState if (a.value, b.value) not in ALLOWED]
 
 
 @pytest.mark.parametrize(("current", "new"), REFUSED)

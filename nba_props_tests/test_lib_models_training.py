@@ -26,10 +26,10 @@ from nba_props.lib.models.calibration import Calibration, fit_market_calibration
 from nba_props.lib.models.registry import REGISTRY_SCHEMA, feature_hash, load_models_config
 from nba_props.lib.models.runner import with_line_markets
 from nba_props.lib.models.training import (
-    LABEL,
-    MARKET_COLUMNS,
     GATE_FAILED,
     GATE_INSUFFICIENT,
+    LABEL,
+    MARKET_COLUMNS,
     Skipped,
     TrainedModel,
     evaluate_tail,
@@ -164,7 +164,9 @@ def test_the_window_spans_the_off_season(season):
     # Months after the last game, the window still holds the last N game dates with data.
     features, box = season
     family = CONFIG.family("v12_noveg_mae").model_copy(update={"window_game_days": 30})
-    frame = training_frame(features, box, family, CONTRACT, week_start=features["game_date"].max() + timedelta(days=150))
+    frame = training_frame(
+        features, box, family, CONTRACT, week_start=features["game_date"].max() + timedelta(days=150)
+    )
     assert frame["game_date"].n_unique() == 30
     assert frame["game_date"].max() == features.filter("is_quality_ready")["game_date"].max()
 

@@ -255,7 +255,9 @@ def test_predict_rows_with_a_real_catboost_model(catboost_model):
         expected = r["direction"] if r["edge"] >= 1.0 and agrees else "PASS"
         assert r["recommendation"] == expected
     # predictions match the model on the ready rows
-    direct = np.clip(model.predict(ready.sort("game_date", "game_id", "player_lookup").select(FEATURES).to_numpy()), 0, 60)
+    direct = np.clip(
+        model.predict(ready.sort("game_date", "game_id", "player_lookup").select(FEATURES).to_numpy()), 0, 60
+    )
     assert out["predicted_points"].to_numpy() == pytest.approx(direct)
 
 

@@ -6,7 +6,7 @@ import gzip
 import hashlib
 import json
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -42,8 +42,27 @@ def _tree_hash(root: Path) -> dict[str, str]:
 def _box(root: Path) -> pl.DataFrame:
     return pl.read_csv(root / "box_scores" / f"player_logs_{SEASON}.csv", infer_schema_length=0).with_columns(
         pl.col(c).cast(pl.Int64)
-        for c in ("PLAYER_ID", "TEAM_ID", "MIN", "PTS", "FGM", "FGA", "FG3M", "FG3A", "FTM", "FTA", "OREB",
-                  "DREB", "REB", "AST", "STL", "BLK", "TOV", "PF", "PLUS_MINUS")  # fmt: skip
+        for c in (
+            "PLAYER_ID",
+            "TEAM_ID",
+            "MIN",
+            "PTS",
+            "FGM",
+            "FGA",
+            "FG3M",
+            "FG3A",
+            "FTM",
+            "FTA",
+            "OREB",
+            "DREB",
+            "REB",
+            "AST",
+            "STL",
+            "BLK",
+            "TOV",
+            "PF",
+            "PLUS_MINUS",
+        )  # fmt: skip
     )
 
 
@@ -207,9 +226,7 @@ def test_odds_values_look_like_the_odds_api(short_dir):
     assert (points["line"] % 1 == 0.5).mean() > 0.9
     main = points.filter(pl.col("bookmaker").is_in(MAIN_BOOKS))
     assert main.select(pl.col("over_odds").median()).item() == pytest.approx(-110, abs=6)
-    implied = main.select(
-        (_implied(pl.col("over_odds")) + _implied(pl.col("under_odds"))).mean()
-    ).item()
+    implied = main.select((_implied(pl.col("over_odds")) + _implied(pl.col("under_odds"))).mean()).item()
     assert 1.03 < implied < 1.07  # vig ~4.5-6%
 
 
@@ -361,7 +378,7 @@ def test_box_scores_are_internally_consistent(season_dir):
     for check in checks:
         assert box.select(check.all()).item(), check
     raw = pl.read_csv(root / "box_scores" / f"player_logs_{SEASON}.csv", infer_schema_length=0)
-    for made, att, pct in (("FGM", "FGA", "FG_PCT"), ("FG3M", "FG3A", "FG3_PCT"), ("FTM", "FTA", "FT_PCT")):
+    for _made, att, pct in (("FGM", "FGA", "FG_PCT"), ("FG3M", "FG3A", "FG3_PCT"), ("FTM", "FTA", "FT_PCT")):
         assert raw.select((pl.col(pct).is_null() == (pl.col(att) == "0")).all()).item()
     stats = box.select(pl.col("PTS").mean().alias("pts"), pl.col("MIN").mean().alias("min"))
     assert 9.5 <= stats["pts"].item() <= 12.5 and 19 <= stats["min"].item() <= 25
@@ -377,9 +394,9 @@ def test_team_scores_and_records(season_dir):
     box = _box(root)
     sums = {
         (r["GAME_ID"], r["TEAM_ABBREVIATION"]): (r["PTS"], r["PLUS_MINUS"], r["WL"])
-        for r in box.group_by("GAME_ID", "TEAM_ABBREVIATION").agg(
-            pl.col("PTS").sum(), pl.col("PLUS_MINUS").sum(), pl.col("WL").first()
-        ).iter_rows(named=True)
+        for r in box.group_by("GAME_ID", "TEAM_ABBREVIATION")
+        .agg(pl.col("PTS").sum(), pl.col("PLUS_MINUS").sum(), pl.col("WL").first())
+        .iter_rows(named=True)
     }
     margins = []
     for g in _schedule_games(root):
@@ -406,7 +423,7 @@ def test_out_players_never_play(season_dir):
     rows = []
     first_tip = _first_tips(root)
     for f in sorted((root / "injuries").glob("injuries_*.json")):
-        captured = datetime.strptime(f.stem.split("_", 1)[1], "%Y%m%d_%H%M%S").replace(tzinfo=timezone.utc)
+        captured = datetime.strptime(f.stem.split("_", 1)[1], "%Y%m%d_%H%M%S").replace(tzinfo=UTC)
         day = seasons.game_date_of(captured)
         if captured > first_tip[day]:
             continue  # the weekly post-tip report (a player ruled out in-game did play): not a pre-game report
@@ -549,15 +566,18 @@ def test_one_post_tip_report_per_week_rules_out_a_player_who_played(season_dir):
     box = _box(root).with_columns(identity.player_lookup_expr(pl.col("PLAYER_NAME")).alias("k"))
     by_day: dict[date, list[tuple[datetime, dict]]] = {}
     for f in sorted((root / "injuries").glob("injuries_*.json")):
-        captured = datetime.strptime(f.stem.split("_", 1)[1], "%Y%m%d_%H%M%S").replace(tzinfo=timezone.utc)
+        captured = datetime.strptime(f.stem.split("_", 1)[1], "%Y%m%d_%H%M%S").replace(tzinfo=UTC)
         by_day.setdefault(seasons.game_date_of(captured), []).append((captured, json.loads(f.read_text())))
     post = {d: r for d, reports in by_day.items() for r in reports if r[0] > first_tip[d]}
     assert summary.n_post_tip_reports == len(post) == _n_weeks(root) >= 24
     assert len({d.isocalendar()[:2] for d in post}) == len(post)
     for day, (captured, payload) in post.items():
-        (before_at, before), = [r for r in by_day[day] if r[0] <= first_tip[day]]
-        names = lambda p: {identity.normalize_player_name(f"{e['player']['first_name']} {e['player']['last_name']}"): e["status"]
-                           for e in p["data"]}  # fmt: skip
+        ((before_at, before),) = [r for r in by_day[day] if r[0] <= first_tip[day]]
+
+        def names(p):
+            return {identity.normalize_player_name(f"{e['player']['first_name']} {e['player']['last_name']}"): e["status"]
+                    for e in p["data"]}  # fmt: skip
+
         pre, after = names(before), names(payload)
         added = {k: v for k, v in after.items() if k not in pre}
         assert list(added.values()) == ["Out"] and {k: after[k] for k in pre} == pre
@@ -578,10 +598,16 @@ def test_opponent_defence_reaches_the_defensive_rating(season_dir):
     cal = seasons.season(SEASON)
     sim_league.make_trades(roster, cal.opening_night, cal.regular_season_end, setup)
     truth = sim_league.LeagueState(roster, setup).defence
-    team_games = _box(root).group_by("GAME_ID", "TEAM_ABBREVIATION").agg(
-        pl.col("PTS").sum(),
-        (pl.col("FGA").sum() + 0.44 * pl.col("FTA").sum() + pl.col("TOV").sum() - pl.col("OREB").sum()).alias("poss"),
-        pl.col("MATCHUP").first().str.slice(-3).alias("opp"),
+    team_games = (
+        _box(root)
+        .group_by("GAME_ID", "TEAM_ABBREVIATION")
+        .agg(
+            pl.col("PTS").sum(),
+            (pl.col("FGA").sum() + 0.44 * pl.col("FTA").sum() + pl.col("TOV").sum() - pl.col("OREB").sum()).alias(
+                "poss"
+            ),
+            pl.col("MATCHUP").first().str.slice(-3).alias("opp"),
+        )
     )
     rating = team_games.group_by("opp").agg((100 * pl.col("PTS").sum() / pl.col("poss").sum()).alias("drtg"))
     tricodes = [t.tricode for t in identity.TEAMS]

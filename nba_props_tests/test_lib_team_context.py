@@ -59,7 +59,7 @@ def gid(day: date, away: str, home: str) -> str:
 
 def box_rows(games=GAMES, lines=LINES) -> pl.DataFrame:
     rows = []
-    for pid, (day, away, home, points) in enumerate(games):
+    for day, away, home, points in games:
         for player, pts in points.items():
             team, minutes, fga, fta, oreb, tov = lines[player]
             rows.append(
@@ -400,7 +400,10 @@ def test_star_thresholds():
         schemas.INJURY_REPORT,
     )
     targets = targets_frame(
-        [(D30, "b2", "BBB", "AAA", True, gid(D30, "AAA", "BBB")), (D30, "c2", "CCC", "DDD", True, gid(D30, "DDD", "CCC"))]
+        [
+            (D30, "b2", "BBB", "AAA", True, gid(D30, "AAA", "BBB")),
+            (D30, "c2", "CCC", "DDD", True, gid(D30, "DDD", "CCC")),
+        ]
     )
     out = run(targets=targets, injuries=injuries)
     check(row(out, D30, "b2"), "star_teammates_out", 1.0, "injuries")

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -15,7 +15,7 @@ from nba_props.partitions import (
     training_week_partitions,
 )
 
-UTC = timezone.utc
+UTC = UTC
 ET = ZoneInfo("America/New_York")
 # 22:00 ET on 2025-01-15
 FROZEN = datetime(2025, 1, 16, 3, 0, tzinfo=UTC)

@@ -30,8 +30,12 @@ def _run(tags=None, partition_key=None, selection=None):
             partition_key=partition_key,
             # an ingest source's step also materializes its quarantine asset
             asset_selection=list(
-                dg.AssetSelection.assets(*selection).required_multi_asset_neighbors().resolve(job.asset_layer.asset_graph)
-            ) if selection else None,
+                dg.AssetSelection.assets(*selection)
+                .required_multi_asset_neighbors()
+                .resolve(job.asset_layer.asset_graph)
+            )
+            if selection
+            else None,
         )
 
 
@@ -45,8 +49,11 @@ def _warehouse():
 def _check_results(result) -> dict[tuple[str, str], bool]:
     return {
         (e.asset_key.path[-1], e.check_name): e.passed
-        for e in (ev.asset_check_evaluation_data for ev in result.all_events
-                  if ev.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        for e in (
+            ev.asset_check_evaluation_data
+            for ev in result.all_events
+            if ev.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        )
     }
 
 
@@ -56,8 +63,15 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
     # Single-run backfill: each asset's step ran once for the whole range.
     steps = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
     assert sorted(steps) == sorted(
-        ["schedule", "box_scores", "prop_line_snapshots", "injury_report", "player_lines", "player_features",
-         "predictions"]
+        [
+            "schedule",
+            "box_scores",
+            "prop_line_snapshots",
+            "injury_report",
+            "player_lines",
+            "player_features",
+            "predictions",
+        ]
     )
     checks = _check_results(result)
     # The only allowed failure is the warn-level ready share: the simulated league has no prior
@@ -70,7 +84,11 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
     for key in ("rows", "ready_share", "quality_tiers", "defaults_by_feature", "line_diagnostics", "settings"):
         assert key in features.metadata, key
     (lines_materialization,) = result.asset_materializations_for_node("player_lines")[:1]
-    assert set(lines_materialization.metadata["diagnostics"].value) <= {"LINE_SOURCE", "NO_PROP_LINE", "LINE_SANITY_REJECT"}
+    assert set(lines_materialization.metadata["diagnostics"].value) <= {
+        "LINE_SOURCE",
+        "NO_PROP_LINE",
+        "LINE_SANITY_REJECT",
+    }
 
     provider = FilesProvider(sim_data_dir)
     warehouse = _warehouse()
@@ -100,10 +118,12 @@ def test_rerunning_a_date_replaces_exactly_that_date(nba_home):
 
 
 def test_a_window_before_the_season_is_empty_but_typed(nba_home):
-    result = _run(tags={
-        "dagster/asset_partition_range_start": "2024-10-10",
-        "dagster/asset_partition_range_end": "2024-10-12",
-    })
+    result = _run(
+        tags={
+            "dagster/asset_partition_range_start": "2024-10-10",
+            "dagster/asset_partition_range_end": "2024-10-12",
+        }
+    )
     assert result.success
     frame = _warehouse().load(
         "box_scores", start=date(2024, 10, 10), end=date(2024, 10, 12), declared=schemas.BOX_SCORES

@@ -79,11 +79,18 @@ def test_coverage_parts_sum_to_the_whole(report):
         preds = cov["predictions"]
         assert preds["total"] == preds["quarantined"] + preds["no_line"] + preds["lined"]
         assert preds["total"] == cov["with_line"]["predicted"] + cov["without_line"]["predicted"]
-        assert cov["lined_predictions"]["total"] == cov["lined_predictions"]["recommended"] + cov["lined_predictions"]["passed"]
+        assert (
+            cov["lined_predictions"]["total"]
+            == cov["lined_predictions"]["recommended"] + cov["lined_predictions"]["passed"]
+        )
         rec = cov["recommended"]
         assert rec["total"] == sum(rec[k] for k in ("wins", "losses", "pushes", "voids", "pending"))
         weeks = cov["family_weeks"]
-        assert weeks["total"] == 1 == sum(len(weeks[k]) for k in ("serving", "blocked", "not_serving", "skipped", "missing"))
+        assert (
+            weeks["total"]
+            == 1
+            == sum(len(weeks[k]) for k in ("serving", "blocked", "not_serving", "skipped", "missing"))
+        )
         # the evaluated rows are the predictions minus the quarantined ones
         assert fam["n"] == preds["total"] - preds["quarantined"]
         assert cov["roi_n"] == fam["n_roi_edge3"]
@@ -102,5 +109,8 @@ def test_baselines_on_the_champions_decided_rows(report):
         assert block["n"] + block["n_without_history"] == baselines["n"]
         assert block["mae"] > 0 and block["mae_ratio"] > 0
         assert list(block["hr"]) == ["1", "3", "5"]
-        assert block["hr"]["1"]["wins"] + block["hr"]["1"]["losses"] >= block["hr"]["3"]["wins"] + block["hr"]["3"]["losses"]
+        assert (
+            block["hr"]["1"]["wins"] + block["hr"]["1"]["losses"]
+            >= block["hr"]["3"]["wins"] + block["hr"]["3"]["losses"]
+        )
         assert 0 < block["top5_daily"]["picks"] <= 35

@@ -60,7 +60,9 @@ def targets_of(box: pl.DataFrame, days) -> pl.DataFrame:
     rows = box.filter(pl.col("game_date").is_in(list(days))).select(
         "game_date", "game_id", "player_lookup", "player_name", "player_id", "team", "opponent", "is_home"
     )
-    return schemas.conform(rows.with_columns(line_diagnostic=pl.lit("NO_PROP_LINE"), has_line=pl.lit(False)), schemas.PLAYER_LINES)
+    return schemas.conform(
+        rows.with_columns(line_diagnostic=pl.lit("NO_PROP_LINE"), has_line=pl.lit(False)), schemas.PLAYER_LINES
+    )
 
 
 def synthetic_line_history(box: pl.DataFrame) -> pl.DataFrame:
@@ -68,7 +70,10 @@ def synthetic_line_history(box: pl.DataFrame) -> pl.DataFrame:
     by a deterministic rule): enough to exercise the streaks and their leakage."""
     over = ((pl.col("player_id") + pl.col("game_date").dt.day()) % 3) == 0
     lines = box.select(
-        "game_date", "game_id", "player_lookup", line=pl.col("points").cast(pl.Float64) + pl.when(over).then(-0.5).otherwise(0.5)
+        "game_date",
+        "game_id",
+        "player_lookup",
+        line=pl.col("points").cast(pl.Float64) + pl.when(over).then(-0.5).otherwise(0.5),
     )
     return schemas.conform(lines, schemas.PLAYER_LINES)
 
@@ -112,7 +117,9 @@ def test_leakage_a_week_of_dates(box, schedule, build):
         lines_without_day = lines.filter(pl.col("game_date") != day)
         per_date_without.append(compute(inputs_for(day_targets, without_day, schedule, lines_without_day)))
         before = box.filter(pl.col("game_date") < day)
-        per_date_before.append(compute(inputs_for(day_targets, before, schedule, lines.filter(pl.col("game_date") < day))))
+        per_date_before.append(
+            compute(inputs_for(day_targets, before, schedule, lines.filter(pl.col("game_date") < day)))
+        )
     assert_frame_equal(everything, pl.concat(per_date_without).sort(*KEY_COLUMNS))
     assert_frame_equal(everything, pl.concat(per_date_before).sort(*KEY_COLUMNS))
     # the week really is informative: most rows have real windows and real streaks
@@ -192,7 +199,9 @@ def test_hand_computed_windows(case_features, name, player_id, day):
 def test_hand_computed_rest(case_features, name, player_id, day):
     last_game = max(d for d, _ in _csv_games()[player_id] if d < day)
     rest = min((day - last_game).days, 30)
-    row = case_features.filter((pl.col("game_date") == day) & (pl.col("player_id") == int(player_id))).row(0, named=True)
+    row = case_features.filter((pl.col("game_date") == day) & (pl.col("player_id") == int(player_id))).row(
+        0, named=True
+    )
     assert row["days_rest"] == rest
     assert row["is_back_to_back"] == (1.0 if rest == 1 else 0.0)
 
@@ -201,7 +210,9 @@ def test_hand_computed_special_cases(case_features):
     games = _csv_games()
 
     def row(player_id, day):
-        return case_features.filter((pl.col("game_date") == day) & (pl.col("player_id") == int(player_id))).row(0, named=True)
+        return case_features.filter((pl.col("game_date") == day) & (pl.col("player_id") == int(player_id))).row(
+            0, named=True
+        )
 
     # Opening night: Wembanyama's season average is his 2023-24 one (prior_season).
     wemby = [pts for d, pts in games["1641705"] if d < date(2024, 10, 1)]
@@ -229,7 +240,9 @@ def test_opening_week_rookies_are_blocked_veterans_use_last_season(box, schedule
     veterans = features.filter(pl.col("points_avg_season__source") == "prior_season")
     assert veterans.height > 0.8 * features.height
     # Risacher (the 2024 first pick) debuts on 2024-10-23 without any history.
-    rookie = features.filter((pl.col("player_lookup") == "zaccharierisacher") & (pl.col("game_date") == date(2024, 10, 23)))
+    rookie = features.filter(
+        (pl.col("player_lookup") == "zaccharierisacher") & (pl.col("game_date") == date(2024, 10, 23))
+    )
     assert rookie.height == 1
     assert rookie["points_avg_last_3__source"].item() == "default"
     assert rookie["points_avg_season__source"].item() == "default"

@@ -140,9 +140,7 @@ def test_odds_api_snapshots(provider, odds_api_lines):
     assert ingest_checks.duplicate_keys(odds_api_lines, schemas.PROP_LINE_SNAPSHOTS_KEY).height == 0
     assert odds_api_lines.get_column("bookmaker").n_unique() == 8
 
-    durant = odds_api_lines.filter(
-        pl.col("game_date") == date(2025, 10, 21), pl.col("player_lookup") == "kevindurant"
-    )
+    durant = odds_api_lines.filter(pl.col("game_date") == date(2025, 10, 21), pl.col("player_lookup") == "kevindurant")
     assert durant.filter(pl.col("bookmaker") == "draftkings").select(
         "game_id", "line", "over_price", "under_price", "captured_at"
     ).rows() == [("20251021_HOU_OKC", 23.5, -119, -107, datetime(2025, 10, 21, 17, tzinfo=UTC))]
@@ -194,7 +192,9 @@ def test_dfs_boards(provider):
     # Every board lists only games tipping at or after its stamp, but one: the 2025-01-05 ORL game
     # "starting" 23:40:53 UTC on the 01_06 board.
     late = dfs.filter(pl.col("captured_at") > pl.col("tip_time_utc"))
-    assert late.select("game_id", "captured_at").unique().rows() == [("20250105_UTA_ORL", datetime(2025, 1, 6, tzinfo=UTC))]
+    assert late.select("game_id", "captured_at").unique().rows() == [
+        ("20250105_UTA_ORL", datetime(2025, 1, 6, tzinfo=UTC))
+    ]
     assert ingest_checks.duplicate_keys(dfs, schemas.PROP_LINE_SNAPSHOTS_KEY).height == 0
     # 14 exact duplicate rows in the boards; 15 one-sided promo lines beside a two-sided line.
     assert dict(parsed.quarantine.group_by("reason").len().iter_rows()) == {"duplicate": 14}

@@ -68,7 +68,11 @@ def test_kevin_durant_opening_night():
     kd = out.filter(pl.col("player_lookup") == "kevindurant")
     assert kd.height == 1
     r = kd.row(0, named=True)
-    assert (r["game_id"], r["line_diagnostic"], r["diagnostic_detail"]) == ("20251021_HOU_OKC", "LINE_SOURCE", "draftkings")
+    assert (r["game_id"], r["line_diagnostic"], r["diagnostic_detail"]) == (
+        "20251021_HOU_OKC",
+        "LINE_SOURCE",
+        "draftkings",
+    )
     assert (r["line_book"], r["line"], r["over_price"], r["under_price"]) == ("draftkings", 23.5, -119, -107)
     p_over, p_under = 119 / 219, 107 / 207
     assert r["implied_over_prob"] == pytest.approx(p_over / (p_over + p_under))
@@ -113,7 +117,9 @@ def test_odds_window_books_follow_the_priority(odds_window):
         .group_by("game_id", "player_lookup")
         .agg(best_rank=_priority_rank(pl.col("bookmaker")).min())
     )
-    chosen = out.filter(pl.col("line_diagnostic") == "LINE_SOURCE").with_columns(rank=_priority_rank(pl.col("line_book")))
+    chosen = out.filter(pl.col("line_diagnostic") == "LINE_SOURCE").with_columns(
+        rank=_priority_rank(pl.col("line_book"))
+    )
     checked = chosen.join(sane_books, on=["game_id", "player_lookup"], how="inner")
     assert checked.height > 0.95 * chosen.height
     assert checked.filter(pl.col("rank") > pl.col("best_rank")).height == 0
@@ -156,7 +162,9 @@ def _newest_board_lines() -> pl.DataFrame:
         )
         .with_columns(
             game_id=identity.game_id_expr(
-                pl.col("game_date"), identity.team_tricode_expr(pl.col("away_team")), identity.team_tricode_expr(pl.col("home_team"))
+                pl.col("game_date"),
+                identity.team_tricode_expr(pl.col("away_team")),
+                identity.team_tricode_expr(pl.col("home_team")),
             )
         )
         .filter(pl.col("game_date").is_between(*DFS_SPAN))
@@ -188,10 +196,16 @@ def test_dfs_chosen_line_is_the_newest_boards_line():
         out = build_player_lines(snapshots.filter(pl.col("bookmaker") == book), schedule, box, injuries,
                                  start=start, end=end, config=CONFIG)  # fmt: skip
         assert out.filter(pl.col("line").is_not_null()).get_column("market_type").eq("dfs").all()
-        per_book.append(out.filter(pl.col("line").is_not_null()).select("game_id", "player_lookup", bookmaker="line_book", chosen="line"))
+        per_book.append(
+            out.filter(pl.col("line").is_not_null()).select(
+                "game_id", "player_lookup", bookmaker="line_book", chosen="line"
+            )
+        )
     chosen = pl.concat(per_book)
     boards = _newest_board_lines()
-    multi = boards.filter(pl.col("n_lines") >= 2).join(chosen, on=["game_id", "player_lookup", "bookmaker"], how="inner")
+    multi = boards.filter(pl.col("n_lines") >= 2).join(
+        chosen, on=["game_id", "player_lookup", "bookmaker"], how="inner"
+    )
     differ = multi.filter(pl.col("chosen") != pl.col("newest"))
     bias = (multi["chosen"] - multi["newest"]).mean()
     print(f"\nDFS keys {boards.height}, with 2+ lines {boards.filter(pl.col('n_lines') >= 2).height}, "
@@ -200,7 +214,9 @@ def test_dfs_chosen_line_is_the_newest_boards_line():
     assert differ.height == 0, differ.head()
     assert bias == 0.0
     # Keys with a single line everywhere keep it too (when the book still lists the player).
-    single = boards.filter(pl.col("n_lines") == 1).join(chosen, on=["game_id", "player_lookup", "bookmaker"], how="inner")
+    single = boards.filter(pl.col("n_lines") == 1).join(
+        chosen, on=["game_id", "player_lookup", "bookmaker"], how="inner"
+    )
     assert single.height > 9_000 and single.filter(pl.col("chosen") != pl.col("newest")).height == 0
 
 
@@ -233,7 +249,11 @@ def test_opening_week_line_players_get_their_team_from_the_game():
         r = first.filter(pl.col("player_lookup") == player).row(0, named=True)
         assert (r["game_id"], r["team"], r["has_line"]) == (game_id, None, True), player
     # every remaining NULL team is a player whose newest box team (before the date) is not in the game
-    box = FilesProvider(DATA).box_scores(OPENING_WEEK[0] - timedelta(days=CONFIG.team_lookback_days), OPENING_WEEK[1]).rows
+    box = (
+        FilesProvider(DATA)
+        .box_scores(OPENING_WEEK[0] - timedelta(days=CONFIG.team_lookback_days), OPENING_WEEK[1])
+        .rows
+    )
     newest = (
         null_team.select("game_date", "game_id", "player_lookup")
         .join(box.select("player_lookup", "team", box_date="game_date"), on="player_lookup", how="left")
@@ -242,7 +262,9 @@ def test_opening_week_line_players_get_their_team_from_the_game():
         .group_by("game_date", "game_id", "player_lookup")
         .agg(pl.col("team").last())
     )
-    in_game = newest.filter(pl.col("team").is_not_null()).with_columns(
-        sides=pl.col("game_id").str.split("_").list.slice(1, 2)
-    ).filter(pl.col("sides").list.contains(pl.col("team")))
+    in_game = (
+        newest.filter(pl.col("team").is_not_null())
+        .with_columns(sides=pl.col("game_id").str.split("_").list.slice(1, 2))
+        .filter(pl.col("sides").list.contains(pl.col("team")))
+    )
     assert in_game.height == 0

@@ -116,7 +116,9 @@ def test_hand_computed_boston_at_toronto(real):
         assert r[source_column(name)] == "box_scores"
 
     # Tatum: games and points against Toronto over 2023-24 and 2024-25 before the day; rest days.
-    mine = [x for s in ("2023-24", "2024-25") for x in _csv_rows(s) if x["PLAYER_NAME"] == PLAYER and x["GAME_DATE"] < day]
+    mine = [
+        x for s in ("2023-24", "2024-25") for x in _csv_rows(s) if x["PLAYER_NAME"] == PLAYER and x["GAME_DATE"] < day
+    ]
     vs = [x for x in mine if OPP in x["MATCHUP"].split()[1:]]
     assert r["games_vs_opponent"] == len(vs) > 0
     assert r["avg_points_vs_opponent"] == pytest.approx(sum(int(x["PTS"]) for x in vs) / len(vs))

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -7,7 +7,7 @@ from nba_props import seasons
 from nba_props.seasons import Phase
 
 ET = ZoneInfo("America/New_York")
-UTC = timezone.utc
+UTC = UTC
 
 OPENING_NIGHTS = {
     "2021-22": date(2021, 10, 19),
@@ -230,7 +230,9 @@ def test_expression_forms_agree_with_the_date_forms_on_every_day_of_two_years():
     assert frame["week"].to_list() == [seasons.week_start(d) for d in days]
     years = pl.Series([1999, 2024, 2099])
     assert pl.select(seasons.label_for_start_year_expr(pl.lit(years))).to_series().to_list() == [
-        "1999-00", "2024-25", "2099-00"
+        "1999-00",
+        "2024-25",
+        "2099-00",
     ]
 
 
@@ -239,7 +241,9 @@ def test_week_start_and_week_starts():
     assert seasons.week_start(date(2025, 1, 19)) == date(2025, 1, 13)  # Sunday closes it
     assert seasons.week_start(date(2025, 1, 20)) == date(2025, 1, 20)
     assert seasons.week_starts(date(2025, 1, 15), date(2025, 1, 27)) == [
-        date(2025, 1, 13), date(2025, 1, 20), date(2025, 1, 27)
+        date(2025, 1, 13),
+        date(2025, 1, 20),
+        date(2025, 1, 27),
     ]
     assert seasons.week_starts(date(2025, 1, 13), date(2025, 1, 19)) == [date(2025, 1, 13)]
     assert seasons.week_starts(date(2025, 1, 20), date(2025, 1, 19)) == []

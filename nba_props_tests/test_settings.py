@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from nba_props import settings as settings_module
 from nba_props.settings import Settings, SettingsError, load_settings
@@ -102,7 +103,7 @@ def test_keyword_overrides(clean_env):
 
 def test_settings_are_frozen():
     s = load_settings()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         s.sim_seed = 9  # type: ignore[misc]
 
 

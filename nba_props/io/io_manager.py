@@ -166,7 +166,11 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
             if not keys:  # e.g. the days before the first partition: no history yet
                 start = partitions_def.start.date()
                 return warehouse.load(
-                    name, start=start, end=start - timedelta(days=1), declared=declared, partition_column=column,
+                    name,
+                    start=start,
+                    end=start - timedelta(days=1),
+                    declared=declared,
+                    partition_column=column,
                     where=scope,
                 )
             if self._covers_every_partition(partitions_def, keys):
@@ -187,4 +191,3 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
             return len(keys) >= partitions_def.get_num_partitions()
         except Exception:  # e.g. dynamic partitions without an instance: fall back to the window
             return False
-

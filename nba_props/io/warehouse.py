@@ -374,9 +374,7 @@ class Warehouse:
                     f"(materialize the asset first, or add it to lib.tables.TABLE_SCHEMAS)"
                 )
             return pl.DataFrame(schema=declared)
-        table_schema = pl.Schema(
-            {name: polars_type(sql) or frame.schema[name] for name, sql in columns.items()}
-        )
+        table_schema = pl.Schema({name: polars_type(sql) or frame.schema[name] for name, sql in columns.items()})
         # A stored table may hold more columns than declared (they are dropped), never fewer.
         return schemas.conform(frame, declared if declared is not None else table_schema, missing="error",
                                what=qualified, hint="migrate or drop the table")  # fmt: skip
@@ -395,9 +393,7 @@ class Warehouse:
         params: list[object] = []
         if start is not None or end is not None:
             if partition_column not in columns:
-                raise ValueError(
-                    f"{self.qualified(table)} has no partition column {partition_column!r} to window on"
-                )
+                raise ValueError(f"{self.qualified(table)} has no partition column {partition_column!r} to window on")
             if start is not None:
                 conditions.append(f"{_quote(partition_column)} >= ?")
                 params.append(start)
@@ -447,4 +443,3 @@ def _check_columns(qualified: str, frame: pl.DataFrame, columns: list[str]) -> N
             f"{qualified}: the frame's columns do not match the table "
             f"(missing {missing}, unexpected {extra}); nothing written"
         )
-

@@ -16,9 +16,7 @@ import polars as pl
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 
-def join_strictly_before(
-    left: Frame, right: Frame, *, left_on: str, right_on: str, by: str | Sequence[str]
-) -> Frame:
+def join_strictly_before(left: Frame, right: Frame, *, left_on: str, right_on: str, by: str | Sequence[str]) -> Frame:
     """`left` (sorted by `left_on`) with the newest `right` row per `by` dated strictly before it.
 
     Both sides are sorted here (stable, so rows of one date keep their order). Sorted globally

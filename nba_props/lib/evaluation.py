@@ -242,12 +242,15 @@ def _mae(rows: pl.DataFrame, prediction: str) -> tuple[float | None, float | Non
     lined = rows.filter(line.is_not_null() & actual.is_not_null() & pred.is_not_null())
     if lined.height == 0:
         return None, None, None
-    mae, line_mae = lined.select((pred - actual).abs().mean().alias("_m"), (line - actual).abs().mean().alias("_l")).row(0)
+    mae, line_mae = lined.select(
+        (pred - actual).abs().mean().alias("_m"), (line - actual).abs().mean().alias("_l")
+    ).row(0)
     return mae, line_mae, (mae / line_mae if line_mae else None)
 
 
-def evaluate(graded: pl.DataFrame, *, config: EvaluationConfig | None = None,
-             edge_floors: Iterable[float] | None = None) -> dict[str, Any]:
+def evaluate(
+    graded: pl.DataFrame, *, config: EvaluationConfig | None = None, edge_floors: Iterable[float] | None = None
+) -> dict[str, Any]:
     """The evaluation of one family's graded rows (see the module docstring for every figure)."""
     config = config or load_evaluation_config()
     floors = tuple(edge_floors) if edge_floors is not None else config.edge_floors
@@ -324,8 +327,10 @@ def rolling_points_means(rows: pl.DataFrame, box_scores: pl.DataFrame, windows: 
     stats = played.with_columns(_cum=cum, history_games=count.cast(pl.Int64))
     stats = stats.with_columns(
         [
-            ((pl.col("_cum") - pl.col("_cum").shift(n).over("player_lookup").fill_null(0.0))
-             / pl.min_horizontal(pl.col("history_games"), pl.lit(n))).alias(name)
+            (
+                (pl.col("_cum") - pl.col("_cum").shift(n).over("player_lookup").fill_null(0.0))
+                / pl.min_horizontal(pl.col("history_games"), pl.lit(n))
+            ).alias(name)
             for name, n in windows.items()
         ]  # fmt: skip
     ).select("player_lookup", "_game_date", "history_games", *windows)
@@ -354,8 +359,9 @@ def _baseline_block(rows: pl.DataFrame, prediction: str, config: EvaluationConfi
     }
 
 
-def baselines(champion_graded: pl.DataFrame, box_scores: pl.DataFrame, *,
-              config: EvaluationConfig | None = None) -> dict[str, Any]:
+def baselines(
+    champion_graded: pl.DataFrame, box_scores: pl.DataFrame, *, config: EvaluationConfig | None = None
+) -> dict[str, Any]:
     """Naive predictors on exactly the champion's decided rows (non-quarantined, result WIN or
     LOSS): `line` (prediction = the line: MAE only, ratio 1 by definition) and, per configured
     window, the player's mean points over his last N games before the date. A baseline takes the
@@ -391,8 +397,9 @@ def _failed_gates(governance: str | None) -> list[str]:
     return sorted(name for name, gate in gates.items() if isinstance(gate, dict) and gate.get("status") == "failed")
 
 
-def family_weeks(registry: pl.DataFrame, family: str, *, start: date, end: date,
-                 skipped: dict[str, str] | None = None) -> dict[str, Any]:
+def family_weeks(
+    registry: pl.DataFrame, family: str, *, start: date, end: date, skipped: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Every week (Monday) touching [start, end] for one family, classified from the registry:
     serving (active / champion), blocked (failed gates named), not_serving (another state), or
     with no registry row: skipped (reason known from the training run, `skipped` keyed
@@ -426,8 +433,9 @@ def _primary_block_kind() -> pl.Expr:
     return pl.col("block_reason").str.extract(r"^([a-z_]+):", 1).fill_null("unknown")
 
 
-def coverage(features: pl.DataFrame, family_graded: pl.DataFrame, *, needs_line: bool,
-             weeks: dict[str, Any]) -> dict[str, Any]:
+def coverage(
+    features: pl.DataFrame, family_graded: pl.DataFrame, *, needs_line: bool, weeks: dict[str, Any]
+) -> dict[str, Any]:
     """What one family predicted of the window's candidates, what it left out and why.
 
     `features`: the window's player_features rows (game_id, player_lookup, line,

@@ -82,8 +82,11 @@ def _newest_rows_of(keys: pl.LazyFrame, box: pl.LazyFrame, window_days: int) -> 
     )
     return (
         join_strictly_before(
-            keys.select("game_date", "player_lookup").unique(), rows,
-            left_on="game_date", right_on="box_date", by="player_lookup",
+            keys.select("game_date", "player_lookup").unique(),
+            rows,
+            left_on="game_date",
+            right_on="box_date",
+            by="player_lookup",
         )  # fmt: skip
         .filter(pl.col("box_date") >= _days_before("game_date", window_days))
         .drop("box_date")
@@ -99,8 +102,11 @@ def _recent_appearances(box: pl.LazyFrame, newest: pl.LazyFrame, window_days: in
     )
     return (
         join_strictly_before(
-            newest.filter(pl.col("team").is_not_null()), played,
-            left_on="game_date", right_on="last_played", by=["player_lookup", "team"],
+            newest.filter(pl.col("team").is_not_null()),
+            played,
+            left_on="game_date",
+            right_on="last_played",
+            by=["player_lookup", "team"],
         )  # fmt: skip
         .filter(pl.col("last_played") >= _days_before("game_date", window_days))
         .drop("last_played")
@@ -144,10 +150,13 @@ def expected_players_lazy(
     )
     newest = _newest_box_rows(box, dates, window_days)
 
-    appear = _recent_appearances(box, newest, window_days).join(_team_games(games), on=["game_date", "team"], how="inner")
+    appear = _recent_appearances(box, newest, window_days).join(
+        _team_games(games), on=["game_date", "team"], how="inner"
+    )
     appear = appear.join(
-        _report_before_tip(report, appear.join(games.select("game_id", "tip_time_utc"), on="game_id", how="left"))
-        .filter(pl.col("injury_status") == OUT_STATUS),
+        _report_before_tip(
+            report, appear.join(games.select("game_id", "tip_time_utc"), on="game_id", how="left")
+        ).filter(pl.col("injury_status") == OUT_STATUS),
         on=PLAYER_GAME,
         how="anti",
     )
@@ -187,25 +196,24 @@ def expected_players_lazy(
     merged = merged.join(
         games.select("game_id", game_status="status", _s_tip="tip_time_utc"), on="game_id", how="left"
     ).with_columns(_tip=pl.coalesce("_s_tip", "_line_tip"))
-    return (
-        merged.join(_report_before_tip(report, merged.rename({"_tip": "tip_time_utc"})), on=PLAYER_GAME, how="left")
-        .select(
-            *PLAYER_GAME,
-            player_name=pl.coalesce("player_name", "_box_name", "_line_name"),
-            player_id=pl.coalesce("player_id", "player_id_l"),
-            team=pl.coalesce("team", "team_l"),
-            opponent=pl.coalesce("opponent", "opponent_l"),
-            is_home=pl.coalesce("is_home", "is_home_l"),
-            game_status=pl.col("game_status"),
-            tip_time_utc=pl.col("_tip"),
-            injury_status=pl.col("injury_status"),
-            expected_reason=pl.when(appeared & has_line)
-            .then(pl.lit(BOTH))
-            .when(has_line)
-            .then(pl.lit(HAS_LINE))
-            .otherwise(pl.lit(RECENT_APPEARANCE)),
-            has_line=has_line,
-        )
+    return merged.join(
+        _report_before_tip(report, merged.rename({"_tip": "tip_time_utc"})), on=PLAYER_GAME, how="left"
+    ).select(
+        *PLAYER_GAME,
+        player_name=pl.coalesce("player_name", "_box_name", "_line_name"),
+        player_id=pl.coalesce("player_id", "player_id_l"),
+        team=pl.coalesce("team", "team_l"),
+        opponent=pl.coalesce("opponent", "opponent_l"),
+        is_home=pl.coalesce("is_home", "is_home_l"),
+        game_status=pl.col("game_status"),
+        tip_time_utc=pl.col("_tip"),
+        injury_status=pl.col("injury_status"),
+        expected_reason=pl.when(appeared & has_line)
+        .then(pl.lit(BOTH))
+        .when(has_line)
+        .then(pl.lit(HAS_LINE))
+        .otherwise(pl.lit(RECENT_APPEARANCE)),
+        has_line=has_line,
     )
 
 
@@ -224,8 +232,15 @@ def expected_players(
     """Eager wrapper of `expected_players_lazy`, sorted by (game_date, game_id, player_lookup)."""
     return (
         expected_players_lazy(
-            schedule.lazy(), box_history.lazy(), injuries.lazy(), line_players.lazy(),
-            start=start, end=end, window_days=window_days, team_lookback_days=team_lookback_days, as_of=as_of,
+            schedule.lazy(),
+            box_history.lazy(),
+            injuries.lazy(),
+            line_players.lazy(),
+            start=start,
+            end=end,
+            window_days=window_days,
+            team_lookback_days=team_lookback_days,
+            as_of=as_of,
         )  # fmt: skip
         .sort(PLAYER_GAME)
         .collect()

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+
 def duplicate_keys(frame: pl.DataFrame, key: Sequence[str]) -> pl.DataFrame:
     """Key values that occur more than once, with their count."""
     return (

@@ -179,10 +179,9 @@ def usable_snapshots(
     )
     captured, tip = pl.col("captured_at"), pl.col("_tip")
     before_tip = (captured < tip) | ((captured == tip) & pl.col("source").is_in(config.at_tip_capture_sources))
-    keep = (
-        pl.all_horizontal(pl.col(c).is_not_null() for c in (*PLAYER_GAME, "bookmaker", "line", "captured_at"))
-        & pl.when(tip.is_null()).then(True).otherwise(before_tip.fill_null(False))
-    )
+    keep = pl.all_horizontal(
+        pl.col(c).is_not_null() for c in (*PLAYER_GAME, "bookmaker", "line", "captured_at")
+    ) & pl.when(tip.is_null()).then(True).otherwise(before_tip.fill_null(False))
     if as_of is not None:
         keep = keep & (captured <= as_of)
     return (
@@ -319,8 +318,9 @@ def _with_prop_line_delta(lines: pl.LazyFrame, lookback_days: int) -> pl.LazyFra
     return (
         join_strictly_before(lines, history, left_on="game_date", right_on="_prev_date", by="player_lookup")
         .with_columns(
-            prop_line_delta=pl.when(pl.col("_prev_date") >= pl.col("game_date").dt.offset_by(f"-{lookback_days}d"))
-            .then(pl.col("consensus_line") - pl.col("_prev_consensus"))
+            prop_line_delta=pl.when(
+                pl.col("_prev_date") >= pl.col("game_date").dt.offset_by(f"-{lookback_days}d")
+            ).then(pl.col("consensus_line") - pl.col("_prev_consensus"))
         )
         .drop("_prev_date", "_prev_consensus")
     )
@@ -409,6 +409,7 @@ def line_diagnostics(intermediates: dict[str, pl.DataFrame], rows: pl.DataFrame,
     dropped because the book's newest snapshot of the game no longer lists the player, by book),
     `pulled_without_other_line` (of those, players left with no line at all) and
     `chosen_market_types` (rows by market type of the chosen line)."""
+
     def span(frame: pl.DataFrame) -> pl.DataFrame:
         return frame.filter(pl.col("game_date").is_between(start, end))
 

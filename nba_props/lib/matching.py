@@ -44,9 +44,7 @@ def classify_unmatched_lines(lines: pl.DataFrame, box_scores: pl.DataFrame) -> p
     played = played.select(list(MATCH_KEY)).unique().with_columns(_played=pl.lit(True))
     return (
         player_games.join(played, on=list(MATCH_KEY), how="left")
-        .with_columns(
-            match_status=pl.when(pl.col("_played")).then(pl.lit("matched")).otherwise(pl.lit("did_not_play"))
-        )
+        .with_columns(match_status=pl.when(pl.col("_played")).then(pl.lit("matched")).otherwise(pl.lit("did_not_play")))
         .select(list(MATCH_SCHEMA))
         .cast(dict(MATCH_SCHEMA))
         .sort(list(MATCH_KEY))

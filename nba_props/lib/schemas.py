@@ -103,7 +103,11 @@ INJURY_REPORT = pl.Schema(
         "source": pl.Utf8,
     }
 )
-INJURY_REPORT_KEY = ("game_date", "player_lookup", "reported_at")  # every report of the day; cut per game tip downstream
+INJURY_REPORT_KEY = (
+    "game_date",
+    "player_lookup",
+    "reported_at",
+)  # every report of the day; cut per game tip downstream
 
 QUARANTINE = pl.Schema(
     {
@@ -147,6 +151,7 @@ def conform(
         for name, dtype in schema.items()
     ]
     return frame.select(columns)
+
 
 # One row per (game, player) with a points line or expected to play: the candidate set.
 PLAYER_LINES = pl.Schema(

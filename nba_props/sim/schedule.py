@@ -17,7 +17,7 @@ Construction (deterministic given the generator):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 
@@ -205,7 +205,9 @@ def _assign_days(
             if o in th or o in ta:
                 continue
             cost = sum(
-                (o - 1 in t) + (o + 1 in t) + 100 * ((o - 2 in t and o - 1 in t) or (o + 1 in t and o + 2 in t))
+                (o - 1 in t)
+                + (o + 1 in t)
+                + 100 * ((o - 2 in t and o - 1 in t) or (o + 1 in t and o + 2 in t))
                 + 100 * (o - 1 in t and o + 1 in t)
                 for t in (th, ta)
             )
@@ -232,7 +234,7 @@ def _tip_et(d: date, home_tricode: str, holiday: bool, rng: np.random.Generator)
 
 
 def _to_utc(d: date, t: time) -> datetime:
-    return datetime.combine(d, t, tzinfo=seasons.GAME_TZ).astimezone(timezone.utc)
+    return datetime.combine(d, t, tzinfo=seasons.GAME_TZ).astimezone(UTC)
 
 
 def game_id_prefix(label: str) -> str:
@@ -303,7 +305,7 @@ def _postpone(games: list[Game], days: list[date], holidays: set[date], rng: np.
         def cost(d: date) -> int:
             """Back-to-backs the make-up creates; +99 for three games in three days, 999 when a team is busy."""
             total = 0
-            for t in teams:
+            for t in teams:  # noqa: B023 (called within this iteration only)
                 busy = [d + timedelta(days=k) in playing[t] for k in (-2, -1, 0, 1, 2)]
                 if busy[2]:
                     return 999

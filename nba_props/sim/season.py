@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -84,8 +84,7 @@ def _day_rng(seed: int, day_index: int) -> np.random.Generator:
 
 
 def _at(day: date, t: time) -> datetime:
-    return datetime.combine(day, t, tzinfo=seasons.GAME_TZ).astimezone(timezone.utc)
-
+    return datetime.combine(day, t, tzinfo=seasons.GAME_TZ).astimezone(UTC)
 
 
 def simulate_season(season: str, seed: int, out_dir: str | Path, *, n_days: int | None = None) -> SimulationSummary:
@@ -173,7 +172,7 @@ def simulate_season(season: str, seed: int, out_dir: str | Path, *, n_days: int 
             scored = {(playing[int(gi) // 2].nba_game_id, int(p)): int(v)
                       for gi, p, v in zip(result.group, result.player, result.pts)}  # fmt: skip
             for snap_games, snap, latest in (
-                (open_games, open_lines, lambda g: g.tip_utc <= late_at),
+                (open_games, open_lines, lambda g: g.tip_utc <= late_at),  # noqa: B023 (used in this iteration)
                 (late_games, late_lines, lambda g: True),
             ):
                 for gi, p, line in zip(snap.consensus_game, snap.consensus_player, snap.consensus_line):

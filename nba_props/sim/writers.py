@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -51,7 +51,7 @@ _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satur
 
 
 def _stamp(instant: datetime) -> str:
-    return instant.astimezone(timezone.utc).strftime("%Y%m%d_%H%M%S")
+    return instant.astimezone(UTC).strftime("%Y%m%d_%H%M%S")
 
 
 def _iso_z(instant: datetime) -> str:
@@ -368,7 +368,7 @@ def _schedule_document(season: str, schedule: list[sch.Game], days: list[date], 
         if g.makeup_of is not None and g.makeup_of not in known_ppd:
             continue  # the make-up does not exist before the postponement
         tip_et = g.tip_et
-        day0_utc = datetime.combine(g.game_date, time(0), tzinfo=seasons.GAME_TZ).astimezone(timezone.utc)
+        day0_utc = datetime.combine(g.game_date, time(0), tzinfo=seasons.GAME_TZ).astimezone(UTC)
         wall = "%Y-%m-%dT%H:%M:%SZ"
         home_t, away_t = g.home_team, g.away_team
         if g.nba_game_id in finals:
@@ -427,7 +427,7 @@ def _schedule_document(season: str, schedule: list[sch.Game], days: list[date], 
         for seq, e in enumerate(entries, start=1):
             e["gameSequence"] = seq
         game_dates.append({"gameDate": f"{d:%m/%d/%Y} 00:00:00", "games": entries})
-    captured = datetime.combine(last_day + timedelta(days=1), time(10), tzinfo=timezone.utc)
+    captured = datetime.combine(last_day + timedelta(days=1), time(10), tzinfo=UTC)
     return {
         "meta": {
             "version": 1,

@@ -11,15 +11,14 @@ from collections.abc import Iterator, Mapping
 import dagster as dg
 import polars as pl
 
-from nba_props.dagster_helpers import rows_check
 from nba_props.dagster_helpers import (
     check_spec,
     counts_of,
     daily_asset_kwargs,
+    rows_check,
     unique_key_spec,
 )
 from nba_props.lib import schemas, tables
-from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.features.build import Block, build_player_features
 from nba_props.lib.features.checks import (
     constant_feature_dates,
@@ -31,6 +30,7 @@ from nba_props.lib.features.contract import load_contract
 from nba_props.lib.features.inputs import FeatureInputs
 from nba_props.lib.features.quality import feature_range_violations, quality_summary
 from nba_props.lib.features.rules import history_windows
+from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.lines import build_player_lines_with_diagnostics, load_line_config
 from nba_props.partitions import date_range_of, last_n_game_days, previous_n_game_days
 from nba_props.resources import SettingsResource
@@ -65,8 +65,11 @@ WINDOWS = history_windows(CONTRACT, LINE_CONFIG)
     check_specs=[
         unique_key_spec("player_lines"),
         check_spec("player_lines", "valid_diagnostic", "every row has LINE_SOURCE / NO_PROP_LINE / LINE_SANITY_REJECT"),
-        check_spec("player_lines", "line_in_sanity_band",
-                   f"chosen lines lie in the sanity band [{LINE_CONFIG.sanity_min:g}, {LINE_CONFIG.sanity_max:g}]"),
+        check_spec(
+            "player_lines",
+            "line_in_sanity_band",
+            f"chosen lines lie in the sanity band [{LINE_CONFIG.sanity_min:g}, {LINE_CONFIG.sanity_max:g}]",
+        ),
         check_spec("player_lines", "probabilities_in_unit_interval", "de-vigged over probability in [0, 1]"),
     ],
 )
@@ -99,8 +102,10 @@ def player_lines(
     yield rows_check("valid_diagnostic", rows.filter(~pl.col("line_diagnostic").is_in(schemas.LINE_DIAGNOSTICS)))
     low, high = LINE_CONFIG.sanity_min, LINE_CONFIG.sanity_max
     yield rows_check(
-        "line_in_sanity_band", rows.filter(pl.col("line").is_not_null() & ~pl.col("line").is_between(low, high)),
-        min_line=low, max_line=high,
+        "line_in_sanity_band",
+        rows.filter(pl.col("line").is_not_null() & ~pl.col("line").is_between(low, high)),
+        min_line=low,
+        max_line=high,
     )
     yield rows_check(
         "probabilities_in_unit_interval",
@@ -120,24 +125,36 @@ def build_player_features_asset(blocks: Mapping[str, Block] | None = None) -> dg
             GROUP,
         ),
         ins={
-            "candidate_lines": dg.AssetIn("player_lines", partition_mapping=last_n_game_days(WINDOWS.features_lines + 1)),
-            "box_history": dg.AssetIn("box_scores", partition_mapping=previous_n_game_days(WINDOWS.features_box_scores)),
+            "candidate_lines": dg.AssetIn(
+                "player_lines", partition_mapping=last_n_game_days(WINDOWS.features_lines + 1)
+            ),
+            "box_history": dg.AssetIn(
+                "box_scores", partition_mapping=previous_n_game_days(WINDOWS.features_box_scores)
+            ),
             "schedule": dg.AssetIn("schedule"),
             "injuries": dg.AssetIn("injury_report"),
         },
         check_specs=[
             unique_key_spec("player_features"),
             check_spec("player_features", "values_in_declared_range", "every feature value lies in its contract range"),
-            check_spec("player_features", "varying_columns_vary",
-                       f"features that must vary across a date's ready players are not constant ({', '.join(CHECKS.must_vary)})"),
-            check_spec("player_features", "ready_share_above_floor",
-                       f"at least {CHECKS.ready_share_floor:.0%} of candidates are quality-ready"),
             check_spec(
-                "player_features", "leak_free",
+                "player_features",
+                "varying_columns_vary",
+                f"features that must vary across a date's ready players are not constant ({', '.join(CHECKS.must_vary)})",
+            ),
+            check_spec(
+                "player_features",
+                "ready_share_above_floor",
+                f"at least {CHECKS.ready_share_floor:.0%} of candidates are quality-ready",
+            ),
+            check_spec(
+                "player_features",
+                "leak_free",
                 f"{LEAK.sample_dates} dates spread over the run (first and last included; all when fewer), each "
                 f"rebuilt for up to {LEAK.players_per_date} of its candidates ({LEAK.players_per_team} or more of "
                 "every team of every game) from inputs cut strictly before it, are identical in every column; "
-                "every stored row of those dates matches a candidate", blocking=True,
+                "every stored row of those dates matches a candidate",
+                blocking=True,
             ),
         ],
     )
@@ -181,7 +198,9 @@ def build_player_features_asset(blocks: Mapping[str, Block] | None = None) -> dg
         yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS["player_features"]))
         yield rows_check("values_in_declared_range", feature_range_violations(rows, CONTRACT))
         yield rows_check(
-            "varying_columns_vary", constant_feature_dates(rows, CHECKS.must_vary), severity=WARN,
+            "varying_columns_vary",
+            constant_feature_dates(rows, CHECKS.must_vary),
+            severity=WARN,
             must_vary=dg.MetadataValue.json(list(CHECKS.must_vary)),
         )
         share = summary["ready_share"]

@@ -7,7 +7,6 @@ call (a single-run backfill of a season is one read) and materializes two assets
 quarantine asset owns its own rows there) with the count per partition in its metadata.
 """
 
-
 from collections.abc import Iterator
 from datetime import date
 
@@ -101,8 +100,11 @@ def _outputs(
     yield dg.Output(
         quarantine,
         output_name=QUARANTINE_OUTPUT,
-        metadata={"window_quarantined_rows": quarantine.height, "by_reason": dg.MetadataValue.json(by_reason),
-                  "source": source},
+        metadata={
+            "window_quarantined_rows": quarantine.height,
+            "by_reason": dg.MetadataValue.json(by_reason),
+            "source": source,
+        },
     )
     rows = parsed.rows
     metadata: dict[str, object] = {
@@ -131,8 +133,16 @@ def schedule(context: dg.AssetExecutionContext, provider: ProviderResource, sett
     parsed = provider.get().schedule(start, end)
     rows = parsed.rows
     status_counts = dict(rows.group_by("status").len().iter_rows()) if rows.height else {}
-    yield from _outputs(context, settings, "schedule", parsed, start, end, games=rows.height,
-                        **{f"status_{k}": v for k, v in status_counts.items()})
+    yield from _outputs(
+        context,
+        settings,
+        "schedule",
+        parsed,
+        start,
+        end,
+        games=rows.height,
+        **{f"status_{k}": v for k, v in status_counts.items()},
+    )
     yield rows_check("unique_key", ingest_checks.duplicate_keys(rows, schemas.SCHEDULE_KEY))
     yield rows_check("valid_status", rows.filter(~pl.col("status").is_in(schemas.SCHEDULE_STATUSES)))
     yield rows_check(
@@ -152,7 +162,9 @@ def schedule(context: dg.AssetExecutionContext, provider: ProviderResource, sett
         unique_key_spec("box_scores"),
         check_spec("box_scores", "non_negative_stats", "minutes and points are never negative"),
         check_spec("box_scores", "games_in_schedule", "every box-score game is in the schedule of its date"),
-        check_spec("box_scores", "points_match_team_totals", "player points sum to the team score where the source has it"),
+        check_spec(
+            "box_scores", "points_match_team_totals", "player points sum to the team score where the source has it"
+        ),
         check_spec("box_scores", "final_games_have_box_scores", "every final game has player rows"),
     ],
     schedule=dg.AssetIn("schedule"),  # the day's games, for the consistency checks
@@ -167,7 +179,12 @@ def box_scores(
     parsed = provider.get().box_scores(start, end)
     rows = parsed.rows
     yield from _outputs(
-        context, settings, "box_scores", parsed, start, end,
+        context,
+        settings,
+        "box_scores",
+        parsed,
+        start,
+        end,
         games=rows.get_column("game_id").n_unique() if rows.height else 0,
         players=rows.get_column("player_id").n_unique() if rows.height else 0,
         dnp_rows=rows.filter(~pl.col("played")).height,
@@ -186,8 +203,11 @@ def box_scores(
     "Every points line of every book and snapshot (alternate-line ladders kept).",
     [
         unique_key_spec("prop_line_snapshots"),
-        check_spec("prop_line_snapshots", "line_in_range",
-                   f"every line is a plausible points line, in [{INGEST_RANGE.min_line:g}, {INGEST_RANGE.max_line:g}]"),
+        check_spec(
+            "prop_line_snapshots",
+            "line_in_range",
+            f"every line is a plausible points line, in [{INGEST_RANGE.min_line:g}, {INGEST_RANGE.max_line:g}]",
+        ),
         check_spec("prop_line_snapshots", "points_market_only", "only the player_points market is stored"),
     ],
 )
@@ -198,7 +218,12 @@ def prop_line_snapshots(
     parsed = provider.get().prop_line_snapshots(start, end)
     rows = parsed.rows
     yield from _outputs(
-        context, settings, "prop_line_snapshots", parsed, start, end,
+        context,
+        settings,
+        "prop_line_snapshots",
+        parsed,
+        start,
+        end,
         players=rows.select("game_date", "player_lookup").n_unique() if rows.height else 0,
         bookmakers=rows.get_column("bookmaker").n_unique() if rows.height else 0,
         snapshots=rows.get_column("captured_at").n_unique() if rows.height else 0,
@@ -224,7 +249,14 @@ def injury_report(
     start, end = date_range_of(context)
     parsed = provider.get().injury_report(start, end)
     rows = parsed.rows
-    yield from _outputs(context, settings, "injury_report", parsed, start, end, players_out=rows.filter(pl.col("status") == "out").select("game_date", "player_lookup").n_unique())
+    yield from _outputs(
+        context,
+        settings,
+        "injury_report",
+        parsed,
+        start,
+        end,
+        players_out=rows.filter(pl.col("status") == "out").select("game_date", "player_lookup").n_unique(),
+    )
     yield rows_check("unique_key", ingest_checks.duplicate_keys(rows, schemas.INJURY_REPORT_KEY))
     yield rows_check("valid_status", rows.filter(~pl.col("status").is_in(schemas.INJURY_STATUSES)))
-

@@ -10,24 +10,24 @@ from datetime import timedelta
 import dagster as dg
 import polars as pl
 
-from nba_props.dagster_helpers import rows_check
 from nba_props.dagster_helpers import (
     check_spec,
     column_schema,
     counts_of,
     daily_asset_kwargs,
+    rows_check,
     unique_key_spec,
 )
 from nba_props.io.artifacts import ArtifactStoreResource
 from nba_props.io.io_manager import WarehouseResource
 from nba_props.lib import schemas, tables
-from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.features.contract import load_contract
+from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.models import runner
 from nba_props.lib.models.registry import load_models_config
 from nba_props.partitions import date_range_of, training_week_partitions
-from nba_props.seasons import week_starts
 from nba_props.resources import SettingsResource
+from nba_props.seasons import week_starts
 
 GROUP = "models"
 WARN = dg.AssetCheckSeverity.WARN
@@ -50,7 +50,12 @@ QUARANTINE = PREDICTIONS.quarantine
     metadata={"dagster/column_schema": column_schema("trained_models"), "partition_expr": "week_start"},
     check_specs=[
         check_spec("trained_models", "unique_key", "(week_start, family) is unique", blocking=True),
-        check_spec("trained_models", "train_before_week", "every model's training and evaluation end before its week", blocking=True),
+        check_spec(
+            "trained_models",
+            "train_before_week",
+            "every model's training and evaluation end before its week",
+            blocking=True,
+        ),
         check_spec("trained_models", "valid_lifecycle", "lifecycle state is one of the registry's states"),
     ],
 )
@@ -65,12 +70,20 @@ def trained_models(
     store = warehouse.warehouse()
     # each family then keeps its own window of game dates (spanning the off-season)
     history_start = weeks[0] - timedelta(days=MODELS_CONFIG.training.history_days)
-    features = store.load("player_features", start=history_start, end=weeks[-1] - timedelta(days=1),
-                          declared=tables.TABLE_SCHEMAS["player_features"])
+    features = store.load(
+        "player_features",
+        start=history_start,
+        end=weeks[-1] - timedelta(days=1),
+        declared=tables.TABLE_SCHEMAS["player_features"],
+    )
     box = store.load("box_scores", start=history_start, end=weeks[-1] - timedelta(days=1), declared=schemas.BOX_SCORES)
     # the chosen lines' market and prices: which rows the P(over) calibration uses
-    lines = store.load("player_lines", start=history_start, end=weeks[-1] - timedelta(days=1),
-                       declared=tables.TABLE_SCHEMAS["player_lines"])
+    lines = store.load(
+        "player_lines",
+        start=history_start,
+        end=weeks[-1] - timedelta(days=1),
+        declared=tables.TABLE_SCHEMAS["player_lines"],
+    )
     outcome = runner.train_weeks(features, box, weeks, MODELS_CONFIG, CONTRACT, artifacts.store(), lines=lines)
     rows = outcome.registry
     yield dg.Output(
@@ -113,12 +126,18 @@ def trained_models(
     },
     check_specs=[
         unique_key_spec("predictions"),
-        check_spec("predictions", "values_in_range",
-                   f"predicted points in [{PREDICTIONS.min_points:g}, {PREDICTIONS.max_points:g}], "
-                   "p_over and confidence in [0, 1]"),
-        check_spec("predictions", "no_quarantined_model_days",
-                   f"no game of a model-day looks poisoned (>{QUARANTINE.max_one_direction:.0%} one side or "
-                   f"|bias| > {QUARANTINE.max_mean_bias:g} over lines posted by its tip)"),
+        check_spec(
+            "predictions",
+            "values_in_range",
+            f"predicted points in [{PREDICTIONS.min_points:g}, {PREDICTIONS.max_points:g}], "
+            "p_over and confidence in [0, 1]",
+        ),
+        check_spec(
+            "predictions",
+            "no_quarantined_model_days",
+            f"no game of a model-day looks poisoned (>{QUARANTINE.max_one_direction:.0%} one side or "
+            f"|bias| > {QUARANTINE.max_mean_bias:g} over lines posted by its tip)",
+        ),
     ],
 )
 def predictions(
@@ -132,8 +151,9 @@ def predictions(
     settings: SettingsResource,
 ) -> Iterator:
     start, end = date_range_of(context.partition_time_window)
-    outcome = runner.predict_days(features, registry, MODELS_CONFIG, artifacts.store(), start=start, end=end,
-                                  lines=lines)
+    outcome = runner.predict_days(
+        features, registry, MODELS_CONFIG, artifacts.store(), start=start, end=end, lines=lines
+    )
     rows = outcome.predictions
     yield dg.Output(
         rows,

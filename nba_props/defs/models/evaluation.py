@@ -8,12 +8,12 @@ import dagster as dg
 from nba_props.io.artifacts import ArtifactStoreResource
 from nba_props.io.io_manager import WarehouseResource
 from nba_props.lib import schemas, tables
-from nba_props.resources import SettingsResource
 from nba_props.lib.evaluation import evaluation_report, load_evaluation_config, report_markdown
 from nba_props.lib.features.contract import load_contract
 from nba_props.lib.models.graded import graded_predictions
 from nba_props.lib.models.registry import load_models_config
 from nba_props.lib.models.training import requires_line
+from nba_props.resources import SettingsResource
 from nba_props.seasons import week_start, week_starts
 
 REPORT_DIR = "reports"
@@ -26,7 +26,7 @@ class EvaluationWindow(dg.Config):
 
 
 def _training_skips(instance: dg.DagsterInstance, start: date, end: date) -> dict[str, str]:
-    """"YYYY-MM-DD/family" -> reason for the families the training runs of the window's weeks
+    """ "YYYY-MM-DD/family" -> reason for the families the training runs of the window's weeks
     skipped (recorded in `trained_models` materialization metadata, not in the registry table)."""
     weeks = [week.isoformat() for week in week_starts(start, end)]
     records = instance.fetch_materializations(
@@ -73,8 +73,10 @@ def model_evaluation(
         store.load("schedule", start=start, end=end, declared=schemas.SCHEDULE),
     )
     if graded.height == 0:
-        raise dg.Failure(f"no predictions in {start} .. {end}: nothing to evaluate (were lines, features, "
-                         "training and predictions materialized for the window?)")
+        raise dg.Failure(
+            f"no predictions in {start} .. {end}: nothing to evaluate (were lines, features, "
+            "training and predictions materialized for the window?)"
+        )
     features = store.load("player_features", start=start, end=end, declared=tables.TABLE_SCHEMAS["player_features"])
     registry = store.load("trained_models", start=week_start(start), end=end, partition_column="week_start",
                           declared=tables.TABLE_SCHEMAS["trained_models"])  # fmt: skip

@@ -129,7 +129,9 @@ def _check_block_output(
         raise FeatureContractError(f"block {block} output lacks key columns {missing_key}")
     dupes = out.group_by(list(KEY_COLUMNS)).len().filter(pl.col("len") > 1)
     if dupes.height:
-        raise FeatureContractError(f"block {block} returned {dupes.height} duplicated keys, e.g. {dupes.head(3).to_dicts()}")
+        raise FeatureContractError(
+            f"block {block} returned {dupes.height} duplicated keys, e.g. {dupes.head(3).to_dicts()}"
+        )
     columns = [c for c in out.columns if c not in KEY_COLUMNS]
     values = [c for c in columns if not c.endswith(SOURCE_SUFFIX)]
     sources = {c[: -len(SOURCE_SUFFIX)] for c in columns if c.endswith(SOURCE_SUFFIX)}
@@ -145,7 +147,9 @@ def _check_block_output(
         if feature in produced:
             raise FeatureContractError(f"feature {feature} produced by blocks {produced[feature]} and {block}")
         if owner != block:
-            raise FeatureContractError(f"feature {feature} produced by block {block}; the contract assigns it to {owner}")
+            raise FeatureContractError(
+                f"feature {feature} produced by block {block}; the contract assigns it to {owner}"
+            )
         produced[feature] = block
     return values
 

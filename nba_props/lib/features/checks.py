@@ -9,11 +9,10 @@ from datetime import date
 
 import polars as pl
 
-from nba_props.lib.injuries import REPORTED_AT, known_before_tip
-
 from nba_props.lib.features.build import Block, build_player_features
 from nba_props.lib.features.contract import FeatureContract
 from nba_props.lib.features.inputs import KEY_COLUMNS, FeatureInputs
+from nba_props.lib.injuries import REPORTED_AT, known_before_tip
 
 # Columns of `leak_differences`: one row per (target, column) whose stored value differs.
 LEAK_DIFF_SCHEMA = pl.Schema(
@@ -41,8 +40,10 @@ def constant_feature_dates(rows: pl.DataFrame, columns: Sequence[str]) -> pl.Dat
         *[pl.col(c).n_unique().alias(c) for c in columns if c in ready.columns],
     )
     # A one-game date can legitimately show one value (two teams with equal records).
-    long = per_date.filter(pl.col("games") >= 2).drop("games").unpivot(
-        index="game_date", variable_name="feature", value_name="n_unique"
+    long = (
+        per_date.filter(pl.col("games") >= 2)
+        .drop("games")
+        .unpivot(index="game_date", variable_name="feature", value_name="n_unique")
     )
     return long.filter(pl.col("n_unique") <= 1).select("game_date", "feature")
 
@@ -113,8 +114,10 @@ def leak_sample_targets(targets: pl.DataFrame, day: date, per_date: int, per_tea
     forced = pl.int_range(pl.len()).over("game_id", team) < per_team
     ranked = ranked.with_columns(forced.alias("__forced"))
     n = max(per_date, ranked.get_column("__forced").sum())
-    return ranked.sort("__forced", "__rank", *KEY_COLUMNS, descending=[True, False, False, False, False]).head(n).drop(
-        "__rank", "__forced"
+    return (
+        ranked.sort("__forced", "__rank", *KEY_COLUMNS, descending=[True, False, False, False, False])
+        .head(n)
+        .drop("__rank", "__forced")
     )
 
 
@@ -155,8 +158,10 @@ def leak_differences(
     rebuilt, sampled, candidates = [], [], []
     for day in dates:
         cut = inputs_before(inputs, day)
-        chosen = cut.targets if all_players else leak_sample_targets(
-            cut.targets, day, sample.players_per_date, sample.players_per_team
+        chosen = (
+            cut.targets
+            if all_players
+            else leak_sample_targets(cut.targets, day, sample.players_per_date, sample.players_per_team)
         )
         rebuilt.append(
             build_player_features(replace(cut, targets=chosen), contract, feature_set=feature_set, blocks=blocks)
@@ -167,7 +172,9 @@ def leak_differences(
     # One comparison for every date: game_date is part of the key, so a stored row only meets
     # the rebuild of its own date (and a sampled date missing on one side shows as ROW_MISSING).
     stored = rows.filter(pl.col("game_date").is_in(list(dates)))
-    found = frame_differences(stored.join(sampled_keys, on=key, how="semi"), pl.concat(rebuilt, how="vertical"), tolerance)
+    found = frame_differences(
+        stored.join(sampled_keys, on=key, how="semi"), pl.concat(rebuilt, how="vertical"), tolerance
+    )
     other_stored = stored.select(key).join(sampled_keys, on=key, how="anti")
     other_candidates = pl.concat(candidates).join(sampled_keys, on=key, how="anti")
     one_side = [
@@ -178,9 +185,9 @@ def leak_differences(
             column=pl.lit(ROW_MISSING), stored=pl.lit("absent"), rebuilt=pl.lit("present")
         ),
     ]
-    return pl.concat([pl.DataFrame(schema=LEAK_DIFF_SCHEMA), found, *[f.cast(LEAK_DIFF_SCHEMA) for f in one_side]]).sort(
-        *KEY_COLUMNS, "column"
-    )
+    return pl.concat(
+        [pl.DataFrame(schema=LEAK_DIFF_SCHEMA), found, *[f.cast(LEAK_DIFF_SCHEMA) for f in one_side]]
+    ).sort(*KEY_COLUMNS, "column")
 
 
 def frame_differences(stored: pl.DataFrame, rebuilt: pl.DataFrame, tolerance: float) -> pl.DataFrame:
@@ -222,8 +229,10 @@ def frame_differences(stored: pl.DataFrame, rebuilt: pl.DataFrame, tolerance: fl
         .join(long["stored"], on=[*key, "column"], how="left")
         .join(long["rebuilt"], on=[*key, "column"], how="left")
     )
-    return pl.concat([found.drop("differs"), one_side], how="vertical_relaxed").cast(LEAK_DIFF_SCHEMA).select(
-        list(LEAK_DIFF_SCHEMA)
+    return (
+        pl.concat([found.drop("differs"), one_side], how="vertical_relaxed")
+        .cast(LEAK_DIFF_SCHEMA)
+        .select(list(LEAK_DIFF_SCHEMA))
     )
 
 
@@ -252,7 +261,8 @@ def leak_summary(differences: pl.DataFrame, dates: Sequence[date], max_players: 
         "differing_rows": d.select(KEY_COLUMNS).unique().height,
         "differing_cells": d.height,
         "differing_columns": {
-            str(c): int(n) for c, n in d.group_by("column").len().sort("len", "column", descending=[True, False]).iter_rows()
+            str(c): int(n)
+            for c, n in d.group_by("column").len().sort("len", "column", descending=[True, False]).iter_rows()
         },
         "differing_players": d.select("game_date", "player_lookup")
         .unique()

@@ -185,9 +185,9 @@ def season_points(targets: pl.DataFrame, box: pl.DataFrame) -> pl.DataFrame:
     season rule), for blocks that compare against the season average."""
     t = target_frame(targets)
     log = season_stats_log(played_rows(of_players(box, target_players(targets))))
-    right = log.select(
-        P, "game_date", last_season="season", s_n="s_n", s_pts="s_pts", s_pts2="s_pts2"
-    ).sort("game_date")
+    right = log.select(P, "game_date", last_season="season", s_n="s_n", s_pts="s_pts", s_pts2="s_pts2").sort(
+        "game_date"
+    )
     joined = _asof(t, right)
     totals = _season_totals(log)
     joined = joined.join(totals, left_on=[P, "prior_season_year"], right_on=[P, "season"], how="left")
@@ -249,17 +249,23 @@ def player_game_log(box: pl.DataFrame, players: pl.Series | None = None) -> pl.D
     missing_shots = pl.any_horizontal([pl.col(s).is_null() for s in ("fga", "fg3a", "fta")])
     # usage needs the whole team's line: one teammate without stats spoils the team totals
     missing_usage = pl.col("team_missing").fill_null(True)
-    rows = of_players(rows, players).join(team_totals, on=["game_id", "team"], how="left").with_columns(
-        fga_f=pl.col("fga").cast(pl.Float64),
-        fg3a_f=pl.col("fg3a").cast(pl.Float64),
-        fta_f=pl.col("fta").cast(pl.Float64),
-        miss_min=missing_min.cast(pl.Int32),
-        miss_shots=missing_shots.cast(pl.Int32),
-        miss_usage=missing_usage.cast(pl.Int32),
-        usage_num=(poss * pl.col("team_minutes") / 5.0).cast(pl.Float64),
-        usage_den=(pl.col("minutes") * pl.col("team_poss")).cast(pl.Float64),
+    rows = (
+        of_players(rows, players)
+        .join(team_totals, on=["game_id", "team"], how="left")
+        .with_columns(
+            fga_f=pl.col("fga").cast(pl.Float64),
+            fg3a_f=pl.col("fg3a").cast(pl.Float64),
+            fta_f=pl.col("fta").cast(pl.Float64),
+            miss_min=missing_min.cast(pl.Int32),
+            miss_shots=missing_shots.cast(pl.Int32),
+            miss_usage=missing_usage.cast(pl.Int32),
+            usage_num=(poss * pl.col("team_minutes") / 5.0).cast(pl.Float64),
+            usage_den=(pl.col("minutes") * pl.col("team_poss")).cast(pl.Float64),
+        )
     )
-    log = season_stats_log(rows, carry=("fga_f", "fg3a_f", "fta_f", "miss_min", "miss_shots", "miss_usage", "usage_num", "usage_den"))
+    log = season_stats_log(
+        rows, carry=("fga_f", "fg3a_f", "fta_f", "miss_min", "miss_shots", "miss_usage", "usage_num", "usage_den")
+    )
     log = log.rename({"fga_f": "fga", "fg3a_f": "fg3a", "fta_f": "fta"})
     n = pl.col("n")
     log = log.with_columns(n=pl.int_range(1, pl.len() + 1).over(P)).with_columns(
@@ -365,12 +371,16 @@ def _dnp_frame(joined: pl.DataFrame, box: pl.DataFrame, players: pl.Series | Non
         w_start=(pl.col("n_team").fill_null(0) - DNP_TEAM_GAMES).cast(pl.Int64)
     )
     apps_idx = apps.select(P, "team", pl.col("t_idx").cast(pl.Int64), "app_n").sort("t_idx")
-    now = left.with_columns(n_idx=pl.col("n_team").fill_null(0).cast(pl.Int64)).sort("n_idx").join_asof(
-        apps_idx.rename({"app_n": "apps_now"}),
-        left_on="n_idx",
-        right_on="t_idx",
-        by=[P, "team"],
-        check_sortedness=False,
+    now = (
+        left.with_columns(n_idx=pl.col("n_team").fill_null(0).cast(pl.Int64))
+        .sort("n_idx")
+        .join_asof(
+            apps_idx.rename({"app_n": "apps_now"}),
+            left_on="n_idx",
+            right_on="t_idx",
+            by=[P, "team"],
+            check_sortedness=False,
+        )
     )
     now = now.sort("w_start").join_asof(
         apps_idx.rename({"app_n": "apps_before"}),
@@ -469,7 +479,9 @@ def _feature_exprs() -> list[pl.Expr]:
     season_ok = season_src.is_not_null()
     use_cur = cur_n >= SEASON_MIN_GAMES
     season_min = pl.when(use_cur).then(pl.col("s_min") / pl.col("s_n")).otherwise(pl.col("p_min") / pl.col("p_n"))
-    season_min_ok = season_ok & pl.when(use_cur).then(pl.col("s_min_missing") == 0).otherwise(pl.col("p_min_missing") == 0)
+    season_min_ok = season_ok & pl.when(use_cur).then(pl.col("s_min_missing") == 0).otherwise(
+        pl.col("p_min_missing") == 0
+    )
     std10 = ((pl.col("w10_pts2") - pl.col("w10_pts") ** 2 / c10).clip(lower_bound=0.0) / (c10 - 1)).sqrt()
     min10 = pl.col("w10_min") / c10
     min10_ok = ok10 & (pl.col("w10_miss_min") == 0)
@@ -481,9 +493,8 @@ def _feature_exprs() -> list[pl.Expr]:
     derived_src = derived_source(season_src)
     n_window60 = n - pl.col("n60").fill_null(0)
     mean60 = (pl.col("c_pts") - pl.col("c_pts60").fill_null(0.0)) / n_window60
-    structural_now = (
-        (pl.col("target_team").is_not_null() & (pl.col("target_team") != pl.col("last_team")))
-        | ((pl.col("game_date") - pl.col("last_date")).dt.total_days() > STRUCTURAL_GAP_DAYS)
+    structural_now = (pl.col("target_team").is_not_null() & (pl.col("target_team") != pl.col("last_team"))) | (
+        (pl.col("game_date") - pl.col("last_date")).dt.total_days() > STRUCTURAL_GAP_DAYS
     )
     since = pl.when(structural_now).then(0).otherwise(pl.min_horizontal(pl.col("games_since_change"), STRUCTURAL_CAP))
     usage = 100.0 * pl.col("w5_un") / pl.col("w5_ud")
@@ -495,9 +506,7 @@ def _feature_exprs() -> list[pl.Expr]:
         *feature_pair("points_avg_season", season_mean, season_ok, season_src),
         *feature_pair("points_std_last_10", std10, ok10, BOX),
         *feature_pair("recent_trend", trend, n >= TREND_GAMES, CALC),
-        *feature_pair(
-            "minutes_change_vs_season", min10 - season_min, min10_ok & season_min_ok, derived_src
-        ),
+        *feature_pair("minutes_change_vs_season", min10 - season_min, min10_ok & season_min_ok, derived_src),
         *feature_pair("three_pt_attempt_rate", pl.col("w10_fg3a") / pl.col("w10_fga"), shots_ok, BOX),
         *feature_pair("free_throw_rate", pl.col("w10_fta") / pl.col("w10_fga"), shots_ok, BOX),
         *feature_pair("minutes_avg_last_10", min10, min10_ok, BOX),
@@ -524,7 +533,9 @@ def _feature_exprs() -> list[pl.Expr]:
         *feature_pair("points_avg_last_3", avg3, ok3, BOX),
         *feature_pair("scoring_slope_last_7", slope7, slope7_ok, BOX),
         *feature_pair("deviation_last_3_vs_60d", avg3 - mean60, ok3 & (n_window60 >= DEVIATION_MIN_GAMES), CALC),
-        *feature_pair("consecutive_games_below_avg", pl.col("below_streak"), pl.col("below_streak").is_not_null(), CALC),
+        *feature_pair(
+            "consecutive_games_below_avg", pl.col("below_streak"), pl.col("below_streak").is_not_null(), CALC
+        ),
         *feature_pair("usage_rate_last_5", usage, usage_ok, BOX),
         *feature_pair("games_since_structural_change", since, n.is_not_null(), BOX),
     ]

@@ -180,7 +180,10 @@ def feature_range_violations(rows: pl.DataFrame, contract: FeatureContract) -> p
     )
     return (
         long.join(bounds, on="feature", how="inner")
-        .filter(pl.col("value").is_not_null() & (pl.col("value").is_nan() | (pl.col("value") < pl.col("min")) | (pl.col("value") > pl.col("max"))))
+        .filter(
+            pl.col("value").is_not_null()
+            & (pl.col("value").is_nan() | (pl.col("value") < pl.col("min")) | (pl.col("value") > pl.col("max")))
+        )
         .select(list(schema))
         .sort(*KEY_COLUMNS, "feature")
     )
@@ -216,7 +219,10 @@ def quality_summary(rows: pl.DataFrame, contract: FeatureContract) -> dict[str, 
         .sort("len", "default_feature_names", descending=[True, False])
     )
     out_of_range = (
-        rows.select(pl.col("out_of_range_feature_names").explode()).drop_nulls().group_by("out_of_range_feature_names").len()
+        rows.select(pl.col("out_of_range_feature_names").explode())
+        .drop_nulls()
+        .group_by("out_of_range_feature_names")
+        .len()
     )
     return {
         "rows": total,
@@ -226,5 +232,7 @@ def quality_summary(rows: pl.DataFrame, contract: FeatureContract) -> dict[str, 
         "defaults_by_feature": {k: int(v) for k, v in defaults.items() if v},
         "block_reasons": {str(k): int(v) for k, v in kinds.iter_rows() if k is not None},
         "blocking_features": {str(k): int(v) for k, v in blocking.iter_rows()},
-        "out_of_range_by_feature": {str(k): int(v) for k, v in out_of_range.sort("out_of_range_feature_names").iter_rows()},
+        "out_of_range_by_feature": {
+            str(k): int(v) for k, v in out_of_range.sort("out_of_range_feature_names").iter_rows()
+        },
     }

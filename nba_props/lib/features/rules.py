@@ -26,7 +26,7 @@ class _Rules(BaseModel):
 
 
 class SeasonRule(_Rules):
-    """"Season" statistics: the current season from `min_games` games before the date, else the
+    """ "Season" statistics: the current season from `min_games` games before the date, else the
     previous season (`prior_season`). Used by the player-history, team-context and vegas blocks."""
 
     min_games: int = Field(ge=1)

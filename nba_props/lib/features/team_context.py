@@ -124,7 +124,7 @@ def _asof(
     right columns other than the keys get `prefix`."""
     value_cols = [c for c in right.columns if c not in (*by_right, _DATE)]
     rhs = right.select(
-        *[pl.col(r).alias(l) for l, r in zip(by_left, by_right, strict=True)],
+        *[pl.col(right_key).alias(left_key) for left_key, right_key in zip(by_left, by_right, strict=True)],
         pl.col(_DATE).alias("_asof_date"),
         *[pl.col(c).alias(prefix + c) for c in value_cols],
     )
@@ -221,7 +221,9 @@ def _league(frame, league_to_date, league_finals, opp_src: str) -> pl.DataFrame:
 
 def _player_usage(frame, player_logs, cfg: TeamContextConfig) -> pl.DataFrame:
     cols = [f"season_cum_{c}" for c in tl.PLAYER_SEASON_SUMS]
-    cur = player_logs.select("player_lookup", "season", _DATE, *[pl.col(c).alias(c[len("season_cum_"):]) for c in cols])
+    cur = player_logs.select(
+        "player_lookup", "season", _DATE, *[pl.col(c).alias(c[len("season_cum_") :]) for c in cols]
+    )
     frame = _asof(frame, cur, _DATE, ["player_lookup", "season"], ["player_lookup", "season"], "pu_cur_")
     finals = tl.season_finals(cur, ("player_lookup",)).select(
         "player_lookup",
@@ -240,7 +242,9 @@ def _team_rest(frame, logs, side: str, name: str, cfg: TeamContextConfig) -> pl.
 
 
 def _player_windows(frame, player_logs, cfg: TeamContextConfig) -> pl.DataFrame:
-    hist = player_logs.select("player_lookup", _DATE, "cum_games", "cum_minutes", "cum_b2b", "last_game_date", "recent_mpg")
+    hist = player_logs.select(
+        "player_lookup", _DATE, "cum_games", "cum_minutes", "cum_b2b", "last_game_date", "recent_mpg"
+    )
     frame = _asof(frame, hist, _DATE, ["player_lookup"], ["player_lookup"], "p_")
     windowed = player_logs.select("player_lookup", _DATE, "cum_games", "cum_minutes", "cum_b2b")
     frame = frame.with_columns(
@@ -248,7 +252,9 @@ def _player_windows(frame, player_logs, cfg: TeamContextConfig) -> pl.DataFrame:
         _d_b2b=pl.col(_DATE) - pl.duration(days=cfg.fatigue.b2b_window_days),
     )
     frame = _asof(frame, windowed.drop("cum_b2b"), "_d_week", ["player_lookup"], ["player_lookup"], "pw_")
-    frame = _asof(frame, windowed.select("player_lookup", _DATE, "cum_b2b"), "_d_b2b", ["player_lookup"], ["player_lookup"], "pb_")
+    frame = _asof(
+        frame, windowed.select("player_lookup", _DATE, "cum_b2b"), "_d_b2b", ["player_lookup"], ["player_lookup"], "pb_"
+    )
     z = lambda c: pl.col(c).fill_null(0.0)  # noqa: E731
     return frame.with_columns(
         _days_since=_days(pl.col(_DATE), pl.col("p_last_game_date")).cast(pl.Float64),
@@ -300,18 +306,26 @@ def _game_tips(inputs: FeatureInputs) -> pl.DataFrame:
 def _injuries(frame, injuries: pl.DataFrame, tips: pl.DataFrame, player_logs, cfg: TeamContextConfig) -> pl.DataFrame:
     target_dates = frame.select(_DATE).unique()
     report = injuries.select(
-        _DATE, "player_lookup", "team", pl.col("status").str.to_lowercase(), pl.col(inj.REPORTED_AT).cast(pl.Datetime("us", "UTC"))
+        _DATE,
+        "player_lookup",
+        "team",
+        pl.col("status").str.to_lowercase(),
+        pl.col(inj.REPORTED_AT).cast(pl.Datetime("us", "UTC")),
     ).join(target_dates, on=_DATE, how="semi")
     frame = frame.join(tips, on="game_id", how="left")
     status = inj.reports_before_tip(report, frame, key=["_row"], by=[_DATE, "player_lookup"]).select(
         "_row", pl.col("status").alias("_status")
     )
-    frame = frame.join(inj.first_report_per_date(report, _DATE), on=_DATE, how="left").join(status, on="_row", how="left")
+    frame = frame.join(inj.first_report_per_date(report, _DATE), on=_DATE, how="left").join(
+        status, on="_row", how="left"
+    )
     frame = frame.with_columns(_has_report=inj.any_report_before_tip()).drop(inj.TIP, "_first_report")
 
     # Each report is cut at the tip of its team's game on D (a team plays once a day).
     team_tips = (
-        pl.concat([frame.select(_DATE, "team", "game_id"), frame.select(_DATE, pl.col("opponent").alias("team"), "game_id")])
+        pl.concat(
+            [frame.select(_DATE, "team", "game_id"), frame.select(_DATE, pl.col("opponent").alias("team"), "game_id")]
+        )
         .drop_nulls("team")
         .unique([_DATE, "team"], keep="first", maintain_order=True)
         .join(tips, on="game_id", how="left")
@@ -320,9 +334,7 @@ def _injuries(frame, injuries: pl.DataFrame, tips: pl.DataFrame, player_logs, cf
     known = inj.newest_before_tip(report.join(team_tips, on=[_DATE, "team"], how="left"), [_DATE, "player_lookup"])
     out = known.filter(pl.col("status").is_in(list(cfg.star_out_statuses))).drop(inj.TIP)
     out = out.with_columns(season=tl.season_of_date(pl.col(_DATE)))
-    season_hist = player_logs.select(
-        "player_lookup", "season", _DATE, "team", "season_cum_games", "season_cum_points"
-    )
+    season_hist = player_logs.select("player_lookup", "season", _DATE, "team", "season_cum_games", "season_cum_points")
     out = _asof(out, season_hist, _DATE, ["player_lookup", "season"], ["player_lookup", "season"], "s_")
     stars = out.filter(
         (pl.col("s_season_cum_games").fill_null(0) >= cfg.star_min_games)
@@ -343,8 +355,10 @@ def _injuries(frame, injuries: pl.DataFrame, tips: pl.DataFrame, player_logs, cf
 
 
 def _playoff(frame, schedule: pl.DataFrame, cfg: TeamContextConfig) -> pl.DataFrame:
-    types = schedule.select("game_id", pl.col("season_type").alias("_season_type")).drop_nulls("game_id").unique(
-        "game_id", keep="last"
+    types = (
+        schedule.select("game_id", pl.col("season_type").alias("_season_type"))
+        .drop_nulls("game_id")
+        .unique("game_id", keep="last")
     )
     frame = frame.join(types, on="game_id", how="left")
     dates = frame.filter(pl.col("_season_type").is_null()).get_column(_DATE).drop_nulls().unique().to_list()

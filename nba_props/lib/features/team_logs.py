@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from nba_props.seasons import label_for_start_year_expr
-from nba_props.seasons import season_label_expr as season_of_date  # the season label of a date column
 from nba_props.lib.features.contract import load_contract
 from nba_props.lib.features.rules import TeamLogConfig
+from nba_props.seasons import label_for_start_year_expr
+from nba_props.seasons import season_label_expr as season_of_date  # the season label of a date column
 
 # config/features.yaml, section team_logs
 DEFAULT_LOG_CONFIG: TeamLogConfig = load_contract().team_logs
@@ -40,7 +40,9 @@ def previous_season(label: pl.Expr) -> pl.Expr:
 
 def played_rows(box: pl.DataFrame) -> pl.DataFrame:
     """Rows of players who played (DNP rows are kept by some sources; they are not games)."""
-    frame = box.filter(pl.col("played").fill_null(True) & pl.col("team").is_not_null() & pl.col("game_date").is_not_null())
+    frame = box.filter(
+        pl.col("played").fill_null(True) & pl.col("team").is_not_null() & pl.col("game_date").is_not_null()
+    )
     return frame.with_columns(season=pl.coalesce(pl.col("season"), season_of_date(pl.col("game_date"))))
 
 
@@ -140,14 +142,23 @@ def player_game_logs(
     if players is not None:  # row-wise, so it commutes with played_rows
         box = box.filter(pl.col("player_lookup").is_in(players.implode()))
     rows = played_rows(box).filter(pl.col("player_lookup").is_not_null())
-    team_cols = logs.select("game_id", "team", pl.col("plays").alias("team_plays"), pl.col("game_minutes").alias("team_game_minutes"))
+    team_cols = logs.select(
+        "game_id", "team", pl.col("plays").alias("team_plays"), pl.col("game_minutes").alias("team_game_minutes")
+    )
     f64 = pl.Float64
     games = (
         rows.select(
-            "player_lookup", "game_id", "game_date", "season", "team", "opponent",
+            "player_lookup",
+            "game_id",
+            "game_date",
+            "season",
+            "team",
+            "opponent",
             pl.col("points").cast(f64).alias("points"),
             pl.col("minutes").cast(f64).fill_null(0.0).alias("minutes"),
-            _plays(pl.col("fga").cast(f64), pl.col("fta").cast(f64), pl.col("tov").cast(f64), cfg).fill_null(0.0).alias("plays"),
+            _plays(pl.col("fga").cast(f64), pl.col("fta").cast(f64), pl.col("tov").cast(f64), cfg)
+            .fill_null(0.0)
+            .alias("plays"),
         )  # fmt: skip
         .join(team_cols, on=["game_id", "team"], how="left")
         .with_columns(games=pl.lit(1.0))

@@ -90,7 +90,9 @@ def vegas_features(inputs: FeatureInputs) -> pl.DataFrame:
     streaks = graded_line_streaks(
         of_players(inputs.line_history, players), of_players(inputs.box_history, players)
     ).sort("game_date")
-    t = join_strictly_before(t, streaks, left_on="game_date", right_on="game_date", by=P).join(season_points(targets, inputs.box_history), on=list(KEY_COLUMNS), how="left")
+    t = join_strictly_before(t, streaks, left_on="game_date", right_on="game_date", by=P).join(
+        season_points(targets, inputs.box_history), on=list(KEY_COLUMNS), how="left"
+    )
     line = pl.col("line")
     has_line = line.is_not_null()
     move = pl.coalesce(pl.col("line_move"), line - pl.col("opening_line"))
@@ -99,7 +101,9 @@ def vegas_features(inputs: FeatureInputs) -> pl.DataFrame:
     return t.select(
         *KEY_COLUMNS,
         *feature_pair("vegas_points_line", line, has_line, LINES),
-        *feature_pair("vegas_opening_line", pl.col("opening_line"), has_line & pl.col("opening_line").is_not_null(), LINES),
+        *feature_pair(
+            "vegas_opening_line", pl.col("opening_line"), has_line & pl.col("opening_line").is_not_null(), LINES
+        ),
         *feature_pair("vegas_line_move", move, has_line, LINES),
         *feature_pair("has_vegas_line", has_line.cast(pl.Float64), pl.lit(True), LINES),
         *feature_pair(
@@ -109,12 +113,16 @@ def vegas_features(inputs: FeatureInputs) -> pl.DataFrame:
             LINES,
         ),
         *feature_pair("prop_over_streak", pl.col("over_streak"), has_line & pl.col("over_streak").is_not_null(), CALC),
-        *feature_pair("prop_under_streak", pl.col("under_streak"), has_line & pl.col("under_streak").is_not_null(), CALC),
+        *feature_pair(
+            "prop_under_streak", pl.col("under_streak"), has_line & pl.col("under_streak").is_not_null(), CALC
+        ),
         *feature_pair(
             "line_vs_season_avg",
             line - pl.col("season_points_mean"),
             has_line & season_ok,
             derived_source(pl.col("season_points_source")),
         ),
-        *feature_pair("prop_line_delta", pl.col("prop_line_delta"), has_line & pl.col("prop_line_delta").is_not_null(), LINES),
+        *feature_pair(
+            "prop_line_delta", pl.col("prop_line_delta"), has_line & pl.col("prop_line_delta").is_not_null(), LINES
+        ),
     ).sort(*KEY_COLUMNS)

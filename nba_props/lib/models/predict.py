@@ -353,9 +353,7 @@ def poisoned_games(
     )
 
 
-def apply_quarantine(
-    predictions: pl.DataFrame, timing: pl.DataFrame | None = None, **thresholds: Any
-) -> pl.DataFrame:
+def apply_quarantine(predictions: pl.DataFrame, timing: pl.DataFrame | None = None, **thresholds: Any) -> pl.DataFrame:
     """Mark every row of a game that `poisoned_games` flags for its model quarantined (rows are
     kept) with the reason. Rows already quarantined stay so (their reason kept unless a new one
     is found). `timing` and `thresholds` are passed to `poisoned_games`; the output has the

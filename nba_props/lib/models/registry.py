@@ -98,7 +98,9 @@ class GovernanceConfig(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> GovernanceConfig:
         if self.gate_edge not in self.reported_edges:
-            raise ValueError(f"governance.gate_edge {self.gate_edge} must be one of reported_edges {self.reported_edges}")
+            raise ValueError(
+                f"governance.gate_edge {self.gate_edge} must be one of reported_edges {self.reported_edges}"
+            )
         empty = sorted(name for name, (low, high) in self.tiers.items() if not low < high)
         if empty:
             raise ValueError(f"governance.tiers with an empty range: {empty}")
@@ -234,9 +236,7 @@ class ModelsConfig(BaseModel):
 
     def with_catboost(self, **params: Any) -> ModelsConfig:
         """A copy with `params` overriding every family's CatBoost parameters (tests, benches)."""
-        families = tuple(
-            f.model_copy(update={"catboost": f.catboost.model_copy(update=params)}) for f in self.families
-        )
+        families = tuple(f.model_copy(update={"catboost": f.catboost.model_copy(update=params)}) for f in self.families)
         return self.model_copy(update={"families": families})
 
     def metadata(self) -> dict[str, Any]:

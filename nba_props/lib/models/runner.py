@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from nba_props import seasons
 from nba_props.lib.models.calibration import Calibration
 from nba_props.lib.models.predict import PREDICTIONS_SCHEMA, QUARANTINE_TIMING, apply_quarantine, predict_rows
 from nba_props.lib.models.registry import REGISTRY_SCHEMA, LifecycleState, ModelsConfig, transition
@@ -22,7 +23,6 @@ from nba_props.lib.models.training import (
     train_family,
     training_frame,
 )
-from nba_props import seasons
 
 LIFECYCLE_STATES = tuple(state.value for state in LifecycleState)
 SERVING_STATES = ("active", "champion")
@@ -61,8 +61,16 @@ def with_line_markets(features: pl.DataFrame, lines: pl.DataFrame | None) -> pl.
     return features.join(market, on=["game_id", "player_lookup"], how="left", maintain_order="left")
 
 
-def train_weeks(features: pl.DataFrame, box_scores: pl.DataFrame, weeks: list[date], config: ModelsConfig,
-                contract, store, *, lines: pl.DataFrame | None = None) -> TrainingOutcome:
+def train_weeks(
+    features: pl.DataFrame,
+    box_scores: pl.DataFrame,
+    weeks: list[date],
+    config: ModelsConfig,
+    contract,
+    store,
+    *,
+    lines: pl.DataFrame | None = None,
+) -> TrainingOutcome:
     """Train every enabled family for each week. `lines` (player_lines over the same history)
     supplies the market columns the calibration needs when the features do not carry them."""
     features = with_line_markets(features, lines)
@@ -85,15 +93,26 @@ def train_weeks(features: pl.DataFrame, box_scores: pl.DataFrame, weeks: list[da
             if family.id == config.champion and row["lifecycle_state"] == "active":
                 row["lifecycle_state"] = transition("active", "champion")
             rows.append(row)
-            outcome.mae_by_family[f"{week_start}/{family.id}"] = round(float(result.metrics.get("mae", float("nan"))), 3)
+            outcome.mae_by_family[f"{week_start}/{family.id}"] = round(
+                float(result.metrics.get("mae", float("nan"))), 3
+            )
     outcome.fit_seconds = time.perf_counter() - started
     if rows:
         outcome.registry = pl.DataFrame(rows, schema=REGISTRY_SCHEMA)
     return outcome
 
 
-def predict_days(features: pl.DataFrame, registry: pl.DataFrame, config: ModelsConfig, store, *,
-                 start: date, end: date, lines: pl.DataFrame, contract=None) -> PredictionOutcome:
+def predict_days(
+    features: pl.DataFrame,
+    registry: pl.DataFrame,
+    config: ModelsConfig,
+    store,
+    *,
+    start: date,
+    end: date,
+    lines: pl.DataFrame,
+    contract=None,
+) -> PredictionOutcome:
     """Each date uses the serving models of its own week (trained on games before its Monday).
 
     Families trained on lined rows only (vegas feature sets) predict lined rows only: a
@@ -125,8 +144,13 @@ def predict_days(features: pl.DataFrame, registry: pl.DataFrame, config: ModelsC
             calibration = Calibration.from_dict(store.read_json(calibration_path))
             rows = week_rows.filter(pl.col("line").is_not_null()) if requires_line(family, contract) else week_rows
             frame = predict_rows(
-                rows, model, list(record["features"]), calibration,
-                model_id=record["model_id"], family_id=family_id, loss=family.loss,
+                rows,
+                model,
+                list(record["features"]),
+                calibration,
+                model_id=record["model_id"],
+                family_id=family_id,
+                loss=family.loss,
                 edge_threshold=family.edge_threshold,
             )
             frames.append(frame)
@@ -147,8 +171,12 @@ def _why_missing(registry: pl.DataFrame, week_start: date, family_id: str) -> st
     return "no model trained for this week (too few rows or not materialized)"
 
 
-def realized_summary(predictions: pl.DataFrame, box_scores: pl.DataFrame, lines: pl.DataFrame | None = None,
-                     schedule: pl.DataFrame | None = None) -> dict[str, dict]:
+def realized_summary(
+    predictions: pl.DataFrame,
+    box_scores: pl.DataFrame,
+    lines: pl.DataFrame | None = None,
+    schedule: pl.DataFrame | None = None,
+) -> dict[str, dict]:
     """The evaluation's own realized figures per family (one implementation: `graded.realized_summary`)."""
     from nba_props.lib.models.graded import realized_summary as graded_summary
 

@@ -65,7 +65,9 @@ MARKET_COLUMNS: dict[str, pl.DataType] = {
 _GOVERNANCE = load_models_config().governance
 TIER_FEATURE = _GOVERNANCE.tier_feature  # the scoring-tier proxy (season points average before the game)
 # Scoring tiers by season average: (name, lower bound inclusive, upper bound exclusive).
-TIERS: tuple[tuple[str, float, float], ...] = tuple((name, low, high) for name, (low, high) in _GOVERNANCE.tiers.items())
+TIERS: tuple[tuple[str, float, float], ...] = tuple(
+    (name, low, high) for name, (low, high) in _GOVERNANCE.tiers.items()
+)
 EDGE_GATE = _GOVERNANCE.gate_edge
 REPORTED_EDGES = _GOVERNANCE.reported_edges
 
@@ -210,18 +212,22 @@ def evaluate_tail(scored: pl.DataFrame) -> dict[str, Any]:
     if scored.height == 0:
         return metrics
     error = pl.col("prediction") - pl.col("actual")
-    overall = scored.select(
-        mae=error.abs().mean(), rmse=(error**2).mean().sqrt(), bias_vs_actual=error.mean()
-    ).row(0, named=True)
+    overall = scored.select(mae=error.abs().mean(), rmse=(error**2).mean().sqrt(), bias_vs_actual=error.mean()).row(
+        0, named=True
+    )
     metrics.update({k: _round(v) for k, v in overall.items()})
 
     lined = scored.filter(pl.col("line").is_not_null())
     metrics["n_lined"] = lined.height
-    figures = lined.select(
-        mae_lined=error.abs().mean(),
-        line_mae=(pl.col("actual") - pl.col("line")).abs().mean(),
-        bias_vs_line=(pl.col("prediction") - pl.col("line")).mean(),
-    ).row(0, named=True) if lined.height else {"mae_lined": None, "line_mae": None, "bias_vs_line": None}
+    figures = (
+        lined.select(
+            mae_lined=error.abs().mean(),
+            line_mae=(pl.col("actual") - pl.col("line")).abs().mean(),
+            bias_vs_line=(pl.col("prediction") - pl.col("line")).mean(),
+        ).row(0, named=True)
+        if lined.height
+        else {"mae_lined": None, "line_mae": None, "bias_vs_line": None}
+    )
     metrics.update({k: _round(v) for k, v in figures.items()})
 
     picks = lined.with_columns(
@@ -271,7 +277,10 @@ def governance_gates(metrics: dict[str, Any], governance: GovernanceConfig) -> d
     counted = {k: v for k, v in (m.get("tier_bias") or {}).items() if v["n"] >= g.tier_min_n and v["bias"] is not None}
     worst = max(counted.items(), key=lambda kv: abs(kv[1]["bias"]), default=None)
     gates["tier_bias"] = _gate(
-        worst[1]["bias"] if worst else None, g.tier_bias_limit, worst[1]["n"] if worst else 0, g.tier_min_n,
+        worst[1]["bias"] if worst else None,
+        g.tier_bias_limit,
+        worst[1]["n"] if worst else 0,
+        g.tier_min_n,
         None if worst is None else abs(worst[1]["bias"]) <= g.tier_bias_limit,
     )
     if worst:

@@ -24,9 +24,9 @@ class Parsed:
     def quarantine_of_window(self, asset: str, start: date, end: date) -> pl.DataFrame:
         """The quarantined rows an ingest asset owns for the game dates start .. end, tagged with the
         asset; undated rows are attributed to the window's first day (the run that read them)."""
-        return self.quarantine.with_columns(
-            game_date=pl.col("game_date").fill_null(start), asset=pl.lit(asset)
-        ).filter(pl.col("game_date").is_between(start, end))
+        return self.quarantine.with_columns(game_date=pl.col("game_date").fill_null(start), asset=pl.lit(asset)).filter(
+            pl.col("game_date").is_between(start, end)
+        )
 
 
 class Provider(Protocol):

@@ -84,7 +84,9 @@ def _simulated_folder(data_dir: Path, season: str, seed: int) -> Path:
 def make_provider(name: str, data_dir: Path, *, sim_season: str = "2024-25", sim_seed: int = 7) -> Provider:
     if name == "files":
         if not Path(data_dir).is_dir():
-            raise FileNotFoundError(f"NBA_PROPS_DATA_DIR={data_dir} is not a folder (layout of ../shared/data/nba expected)")
+            raise FileNotFoundError(
+                f"NBA_PROPS_DATA_DIR={data_dir} is not a folder (layout of ../shared/data/nba expected)"
+            )
         return FilesProvider(data_dir)
     if name == "simulated":
         provider = FilesProvider(_simulated_folder(Path(data_dir), sim_season, sim_seed))

@@ -21,7 +21,17 @@ from nba_props.seasons import label_for_start_year_expr, season_label_expr
 
 ASSET = "box_scores"
 SOURCE = "nba_stats"
-REQUIRED = ("SEASON_ID", "PLAYER_ID", "PLAYER_NAME", "TEAM_ABBREVIATION", "GAME_ID", "GAME_DATE", "MATCHUP", "MIN", "PTS")
+REQUIRED = (
+    "SEASON_ID",
+    "PLAYER_ID",
+    "PLAYER_NAME",
+    "TEAM_ABBREVIATION",
+    "GAME_ID",
+    "GAME_DATE",
+    "MATCHUP",
+    "MIN",
+    "PTS",
+)
 # schema column -> source column, for the counting stats (optional in the file: missing -> NULL)
 STATS = {
     "fgm": "FGM", "fga": "FGA", "fg3m": "FG3M", "fg3a": "FG3A", "ftm": "FTM", "fta": "FTA",
@@ -39,9 +49,10 @@ def minutes_expr(raw: pl.Expr) -> pl.Expr:
     """Minutes as a float: "34", "34.5" or "MM:SS" ("34:30" -> 34.5)."""
     text = c.clean(raw)
     parts = text.str.split(":")
-    clock = parts.list.get(0, null_on_oob=True).cast(pl.Float64, strict=False) + parts.list.get(
-        1, null_on_oob=True
-    ).cast(pl.Float64, strict=False) / 60.0
+    clock = (
+        parts.list.get(0, null_on_oob=True).cast(pl.Float64, strict=False)
+        + parts.list.get(1, null_on_oob=True).cast(pl.Float64, strict=False) / 60.0
+    )
     return pl.when(text.str.contains(":")).then(clock).otherwise(text.cast(pl.Float64, strict=False))
 
 

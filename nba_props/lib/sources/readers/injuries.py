@@ -61,7 +61,11 @@ def _read(chosen: list[c.DatedFile]) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
             records = payload.get("data") if isinstance(payload, dict) else None
             if not isinstance(records, list):
                 raise ValueError("not a balldontlie payload (no data list)")
-            frame = pl.from_dicts(records, schema=RECORD_SCHEMA, strict=False) if records else pl.DataFrame(schema=RECORD_SCHEMA)
+            frame = (
+                pl.from_dicts(records, schema=RECORD_SCHEMA, strict=False)
+                if records
+                else pl.DataFrame(schema=RECORD_SCHEMA)
+            )
         except Exception as exc:  # noqa: BLE001 - reported as a quarantine row
             unreadable.append(c.unreadable_file(ASSET, dated.path.name, exc, c.et_date_of(dated.stamp)))
             continue
@@ -93,7 +97,10 @@ def read_injuries(data_dir: Path, start: date, end: date, as_of: datetime | None
         return Parsed(schemas.empty(schemas.INJURY_REPORT), c.combine_quarantine(quarantine, start, end), skipped)
     player = pl.col("player")
     name = pl.concat_str(
-        [c.clean(player.struct.field("first_name")).fill_null(""), c.clean(player.struct.field("last_name")).fill_null("")],
+        [
+            c.clean(player.struct.field("first_name")).fill_null(""),
+            c.clean(player.struct.field("last_name")).fill_null(""),
+        ],
         separator=" ",
     ).str.strip_chars()
     team_id = c.clean(player.struct.field("team_id"))
@@ -115,7 +122,9 @@ def read_injuries(data_dir: Path, start: date, end: date, as_of: datetime | None
         (pl.col("team").is_null(), c.reason_with_value("unknown_team", team_id)),
         (pl.col("status").is_null(), c.reason_with_value("unknown_status", pl.col("status_raw"))),
     ]
-    frame = c.mark_duplicates(frame.with_columns(c.first_reason(rules)), key=[c.FILE_COL, "player_lookup"], per_file=True)
+    frame = c.mark_duplicates(
+        frame.with_columns(c.first_reason(rules)), key=[c.FILE_COL, "player_lookup"], per_file=True
+    )
     quarantine.append(c.quarantine_rows(frame, ASSET))
     good = frame.filter(pl.col(c.REASON_COL).is_null())
     return Parsed(

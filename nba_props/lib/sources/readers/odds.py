@@ -47,7 +47,17 @@ ODDS_API_DIR, DFS_DIR = "the_odds_api_snapshots", "dfs_lines"
 ODDS_API_RE, ODDS_API_FMT = re.compile(r"^raw_(\d{8}_\d{6})\.csv$"), "%Y%m%d_%H%M%S"
 DFS_RE, DFS_FMT = re.compile(r"^(\d{2}_\d{2}_\d{4})\.csv$"), "%m_%d_%Y"
 ODDS_API_DAYS, DFS_DAYS = (1, 1), (2, 1)  # (days before start, days after end) of file names read
-ODDS_API_REQUIRED = ("event_id", "player", "market", "line", "bookmaker", "game", "game_time", "over_odds", "under_odds")
+ODDS_API_REQUIRED = (
+    "event_id",
+    "player",
+    "market",
+    "line",
+    "bookmaker",
+    "game",
+    "game_time",
+    "over_odds",
+    "under_odds",
+)
 DFS_REQUIRED = ("player", "market", "bookmaker", "side", "line", "home_team", "away_team", "game_id", "commence_time")
 SIDES = ("over", "under")
 DFS_CAPTURE_TIME_UTC = time(0, 0)  # a board's captured_at: its file date at this UTC time (see above)
@@ -125,7 +135,10 @@ def read_odds_api(data_dir: Path, start: date, end: date, as_of: datetime | None
         source=pl.lit("the_odds_api"),
     )
     rules = [
-        (pl.col("game_date").is_not_null() & pl.col("home_raw").is_null(), c.reason_with_value("unparseable_game", pl.col("game"))),
+        (
+            pl.col("game_date").is_not_null() & pl.col("home_raw").is_null(),
+            c.reason_with_value("unparseable_game", pl.col("game")),
+        ),
         *_common_rules(),
         (c.is_unparsed(pl.col("over_odds"), pl.col("over_price")), "non_numeric_price"),
         (c.is_unparsed(pl.col("under_odds"), pl.col("under_price")), "non_numeric_price"),
@@ -167,7 +180,10 @@ def read_dfs(data_dir: Path, start: date, end: date, as_of: datetime | None):
         side=c.clean(pl.col("side")).str.to_lowercase(),
         source=pl.lit("dfs"),
     )
-    rules = [*_common_rules(), (~pl.col("side").is_in(SIDES), c.reason_with_value("unknown_side", c.clean(pl.col("_side_raw"))))]
+    rules = [
+        *_common_rules(),
+        (~pl.col("side").is_in(SIDES), c.reason_with_value("unknown_side", c.clean(pl.col("_side_raw")))),
+    ]
     frame = frame.with_columns(c.first_reason(rules)).with_columns(
         game_id=identity.game_id_expr(pl.col("game_date"), pl.col("away_team"), pl.col("home_team"))
     )
@@ -183,9 +199,13 @@ def read_dfs(data_dir: Path, start: date, end: date, as_of: datetime | None):
     board_player = ["game_id", "player_lookup", "bookmaker", "captured_at"]
     promo = ~pl.col("_two_sided") & pl.col("_two_sided").any().over(board_player)
     skipped["one_sided_alternate"] = lines.filter(promo).height
-    return lines.filter(~promo).drop("_two_sided").with_columns(
-        over_price=pl.lit(None, dtype=pl.Int32), under_price=pl.lit(None, dtype=pl.Int32)
-    ), quarantine, skipped
+    return (
+        lines.filter(~promo)
+        .drop("_two_sided")
+        .with_columns(over_price=pl.lit(None, dtype=pl.Int32), under_price=pl.lit(None, dtype=pl.Int32)),
+        quarantine,
+        skipped,
+    )
 
 
 def read_prop_lines(data_dir: Path, start: date, end: date, as_of: datetime | None = None) -> Parsed:

@@ -92,7 +92,9 @@ def read_json(paths: list[Path]) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
     for path in paths:
         try:
             games = _load_games(path)
-            frame = pl.from_dicts(games, schema=JSON_SCHEMA, strict=False) if games else pl.DataFrame(schema=JSON_SCHEMA)
+            frame = (
+                pl.from_dicts(games, schema=JSON_SCHEMA, strict=False) if games else pl.DataFrame(schema=JSON_SCHEMA)
+            )
         except Exception as exc:  # noqa: BLE001 - reported as a quarantine row
             unreadable.append(c.unreadable_file(ASSET, path.name, exc))
             continue
@@ -286,7 +288,9 @@ def add_team_games_points(games: pl.DataFrame, team_games: pl.DataFrame) -> pl.D
     points = team_games.select("nba_game_id", "team", "points")
     final = pl.col("status") == "final"
     return (
-        games.join(points.rename({"team": "away_team", "points": "_away_pts"}), on=["nba_game_id", "away_team"], how="left")
+        games.join(
+            points.rename({"team": "away_team", "points": "_away_pts"}), on=["nba_game_id", "away_team"], how="left"
+        )
         .join(points.rename({"team": "home_team", "points": "_home_pts"}), on=["nba_game_id", "home_team"], how="left")
         .with_columns(
             away_points=pl.coalesce("away_points", pl.when(final).then(pl.col("_away_pts"))),

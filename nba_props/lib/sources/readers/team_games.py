@@ -54,11 +54,17 @@ def read_team_games(data_dir: Path, seasons: Iterable[str], asset: str) -> tuple
 
 def designations(team_games: pl.DataFrame) -> pl.DataFrame:
     """(game_date, away, home) of games whose team rows agree on one description."""
-    valid = team_games.filter(pl.col("away").is_not_null() & pl.col("home").is_not_null() & pl.col("game_date").is_not_null())
+    valid = team_games.filter(
+        pl.col("away").is_not_null() & pl.col("home").is_not_null() & pl.col("game_date").is_not_null()
+    )
     return (
         valid.group_by("nba_game_id")
-        .agg(pl.col("game_date").first(), pl.col("away").first(), pl.col("home").first(),
-             n=pl.struct("away", "home").n_unique())  # fmt: skip
+        .agg(
+            pl.col("game_date").first(),
+            pl.col("away").first(),
+            pl.col("home").first(),
+            n=pl.struct("away", "home").n_unique(),
+        )  # fmt: skip
         .filter(pl.col("n") == 1)
         .select("game_date", "away", "home")
     )
