@@ -75,3 +75,17 @@ def test_bigquery_storage_is_refused_with_a_clear_message(nba_home, monkeypatch)
         chain.append(error)
         error = error.__cause__
     assert any(isinstance(e, NotImplementedError) and "NBA_PROPS_STORAGE" in str(e) for e in chain)
+
+
+def test_each_sources_rows_and_quarantine_come_from_one_feed_in_the_lineage(defs):
+    """The UI draws feed -> source and feed -> source_quarantine: where quarantined rows come from."""
+    graph = defs.resolve_asset_graph()
+    for name in INGEST_ASSETS:
+        feed = dg.AssetKey(f"{name}_feed")
+        assert not graph.get(feed).is_executable, name  # the provider's files/API: read, never materialized
+        assert feed in graph.get(dg.AssetKey(name)).parent_keys, name
+        assert graph.get(dg.AssetKey(f"{name}_quarantine")).parent_keys == {feed}, name
+    job = defs.resolve_job_def("nba_props_daily")
+    assert not {k.to_user_string() for k in job.asset_layer.executable_asset_keys} & {
+        f"{n}_feed" for n in INGEST_ASSETS
+    }

@@ -34,8 +34,30 @@ QUARANTINE_TABLE = "ingest_quarantine"
 QUARANTINE_OUTPUT = "quarantine"
 
 
+SOURCES_GROUP = "sources"
+# What each ingest step reads from the provider (files or an API). Dagster does not materialize
+# these; they stand in the graph so the lineage shows where the clean rows and the quarantined
+# rows of a source come from (one read, two assets).
+FEEDS = {
+    "schedule": "The provider's schedule feed (NBA CDN schedule JSON or nba_api schedule CSVs).",
+    "box_scores": "The provider's box-score feed (nba_api LeagueGameLog CSVs).",
+    "prop_line_snapshots": "The provider's points-line snapshots (The Odds API snapshots, DFS boards).",
+    "injury_report": "The provider's injury reports (balldontlie injury JSON captures).",
+}
+
+
 def quarantine_asset_name(source: str) -> str:
     return f"{source}_quarantine"
+
+
+def feed_asset_name(source: str) -> str:
+    return f"{source}_feed"
+
+
+feeds = [
+    dg.AssetSpec(feed_asset_name(source), description=description, group_name=SOURCES_GROUP, kinds={"file"})
+    for source, description in FEEDS.items()
+]
 
 
 def _ingest_step(source: str, description: str, check_specs: list[dg.AssetCheckSpec], **ins: dg.AssetIn):
@@ -62,11 +84,13 @@ def _ingest_step(source: str, description: str, check_specs: list[dg.AssetCheckS
             "table_scope": {"asset": source},
         },
     )
+    feed = dg.AssetKey(feed_asset_name(source))
     return dg.multi_asset(
         name=source,
         outs={source: main, QUARANTINE_OUTPUT: quarantine},
         ins=ins or None,
-        internal_asset_deps={source: {dg.AssetKey(k) for k in ins}, QUARANTINE_OUTPUT: set()},
+        deps=[feed],
+        internal_asset_deps={source: {feed, *(dg.AssetKey(k) for k in ins)}, QUARANTINE_OUTPUT: {feed}},
         check_specs=check_specs,
         partitions_def=kwargs["partitions_def"],
         backfill_policy=kwargs["backfill_policy"],
