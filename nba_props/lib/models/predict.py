@@ -36,7 +36,7 @@ import polars as pl
 
 from nba_props.lib.grading import OVER, UNDER
 from nba_props.lib.models.calibration import Calibration
-from nba_props.lib.models.registry import load_models_config
+from nba_props.lib.models.registry import QuarantineConfig, load_models_config
 
 PREDICTIONS_SCHEMA = pl.Schema(
     {
@@ -66,14 +66,10 @@ LOSSES = ("RMSE", "MAE", "Quantile")
 EDGE_TOLERANCE = 1e-9  # float noise, not a rule: an edge equal to the threshold counts
 
 # The rules are config/models.yaml's `predictions` section (loaded once): the clamp, and the
-# poisoned model-day thresholds these functions default to (DESIGN: a model whose predictions
-# are >95% one direction). The pipeline passes the whole quarantine section, `basis` included.
+# poisoned model-day thresholds the quarantine functions default to (DESIGN: a model whose
+# predictions are >95% one direction). The pipeline passes the section's `basis` too.
 _RULES = load_models_config().predictions
 PREDICTION_MIN, PREDICTION_MAX = _RULES.min_points, _RULES.max_points
-MAX_ONE_DIRECTION = _RULES.quarantine.max_one_direction
-MAX_MEAN_BIAS = _RULES.quarantine.max_mean_bias
-MIN_PICKS = _RULES.quarantine.min_picks
-MIN_LINED = _RULES.quarantine.min_lined
 
 POISON_SCHEMA = pl.Schema({"game_date": pl.Date, "model_id": pl.Utf8, "reason": pl.Utf8})
 GAME_POISON_SCHEMA = pl.Schema({"game_date": pl.Date, "model_id": pl.Utf8, "game_id": pl.Utf8, "reason": pl.Utf8})
@@ -217,17 +213,17 @@ def _side_of(basis: str) -> pl.Expr:
     return pl.col(basis) if basis == "recommendation" else pl.when(line.is_not_null()).then(pl.col("direction"))
 
 
-def _reason(*, max_one_direction: float, max_mean_bias: float, min_picks: int, min_lined: int, basis: str) -> pl.Expr:
+def _reason(rules: QuarantineConfig, basis: str) -> pl.Expr:
     """The poison reason ("; "-joined, NULL when none) over columns n_over, n_under, n_lined
     and bias (mean predicted - line)."""
     what = "picks" if basis == "recommendation" else "lined predictions"
     n_picks = pl.col("n_over") + pl.col("n_under")
     share = pl.max_horizontal("n_over", "n_under") / n_picks
     side = pl.when(pl.col("n_over") >= pl.col("n_under")).then(pl.lit(OVER)).otherwise(pl.lit(UNDER))
-    one_direction = pl.when((n_picks >= min_picks) & (share > max_one_direction)).then(
+    one_direction = pl.when((n_picks >= rules.min_picks) & (share > rules.max_one_direction)).then(
         pl.format("one_direction: {}% {} of {} " + what, (share * 100).round(1), side, n_picks)
     )
-    bias = pl.when((pl.col("n_lined") >= min_lined) & (pl.col("bias").abs() > max_mean_bias)).then(
+    bias = pl.when((pl.col("n_lined") >= rules.min_lined) & (pl.col("bias").abs() > rules.max_mean_bias)).then(
         pl.format("mean_bias: {} points vs the line over {} rows", pl.col("bias").round(2), pl.col("n_lined"))
     )
     reason = pl.concat_str([one_direction, bias], separator="; ", ignore_nulls=True)
@@ -237,10 +233,7 @@ def _reason(*, max_one_direction: float, max_mean_bias: float, min_picks: int, m
 def poisoned_dates(
     predictions: pl.DataFrame,
     *,
-    max_one_direction: float = MAX_ONE_DIRECTION,
-    max_mean_bias: float = MAX_MEAN_BIAS,
-    min_picks: int = MIN_PICKS,
-    min_lined: int = MIN_LINED,
+    rules: QuarantineConfig | None = None,
     basis: str = "recommendation",
 ) -> pl.DataFrame:
     """Model-days (game_date, model_id) whose WHOLE slate looks poisoned, with the reason(s)
@@ -268,8 +261,7 @@ def poisoned_dates(
         n_lined=line.is_not_null().sum(),
         bias=(pred - line).mean(),
     )
-    reason = _reason(max_one_direction=max_one_direction, max_mean_bias=max_mean_bias, min_picks=min_picks,
-                     min_lined=min_lined, basis=basis)  # fmt: skip
+    reason = _reason(rules or _RULES.quarantine, basis)
     return (
         stats.with_columns(reason=reason)
         .filter(pl.col("reason").is_not_null())
@@ -296,10 +288,7 @@ def poisoned_games(
     predictions: pl.DataFrame,
     timing: pl.DataFrame | None = None,
     *,
-    max_one_direction: float = MAX_ONE_DIRECTION,
-    max_mean_bias: float = MAX_MEAN_BIAS,
-    min_picks: int = MIN_PICKS,
-    min_lined: int = MIN_LINED,
+    rules: QuarantineConfig | None = None,
     basis: str = "recommendation",
 ) -> pl.DataFrame:
     """Games (game_date, model_id, game_id) to quarantine, with the reason: `poisoned_dates`'
@@ -341,8 +330,7 @@ def poisoned_games(
     stats = games.join_asof(
         cumulative, left_on="_tip", right_on="_known", by=keys, strategy="backward", check_sortedness=False
     ).filter(pl.col("n_lined").is_not_null())
-    reason = _reason(max_one_direction=max_one_direction, max_mean_bias=max_mean_bias, min_picks=min_picks,
-                     min_lined=min_lined, basis=basis)  # fmt: skip
+    reason = _reason(rules or _RULES.quarantine, basis)
     return (
         stats.with_columns(bias=pl.col("_diff") / pl.col("n_lined"))
         .with_columns(reason=reason)
@@ -353,14 +341,20 @@ def poisoned_games(
     )
 
 
-def apply_quarantine(predictions: pl.DataFrame, timing: pl.DataFrame | None = None, **thresholds: Any) -> pl.DataFrame:
+def apply_quarantine(
+    predictions: pl.DataFrame,
+    timing: pl.DataFrame | None = None,
+    *,
+    rules: QuarantineConfig | None = None,
+    basis: str = "recommendation",
+) -> pl.DataFrame:
     """Mark every row of a game that `poisoned_games` flags for its model quarantined (rows are
     kept) with the reason. Rows already quarantined stay so (their reason kept unless a new one
-    is found). `timing` and `thresholds` are passed to `poisoned_games`; the output has the
+    is found). `timing`, `rules` (default: config/models.yaml's) and `basis` are passed to `poisoned_games`; the output has the
     input's columns."""
     if predictions.height == 0:
         return predictions
-    poisoned = poisoned_games(predictions, timing, **thresholds).rename({"reason": "_poison"})
+    poisoned = poisoned_games(predictions, timing, rules=rules, basis=basis).rename({"reason": "_poison"})
     order = predictions.columns
     return (
         predictions.join(

@@ -157,10 +157,10 @@ def predict_days(
             outcome.models_used[record["model_id"]] = frame.height
     if frames:
         timing = lines.select("game_id", "player_lookup", *QUARANTINE_TIMING).unique(["game_id", "player_lookup"])
-        quarantine = config.predictions.quarantine.model_dump()
-        outcome.predictions = apply_quarantine(pl.concat(frames), timing, **quarantine).sort(
-            "game_date", "game_id", "player_lookup", "model_id"
-        )
+        quarantine = config.predictions.quarantine
+        outcome.predictions = apply_quarantine(
+            pl.concat(frames), timing, rules=quarantine, basis=quarantine.basis
+        ).sort("game_date", "game_id", "player_lookup", "model_id")
     return outcome
 
 
