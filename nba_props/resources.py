@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -25,6 +26,28 @@ class ProviderResource(dg.ConfigurableResource):
 
     def get(self) -> Provider:
         return make_provider(self.provider, Path(self.data_dir), sim_season=self.sim_season, sim_seed=self.sim_seed)
+
+
+class ClockResource(dg.ConfigurableResource):
+    """The platform's "now": the wall clock unless `frozen_at` (an ISO instant with offset) is set.
+
+    The replay sets `frozen_at` in each run's config (and in each sensor tick's resources), so
+    sensors, freshness checks and the providers (`as_of`) all see the simulated time; production
+    leaves it unset. Settings: NBA_PROPS_CLOCK."""
+
+    frozen_at: str | None = None
+
+    def now(self) -> datetime:
+        return self.as_of() or datetime.now(UTC)
+
+    def as_of(self) -> datetime | None:
+        """The frozen instant (UTC) a provider must not read beyond; None when the clock is live."""
+        if self.frozen_at is None:
+            return None
+        instant = datetime.fromisoformat(self.frozen_at)
+        if instant.tzinfo is None:
+            raise ValueError(f"clock frozen_at={self.frozen_at!r} needs a UTC offset")
+        return instant.astimezone(UTC)
 
 
 class SettingsResource(dg.ConfigurableResource):
@@ -49,6 +72,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "warehouse": warehouse,
         "artifacts": ArtifactStoreResource(root=str(settings.artifacts_dir)),
         "settings": SettingsResource(public=settings.public_dict()),
+        "clock": ClockResource(frozen_at=None if settings.clock is None else settings.clock.isoformat()),
         "provider": ProviderResource(
             provider=settings.provider,
             data_dir=str(settings.data_dir),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AwareDatetime, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nba_props import seasons
@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     bigquery_dataset: str = "nba_props"
     gcs_bucket: str | None = None
     odds_api_key: SecretStr | None = None
+    # A frozen "now" (ISO instant with offset) for sensors, checks and providers; unset = wall clock.
+    clock: AwareDatetime | None = None
 
     @field_validator("home", "duckdb_path", "artifacts_dir", "data_dir")
     @classmethod
