@@ -3,6 +3,7 @@
 nba-props demo      simulate a season and run the main job over it (single-run backfill)
 nba-props simulate  write a simulated season in the raw formats real data comes in
 nba-props backfill  materialize a date range in one process; prints rows and seconds per asset
+nba-props replay    advance a simulated clock hour by hour; sensors and automation run the graph
 nba-props tables    row counts of every table in the warehouse
 """
 
@@ -14,7 +15,7 @@ import os
 import sys
 import time
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from nba_props.job_names import EVALUATION_JOB, MAIN_JOB, TRAINING_JOB
@@ -392,6 +393,42 @@ def run_evaluation(start: date, end: date, *, settings=None, dagster_home: Path 
     return store.read_bytes("reports/evaluation.md").decode(), store.read_json("reports/evaluation.json")
 
 
+def run_replay(
+    start: date,
+    end: date,
+    *,
+    settings=None,
+    dagster_home: Path | None = None,
+    withhold_box_scores: dict[date, datetime] | None = None,
+    speed: float = 0.0,
+):
+    """Replay [start, end] hour by hour with the sensors and automation driving the graph (see
+    `nba_props.replay`); returns the report after printing what ran, when and why, and every alert."""
+    from nba_props.replay import Replay, print_report
+    from nba_props.settings import load_settings
+
+    if end < start:
+        raise SystemExit(f"--end {end} is before --start {start}")
+    settings = settings or load_settings()
+    home = _dagster_home(settings, dagster_home)
+    with _instance(home) as instance:
+        replay = Replay(settings, instance, withhold_box_scores=withhold_box_scores, speed=speed)
+        report = replay.run(start, end)
+    print_report(report)
+    return report
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from nba_props import seasons
+
+    withheld = {}
+    for day in args.withhold_box_scores or []:
+        release = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=seasons.GAME_TZ)
+        withheld[day] = release.replace(hour=args.release_hour)
+    report = run_replay(args.start, args.end, withhold_box_scores=withheld, speed=args.speed)
+    return 1 if any(not run.success for run in report.runs) else 0
+
+
 def cmd_tables(args: argparse.Namespace) -> int:
     _print_tables()
     return 0
@@ -440,6 +477,27 @@ def build_parser() -> argparse.ArgumentParser:
         "ingested as many days further back as player_features reads)",
     )
     evaluate.set_defaults(func=cmd_evaluate)
+
+    replay = commands.add_parser(
+        "replay", help="advance a simulated clock hour by hour and let the sensors and automation run the graph"
+    )
+    replay.add_argument("--start", type=_parse_date, required=True)
+    replay.add_argument("--end", type=_parse_date, required=True)
+    replay.add_argument(
+        "--withhold-box-scores",
+        type=_parse_date,
+        action="append",
+        metavar="DATE",
+        help="plant a fault: the provider keeps DATE's box scores until the next day at --release-hour ET (repeatable)",
+    )
+    replay.add_argument("--release-hour", type=int, default=12, help="ET hour withheld box scores appear (default 12)")
+    replay.add_argument(
+        "--speed",
+        type=float,
+        default=0.0,
+        help="simulated seconds per wall-clock second, to watch it in the UI (default 0: as fast as possible)",
+    )
+    replay.set_defaults(func=cmd_replay)
 
     tables = commands.add_parser("tables", help="row counts of the warehouse tables")
     tables.set_defaults(func=cmd_tables)
