@@ -194,22 +194,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     season = seasons.season(settings.sim_season)
     start, end = season.opening_night, season.regular_season_end
+    # The last days are not backfilled: the replay lets the sensors and automation bring them in.
+    replay_start = end - timedelta(days=args.replay_days - 1)
+    backfill_end = replay_start - timedelta(days=1)
     failed = False
 
-    print(f"\n[1/3] {MAIN_JOB}: ingest -> lines -> features for {start} .. {end} (one single-run backfill)")
-    failed |= _timed_backfill(start, end, exclude=["predictions"], settings=settings)
+    print(f"\n[1/4] {MAIN_JOB}: ingest -> lines -> features for {start} .. {backfill_end} (one single-run backfill)")
+    failed |= _timed_backfill(start, backfill_end, exclude=["predictions"], settings=settings)
 
     first_week, last_week = mondays(start, end)
     if not args.full:
         first_week = max(first_week, last_week - timedelta(weeks=args.weeks - 1))
     print(
-        f"\n[2/3] {TRAINING_JOB}: walk-forward training, weeks {first_week} .. {last_week}"
+        f"\n[2/4] {TRAINING_JOB}: walk-forward training, weeks {first_week} .. {last_week}"
         + ("" if args.full else f" (last {args.weeks}; --full for the whole season)")
     )
     failed |= _timed_backfill(first_week, last_week, job_name=TRAINING_JOB, settings=settings)
 
-    print(f"\n[3/3] {MAIN_JOB}: predictions for {first_week} .. {end}")
-    failed |= _timed_backfill(max(first_week, start), end, select=["predictions"], settings=settings)
+    print(f"\n[3/4] {MAIN_JOB}: predictions for {first_week} .. {backfill_end}")
+    failed |= _timed_backfill(max(first_week, start), backfill_end, select=["predictions"], settings=settings)
+
+    withheld_day = replay_start + timedelta(days=args.replay_days // 2)
+    release = datetime.combine(withheld_day + timedelta(days=1), datetime.min.time(), tzinfo=seasons.GAME_TZ)
+    print(
+        f"\n[4/4] replay {replay_start} .. {end}: the clock advances hour by hour and the sensors and automation "
+        f"run the graph; planted fault: the box scores of {withheld_day} arrive only at 12:00 ET the next day"
+    )
+    report = run_replay(
+        replay_start, end, settings=settings, withhold_box_scores={withheld_day: release.replace(hour=12)}
+    )
+    failed |= any(not run.success for run in report.runs)
 
     _print_tables(settings)
     _print_prediction_summary(max(first_week, start), end, settings)
@@ -443,6 +457,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="simulate a season and run the main job over it")
     demo.add_argument("--weeks", type=int, default=4, help="train and predict the last N weeks (default 4)")
     demo.add_argument("--full", action="store_true", help="train and predict every week of the season")
+    demo.add_argument(
+        "--replay-days", type=int, default=3, help="the season's last N days come in through the replay (default 3)"
+    )
     demo.set_defaults(func=cmd_demo)
 
     simulate = commands.add_parser("simulate", help="write a simulated season in the raw formats")
