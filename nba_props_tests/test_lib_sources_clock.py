@@ -1,0 +1,128 @@
+"""The provider reveals data as of a clock (results after the games end, box scores after their
+publication delay, withheld dates), and its cheap polling helpers. Simulated league (seed 11, first
+12 days from 2024-10-22): on 2024-10-25 the games tip 23:00 UTC (CLE@IND), 23:30 (ATL@PHI, SAC@WAS),
+00:00 / 01:00 (+1 day) and 02:00 (LAL@LAC, SAS@GSW); rules: final at tip + 2 h 45, box scores at
+tip + 3 h (config/sensors.yaml)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import polars as pl
+import pytest
+
+from nba_props.lib.sensing import load_sensor_config
+from nba_props.lib.sources.files import FilesProvider
+from nba_props.resources import ProviderResource
+from nba_props_tests.conftest import shared_data_dir
+
+DAY = date(2024, 10, 25)
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def provider(sim_data_dir) -> FilesProvider:
+    return FilesProvider(sim_data_dir)
+
+
+def test_config_numbers_are_the_rules_used():
+    rules = load_sensor_config().reveal
+    assert (rules.game_duration_minutes, rules.box_score_delay_minutes) == (165, 180)
+    assert rules.unknown_tip_et.isoformat() == "22:30:00"
+
+
+def test_schedule_as_of_hides_results_of_games_not_yet_over(provider):
+    everything = provider.schedule(DAY, DAY).rows
+    assert everything.height == 9 and set(everything["status"]) == {"final"}
+    status = dict(
+        provider.schedule(DAY, DAY, as_of=utc(2024, 10, 26, 2, 0)).rows.select("game_id", "status").iter_rows()
+    )
+    assert status["20241025_CLE_IND"] == "final"  # 23:00 + 2:45 = 01:45 <= 02:00
+    assert status["20241025_ATL_PHI"] == "live"  # 23:30 + 2:45 = 02:15 > 02:00, tipped
+    assert status["20241025_LAL_LAC"] == "live"  # tips exactly at 02:00
+    before = provider.schedule(DAY, DAY, as_of=utc(2024, 10, 25, 22, 59))
+    assert set(before.rows["status"]) == {"scheduled"}
+    assert before.rows["away_points"].null_count() == 9 and before.skipped["result_not_yet_known"] == 9
+    after = provider.schedule(DAY, DAY, as_of=utc(2024, 10, 26, 4, 45)).rows  # last final at 02:00 + 2:45
+    assert after.equals(everything)
+
+
+def test_box_scores_as_of_publication_delay(provider):
+    everything = provider.box_scores(DAY, DAY).rows
+    cle_ind = everything.filter(pl.col("game_id") == "20241025_CLE_IND").height
+    assert everything.height == 186 and cle_ind > 0
+    early = provider.box_scores(DAY, DAY, as_of=utc(2024, 10, 26, 2, 0))  # CLE@IND published 23:00 + 3:00
+    assert set(early.rows["game_id"]) == {"20241025_CLE_IND"} and early.rows.height == cle_ind
+    assert early.skipped["not_yet_published"] == 186 - cle_ind
+    assert provider.box_scores(DAY, DAY, as_of=utc(2024, 10, 26, 1, 59)).rows.height == 0
+    assert provider.box_scores(DAY, DAY, as_of=utc(2024, 10, 26, 5, 0)).rows.equals(everything)
+
+
+def test_withheld_box_scores_until_an_instant(sim_data_dir):
+    resource = ProviderResource(
+        provider="files",
+        data_dir=str(sim_data_dir),
+        box_scores_withheld_until={"2024-10-25": "2024-10-26T14:00:00+00:00"},
+    )
+    withheld = resource.get()
+    assert withheld.box_scores_withheld_until == {DAY: utc(2024, 10, 26, 14, 0)}
+    late = withheld.box_scores(DAY, DAY, as_of=utc(2024, 10, 26, 13, 59))
+    assert late.rows.height == 0 and late.skipped["not_yet_published"] == 186
+    assert withheld.box_scores(DAY, DAY, as_of=utc(2024, 10, 26, 14, 0)).rows.height == 186
+    assert withheld.box_scores(DAY, DAY).rows.height == 186  # no clock: no limit
+    # other dates are not affected, and the schedule still says final
+    assert withheld.box_scores(date(2024, 10, 24), date(2024, 10, 24), as_of=utc(2024, 10, 26, 5, 0)).rows.height > 0
+    states = withheld.game_states(DAY, DAY, as_of=utc(2024, 10, 26, 13, 0))
+    assert set(states["status"]) == {"final"} and not states["box_score_available"].any()
+    assert withheld.game_states(DAY, DAY, as_of=utc(2024, 10, 26, 14, 0))["box_score_available"].all()
+
+
+def test_game_states_follow_the_clock(provider):
+    states = provider.game_states(DAY, DAY, as_of=utc(2024, 10, 26, 2, 0))
+    assert states.columns == ["game_date", "game_id", "status", "tip_time_utc", "box_score_available"]
+    available = set(states.filter("box_score_available")["game_id"])
+    assert available == {"20241025_CLE_IND"}
+    # a game of the window the simulation has not played (after its 12 days) is scheduled, no box scores
+    future = provider.game_states(date(2024, 11, 3), date(2024, 11, 3))
+    assert future.height > 0 and set(future["status"]) == {"scheduled"} and not future["box_score_available"].any()
+
+
+def test_line_snapshot_and_report_times(provider):
+    times = provider.line_snapshot_times(DAY, date(2024, 10, 26), as_of=utc(2024, 10, 25, 15, 0))
+    assert times.rows() == [(DAY, utc(2024, 10, 25, 14, 0), "the_odds_api")]  # 10:00 ET, today's games only
+    later = provider.line_snapshot_times(DAY, date(2024, 10, 26), as_of=utc(2024, 10, 26, 15, 0))
+    assert later.select("game_date", "captured_at").rows() == [
+        (DAY, utc(2024, 10, 25, 14, 0)),
+        (DAY, utc(2024, 10, 25, 21, 0)),  # 17:00 ET
+        (date(2024, 10, 26), utc(2024, 10, 26, 14, 0)),
+    ]
+    reports = provider.injury_report_times(DAY, DAY)
+    assert reports.rows() == [(DAY, utc(2024, 10, 25, 20, 0))]  # 16:00 ET
+    assert provider.injury_report_times(DAY, DAY, as_of=utc(2024, 10, 25, 19, 59)).height == 0
+
+
+def test_as_of_must_be_aware(provider):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        provider.schedule(DAY, DAY, as_of=datetime(2024, 10, 26, 2, 0))
+
+
+REAL = shared_data_dir()
+
+
+@pytest.mark.skipif(not (REAL / "schedule" / "2024-25_regular_season.csv").exists(), reason="no ../shared data")
+def test_real_game_states_on_a_known_date():
+    """2025-01-15: 11 games in the nba_api schedule CSV (no tip time: assumed 22:30 ET = 03:30 UTC in
+    January), all final with box scores in player_logs_2024-25.csv."""
+    real = FilesProvider(REAL)
+    day = date(2025, 1, 15)
+    states = real.game_states(day, day)
+    assert states.height == 11 and set(states["status"]) == {"final"} and states["box_score_available"].all()
+    assert "20250115_NYK_PHI" in set(states["game_id"])
+    evening = real.game_states(day, day, as_of=utc(2025, 1, 16, 3, 0))
+    assert set(evening["status"]) == {"scheduled"} and not evening["box_score_available"].any()
+    ended = real.game_states(day, day, as_of=utc(2025, 1, 16, 6, 15))  # 03:30 + 2:45
+    assert set(ended["status"]) == {"final"} and not ended["box_score_available"].any()
+    assert real.game_states(day, day, as_of=utc(2025, 1, 16, 6, 30))["box_score_available"].all()
