@@ -260,3 +260,16 @@ def test_new_data_by_date_pure(cursor):
     if cursor is None:
         expected[date(2024, 10, 25)] = datetime(2024, 10, 25, 21, tzinfo=UTC)
     assert by_date == expected and newest == datetime(2024, 10, 26, 20, tzinfo=UTC)
+
+
+def test_sensor_config_file_equals_the_model_defaults():
+    assert sensing.load_sensor_config() == sensing.SensorConfig()
+
+
+def test_sensor_config_rejects_unknown_keys(tmp_path):
+    from pydantic import ValidationError
+
+    bad = tmp_path / "sensors.yaml"
+    bad.write_text("lines_posted:\n  minimum_interval_secs: 60\n")
+    with pytest.raises(ValidationError, match="minimum_interval_secs"):
+        sensing.load_sensor_config(bad)
