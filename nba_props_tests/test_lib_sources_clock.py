@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import dagster as dg
 import polars as pl
 import pytest
 
@@ -126,3 +127,32 @@ def test_real_game_states_on_a_known_date():
     ended = real.game_states(day, day, as_of=utc(2025, 1, 16, 6, 15))  # 03:30 + 2:45
     assert set(ended["status"]) == {"final"} and not ended["box_score_available"].any()
     assert real.game_states(day, day, as_of=utc(2025, 1, 16, 6, 30))["box_score_available"].all()
+
+
+def test_ingest_assets_read_as_of_the_clock(nba_home, monkeypatch):
+    """The ingest steps pass `clock.as_of()` to the provider: frozen at 02:00 UTC on 2024-10-26, the
+    2024-10-25 run stores only CLE@IND's box scores, and the schedule knows only that game's result."""
+    from nba_props import definitions
+    from nba_props.io.warehouse import Warehouse
+    from nba_props.lib import schemas
+    from nba_props.settings import load_settings
+
+    monkeypatch.setenv("NBA_PROPS_CLOCK", "2024-10-26T02:00:00+00:00")
+    job = definitions.defs().resolve_job_def("nba_props_daily")
+    selection = dg.AssetSelection.assets("schedule", "box_scores").required_multi_asset_neighbors()
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=DAY.isoformat(),
+            asset_selection=list(selection.resolve(job.asset_layer.asset_graph)),
+        )
+    assert result.success
+    warehouse = Warehouse(load_settings().duckdb_path)
+    box = warehouse.load("box_scores", start=DAY, end=DAY, declared=schemas.BOX_SCORES)
+    assert set(box["game_id"]) == {"20241025_CLE_IND"}
+    schedule = warehouse.load("schedule", start=DAY, end=DAY, declared=schemas.SCHEDULE)
+    assert schedule.filter(pl.col("status") == "final")["game_id"].to_list() == ["20241025_CLE_IND"]
+    (materialization,) = [
+        m for m in result.asset_materializations_for_node("box_scores") if m.asset_key == dg.AssetKey("box_scores")
+    ]
+    assert materialization.metadata["skipped_not_yet_published"].value == 186 - box.height
