@@ -35,7 +35,7 @@ def tick(sensor, data_dir, at: str, cursor: str | None = None, instance=None, **
 
 
 def requested(result) -> list[str]:
-    return [] if isinstance(result, dg.SkipReason) else [r.partition_key for r in result.run_requests]
+    return [] if isinstance(result, dg.SkipReason) else [r.partition_key for r in result.run_requests or []]
 
 
 def cursor_of(result, previous: str | None) -> str | None:
@@ -49,9 +49,9 @@ def cursor_of(result, previous: str | None) -> str | None:
 
 def test_lines_posted_requests_each_new_snapshot_once(sim_data_dir):
     before = tick(lines_posted, sim_data_dir, "2024-10-25T09:59:00-04:00")
-    assert isinstance(before, dg.SkipReason)  # the 10:00 ET snapshot does not exist yet
+    assert requested(before) == []  # the 10:00 ET snapshot does not exist yet
     cursor = cursor_of(before, None)
-    assert cursor is None
+    assert json.loads(cursor) == {}
 
     opening = tick(lines_posted, sim_data_dir, "2024-10-25T10:05:00-04:00", cursor)
     assert requested(opening) == ["2024-10-25"]  # today's games only: tomorrow has no lines yet
@@ -59,7 +59,7 @@ def test_lines_posted_requests_each_new_snapshot_once(sim_data_dir):
     assert set(run.asset_selection) == set(BEFORE_GAMES) and len(BEFORE_GAMES) == 6
     assert run.tags == {"nba_props/launched_by": "sensor", "nba_props/sensor": "lines_posted"}
     cursor = cursor_of(opening, cursor)
-    assert cursor == "2024-10-25T14:00:00+00:00"
+    assert json.loads(cursor) == {"2024-10-25": ["2024-10-25T14:00:00+00:00"]}
 
     again = tick(lines_posted, sim_data_dir, "2024-10-25T11:00:00-04:00", cursor)
     assert requested(again) == [] and cursor_of(again, cursor) == cursor
@@ -80,11 +80,35 @@ def test_lines_posted_burst_is_one_request_per_partition(sim_data_dir):
     """From scratch late in the day: two snapshots and a report of today -> one request."""
     result = tick(lines_posted, sim_data_dir, "2024-10-25T23:00:00-04:00")
     assert requested(result) == ["2024-10-25"]
-    assert result.cursor == "2024-10-25T21:00:00+00:00"
+    assert result.run_requests[0].run_key == "lines_posted:2024-10-25:2024-10-25T21:00:00+00:00"
+    assert json.loads(result.cursor) == {
+        "2024-10-25": ["2024-10-25T14:00:00+00:00", "2024-10-25T20:00:00+00:00", "2024-10-25T21:00:00+00:00"]
+    }
+
+
+def test_lines_posted_sees_a_late_file_with_an_older_stamp(tmp_path, sim_data_dir):
+    """A DFS board is stamped 00:00 UTC of its file date whenever it is written: one that shows up
+    after the 17:00 ET snapshot was seen is still new data for its date."""
+    data = tmp_path / "league"
+    shutil.copytree(sim_data_dir, data)
+    at = "2024-10-25T23:00:00-04:00"
+    cursor = cursor_of(tick(lines_posted, data, at), None)
+    assert requested(tick(lines_posted, data, at, cursor)) == []
+    board = data / "odds" / "dfs_lines" / "10_25_2024.csv"
+    board.parent.mkdir(parents=True)
+    board.write_text(
+        "player,market,bookmaker,side,line,price,home_team,away_team,game_id,commence_time\n"
+        "Kyle Washington,player_points,prizepicks,over,21.5,,Indiana Pacers,Cleveland Cavaliers,g1,"
+        "2024-10-25T23:00:00Z\n"
+    )
+    late = tick(lines_posted, data, at, cursor)
+    assert requested(late) == ["2024-10-25"]
+    assert late.run_requests[0].run_key == "lines_posted:2024-10-25:2024-10-25T00:00:00+00:00"
+    assert requested(tick(lines_posted, data, at, cursor_of(late, cursor))) == []
 
 
 def test_lines_posted_provider_error_keeps_the_cursor(tmp_path, sim_data_dir):
-    cursor = "2024-10-25T14:00:00+00:00"
+    cursor = json.dumps({"2024-10-25": ["2024-10-25T14:00:00+00:00"]})
     missing = tick(lines_posted, tmp_path / "no-such-folder", "2024-10-25T17:05:00-04:00", cursor)
     assert isinstance(missing, dg.SkipReason) and "provider error" in missing.skip_message
     assert cursor_of(missing, cursor) == cursor
@@ -244,22 +268,27 @@ def test_sensors_are_running_by_default_with_config_intervals():
         assert sensor.minimum_interval_seconds == rules.minimum_interval_seconds
 
 
-@pytest.mark.parametrize("cursor", [None, "2024-10-25T21:00:00+00:00"])
-def test_new_data_by_date_pure(cursor):
+def test_new_data_by_date_pure():
     from datetime import UTC, datetime
 
-    snaps = pl.DataFrame(
-        {
-            "game_date": [date(2024, 10, 25)] * 2,
-            "captured_at": [datetime(2024, 10, 25, h, tzinfo=UTC) for h in (14, 21)],
-        }
-    )
-    reports = pl.DataFrame({"game_date": [date(2024, 10, 26)], "reported_at": [datetime(2024, 10, 26, 20, tzinfo=UTC)]})
-    by_date, newest = sensing.new_data_by_date(snaps, reports, sensing.parse_instant_cursor(cursor))
-    expected = {date(2024, 10, 26): datetime(2024, 10, 26, 20, tzinfo=UTC)}
-    if cursor is None:
-        expected[date(2024, 10, 25)] = datetime(2024, 10, 25, 21, tzinfo=UTC)
-    assert by_date == expected and newest == datetime(2024, 10, 26, 20, tzinfo=UTC)
+    def at(day: int, hour: int) -> datetime:
+        return datetime(2024, 10, day, hour, tzinfo=UTC)
+
+    snaps = pl.DataFrame({"game_date": [date(2024, 10, 25)] * 2, "captured_at": [at(25, 14), at(25, 21)]})
+    reports = pl.DataFrame({"game_date": [date(2024, 10, 26)], "reported_at": [at(26, 20)]})
+    window = (date(2024, 10, 25), date(2024, 10, 26))
+    by_date, cursor = sensing.new_data_by_date(snaps, reports, {"2024-10-24": ["old"]}, *window)
+    assert by_date == {date(2024, 10, 25): at(25, 21), date(2024, 10, 26): at(26, 20)}
+    assert cursor == {  # the date before the window is pruned
+        "2024-10-25": ["2024-10-25T14:00:00+00:00", "2024-10-25T21:00:00+00:00"],
+        "2024-10-26": ["2024-10-26T20:00:00+00:00"],
+    }
+    assert sensing.new_data_by_date(snaps, reports, cursor, *window) == ({}, cursor)
+    partly = {"2024-10-25": ["2024-10-25T21:00:00+00:00"]}
+    assert sensing.new_data_by_date(snaps, reports, partly, *window)[0] == {
+        date(2024, 10, 25): at(25, 14),  # older than the newest seen, but never seen
+        date(2024, 10, 26): at(26, 20),
+    }
 
 
 def test_sensor_config_file_equals_the_model_defaults():

@@ -58,33 +58,42 @@ def poll_window(today: date, days_before: int = 0, days_after: int = 0) -> tuple
     return today - timedelta(days=days_before), today + timedelta(days=days_after)
 
 
-def parse_instant_cursor(cursor: str | None) -> datetime | None:
-    """The newest capture instant seen (an ISO instant), None for a fresh sensor."""
-    return datetime.fromisoformat(cursor) if cursor else None
+def parse_seen_cursor(cursor: str | None) -> dict[str, list[str]]:
+    """{game date (ISO): the capture instants (ISO, UTC) of its snapshots and reports already seen}."""
+    return json.loads(cursor) if cursor else {}
 
 
 def new_data_by_date(
-    snapshots: pl.DataFrame, reports: pl.DataFrame, newest_seen: datetime | None
-) -> tuple[dict[date, datetime], datetime | None]:
-    """({game date: its newest capture instant} of the dates with a snapshot (game_date, captured_at)
-    or an injury report (game_date, reported_at) captured after `newest_seen`, the new newest seen).
+    snapshots: pl.DataFrame, reports: pl.DataFrame, seen: dict[str, list[str]], start: date, end: date
+) -> tuple[dict[date, datetime], dict[str, list[str]]]:
+    """({game date: its newest capture instant} of the dates of [start, end] with a snapshot
+    (game_date, captured_at) or an injury report (game_date, reported_at) not seen before, the new
+    cursor: the instants seen per date of [start, end]).
 
     One entry per date however many files arrived (a burst is one request), and nothing for data
     already seen, so a tick repeated on the same files (or after a restart with the saved cursor)
-    requests nothing."""
-    instants = pl.concat(
-        [
-            snapshots.select("game_date", at=pl.col("captured_at")),
-            reports.select("game_date", at=pl.col("reported_at")),
-        ]
+    requests nothing. The cursor keeps every instant seen per date, not only the newest: a file that
+    shows up late with an older stamp (a DFS board is stamped 00:00 UTC of its date whenever it is
+    written) is still new data."""
+    instants = (
+        pl.concat(
+            [
+                snapshots.select("game_date", at=pl.col("captured_at")),
+                reports.select("game_date", at=pl.col("reported_at")),
+            ]
+        )
+        .filter(pl.col("game_date").is_between(start, end))
+        .unique()
+        .sort("game_date", "at")
     )
-    if newest_seen is not None:
-        instants = instants.filter(pl.col("at") > newest_seen)
-    if instants.height == 0:
-        return {}, newest_seen
-    by_date = dict(instants.group_by("game_date").agg(pl.col("at").max()).sort("game_date").iter_rows())
-    newest = max(by_date.values())
-    return by_date, newest if newest_seen is None else max(newest, newest_seen)
+    cursor = {day: list(ats) for day, ats in seen.items() if start <= date.fromisoformat(day) <= end}
+    by_date: dict[date, datetime] = {}
+    for day, at in instants.iter_rows():
+        key, stamp = day.isoformat(), at.isoformat()
+        if stamp not in cursor.get(key, []):
+            cursor.setdefault(key, []).append(stamp)
+            by_date[day] = max(at, by_date.get(day, at))
+    return by_date, {day: sorted(ats) for day, ats in sorted(cursor.items())}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def _provider_error(context: dg.SensorEvaluationContext, exc: Exception) -> dg.S
 @dg.sensor(
     name="lines_posted",
     description="New line snapshots or injury reports for today or tomorrow (ET) -> that date's before-the-games "
-    "ingest (schedule, injury_report, prop_line_snapshots). Cursor: the newest capture instant seen.",
+    "ingest (schedule, injury_report, prop_line_snapshots). Cursor: the capture instants seen per date.",
     asset_selection=BEFORE_GAMES,
     minimum_interval_seconds=CONFIG.lines_posted.minimum_interval_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
@@ -60,10 +60,13 @@ def lines_posted(
         reports = source.injury_report_times(start, end, as_of)
     except Exception as exc:  # noqa: BLE001 - any provider failure skips the tick
         return _provider_error(context, exc)
-    seen = sensing.parse_instant_cursor(context.cursor)
-    by_date, newest = sensing.new_data_by_date(snapshots, reports, seen)
+    by_date, cursor = sensing.new_data_by_date(
+        snapshots, reports, sensing.parse_seen_cursor(context.cursor), start, end
+    )
     if not by_date:
-        return dg.SkipReason(f"no new snapshot or injury report for {start} .. {end} since {seen}")
+        return dg.SensorResult(
+            skip_reason=f"no new snapshot or injury report for {start} .. {end}", cursor=json.dumps(cursor)
+        )
     requests = [
         dg.RunRequest(
             partition_key=partition_key(day),
@@ -73,7 +76,7 @@ def lines_posted(
         )
         for day, at in sorted(by_date.items())
     ]
-    return dg.SensorResult(run_requests=requests, cursor=newest.isoformat() if newest else None)
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor))
 
 
 @dg.sensor(
