@@ -15,7 +15,7 @@ import pytest
 from nba_props.lib.sensing import load_sensor_config
 from nba_props.lib.sources.files import FilesProvider
 from nba_props.resources import ProviderResource
-from nba_props_tests.conftest import shared_data_dir
+from nba_props_tests.conftest import shared_data_or_skip
 
 DAY = date(2024, 10, 25)
 
@@ -110,14 +110,12 @@ def test_as_of_must_be_aware(provider):
         provider.schedule(DAY, DAY, as_of=datetime(2024, 10, 26, 2, 0))
 
 
-REAL = shared_data_dir()
-
-
-@pytest.mark.skipif(not (REAL / "schedule" / "2024-25_regular_season.csv").exists(), reason="no ../shared data")
 def test_real_game_states_on_a_known_date():
     """2025-01-15: 11 games in the nba_api schedule CSV (no tip time: assumed 22:30 ET = 03:30 UTC in
     January), all final with box scores in player_logs_2024-25.csv."""
-    real = FilesProvider(REAL)
+    real = FilesProvider(
+        shared_data_or_skip("schedule/2024-25_regular_season.csv", "box_scores/player_logs_2024-25.csv")
+    )
     day = date(2025, 1, 15)
     states = real.game_states(day, day)
     assert states.height == 11 and set(states["status"]) == {"final"} and states["box_score_available"].all()
@@ -156,3 +154,19 @@ def test_ingest_assets_read_as_of_the_clock(nba_home, monkeypatch):
         m for m in result.asset_materializations_for_node("box_scores") if m.asset_key == dg.AssetKey("box_scores")
     ]
     assert materialization.metadata["skipped_not_yet_published"].value == 186 - box.height
+
+
+def test_quarantined_box_rows_show_once_their_date_publishes(tmp_path, sim_data_dir):
+    import shutil
+
+    data = tmp_path / "league"
+    shutil.copytree(sim_data_dir, data)
+    (box_csv,) = (data / "box_scores").glob("player_logs_*.csv")
+    header, first = (line.split(",") for line in box_csv.read_text().splitlines()[:2])
+    row = dict(zip(header, first, strict=True)) | {"PLAYER_NAME": "Broken Row", "GAME_DATE": "2024-10-25", "PTS": "x"}
+    with box_csv.open("a") as handle:
+        handle.write(",".join(row[c] for c in header) + "\n")
+    provider = FilesProvider(data)
+    assert provider.box_scores(DAY, DAY).quarantine.height == 1
+    assert provider.box_scores(DAY, DAY, as_of=utc(2024, 10, 26, 1, 59)).quarantine.height == 0
+    assert provider.box_scores(DAY, DAY, as_of=utc(2024, 10, 26, 2, 0)).quarantine.height == 1

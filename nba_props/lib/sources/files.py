@@ -95,7 +95,12 @@ class FilesProvider:
             return parsed
         games = read_schedule(self.data_dir, start, end).rows
         rows, held = box_scores_as_of(parsed.rows, games, as_of, self.reveal, self.box_scores_withheld_until)
-        return Parsed(rows, parsed.quarantine, {**parsed.skipped, "not_yet_published": held})
+        # quarantined rows name no game: a date's show once some game of that date is published
+        published = games.filter(box_scores_available_at_expr(self.reveal, self.box_scores_withheld_until) <= as_of)
+        quarantine = parsed.quarantine.filter(
+            pl.col("game_date").is_null() | pl.col("game_date").is_in(published.get_column("game_date").implode())
+        )
+        return Parsed(rows, quarantine, {**parsed.skipped, "not_yet_published": held})
 
     def prop_line_snapshots(self, start: date, end: date, as_of: datetime | None = None) -> Parsed:
         return read_prop_lines(self.data_dir, start, end, as_of)
