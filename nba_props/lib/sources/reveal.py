@@ -18,7 +18,7 @@ dates included.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,14 +35,6 @@ class RevealRules(BaseModel):
     game_duration_minutes: int = Field(default=165, gt=0)
     box_score_delay_minutes: int = Field(default=180, ge=0)
     unknown_tip_et: time = time(22, 30)
-
-    @property
-    def game_duration(self) -> timedelta:
-        return timedelta(minutes=self.game_duration_minutes)
-
-    @property
-    def box_score_delay(self) -> timedelta:
-        return timedelta(minutes=self.box_score_delay_minutes)
 
 
 def check_as_of(as_of: datetime | None) -> datetime | None:
