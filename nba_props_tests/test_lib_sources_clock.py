@@ -6,7 +6,7 @@ tip + 3 h (config/sensors.yaml)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import polars as pl
@@ -170,3 +170,30 @@ def test_quarantined_box_rows_show_once_their_date_publishes(tmp_path, sim_data_
     assert provider.box_scores(DAY, DAY).quarantine.height == 1
     assert provider.box_scores(DAY, DAY, as_of=utc(2024, 10, 26, 1, 59)).quarantine.height == 0
     assert provider.box_scores(DAY, DAY, as_of=utc(2024, 10, 26, 2, 0)).quarantine.height == 1
+
+
+@pytest.mark.parametrize(
+    ("day", "assumed_tip_utc"),
+    [
+        (date(2025, 3, 9), utc(2025, 3, 10, 2, 30)),  # clocks went forward that morning: 22:30 EDT = UTC-4
+        (date(2025, 11, 2), utc(2025, 11, 3, 3, 30)),  # clocks went back that morning: 22:30 EST = UTC-5
+        (date(2025, 3, 8), utc(2025, 3, 9, 3, 30)),  # the evening before the change is still EST
+    ],
+)
+def test_assumed_tip_on_dst_days(day, assumed_tip_utc):
+    from nba_props.lib import schemas
+    from nba_props.lib.sources.reveal import RevealRules, box_scores_available_at_expr, schedule_as_of, tip_expr
+
+    rules = RevealRules()
+    games = pl.DataFrame(
+        {"game_date": [day], "tip_time_utc": [None], "status": ["final"], "away_points": [100], "home_points": [99]},
+        schema_overrides={"tip_time_utc": schemas.UTC_TS, "away_points": pl.Int32, "home_points": pl.Int32},
+    )
+    assert games.select(tip_expr(rules)).item() == assumed_tip_utc
+    published = games.select(box_scores_available_at_expr(rules, {})).item()
+    assert (published - assumed_tip_utc).total_seconds() == 3 * 3600
+    live = schedule_as_of(games, assumed_tip_utc, rules)
+    assert live.row(0, named=True)["status"] == "live" and live.row(0, named=True)["away_points"] is None
+    ended = assumed_tip_utc + timedelta(hours=2, minutes=45)
+    assert schedule_as_of(games, ended - timedelta(seconds=1), rules)["status"].item() == "live"
+    assert schedule_as_of(games, ended, rules)["status"].item() == "final"
