@@ -182,9 +182,9 @@ def test_quarantined_box_rows_show_once_their_date_publishes(tmp_path, sim_data_
 )
 def test_assumed_tip_on_dst_days(day, assumed_tip_utc):
     from nba_props.lib import schemas
-    from nba_props.lib.sources.reveal import RevealRules, box_scores_available_at_expr, schedule_as_of, tip_expr
+    from nba_props.lib.sources.reveal import box_scores_available_at_expr, schedule_as_of, tip_expr
 
-    rules = RevealRules()
+    rules = load_sensor_config().reveal
     games = pl.DataFrame(
         {"game_date": [day], "tip_time_utc": [None], "status": ["final"], "away_points": [100], "home_points": [99]},
         schema_overrides={"tip_time_utc": schemas.UTC_TS, "away_points": pl.Int32, "home_points": pl.Int32},

@@ -291,8 +291,14 @@ def test_new_data_by_date_pure():
     }
 
 
-def test_sensor_config_file_equals_the_model_defaults():
-    assert sensing.load_sensor_config() == sensing.SensorConfig()
+def test_sensor_config_values_are_required(tmp_path):
+    from pydantic import ValidationError
+
+    shipped = (sensing.DEFAULT_CONFIG_PATH).read_text()
+    missing = tmp_path / "sensors.yaml"
+    missing.write_text(shipped.replace("  staleness_days: 10\n", ""))
+    with pytest.raises(ValidationError, match="staleness_days"):
+        sensing.load_sensor_config(missing)
 
 
 def test_sensor_config_rejects_unknown_keys(tmp_path):

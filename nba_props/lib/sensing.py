@@ -23,26 +23,29 @@ class _Rule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# No defaults: a value missing from the file fails at load instead of silently defaulting.
+
+
 class LinesPostedRules(_Rule):
-    minimum_interval_seconds: int = Field(default=300, ge=1)
-    days_ahead: int = Field(default=1, ge=0)
+    minimum_interval_seconds: int = Field(ge=1)
+    days_ahead: int = Field(ge=0)
 
 
 class GamesFinalRules(_Rule):
-    minimum_interval_seconds: int = Field(default=600, ge=1)
-    lookback_days: int = Field(default=3, ge=0)
+    minimum_interval_seconds: int = Field(ge=1)
+    lookback_days: int = Field(ge=0)
 
 
 class WeeklyTrainingRules(_Rule):
-    minimum_interval_seconds: int = Field(default=900, ge=1)
-    staleness_days: int = Field(default=10, ge=1)
+    minimum_interval_seconds: int = Field(ge=1)
+    staleness_days: int = Field(ge=1)
 
 
 class SensorConfig(_Rule):
-    reveal: RevealRules = RevealRules()
-    lines_posted: LinesPostedRules = LinesPostedRules()
-    games_final: GamesFinalRules = GamesFinalRules()
-    weekly_training: WeeklyTrainingRules = WeeklyTrainingRules()
+    reveal: RevealRules
+    lines_posted: LinesPostedRules
+    games_final: GamesFinalRules
+    weekly_training: WeeklyTrainingRules
 
 
 def load_sensor_config(path: str | Path | None = None) -> SensorConfig:

@@ -32,9 +32,9 @@ NOT_PLAYED = ("postponed", "cancelled")
 class RevealRules(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    game_duration_minutes: int = Field(default=165, gt=0)
-    box_score_delay_minutes: int = Field(default=180, ge=0)
-    unknown_tip_et: time = time(22, 30)
+    game_duration_minutes: int = Field(gt=0)
+    box_score_delay_minutes: int = Field(ge=0)
+    unknown_tip_et: time
 
 
 def check_as_of(as_of: datetime | None) -> datetime | None:
