@@ -99,18 +99,21 @@ def tick_resources(settings, at: datetime, withheld: Mapping[str, str]) -> dict[
     from nba_props.resources import build_resources
 
     resources = build_resources(settings)
-    resources["clock"] = resources["clock"].model_copy(update={"frozen_at": at.isoformat()})
+    resources["clock"] = _rebuilt(resources["clock"], frozen_at=at.isoformat())
     if withheld:
-        resources["provider"] = resources["provider"].model_copy(update={"box_scores_withheld_until": dict(withheld)})
+        resources["provider"] = _rebuilt(resources["provider"], box_scores_withheld_until=dict(withheld))
     return resources
 
 
-def run_config_at(at: datetime, withheld: Mapping[str, str]) -> dict:
-    """Run config giving a launched run the tick's clock (and the planted fault)."""
-    resources: dict[str, object] = {"clock": {"config": {"frozen_at": at.isoformat()}}}
-    if withheld:
-        resources["provider"] = {"config": {"box_scores_withheld_until": dict(withheld)}}
-    return {"resources": resources}
+def _rebuilt(resource: dg.ConfigurableResource, **changes) -> dg.ConfigurableResource:
+    # A new instance: pydantic's model_copy would leave the config Dagster reads unchanged.
+    return type(resource)(**{**resource.model_dump(), **changes})
+
+
+def run_config_at(resources: Mapping[str, object]) -> dict:
+    """Run config giving a launched run the tick's clock and provider (with the planted fault). A
+    resource's run config replaces its bound values, so each gets its whole config."""
+    return {"resources": {key: {"config": resources[key].model_dump()} for key in ("clock", "provider")}}
 
 
 Launch = Callable[..., tuple[bool, str]]
@@ -155,14 +158,15 @@ class Replay:
         resources = tick_resources(self.settings, at, self.withheld)
         requests = []
         for sensor in sensors:
-            context = dg.build_sensor_context(
+            with dg.build_sensor_context(
                 instance=self.instance,
                 cursor=self.cursors[sensor.name],
                 definitions=self.defs,
                 sensor_name=sensor.name,
-                resources=resources,
-            )
-            data = sensor.evaluate_tick(context)
+                # only what the sensor uses: building every resource per tick would dominate the loop
+                resources={key: resources[key] for key in sensor.required_resource_keys},
+            ) as context:
+                data = sensor.evaluate_tick(context)
             if data.cursor is not None:
                 self.cursors[sensor.name] = data.cursor
             requests += [(f"sensor:{sensor.name}", request) for request in data.run_requests or []]
@@ -201,7 +205,7 @@ class Replay:
             asset_selection=keys,
             partition_key=request.partition_key,
             tags=tags,
-            run_config=run_config_at(at, self.withheld),
+            run_config=run_config_at(tick_resources(self.settings, at, self.withheld)),
         )
         seconds = time.perf_counter() - started
         report.run_seconds += seconds
