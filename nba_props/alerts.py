@@ -19,7 +19,7 @@ import dagster as dg
 from nba_props.io.warehouse import Warehouse, WarehouseLockedError
 from nba_props.lib import alerts as lib_alerts
 from nba_props.lib.alerts import ALERTS_SCHEMA, ALERTS_TABLE, Alert, Kind, Signal
-from nba_props.lib.automation import load_automation_config
+from nba_props.lib.automation import AlertRules, load_automation_config
 
 log = logging.getLogger("nba_props.alerts")
 
@@ -80,10 +80,11 @@ class AlertSink(dg.ConfigurableResource):
         log.warning("warehouse locked: %d alert row(s) kept pending", len(alerts))
         return False
 
-    def post(self, alert: Alert) -> bool:
-        """POST the alert as JSON; retried on errors, 5xx and timeouts. Never logs the URL."""
+    def post(self, alert: Alert, rules: AlertRules | None = None) -> bool:
+        """POST the alert as JSON; retried on errors, 5xx and timeouts. Never logs the URL.
+        `rules`: the retries and timeout (config/automation.yaml `alerts` unless given)."""
         assert self.webhook_url
-        rules = load_automation_config().alerts
+        rules = rules or load_automation_config().alerts
         body = json.dumps(alert.to_json()).encode()
         for attempt in range(rules.webhook_attempts):
             request = urllib.request.Request(
