@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as CheckStatus
+
 from nba_props import freshness
 from nba_props.alerts import AlertSink
 from nba_props.lib import alerts as lib_alerts
@@ -42,37 +44,62 @@ def _run_partition(run: dg.DagsterRun) -> str | None:
     return f"{start}...{end}" if start else None
 
 
-def check_signals(instance: dg.DagsterInstance, after: int) -> tuple[list[Signal], int]:
-    records = instance.get_event_records(
-        dg.EventRecordsFilter(event_type=EventType.ASSET_CHECK_EVALUATION, after_cursor=after),
-        limit=BATCH,
-        ascending=True,
-    )
+def check_signals(
+    instance: dg.DagsterInstance, check_keys: list[dg.AssetCheckKey], seen: dict[str, int]
+) -> tuple[list[Signal], dict[str, int]]:
+    """Resolved check executions newer than `seen` (per check: the last execution id handled).
+    Per check key because SQLite's run-sharded event log has no global cursor for these events."""
     signals = []
-    for record in records:
-        after = max(after, record.storage_id)
-        evaluation = record.event_log_entry.dagster_event.asset_check_evaluation_data
-        fresh = evaluation.check_name == freshness.CHECK_NAME
-        if evaluation.severity != dg.AssetCheckSeverity.ERROR or not (fresh or evaluation.blocking):
-            continue
-        meta = evaluation.metadata.get("partition")
-        partition = (
-            meta.value if meta is not None else evaluation.partition or record.event_log_entry.dagster_event.partition
-        )
-        message = evaluation.description or f"check {evaluation.check_name} {'passed' if evaluation.passed else 'failed'}"
-        signals.append(
-            Signal(
-                "freshness" if fresh else "check",
-                evaluation.asset_key.to_user_string(),
-                partition,
-                evaluation.check_name,
-                not evaluation.passed,
-                message,
-                _ts(record.timestamp),
-                record.run_id or None,
-            )
-        )
-    return signals, after
+    seen = dict(seen)
+    for key in check_keys:
+        name = key.to_user_string()
+        last = seen.get(name, 0)
+        records = instance.event_log_storage.get_asset_check_execution_history(key, limit=BATCH)
+        planned = [r for r in records if r.id > last and r.status == CheckStatus.PLANNED]
+        # a planned execution of a run still going resolves later: handle ids in order, wait for it
+        # (one of a finished run never resolves: the run's own alert covers it)
+        waiting = [r.id for r in planned if not _finished(instance, r.run_id)]
+        newest = last
+        for record in sorted(records, key=lambda r: r.id):
+            if record.id <= last:
+                continue
+            if waiting and record.id >= min(waiting):
+                break
+            newest = record.id
+            if record.status in (CheckStatus.SUCCEEDED, CheckStatus.FAILED) and record.event is not None:
+                signal = _check_signal(instance, record)
+                if signal is not None:
+                    signals.append(signal)
+        seen[name] = newest
+    return signals, seen
+
+
+def _finished(instance: dg.DagsterInstance, run_id: str) -> bool:
+    run = instance.get_run_by_id(run_id)
+    return run is None or run.is_finished
+
+
+def _check_signal(instance: dg.DagsterInstance, record) -> Signal | None:
+    evaluation = record.event.dagster_event.asset_check_evaluation_data
+    fresh = evaluation.check_name == freshness.CHECK_NAME
+    if evaluation.severity != dg.AssetCheckSeverity.ERROR or not (fresh or evaluation.blocking):
+        return None
+    meta = evaluation.metadata.get("partition")  # the freshness checks name their date here
+    partition = meta.value if meta is not None else (evaluation.partition or record.partition)
+    if partition is None and record.run_id:  # a check of a partitioned asset inside its run
+        run = instance.get_run_by_id(record.run_id)
+        partition = None if run is None else _run_partition(run)
+    verdict = "passed" if evaluation.passed else "failed"
+    return Signal(
+        "freshness" if fresh else "check",
+        evaluation.asset_key.to_user_string(),
+        partition,
+        evaluation.check_name,
+        not evaluation.passed,
+        evaluation.description or f"check {evaluation.check_name} {verdict}",
+        _ts(record.event.timestamp),
+        record.run_id or None,
+    )
 
 
 def run_signals(instance: dg.DagsterInstance, event_type: EventType, after: int) -> tuple[list[Signal], int]:
@@ -96,7 +123,7 @@ def run_signals(instance: dg.DagsterInstance, event_type: EventType, after: int)
 
 def _cursor(raw: str | None) -> dict:
     state = json.loads(raw) if raw else {}
-    return {"checks": 0, "failures": 0, "successes": 0, "open": {}, "pending": [], **state}
+    return {"checks": {}, "failures": 0, "successes": 0, "open": {}, "pending": [], **state}
 
 
 @dg.sensor(
@@ -109,7 +136,8 @@ def _cursor(raw: str | None) -> dict:
 def alerts_sensor(context: dg.SensorEvaluationContext, alert_sink: AlertSink) -> dg.SkipReason:
     state = _cursor(context.cursor)
     instance = context.instance
-    checks, state["checks"] = check_signals(instance, state["checks"])
+    check_keys = sorted(context.repository_def.asset_graph.asset_check_keys, key=lambda k: k.to_user_string())
+    checks, state["checks"] = check_signals(instance, check_keys, state["checks"])
     failures, state["failures"] = run_signals(instance, EventType.RUN_FAILURE, state["failures"])
     successes, state["successes"] = run_signals(instance, EventType.RUN_SUCCESS, state["successes"])
     signals = sorted(checks + failures + successes, key=lambda s: s.at)
