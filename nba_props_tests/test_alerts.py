@@ -183,7 +183,9 @@ def hook():
 
 def fast_rules(attempts=3):
     base = load_automation_config().alerts
-    return base.model_copy(update={"webhook_attempts": attempts, "webhook_timeout_seconds": 0.3, "webhook_backoff_seconds": 0.01})
+    return base.model_copy(
+        update={"webhook_attempts": attempts, "webhook_timeout_seconds": 0.3, "webhook_backoff_seconds": 0.01}
+    )
 
 
 def test_webhook_success_retry_and_timeout(hook, tmp_path):

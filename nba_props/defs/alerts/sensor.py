@@ -10,7 +10,6 @@ import json
 from datetime import UTC, datetime
 
 import dagster as dg
-
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as CheckStatus
 
 from nba_props import freshness

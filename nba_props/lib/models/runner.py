@@ -169,4 +169,3 @@ def _why_missing(registry: pl.DataFrame, week_start: date, family_id: str) -> st
     if row.height:
         return f"model {row['model_id'][0]} is {row['lifecycle_state'][0]}"
     return "no model trained for this week (too few rows or not materialized)"
-
