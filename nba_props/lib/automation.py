@@ -5,6 +5,7 @@ policy of every asset, the partition-aware deadlines and the alerts' retries. Pu
 from __future__ import annotations
 
 from datetime import time
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -98,5 +99,5 @@ class AutomationConfig(_Rules):
         return self
 
 
-def load_automation_config(path: str | None = None) -> AutomationConfig:
+def load_automation_config(path: str | Path | None = None) -> AutomationConfig:
     return load_config(AutomationConfig, path or AUTOMATION_CONFIG_PATH)
