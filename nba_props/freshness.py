@@ -67,3 +67,9 @@ def check_evaluation(result: FreshnessResult) -> dg.AssetCheckEvaluation:
         metadata=metadata(result),
         description=result.reason,
     )
+
+
+def check_selection() -> dg.AssetSelection:
+    """The partition_fresh checks: jobs leave them out (a backfill of old days must not evaluate
+    today's deadlines); the sensor and the UI evaluate them."""
+    return dg.AssetSelection.checks(*(dg.AssetCheckKey(dg.AssetKey(d.asset), CHECK_NAME) for d in deadlines()))
