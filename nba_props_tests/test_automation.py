@@ -51,9 +51,9 @@ class Ticks:
     def __init__(self, defs, instance):
         self.defs, self.instance, self.cursor = defs, instance, None
 
-    def __call__(self, *at: int, day: int = 15) -> dict[str, set[str]]:
+    def __call__(self, *at: int, day: int = 15, month: int = 1) -> dict[str, set[str]]:
         result = dg.evaluate_automation_conditions(
-            defs=self.defs, instance=self.instance, evaluation_time=datetime(2025, 1, day, *at, tzinfo=ET),
+            defs=self.defs, instance=self.instance, evaluation_time=datetime(2025, month, day, *at, tzinfo=ET),
             cursor=self.cursor,
         )  # fmt: skip
         self.cursor = result.cursor
@@ -102,19 +102,25 @@ def test_todays_predictions_follow_their_inputs_and_history_gaps_never_block(rea
     assert tick(11, 0) == {"player_lines": {TODAY}, "player_features": {TODAY}, "predictions": {TODAY}}
 
 
-def test_a_new_day_waits_for_its_schedule_then_runs(real_defs, instance):
+@pytest.mark.parametrize(
+    ("month", "day", "week"),
+    [(1, 16, WEEK), (3, 9, "2025-03-03"), (11, 2, "2025-10-27")],  # DST starts 03-09, ends 11-02
+)
+def test_a_new_day_waits_for_its_schedule_then_runs(real_defs, instance, month, day, week):
     tick = Ticks(real_defs, instance)
-    todays_inputs(instance)
-    for asset in ("player_lines", "player_features", "predictions"):
-        mat(instance, asset, TODAY)
-    assert tick(23, 50) == {}
-    # 2025-01-16 exists at midnight ET: newly missing, but its schedule is not ingested yet
-    assert tick(0, 10, day=16) == {}
-    mat(instance, "schedule", "2025-01-16")
-    assert tick(0, 20, day=16) == {
-        "player_lines": {"2025-01-16"},
-        "player_features": {"2025-01-16"},
-        "predictions": {"2025-01-16"},
+    new, eve = f"2025-{month:02d}-{day:02d}", f"2025-{month:02d}-{day - 1:02d}"
+    for asset in ("schedule", "injury_report", "prop_line_snapshots", "player_lines", "player_features", "predictions"):
+        mat(instance, asset, eve)
+    mat(instance, "trained_models", week)
+    assert tick(23, 50, day=day - 1, month=month) == {}
+    # the new ET date exists at midnight ET: newly missing, but its schedule is not ingested yet
+    assert tick(0, 10, day=day, month=month) == {}
+    assert tick(3, 30, day=day, month=month) == {}  # after the DST switch at 02:00: still waiting
+    mat(instance, "schedule", new)
+    assert tick(3, 40, day=day, month=month) == {
+        "player_lines": {new},
+        "player_features": {new},
+        "predictions": {new},
     }
 
 
