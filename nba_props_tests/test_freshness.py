@@ -87,11 +87,11 @@ def test_freshness_sensor_records_once_per_date_and_the_recovery(sim_data_dir):
     with dg.instance_for_test() as instance:
         cursor = None
 
-        def tick(now: datetime) -> None:
+        def tick(now: datetime, source: ProviderResource = provider) -> None:
             nonlocal cursor
             context = dg.build_sensor_context(
                 instance=instance, cursor=cursor,
-                resources={"clock": ClockResource(frozen_at=now.isoformat()), "provider": provider},
+                resources={"clock": ClockResource(frozen_at=now.isoformat()), "provider": source},
             )  # fmt: skip
             freshness_checks(context)
             cursor = context.cursor
@@ -102,6 +102,9 @@ def test_freshness_sensor_records_once_per_date_and_the_recovery(sim_data_dir):
         assert check_events(instance) == [("box_scores", False, "2024-11-26")]
         tick(utc(2024, 11, 27, 13, 10))  # still late: not recorded again
         assert len(check_events(instance)) == 1
+        before = cursor
+        tick(utc(2024, 11, 27, 13, 12), ProviderResource(provider="files", data_dir=str(sim_data_dir / "gone")))
+        assert (cursor, len(check_events(instance))) == (before, 1)  # provider error: logged, cursor kept
         instance.report_runless_asset_event(dg.AssetMaterialization("box_scores", partition="2024-11-26"))
         tick(utc(2024, 11, 27, 13, 15))  # the recovery
         assert check_events(instance)[-1] == ("box_scores", True, "2024-11-26")

@@ -69,7 +69,11 @@ def freshness_checks(
 ) -> dg.SkipReason:
     recorded: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     now = clock.now()
-    results = freshness.evaluate(context.instance, provider.get(), now)
+    try:
+        results = freshness.evaluate(context.instance, provider.get(), now)
+    except Exception as exc:  # the provider's schedule unavailable: keep the cursor, try next tick
+        context.log.warning(f"freshness not evaluated: {type(exc).__name__}: {exc}")
+        return dg.SkipReason(f"provider error: {type(exc).__name__}")
     written = []
     for result in results:
         key = f"{result.asset}|{result.partition}"
