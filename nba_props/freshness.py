@@ -69,7 +69,11 @@ def check_evaluation(result: FreshnessResult) -> dg.AssetCheckEvaluation:
     )
 
 
+def check_keys() -> set[dg.AssetCheckKey]:
+    return {dg.AssetCheckKey(dg.AssetKey(d.asset), CHECK_NAME) for d in deadlines()}
+
+
 def check_selection() -> dg.AssetSelection:
-    """The partition_fresh checks: jobs leave them out (a backfill of old days must not evaluate
-    today's deadlines); the sensor and the UI evaluate them."""
-    return dg.AssetSelection.checks(*(dg.AssetCheckKey(dg.AssetKey(d.asset), CHECK_NAME) for d in deadlines()))
+    """The partition_fresh checks: jobs and runs leave them out (a backfill of old days must not
+    evaluate today's deadlines); the sensor and the UI evaluate them."""
+    return dg.AssetSelection.checks(*check_keys())

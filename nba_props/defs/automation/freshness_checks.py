@@ -10,7 +10,7 @@ import dagster as dg
 
 from nba_props import freshness
 from nba_props.lib.automation import load_automation_config
-from nba_props.lib.freshness import needs_recording
+from nba_props.lib.freshness import expected_date, needs_recording
 from nba_props.resources import ClockResource, ProviderResource
 from nba_props.seasons import game_date_of
 
@@ -42,9 +42,10 @@ def partition_fresh(
     for rule in rules:
         result = results.get(rule.asset)
         if result is None:  # before today's deadline: nothing is due yet
+            day = expected_date(rule, clock.now()).isoformat()
             yield dg.AssetCheckResult(
                 asset_key=rule.asset, check_name=freshness.CHECK_NAME, passed=True,
-                metadata={"reason": f"not due before {rule.at:%H:%M} ET"},
+                metadata={"partition": day, "reason": f"not due before {rule.at:%H:%M} ET"},
             )  # fmt: skip
         else:
             yield dg.AssetCheckResult(
