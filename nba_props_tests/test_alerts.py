@@ -208,3 +208,16 @@ def test_send_logs_posts_and_stores(hook, tmp_path):
     assert Hook.bodies[-1]["message"] == "a run waited 20 min for the duckdb pool"
     assert table(sink) == [("other", "predictions", "2025-01-15", None, "open")]
     assert alert.status == "open"
+
+
+def test_webhook_url_is_a_secret_bound_from_the_environment(tmp_path, monkeypatch):
+    from nba_props.resources import build_resources
+    from nba_props.settings import load_settings
+
+    url = "http://127.0.0.1:9/hook?token=s3cret"
+    monkeypatch.setenv("NBA_PROPS_ALERT_WEBHOOK_URL", url)
+    settings = load_settings(home=tmp_path)
+    assert settings.public_dict()["alert_webhook_url"] == "set" and "s3cret" not in repr(settings)
+    sink = build_resources(settings)["alert_sink"]
+    # bound as an EnvVar: the UI shows the variable's name, the resource resolves the value at run time
+    assert sink.webhook_url == dg.EnvVar("NBA_PROPS_ALERT_WEBHOOK_URL")
