@@ -79,9 +79,7 @@ def run_backfill(
         keys = sorted(selection.resolve(job.asset_layer.asset_graph))
     if exclude:
         keys = [key for key in keys if key.path[-1] not in exclude]
-    # Selecting assets selects all their checks; the partition_fresh ones are the sensor's.
-    graph = job.asset_layer.asset_graph
-    checks = {key for key in graph.asset_check_keys if key.asset_key in set(keys)} - freshness.check_keys()
+    checks = freshness.run_check_selection(job.asset_layer.asset_graph, keys)
     with _instance(home) as instance:
         result = job.get_subset(asset_selection=set(keys), asset_check_selection=checks).execute_in_process(
             instance=instance,

@@ -18,6 +18,13 @@ CHECK_NAME = "partition_fresh"
 NOT_PLAYED = ("postponed", "cancelled")
 
 
+def run_check_selection(graph, keys) -> set[dg.AssetCheckKey]:
+    """The checks a run of the assets `keys` executes: all of theirs except `partition_fresh`, which
+    the freshness sensor evaluates on its own clock (selecting assets would select it too)."""
+    keys = set(keys)
+    return {key for key in graph.asset_check_keys if key.asset_key in keys} - check_keys()
+
+
 def deadlines() -> tuple[Deadline, ...]:
     return load_automation_config().deadlines
 
