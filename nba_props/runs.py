@@ -6,10 +6,11 @@ its job code origin, so the UI re-executes it without the "may be a different ve
 and lists it on the Overview timeline. It executes synchronously in the calling process with the
 in-process executor (DuckDB has one writer).
 
-Settings travel as run config: the definitions are loaded once per process from the environment
-(exactly what the code location the webserver loads sees, hence the same job snapshot); when a
-caller passes other `Settings` (the evaluation's own warehouse), the resources whose config
-differs are overridden in the run's config. The UI shows that config and a re-execution reuses it.
+Settings travel as the code location's environment: the definitions are loaded once per process
+from `nba_props.definitions` with the environment's `NBA_PROPS_*` settings, as the webserver loads
+them (hence the same job snapshot). A caller passing other `Settings` (the evaluation's own
+warehouse) gets the same definitions with resources built from them (see `code_location`).
+`run_config` still overrides top-level resources per run (the replay's frozen `clock`).
 
 Crash recovery: every run carries the launching process (`nba_props/pid`, `nba_props/host`,
 `nba_props/process_start`) so `recover_orphaned_runs` can decide that its process is gone, mark
@@ -80,72 +81,47 @@ class CodeLocation:
         return self.recon_repository.get_reconstructable_job(job_name).get_python_origin()
 
 
-def code_location() -> CodeLocation:
-    """The code location for the current environment's settings; loaded once per process (and
-    again only when the environment's `NBA_PROPS_*` settings changed, so the job snapshot always
-    matches what a webserver started with the same environment loads)."""
-    return _load_location(tuple(sorted(load_settings().public_dict().items())))
+def code_location(settings: Settings | None = None) -> CodeLocation:
+    """The code location's definitions, loaded once per process and settings.
+
+    Without `settings` (or with the environment's): loaded from `nba_props.definitions` exactly
+    as the webserver's code location loads it from the same environment, hence the same job
+    snapshot (no re-execution warning). With other settings (the evaluation's own warehouse):
+    the same definitions with resources built from them (`definitions.defs_with_settings`); the
+    runs keep the location's origin, and the UI rightly says the loaded version may differ (the
+    resources' config is part of the job snapshot). Run config cannot carry these settings: the
+    IO manager's warehouse is a nested resource, which run config does not reach."""
+    environment = load_settings()
+    settings = settings or environment
+    return _load_location(_settings_key(settings), _settings_key(environment), settings)
 
 
-@lru_cache(maxsize=2)
-def _load_location(_environment_settings: tuple) -> CodeLocation:
+def _settings_key(settings: Settings) -> tuple:
+    return tuple(sorted(settings.public_dict().items()))
+
+
+@lru_cache(maxsize=4)
+def _load_location(key: tuple, environment_key: tuple, settings: Settings) -> CodeLocation:
     from dagster._core.definitions.reconstruct import ReconstructableRepository
     from dagster._core.remote_origin import RemoteRepositoryOrigin
     from dagster._core.workspace.load import location_origin_from_module_name
 
+    from nba_props import definitions
+
     recon = ReconstructableRepository.for_module(
         DEFINITIONS_MODULE, DEFINITIONS_ATTRIBUTE, working_directory=os.getcwd()
     )
-    repository = recon.get_definition()
+    if key == environment_key:
+        repository = recon.get_definition()
+    else:
+        repository = definitions.defs_with_settings(settings).get_repository_def()
     location_origin = location_origin_from_module_name(DEFINITIONS_MODULE, None, None, LOCATION_NAME)
     return CodeLocation(
         repository=repository,
         recon_repository=recon,
         repository_origin=RemoteRepositoryOrigin(location_origin, repository.name),
-        settings=load_settings(),
+        settings=settings,
     )
-
-
-# --------------------------------------------------------------------------------------------
-# settings -> run config
-
-
-def resource_run_config(settings: Settings, base: Settings) -> dict[str, Any]:
-    """`{"resources": {key: {"config": ...}}}` for each resource whose config under `settings`
-    differs from its config under `base` (the location's): empty when they agree."""
-    from nba_props.resources import build_resources
-
-    wanted, loaded = _resource_configs(build_resources(settings)), _resource_configs(build_resources(base))
-    changed = {key: {"config": config} for key, config in wanted.items() if config != loaded.get(key)}
-    return {"resources": changed} if changed else {}
-
-
-def _resource_configs(resources: Mapping[str, object]) -> dict[str, dict[str, Any]]:
-    """The config values of each configurable resource. A resource nested in another (the IO
-    manager's `storage`) is the same object as a top-level one and is resolved to it at run time,
-    so only plain values are compared."""
-    configs = {}
-    for key, resource in resources.items():
-        if not isinstance(resource, dg.ConfigurableResource | dg.ConfigurableIOManager):
-            continue
-        values = {
-            name: getattr(resource, name)
-            for name in type(resource).model_fields
-            if not isinstance(getattr(resource, name), dg.ConfigurableResource)
-        }
-        if values:
-            configs[key] = values
-    return configs
-
-
-def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 # --------------------------------------------------------------------------------------------
@@ -364,9 +340,9 @@ def launch(
         raise ValueError(f"launched_by={launched_by!r}: expected one of {LAUNCHERS}")
     if partition_key is not None and partition_range is not None:
         raise ValueError("give a partition_key or a partition_range, not both")
-    location = code_location()
+    location = code_location(settings)
     job = location.job(job_name)
-    full_config = _merge(resource_run_config(settings, location.settings) if settings else {}, run_config or {})
+    full_config = dict(run_config or {})
     run_tags = {**(tags or {}), LAUNCHED_BY_TAG: launched_by, **process_tags()}
     if partition_key is not None:
         run_tags[PARTITION_TAG] = partition_key
@@ -375,7 +351,11 @@ def launch(
 
     # with the assets the same step materializes (an ingest source and its quarantine)
     selection = (
-        set(dg.AssetSelection.assets(*asset_selection).required_multi_asset_neighbors().resolve(job.asset_layer.asset_graph))
+        set(
+            dg.AssetSelection.assets(*asset_selection)
+            .required_multi_asset_neighbors()
+            .resolve(job.asset_layer.asset_graph)
+        )
         if asset_selection
         else None
     )
