@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 LOCATION_NAME = "nba_props"
 DEFINITIONS_MODULE = "nba_props.definitions"
 DEFINITIONS_ATTRIBUTE = "defs"
-REPOSITORY_NAME = "__repository__"  # what a `Definitions` object is called as a repository
 
 LAUNCHERS = ("cli", "demo", "evaluate", "replay", "sensor", "automation")
 TAG_PREFIX = "nba_props/"
@@ -67,7 +66,7 @@ class CodeLocation:
     repository: Any  # RepositoryDefinition
     recon_repository: Any  # ReconstructableRepository: gives the job code origin
     repository_origin: Any  # RemoteRepositoryOrigin: gives the remote job origin (what the UI matches)
-    settings: Settings  # the environment's settings the resources were built from
+    settings: Settings  # the settings its resources were built from
 
     def job(self, name: str) -> dg.JobDefinition:
         return self.repository.get_job(name)
@@ -325,13 +324,15 @@ def launch(
     tags: Mapping[str, str] | None = None,
     config: RunsConfig | None = None,
 ) -> LaunchedRun:
-    """Run `job_name` of the code location (optionally only `asset_selection`) for one partition
-    or a range (single-run backfill), synchronously in this process, recorded in `instance` with
-    the code-location origin and the launcher tags. `settings` other than the environment's
-    override the resources through the run config; `run_config` is merged over that (e.g. the
-    replay's `{"resources": {"clock": {"config": {"frozen_at": ...}}}}`).
+    """Run `job_name` of the code location (optionally only `asset_selection`, widened to the
+    assets the same step materializes) for one partition or a range (single-run backfill),
+    synchronously in this process, recorded in `instance` with the code-location origin and the
+    launcher + process tags. `settings` other than the environment's build the resources (see
+    `code_location`); `run_config` is the run's config (e.g. the replay's
+    `{"resources": {"clock": {"config": {"frozen_at": ...}}}}`).
 
-    Raises `PoolWaitTimeout` when the run's pools stay busy longer than the configured limit
+    First waits, sleeping, for a free slot of every pool the run's steps use (recovering crashed
+    holders); raises `PoolWaitTimeout` when they stay busy longer than the configured limit
     (nothing is recorded then)."""
     from dagster._core.definitions.job_base import InMemoryJob
     from dagster._core.execution.api import create_execution_plan, execute_run
