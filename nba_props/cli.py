@@ -459,7 +459,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except Exception as error:
+        runs = sys.modules.get("nba_props.runs")  # loaded by any command that launched a run
+        if runs is not None and isinstance(error, runs.PoolWaitTimeout):
+            print(f"not launched: {error}", file=sys.stderr)
+            return 1
+        raise
 
 
 if __name__ == "__main__":
