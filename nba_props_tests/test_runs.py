@@ -219,3 +219,21 @@ def test_the_config_file_matches_the_models_defaults():
     from nba_props.lib.runs_config import load_runs_config
 
     assert load_runs_config() == RunsConfig()
+
+
+def test_the_orphaned_runs_sensor_recovers_a_crashed_cli_run_for_the_daemon(nba_home, tmp_path):
+    from nba_props.defs.runs.sensors import orphaned_runs
+
+    assert orphaned_runs.default_status == dg.DefaultSensorStatus.RUNNING
+    with _instance(tmp_path) as instance:
+        live = _run_holding_the_pool(instance, runs.process_tags())
+        instance.event_log_storage.free_concurrency_slots_for_run(live)
+        dead = _run_holding_the_pool(instance, {**runs.process_tags(), runs.PID_TAG: str(_dead_pid())})
+        daemons = instance.create_run_for_job(_holder_job, status=DagsterRunStatus.STARTED).run_id  # no process tags
+        result = orphaned_runs(dg.build_sensor_context(instance=instance))
+        assert dead in result.skip_message and live not in result.skip_message
+        statuses = {run_id: instance.get_run_by_id(run_id).status for run_id in (live, dead, daemons)}
+        assert statuses == {live: DagsterRunStatus.STARTED, dead: DagsterRunStatus.FAILURE,
+                            daemons: DagsterRunStatus.STARTED}  # fmt: skip
+        assert _holders(instance) == set()
+        assert orphaned_runs(dg.build_sensor_context(instance=instance)).skip_message == "no orphaned runs"

@@ -38,6 +38,7 @@ class Orphans(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     statuses: tuple[str, ...] = ("NOT_STARTED", "STARTING", "STARTED", "CANCELING")
+    check_interval_seconds: int = Field(60, gt=0)
 
 
 class RunsConfig(BaseModel):

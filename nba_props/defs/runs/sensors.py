@@ -1,0 +1,26 @@
+"""`orphaned_runs`: the daemon's side of crash recovery. Runs the project launches itself (CLI,
+demo, replay) execute in their own process; if that process is killed, nothing in Dagster notices
+(the default run launcher has no health check for them) and the run keeps its `duckdb` slot,
+blocking every later run, including the daemon's. This sensor recovers them while `make ui` runs."""
+
+import dagster as dg
+
+from nba_props.lib.runs_config import load_runs_config
+from nba_props.runs import recover_orphaned_runs
+
+
+@dg.sensor(
+    name="orphaned_runs",
+    minimum_interval_seconds=load_runs_config().orphans.check_interval_seconds,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Marks FAILURE the runs whose launching process (CLI, demo, replay) is gone and frees "
+    "their pool slots (config/runs.yaml: orphans).",
+)
+def orphaned_runs(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    recovered = recover_orphaned_runs(context.instance)
+    # ALERT SINK (lead, at merge): one alert per recovered run (kind="orphaned_run", run_id=run.run_id).
+    if not recovered:
+        return dg.SkipReason("no orphaned runs")
+    return dg.SkipReason(
+        "recovered (marked failed, pool slots freed): " + ", ".join(f"{r.run_id} ({r.job_name})" for r in recovered)
+    )
