@@ -176,12 +176,16 @@ class RecoveredRun:
     freed_slots: bool
 
 
-def recover_orphaned_runs(instance: dg.DagsterInstance, config: RunsConfig | None = None) -> list[RecoveredRun]:
+def recover_orphaned_runs(
+    instance: dg.DagsterInstance, config: RunsConfig | None = None, *, run_workers: bool = False
+) -> list[RecoveredRun]:
     """Mark FAILURE every unfinished run whose launching process (recorded in its tags, on this
     host) is gone, and free the pool slots of those and of any finished run still holding some.
 
-    A run of a live process, of another host, or without process tags (launched by the webserver
-    or the daemon: Dagster's run monitoring watches those) is never touched."""
+    With `run_workers` (only where this process runs beside the code server, i.e. in the
+    `orphaned_runs` sensor), also a run the daemon launched through the default run launcher
+    whose run worker (the pid it logged at start) is gone: Dagster's run monitoring cannot check
+    those. A run of a live process, of another host, or of unknown process is never touched."""
     from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
 
     config = config or load_runs_config()
@@ -189,11 +193,18 @@ def recover_orphaned_runs(instance: dg.DagsterInstance, config: RunsConfig | Non
     recovered: list[RecoveredRun] = []
     for record in instance.get_run_records(filters=RunsFilter(statuses=statuses)):
         run = record.dagster_run
-        if _process_alive(run.tags) is not False:
+        alive = _process_alive(run.tags)
+        if alive is None and run_workers and PID_TAG not in run.tags:
+            pid = _run_worker_pid(instance, run)
+            alive = None if pid is None else _process_alive({PID_TAG: pid, HOST_TAG: socket.gethostname()})
+            process = f"run worker (pid {pid})"
+        else:
+            process = f"process that launched this run (pid {run.tags.get(PID_TAG)} on {run.tags.get(HOST_TAG)})"
+        if alive is not False:
             continue
         reason = (
-            f"the process that launched this run (pid {run.tags[PID_TAG]} on {run.tags[HOST_TAG]}) is gone "
-            f"(killed or crashed) while the run was {run.status.value}; marked failed by nba_props recovery"
+            f"the {process} is gone (killed or crashed) while the run was {run.status.value}; "
+            "marked failed by nba_props recovery"
         )
         instance.report_run_failed(run, reason)
         freed = _free_slots(instance, run.run_id)
@@ -201,6 +212,24 @@ def recover_orphaned_runs(instance: dg.DagsterInstance, config: RunsConfig | Non
         recovered.append(RecoveredRun(run.run_id, run.job_name, run.status.value, reason, freed))
     _free_slots_of_finished_runs(instance)
     return recovered
+
+
+def _run_worker_pid(instance: dg.DagsterInstance, run) -> str | None:
+    """The pid a run worker of the default run launcher logged at start (None: not started yet, or
+    another launcher, whose workers may live on other hosts)."""
+    from dagster._core.launcher import DefaultRunLauncher
+
+    if not isinstance(instance.run_launcher, DefaultRunLauncher) or run.remote_job_origin is None:
+        return None
+    if run.remote_job_origin.repository_origin.code_location_origin.location_name != LOCATION_NAME:
+        return None  # another location's code server launched it, maybe elsewhere
+    for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
+        event = record.dagster_event
+        if event is not None and (event.message or "").startswith("Started process for run"):
+            pid = event.engine_event_data.metadata.get("pid")
+            if pid is not None:
+                return str(pid.value)
+    return None
 
 
 def _free_slots(instance: dg.DagsterInstance, run_id: str) -> bool:

@@ -237,3 +237,25 @@ def test_the_orphaned_runs_sensor_recovers_a_crashed_cli_run_for_the_daemon(nba_
                             daemons: DagsterRunStatus.STARTED}  # fmt: skip
         assert _holders(instance) == set()
         assert orphaned_runs(dg.build_sensor_context(instance=instance)).skip_message == "no orphaned runs"
+
+
+def test_the_sensor_recovers_a_daemon_run_whose_worker_was_killed_and_the_cli_leaves_it(nba_home, tmp_path):
+    from dagster._core.events import EngineEventData
+
+    from nba_props.defs.runs.sensors import orphaned_runs
+
+    origin = runs.code_location().remote_job_origin("_holder_job")
+    with _instance(tmp_path) as instance:
+        worker_runs = {}
+        for name, pid in (("killed", _dead_pid()), ("alive", os.getpid())):
+            run = instance.create_run_for_job(_holder_job, status=DagsterRunStatus.STARTED, remote_job_origin=origin)
+            # what `dagster api execute_run` (the default launcher's run worker) logs first
+            instance.report_engine_event(f"Started process for run (pid: {pid}).", run, EngineEventData.in_process(pid))
+            worker_runs[name] = run.run_id
+        assert runs.recover_orphaned_runs(instance) == []  # the CLI does not judge the daemon's workers
+        result = orphaned_runs(dg.build_sensor_context(instance=instance))
+        assert worker_runs["killed"] in result.skip_message
+        assert instance.get_run_by_id(worker_runs["killed"]).status == DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id(worker_runs["alive"]).status == DagsterRunStatus.STARTED
+        (event,) = instance.all_logs(worker_runs["killed"], of_type=dg.DagsterEventType.RUN_FAILURE)
+        assert "run worker" in event.message and "is gone" in event.message

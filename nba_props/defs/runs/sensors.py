@@ -1,7 +1,9 @@
 """`orphaned_runs`: the daemon's side of crash recovery. Runs the project launches itself (CLI,
 demo, replay) execute in their own process; if that process is killed, nothing in Dagster notices
 (the default run launcher has no health check for them) and the run keeps its `duckdb` slot,
-blocking every later run, including the daemon's. This sensor recovers them while `make ui` runs."""
+blocking every later run, including the daemon's. This sensor recovers them while `make ui` runs,
+and the daemon's own runs whose run worker was killed (run monitoring cannot check those with the
+default run launcher)."""
 
 import dagster as dg
 
@@ -17,7 +19,7 @@ from nba_props.runs import recover_orphaned_runs
     "their pool slots (config/runs.yaml: orphans).",
 )
 def orphaned_runs(context: dg.SensorEvaluationContext) -> dg.SkipReason:
-    recovered = recover_orphaned_runs(context.instance)
+    recovered = recover_orphaned_runs(context.instance, run_workers=True)
     # ALERT SINK (lead, at merge): one alert per recovered run (kind="orphaned_run", run_id=run.run_id).
     if not recovered:
         return dg.SkipReason("no orphaned runs")
