@@ -78,7 +78,7 @@ def run_backfill(
     if select:  # the launcher adds the assets the same step materializes (a source's quarantine)
         keys = [dg.AssetKey(name) for name in select]
     if exclude:
-        graph = runs.code_location().job(job_name).asset_layer.asset_graph
+        graph = runs.code_location(settings).job(job_name).asset_layer.asset_graph
         keys = keys or [node.key for node in graph.asset_nodes if node.is_executable]
         keys = [key for key in keys if key.path[-1] not in exclude]
     with _instance(home) as instance:
