@@ -57,42 +57,47 @@ def run_backfill(
     exclude: list[str] | None = None,
     settings=None,
     dagster_home: Path | None = None,
+    launched_by: str = "cli",
 ) -> dict[str, dict[str, float]]:
     """Materialize [start, end] for the selection as ONE run (single-run backfill).
 
     For the training job, start/end are the Mondays (ET) of the first and last week. Resources
     come from `settings` (default: the environment's), the run is recorded in `dagster_home`
-    (default: see `_dagster_home`).
+    (default: see `_dagster_home`) with the code location's origin (`nba_props.runs.launch`),
+    after recovering runs orphaned by a crashed process.
     """
     import dagster as dg
 
-    from nba_props import definitions, freshness
+    from nba_props import runs
     from nba_props.settings import load_settings
 
     if end < start:
         raise SystemExit(f"--end {end} is before --start {start}")
     settings = settings or load_settings()
     home = _dagster_home(settings, dagster_home)
-    job = definitions.defs_with_settings(settings).resolve_job_def(job_name)
-    keys = [node.key for node in job.asset_layer.asset_graph.asset_nodes if node.is_executable]
-    if select:  # with the assets the same step materializes (an ingest source and its quarantine)
-        selection = dg.AssetSelection.assets(*select).required_multi_asset_neighbors()
-        keys = sorted(selection.resolve(job.asset_layer.asset_graph))
+    keys = None  # the whole job
+    if select:  # the launcher adds the assets the same step materializes (a source's quarantine)
+        keys = [dg.AssetKey(name) for name in select]
     if exclude:
+        graph = runs.code_location(settings).job(job_name).asset_layer.asset_graph
+        keys = keys or [node.key for node in graph.asset_nodes if node.is_executable]
         keys = [key for key in keys if key.path[-1] not in exclude]
-    checks = freshness.run_check_selection(job.asset_layer.asset_graph, keys)
     with _instance(home) as instance:
-        result = job.get_subset(asset_selection=set(keys), asset_check_selection=checks).execute_in_process(
-            instance=instance,
-            tags={
-                "dagster/asset_partition_range_start": start.isoformat(),
-                "dagster/asset_partition_range_end": end.isoformat(),
-            },
-            raise_on_error=False,
+        runs.recover_orphaned_runs(instance)
+        launched = runs.launch(
+            instance,
+            job_name,
+            launched_by=launched_by,
+            asset_selection=keys,
+            partition_range=(start.isoformat(), end.isoformat()),
+            settings=settings,
             # Per-event DEBUG lines drown the summary; the UI keeps the full event log.
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            run_config=QUIET_LOGS,
         )
-        return _summarize(instance.all_logs(result.run_id))
+        return _summarize(instance.all_logs(launched.run_id))
+
+
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def mondays(start: date, end: date) -> tuple[date, date]:
@@ -200,7 +205,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     failed = False
 
     print(f"\n[1/4] {MAIN_JOB}: ingest -> lines -> features for {start} .. {backfill_end} (one single-run backfill)")
-    failed |= _timed_backfill(start, backfill_end, exclude=["predictions"], settings=settings)
+    failed |= _timed_backfill(start, backfill_end, exclude=["predictions"], settings=settings, launched_by="demo")
 
     first_week, last_week = mondays(start, end)
     if not args.full:
@@ -209,10 +214,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"\n[2/4] {TRAINING_JOB}: walk-forward training, weeks {first_week} .. {last_week}"
         + ("" if args.full else f" (last {args.weeks}; --full for the whole season)")
     )
-    failed |= _timed_backfill(first_week, last_week, job_name=TRAINING_JOB, settings=settings)
+    failed |= _timed_backfill(first_week, last_week, job_name=TRAINING_JOB, settings=settings, launched_by="demo")
 
     print(f"\n[3/4] {MAIN_JOB}: predictions for {first_week} .. {backfill_end}")
-    failed |= _timed_backfill(max(first_week, start), backfill_end, select=["predictions"], settings=settings)
+    failed |= _timed_backfill(
+        max(first_week, start), backfill_end, select=["predictions"], settings=settings, launched_by="demo"
+    )
 
     withheld_day = replay_start + timedelta(days=args.replay_days // 2)
     release = datetime.combine(withheld_day + timedelta(days=1), datetime.min.time(), tzinfo=seasons.GAME_TZ)
@@ -320,7 +327,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     # A warehouse per data folder keeps evaluations apart from the demo and lets reruns reuse ingest.
     home = base / "evaluation" / data.name
     settings = load_settings(home=home, provider="files", data_dir=data)
-    runs = {"settings": settings, "dagster_home": home / "dagster_home"}
+    runs = {"settings": settings, "dagster_home": home / "dagster_home", "launched_by": "evaluate"}
     first_day = date.fromisoformat(GAME_DATE_START)
     feature_start = max(first_day, args.start - timedelta(days=args.history_days))
     # History the evaluation ingests before its window: each family trains on its last game
@@ -382,26 +389,30 @@ def _evaluation_failed(out: Path, args: argparse.Namespace, step: str) -> int:
     return 1
 
 
-def run_evaluation(start: date, end: date, *, settings=None, dagster_home: Path | None = None) -> tuple[str, dict]:
+def run_evaluation(
+    start: date, end: date, *, settings=None, dagster_home: Path | None = None, launched_by: str = "evaluate"
+) -> tuple[str, dict]:
     """Materialize `model_evaluation` for the window; return the report it wrote (resources and
     instance as in `run_backfill`)."""
-    from nba_props import definitions
+    from nba_props import runs
     from nba_props.io.artifacts import LocalArtifactStore
     from nba_props.settings import load_settings
 
     settings = settings or load_settings()
     home = _dagster_home(settings, dagster_home)
-    job = definitions.defs_with_settings(settings).resolve_job_def(EVALUATION_JOB)
     with _instance(home) as instance:
-        result = job.execute_in_process(
-            instance=instance,
+        runs.recover_orphaned_runs(instance)
+        launched = runs.launch(
+            instance,
+            EVALUATION_JOB,
+            launched_by=launched_by,
+            settings=settings,
             run_config={
                 "ops": {"model_evaluation": {"config": {"start": start.isoformat(), "end": end.isoformat()}}},
-                "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+                **QUIET_LOGS,
             },
-            raise_on_error=False,
         )
-    if not result.success:
+    if not launched.success:
         raise SystemExit("model_evaluation failed: see the run in the Dagster UI")
     store = LocalArtifactStore(settings.artifacts_dir)
     return store.read_bytes("reports/evaluation.md").decode(), store.read_json("reports/evaluation.json")
@@ -426,6 +437,10 @@ def run_replay(
     settings = settings or load_settings()
     home = _dagster_home(settings, dagster_home)
     with _instance(home) as instance:
+        from nba_props import runs
+
+        for recovered in runs.recover_orphaned_runs(instance):  # a crashed run must not block the replay
+            print(f"recovered orphaned run {recovered.run_id}: {recovered.reason}")
         replay = Replay(settings, instance, withhold_box_scores=withhold_box_scores, speed=speed)
         report = replay.run(start, end)
     print_report(report)
@@ -523,7 +538,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except Exception as error:
+        runs = sys.modules.get("nba_props.runs")  # loaded by any command that launched a run
+        if runs is not None and isinstance(error, runs.PoolWaitTimeout):
+            print(f"not launched: {error}", file=sys.stderr)
+            return 1
+        raise
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ OBSERVING_SENSORS = ("freshness_checks", "alerts")
 LAUNCHED_BY_TAG = "nba_props/launched_by"
 REASON_TAG = "nba_props/reason"
 CLOCK_TAG = "nba_props/clock"
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ class Replay:
         }
         self.log = log
         self.speed = speed  # simulated seconds per wall second; 0 = as fast as possible
-        self._launch = launch or self._execute_in_process
+        self._launch = launch or self._launch_run
         sensors = [s for s in self.defs.sensors if not isinstance(s, dg.AutomationConditionSensorDefinition)]
         self.requesting = [s for s in sensors if s.name not in OBSERVING_SENSORS]
         self.observing = sorted(
@@ -196,7 +197,6 @@ class Replay:
         keys = sorted(dg.AssetSelection.assets(*keys).required_multi_asset_neighbors().resolve(graph))
         tags = {
             **(request.tags or {}),
-            LAUNCHED_BY_TAG: "replay",
             REASON_TAG: reason,
             CLOCK_TAG: at.isoformat(),
         }
@@ -221,16 +221,24 @@ class Replay:
         report.runs.append(run)
         self.log(_run_line(run))
 
-    def _execute_in_process(self, *, asset_selection, partition_key, tags, run_config) -> tuple[bool, str]:
-        result = self._job.execute_in_process(
-            instance=self.instance,
+    def _launch_run(self, *, asset_selection, partition_key, tags, run_config) -> tuple[bool, str]:
+        """A run like any other (code-location origin, `launched_by=replay`), in this process."""
+        from nba_props import runs
+        from nba_props.job_names import MAIN_JOB, TRAINING_JOB
+
+        weekly = {dg.AssetKey("trained_models")}
+        job_name = TRAINING_JOB if set(asset_selection) <= weekly else MAIN_JOB
+        launched = runs.launch(
+            self.instance,
+            job_name,
+            launched_by="replay",
             asset_selection=asset_selection,
             partition_key=partition_key,
+            run_config={**run_config, **QUIET_LOGS},
+            settings=self.settings,
             tags=tags,
-            run_config={**run_config, "loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            raise_on_error=False,
         )
-        return result.success, result.run_id
+        return launched.success, launched.run_id
 
     def tick(self, at: datetime, report: ReplayReport, evaluate_automation: bool) -> None:
         launched = False

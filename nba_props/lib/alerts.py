@@ -16,7 +16,7 @@ from typing import Literal
 
 import polars as pl
 
-Kind = Literal["freshness", "check", "run", "other"]
+Kind = Literal["freshness", "check", "run", "pool_wait", "other"]
 ALERTS_TABLE = "alerts"
 ALERTS_SCHEMA = pl.Schema(
     {

@@ -53,7 +53,11 @@ def check_signals(
     for key in check_keys:
         name = key.to_user_string()
         last = seen.get(name, 0)
-        records = instance.event_log_storage.get_asset_check_execution_history(key, limit=BATCH)
+        storage = instance.event_log_storage
+        newest_record = storage.get_asset_check_execution_history(key, limit=1)
+        if not newest_record or newest_record[0].id <= last:
+            continue  # nothing new for this check: one cheap probe instead of its whole history
+        records = storage.get_asset_check_execution_history(key, limit=BATCH)
         planned = [r for r in records if r.id > last and r.status == CheckStatus.PLANNED]
         # a planned execution of a run still going resolves later: handle ids in order, wait for it
         # (one of a finished run never resolves: the run's own alert covers it)
