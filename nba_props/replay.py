@@ -61,6 +61,8 @@ class ReplayReport:
     ticks: int = 0
     wall_seconds: float = 0.0
     run_seconds: float = 0.0  # inside launched runs (asset compute plus the run's own Dagster work)
+    sensor_seconds: float = 0.0  # sensor ticks (the observing ones included)
+    automation_seconds: float = 0.0  # condition evaluations
 
     @property
     def bookkeeping_seconds(self) -> float:
@@ -152,10 +154,14 @@ class Replay:
         self.cursors: dict[str, str | None] = {s.name: None for s in sensors}
         self.automation_cursor = None
         self._job = self.defs.resolve_implicit_global_asset_job_def()
+        self._alerts_seen: set[tuple[str, str]] = set()
 
     # -- one tick ---------------------------------------------------------------------------------
 
-    def _sensor_requests(self, sensors: Iterable[dg.SensorDefinition], at: datetime) -> list[tuple[str, dg.RunRequest]]:
+    def _sensor_requests(
+        self, sensors: Iterable[dg.SensorDefinition], at: datetime, report: ReplayReport
+    ) -> list[tuple[str, dg.RunRequest]]:
+        started = time.perf_counter()
         resources = tick_resources(self.settings, at, self.withheld)
         requests = []
         for sensor in sensors:
@@ -171,9 +177,11 @@ class Replay:
             if data.cursor is not None:
                 self.cursors[sensor.name] = data.cursor
             requests += [(f"sensor:{sensor.name}", request) for request in data.run_requests or []]
+        report.sensor_seconds += time.perf_counter() - started
         return requests
 
-    def _automation_requests(self, at: datetime) -> list[tuple[str, dg.RunRequest]]:
+    def _automation_requests(self, at: datetime, report: ReplayReport) -> list[tuple[str, dg.RunRequest]]:
+        started = time.perf_counter()
         result = dg.evaluate_automation_conditions(
             defs=self.defs, instance=self.instance, cursor=self.automation_cursor, evaluation_time=at
         )
@@ -185,6 +193,7 @@ class Replay:
                 continue
             for partition in result.get_requested_partitions(key):
                 by_partition[partition].add(key)
+        report.automation_seconds += time.perf_counter() - started
         return [
             ("automation", dg.RunRequest(asset_selection=sorted(keys), partition_key=partition))
             for partition, keys in sorted(by_partition.items(), key=lambda item: item[0] or "")
@@ -242,18 +251,37 @@ class Replay:
 
     def tick(self, at: datetime, report: ReplayReport, evaluate_automation: bool) -> None:
         launched = False
-        for reason, request in self._sensor_requests(self.requesting, at):
+        for reason, request in self._sensor_requests(self.requesting, at, report):
             self._run(reason, request, at, report)
             launched = True
         if launched or evaluate_automation:
             for round_ in range(MAX_AUTOMATION_ROUNDS):
-                requests = self._automation_requests(at + round_ * AUTOMATION_CADENCE)
+                requests = self._automation_requests(at + round_ * AUTOMATION_CADENCE, report)
                 if not requests:
                     break
                 for reason, request in requests:
                     self._run(reason, request, at, report)
-        for reason, request in self._sensor_requests(self.observing, at):
+        for reason, request in self._sensor_requests(self.observing, at, report):
             self._run(reason, request, at, report)  # an observer may still ask for a check run
+        self._collect_alerts(at, report)
+
+    def _collect_alerts(self, at: datetime, report: ReplayReport) -> None:
+        """Alerts raised or recovered during this tick (the alerts table, read between runs: the
+        replay's runs are sequential in this process, so the DuckDB file is free)."""
+        from nba_props.io.warehouse import Warehouse
+        from nba_props.lib.alerts import ALERTS_TABLE
+
+        warehouse = Warehouse(self.settings.duckdb_path)
+        if not warehouse.table_exists(ALERTS_TABLE):
+            return
+        for row in warehouse.load(ALERTS_TABLE).iter_rows(named=True):
+            key = (row["alert_id"], row["status"])
+            if key in self._alerts_seen:
+                continue
+            self._alerts_seen.add(key)
+            event = {**row, "tick": at}
+            report.alerts.append(event)
+            self.log(_alert_line(event))
 
     def run(self, start: date, end: date, tick: timedelta = TICK) -> ReplayReport:
         report = ReplayReport(start=start, end=end)
@@ -282,24 +310,27 @@ def _run_line(run: ReplayRun) -> str:
     return f"  {at}  {run.reason:<24} {run.partition:<11} {assets}  ({run.seconds:.1f} s, {status})"
 
 
+def _alert_line(alert: Mapping) -> str:
+    at = alert["tick"].astimezone(seasons.GAME_TZ).strftime("%a %m-%d %H:%M ET")
+    verb = "ALERT    " if alert["status"] == "open" else "RECOVERED"
+    where = " ".join(str(alert[k]) for k in ("asset", "partition", "check") if alert.get(k))
+    return f"  {at}  {verb} {alert['kind']}: {where}: {alert['message']}"
+
+
 def print_report(report: ReplayReport, log: Callable[[str], None] = print) -> None:
     days = max(report.days, 1)
     log(f"\nreplay {report.start} .. {report.end}: {report.ticks} ticks, {len(report.runs)} runs, "
         f"{sum(not r.success for r in report.runs)} failed")  # fmt: skip
     log(f"  wall {report.wall_seconds:.1f} s = {report.wall_seconds / days:.1f} s per simulated day "
-        f"(runs {report.run_seconds:.1f} s, sensors/conditions/loop {report.bookkeeping_seconds:.1f} s)")  # fmt: skip
+        f"(runs {report.run_seconds:.1f} s, sensors/conditions/loop {report.bookkeeping_seconds:.1f} s: "
+        f"sensors {report.sensor_seconds:.1f} s, conditions {report.automation_seconds:.1f} s)")  # fmt: skip
     log("  requested (runs per asset):")
     for reason, assets in report.requested_by().items():
         log(f"    {reason:<26} " + ", ".join(f"{a} {n}" for a, n in assets.items() if not a.endswith("_quarantine")))
-    if report.alerts:
-        log("  alerts:")
-        for alert in report.alerts:
-            log(
-                "    "
-                + "  ".join(
-                    str(alert.get(k, "")) for k in ("raised_at", "status", "kind", "asset", "partition", "message")
-                )
-            )
+    log(f"  alerts: {sum(a['status'] == 'open' for a in report.alerts)} raised, "
+        f"{sum(a['status'] == 'recovered' for a in report.alerts)} recovered")  # fmt: skip
+    for alert in report.alerts:
+        log("  " + _alert_line(alert))
 
 
 def default_home(settings) -> Path:
