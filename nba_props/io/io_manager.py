@@ -123,15 +123,22 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
                 name, frame, start=start, end=end, partition_column=column, declared=declared, where=scope
             )
             window_text = f"{start} .. {end}"
+            # the rows of the run's whole window (a single-run backfill: every partition of a range);
+            # over a range each partition's own `dagster/row_count` is the asset's to record
+            # (dagster_helpers.record_partition_metadata), never this total
+            count = {"run_rows": rows}
+            if len(context.asset_partition_keys) == 1:
+                count["dagster/row_count"] = rows
         else:
             if scope:
                 raise NotImplementedError(f"asset {name!r}: a table_scope needs a time-window partitioned asset")
             rows = warehouse.replace_table(name, frame, declared=declared)
             window_text = "whole table"
+            count = {"dagster/row_count": rows}
 
         context.add_output_metadata(
             {
-                "dagster/row_count": rows,
+                **count,
                 "table": warehouse.qualified(name),
                 "partition_window": window_text,
             }

@@ -15,6 +15,7 @@ from nba_props.dagster_helpers import (
     check_spec,
     counts_of,
     daily_asset_kwargs,
+    record_partition_metadata,
     rows_check,
     unique_key_spec,
 )
@@ -85,11 +86,22 @@ def player_lines(
     rows, selection = build_player_lines_with_diagnostics(
         snapshots, schedule, recent_box_scores, injuries, start=start, end=end, config=LINE_CONFIG
     )
+    record_partition_metadata(
+        context,
+        rows,
+        figures={
+            "games": pl.col("game_id").n_unique(),
+            "players": pl.col("player_lookup").n_unique(),
+            "with_line": pl.col("has_line").sum(),
+            "chosen_lines": pl.col("line").is_not_null().sum(),
+            "books": pl.col("line_book").n_unique(),  # NULL (no chosen line) counts as one
+        },
+    )
     yield dg.Output(
         rows,
         metadata={
-            "rows": rows.height,
-            "with_line": rows.filter(pl.col("has_line")).height,
+            "run_rows": rows.height,
+            "run_with_line": rows.filter(pl.col("has_line")).height,
             "diagnostics": dg.MetadataValue.json(counts_of(rows, "line_diagnostic")),
             "chosen_books": dg.MetadataValue.json(counts_of(rows.filter(pl.col("line").is_not_null()), "line_book")),
             "line_selection": dg.MetadataValue.json(selection),
@@ -179,12 +191,22 @@ def build_player_features_asset(blocks: Mapping[str, Block] | None = None) -> dg
         rows = build_player_features(inputs, CONTRACT, blocks=blocks)
         build_seconds = time.perf_counter() - started
         summary = quality_summary(rows, CONTRACT)
+        record_partition_metadata(
+            context,
+            rows,
+            figures={
+                "games": pl.col("game_id").n_unique(),
+                "ready_rows": pl.col("is_quality_ready").sum(),
+                "ready_share": pl.col("is_quality_ready").mean(),  # left out on a day without candidates
+                "mean_quality_score": pl.col("feature_quality_score").mean(),
+            },
+        )
         yield dg.Output(
             rows,
             metadata={
-                "rows": rows.height,
-                "ready_rows": summary["ready_rows"],
-                "ready_share": summary["ready_share"],
+                "run_rows": rows.height,
+                "run_ready_rows": summary["ready_rows"],
+                "run_ready_share": summary["ready_share"],
                 "quality_tiers": dg.MetadataValue.json(summary["tiers"]),
                 "defaults_by_feature": dg.MetadataValue.json(summary["defaults_by_feature"]),
                 "block_reasons": dg.MetadataValue.json(summary["block_reasons"]),
