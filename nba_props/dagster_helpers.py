@@ -16,9 +16,23 @@ ROW_COUNT = "dagster/row_count"
 
 
 def column_schema(table: str) -> dg.TableSchema:
+    """The table's columns with their types and descriptions (`tables.COLUMN_DESCRIPTIONS`)."""
+    docs = tables.COLUMN_DESCRIPTIONS[table]
     return dg.TableSchema(
-        columns=[dg.TableColumn(name, str(dtype)) for name, dtype in tables.TABLE_SCHEMAS[table].items()]
+        columns=[
+            dg.TableColumn(name, str(dtype), description=docs[name])
+            for name, dtype in tables.TABLE_SCHEMAS[table].items()
+        ]
     )
+
+
+OWNERS = ["team:nba-props"]
+
+
+def labels(group: str, cadence: str) -> dict[str, object]:
+    """Owners and tags of every asset, from its group (the domain) and how often it changes: the
+    UI's catalog filters on them (tag `domain:ingest`, `cadence:daily`, owner `team:nba-props`)."""
+    return {"owners": OWNERS, "tags": {"domain": group, "cadence": cadence}}
 
 
 def daily_asset_kwargs(name: str, description: str, group: str) -> dict[str, object]:
@@ -26,6 +40,7 @@ def daily_asset_kwargs(name: str, description: str, group: str) -> dict[str, obj
         name=name,
         description=description,
         group_name=group,
+        **labels(group, "daily"),
         partitions_def=game_date_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"duckdb", "polars"},

@@ -17,6 +17,7 @@ from nba_props.dagster_helpers import (
     check_spec,
     column_schema,
     daily_asset_kwargs,
+    labels,
     record_partition_metadata,
     rows_check,
     unique_key_spec,
@@ -56,7 +57,13 @@ def feed_asset_name(source: str) -> str:
 
 
 feeds = [
-    dg.AssetSpec(feed_asset_name(source), description=description, group_name=SOURCES_GROUP, kinds={"file"})
+    dg.AssetSpec(
+        feed_asset_name(source),
+        description=description,
+        group_name=SOURCES_GROUP,
+        kinds={"file"},
+        **labels(SOURCES_GROUP, "external"),
+    )
     for source, description in FEEDS.items()
 ]
 
@@ -71,6 +78,8 @@ def _ingest_step(source: str, description: str, check_specs: list[dg.AssetCheckS
         group_name=GROUP,
         kinds=kwargs["kinds"],
         metadata=kwargs["metadata"],
+        owners=kwargs["owners"],
+        tags=kwargs["tags"],
     )
     quarantine = dg.AssetOut(
         key=quarantine_asset_name(source),
@@ -78,6 +87,8 @@ def _ingest_step(source: str, description: str, check_specs: list[dg.AssetCheckS
         f"(table {QUARANTINE_TABLE}, asset = '{source}'); undated rows count on the first day of the run's window.",
         group_name=GROUP,
         kinds=kwargs["kinds"],
+        owners=kwargs["owners"],
+        tags=kwargs["tags"],
         metadata={
             "dagster/column_schema": column_schema(QUARANTINE_TABLE),
             "partition_expr": "game_date",

@@ -15,6 +15,7 @@ from nba_props.dagster_helpers import (
     column_schema,
     counts_of,
     daily_asset_kwargs,
+    labels,
     record_partition_metadata,
     rows_check,
     unique_key_spec,
@@ -44,6 +45,7 @@ QUARANTINE = PREDICTIONS.quarantine
     description="Every enabled model family trained on quality-ready rows before the week's Monday: "
     "registry row (family, loss, window, features + hash, metrics, governance, lifecycle, artifact).",
     group_name=GROUP,
+    **labels(GROUP, "weekly"),
     partitions_def=training_week_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     kinds={"catboost", "duckdb", "polars"},
