@@ -33,7 +33,7 @@ from nba_props.lib.features.quality import feature_range_violations, quality_sum
 from nba_props.lib.features.rules import history_windows
 from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.lines import build_player_lines_with_diagnostics, load_line_config
-from nba_props.partitions import date_range_of, last_n_game_days, previous_n_game_days
+from nba_props.partitions import date_range_of, history_input, last_n_game_days, previous_n_game_days
 from nba_props.resources import SettingsResource
 
 GROUP = "features"
@@ -58,9 +58,9 @@ WINDOWS = history_windows(CONTRACT, LINE_CONFIG)
         GROUP,
     ),
     ins={
-        "snapshots": dg.AssetIn("prop_line_snapshots", partition_mapping=last_n_game_days(WINDOWS.lines_snapshots + 1)),
+        "snapshots": history_input("prop_line_snapshots", last_n_game_days(WINDOWS.lines_snapshots + 1)),
         "schedule": dg.AssetIn("schedule"),
-        "recent_box_scores": dg.AssetIn("box_scores", partition_mapping=previous_n_game_days(WINDOWS.lines_box_scores)),
+        "recent_box_scores": history_input("box_scores", previous_n_game_days(WINDOWS.lines_box_scores)),
         "injuries": dg.AssetIn("injury_report"),
     },
     check_specs=[
@@ -137,12 +137,8 @@ def build_player_features_asset(blocks: Mapping[str, Block] | None = None) -> dg
             GROUP,
         ),
         ins={
-            "candidate_lines": dg.AssetIn(
-                "player_lines", partition_mapping=last_n_game_days(WINDOWS.features_lines + 1)
-            ),
-            "box_history": dg.AssetIn(
-                "box_scores", partition_mapping=previous_n_game_days(WINDOWS.features_box_scores)
-            ),
+            "candidate_lines": history_input("player_lines", last_n_game_days(WINDOWS.features_lines + 1)),
+            "box_history": history_input("box_scores", previous_n_game_days(WINDOWS.features_box_scores)),
             "schedule": dg.AssetIn("schedule"),
             "injuries": dg.AssetIn("injury_report"),
         },
