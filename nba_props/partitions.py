@@ -37,7 +37,6 @@ DATE_FMT = "%Y-%m-%d"
 # (their opening nights by the calendar's rule). Later seasons still get every day from the
 # earliest possible opening night on (a few pre-season days too many, never a game day too few).
 FUTURE_SEASONS = 10
-EARLIEST_OPENING_DAY = 18  # rule_opening_night: the Tuesday between 18 and 24 October
 
 
 def _cron_days(first: date, last: date) -> list[str]:
@@ -59,8 +58,7 @@ def off_season_exclusions(calendar: seasons.SeasonCalendar = seasons.DEFAULT_CAL
     first_label = FIRST_SEASON
     last_year = max(seasons.parse_label(label) for label in calendar.opening_nights) + FUTURE_SEASONS
     earliest = min(
-        [(seasons.SEASON_START_MONTH, EARLIEST_OPENING_DAY)]
-        + [(d.month, d.day) for d in calendar.opening_nights.values()]
+        [seasons.RULE_FIRST_CANDIDATE_MONTH_DAY] + [(d.month, d.day) for d in calendar.opening_nights.values()]
     )
     year = seasons.parse_label(first_label)
     after_playoffs = date(year, month, day) + timedelta(days=1)
