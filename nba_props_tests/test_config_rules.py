@@ -18,6 +18,7 @@ from nba_props.lib.features.rules import history_windows
 from nba_props.lib.lines import load_line_config
 from nba_props.lib.models.registry import DEFAULT_PATH as MODELS_YAML
 from nba_props.lib.models.registry import ModelsConfig, load_models_config
+from nba_props.lib.sensing import load_sensor_config
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "nba_props" / "config"
 LOADERS = {
@@ -25,6 +26,7 @@ LOADERS = {
     "features.yaml": load_contract,
     "lines.yaml": load_line_config,
     "models.yaml": load_models_config,
+    "sensors.yaml": load_sensor_config,
 }
 
 

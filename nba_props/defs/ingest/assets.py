@@ -27,7 +27,7 @@ from nba_props.lib.identity import TRICODES
 from nba_props.lib.lines import load_line_config
 from nba_props.lib.sources.base import Parsed
 from nba_props.partitions import date_range_of
-from nba_props.resources import ProviderResource, SettingsResource
+from nba_props.resources import ClockResource, ProviderResource, SettingsResource
 
 GROUP = "ingest"
 WARN = dg.AssetCheckSeverity.WARN
@@ -163,9 +163,11 @@ def _outputs(
         check_spec("schedule", "known_teams", "home and away are two different known tricodes"),
     ],
 )
-def schedule(context: dg.AssetExecutionContext, provider: ProviderResource, settings: SettingsResource) -> Iterator:
+def schedule(
+    context: dg.AssetExecutionContext, provider: ProviderResource, settings: SettingsResource, clock: ClockResource
+) -> Iterator:
     start, end = date_range_of(context)
-    parsed = provider.get().schedule(start, end)
+    parsed = provider.get().schedule(start, end, as_of=clock.as_of())
     rows = parsed.rows
     yield from _outputs(
         context,
@@ -210,9 +212,10 @@ def box_scores(
     schedule: pl.DataFrame,
     provider: ProviderResource,
     settings: SettingsResource,
+    clock: ClockResource,
 ) -> Iterator:
     start, end = date_range_of(context)
-    parsed = provider.get().box_scores(start, end)
+    parsed = provider.get().box_scores(start, end, as_of=clock.as_of())
     rows = parsed.rows
     yield from _outputs(
         context,
@@ -251,10 +254,10 @@ def box_scores(
     ],
 )
 def prop_line_snapshots(
-    context: dg.AssetExecutionContext, provider: ProviderResource, settings: SettingsResource
+    context: dg.AssetExecutionContext, provider: ProviderResource, settings: SettingsResource, clock: ClockResource
 ) -> Iterator:
     start, end = date_range_of(context)
-    parsed = provider.get().prop_line_snapshots(start, end)
+    parsed = provider.get().prop_line_snapshots(start, end, as_of=clock.as_of())
     rows = parsed.rows
     yield from _outputs(
         context,
@@ -287,10 +290,10 @@ def prop_line_snapshots(
     ],
 )
 def injury_report(
-    context: dg.AssetExecutionContext, provider: ProviderResource, settings: SettingsResource
+    context: dg.AssetExecutionContext, provider: ProviderResource, settings: SettingsResource, clock: ClockResource
 ) -> Iterator:
     start, end = date_range_of(context)
-    parsed = provider.get().injury_report(start, end)
+    parsed = provider.get().injury_report(start, end, as_of=clock.as_of())
     rows = parsed.rows
     yield from _outputs(
         context,

@@ -32,15 +32,30 @@ class Parsed:
 class Provider(Protocol):
     """Given a game-date range (inclusive, ET) and an optional as-of instant, return the data.
 
-    `as_of` limits time-stamped sources (line snapshots, injury reports) to what was known then.
+    `as_of` (aware; None = no limit, as production and backfills of the past read) limits every
+    method to what was known then: snapshots and reports captured by then, results of games that had
+    ended, box scores published by then (rules in `reveal.py`, numbers in config/sensors.yaml).
+    The polling methods answer a sensor's "anything new?" cheaply (no line parsing).
     """
 
     name: str
 
-    def schedule(self, start: date, end: date) -> Parsed: ...
+    def schedule(self, start: date, end: date, as_of: datetime | None = None) -> Parsed: ...
 
-    def box_scores(self, start: date, end: date) -> Parsed: ...
+    def box_scores(self, start: date, end: date, as_of: datetime | None = None) -> Parsed: ...
 
     def prop_line_snapshots(self, start: date, end: date, as_of: datetime | None = None) -> Parsed: ...
 
     def injury_report(self, start: date, end: date, as_of: datetime | None = None) -> Parsed: ...
+
+    def line_snapshot_times(self, start: date, end: date, as_of: datetime | None = None) -> pl.DataFrame:
+        """(game_date, captured_at, source) of the snapshots listing games of [start, end]."""
+        ...
+
+    def injury_report_times(self, start: date, end: date, as_of: datetime | None = None) -> pl.DataFrame:
+        """(game_date, reported_at) of the injury reports of [start, end]."""
+        ...
+
+    def game_states(self, start: date, end: date, as_of: datetime | None = None) -> pl.DataFrame:
+        """(game_date, game_id, status, tip_time_utc, box_score_available) of the games of [start, end]."""
+        ...

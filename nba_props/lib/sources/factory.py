@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from nba_props.lib.sources.base import Provider
@@ -81,15 +82,25 @@ def _simulated_folder(data_dir: Path, season: str, seed: int) -> Path:
     return data_dir
 
 
-def make_provider(name: str, data_dir: Path, *, sim_season: str = "2024-25", sim_seed: int = 7) -> Provider:
+def make_provider(
+    name: str,
+    data_dir: Path,
+    *,
+    sim_season: str = "2024-25",
+    sim_seed: int = 7,
+    box_scores_withheld_until: Mapping[str, str] | None = None,
+) -> Provider:
+    """`box_scores_withheld_until` ({game date: ISO instant}): the replay's late-data fault, see FilesProvider."""
+    withheld = dict(box_scores_withheld_until or {})
     if name == "files":
         if not Path(data_dir).is_dir():
             raise FileNotFoundError(
                 f"NBA_PROPS_DATA_DIR={data_dir} is not a folder (layout of ../shared/data/nba expected)"
             )
-        return FilesProvider(data_dir)
+        return FilesProvider(data_dir, box_scores_withheld_until=withheld)
     if name == "simulated":
-        provider = FilesProvider(_simulated_folder(Path(data_dir), sim_season, sim_seed))
+        folder = _simulated_folder(Path(data_dir), sim_season, sim_seed)
+        provider = FilesProvider(folder, box_scores_withheld_until=withheld)
         provider.name = "simulated"
         return provider
     raise ValueError(f"unknown provider {name!r}: expected one of {PROVIDERS}")

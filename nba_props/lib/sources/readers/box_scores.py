@@ -8,6 +8,7 @@ row is `played=True`, with `starter` and `dnp_reason` unknown (NULL).
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -135,3 +136,27 @@ def read_box_scores(data_dir: Path, start: date, end: date) -> Parsed:
     )
     rows = c.finish(good, schemas.BOX_SCORES, schemas.BOX_SCORES_KEY)
     return Parsed(rows, c.combine_quarantine([quarantine, *read.unreadable], start, end))
+
+
+@lru_cache(maxsize=64)
+def _games_of_file(path: str, _mtime_ns: int, _size: int) -> pl.DataFrame:
+    """(game_date, nba_game_id) of every game a player-log file has rows for: two columns only, once
+    per file version (a sensor asks every tick)."""
+    return (
+        pl.scan_csv(path, infer_schema=False)
+        .select(game_date=c.parse_date(pl.col("GAME_DATE")), nba_game_id=c.nba_game_id(pl.col("GAME_ID")))
+        .unique()
+        .collect()
+    )
+
+
+def games_with_box_scores(data_dir: Path, start: date, end: date) -> pl.DataFrame:
+    """(game_date, nba_game_id) of the games of [start, end] with player rows in the files."""
+    c.check_range(start, end)
+    frames = []
+    for path in files_for(data_dir, start, end):
+        stat = path.stat()
+        frames.append(_games_of_file(str(path), stat.st_mtime_ns, stat.st_size))
+    if not frames:
+        return pl.DataFrame(schema={"game_date": pl.Date, "nba_game_id": pl.Utf8})
+    return pl.concat(frames).filter(pl.col("game_date").is_between(start, end)).unique()

@@ -24,6 +24,7 @@ import polars as pl
 from nba_props.lib import identity, schemas
 from nba_props.lib.sources.base import Parsed
 from nba_props.lib.sources.readers import _common as c
+from nba_props.lib.sources.reveal import check_as_of
 
 ASSET = "injury_report"
 SOURCE = "balldontlie"
@@ -82,6 +83,7 @@ def _read(chosen: list[c.DatedFile]) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
 
 def read_injuries(data_dir: Path, start: date, end: date, as_of: datetime | None = None) -> Parsed:
     c.check_range(start, end)
+    as_of = check_as_of(as_of)
     skipped: dict[str, int] = {}
     folder = data_dir / "injuries"
     chosen, quarantine = [], []
@@ -132,3 +134,22 @@ def read_injuries(data_dir: Path, start: date, end: date, as_of: datetime | None
         c.combine_quarantine(quarantine, start, end),
         skipped,
     )
+
+
+REPORT_TIMES = pl.Schema({"game_date": pl.Date, "reported_at": schemas.UTC_TS})
+
+
+def report_times(data_dir: Path, start: date, end: date, as_of: datetime | None = None) -> pl.DataFrame:
+    """(game_date, reported_at) of every report captured by `as_of` for a date in [start, end], from
+    the file names alone (a report belongs to the ET date of its capture, as in `read_injuries`)."""
+    c.check_range(start, end)
+    as_of = check_as_of(as_of)
+    found = [
+        (day, dated.stamp)
+        for dated in c.dated_files(data_dir / "injuries", "*.json", FILE_RE, FILE_FMT)
+        if dated.stamp is not None
+        and (as_of is None or dated.stamp <= as_of)
+        and (day := c.et_date_of(dated.stamp)) is not None
+        and start <= day <= end
+    ]
+    return pl.DataFrame(found, schema=REPORT_TIMES, orient="row").sort("game_date", "reported_at")

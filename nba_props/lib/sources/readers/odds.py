@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -39,6 +40,7 @@ import polars as pl
 from nba_props.lib import identity, schemas
 from nba_props.lib.sources.base import Parsed
 from nba_props.lib.sources.readers import _common as c
+from nba_props.lib.sources.reveal import check_as_of
 
 ASSET = "prop_line_snapshots"
 MARKET = "player_points"
@@ -210,8 +212,7 @@ def read_dfs(data_dir: Path, start: date, end: date, as_of: datetime | None):
 
 def read_prop_lines(data_dir: Path, start: date, end: date, as_of: datetime | None = None) -> Parsed:
     c.check_range(start, end)
-    if as_of is not None and as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware (UTC)")
+    as_of = check_as_of(as_of)
     api_rows, api_q, api_skipped = read_odds_api(data_dir, start, end, as_of)
     dfs_rows, dfs_q, dfs_skipped = read_dfs(data_dir, start, end, as_of)
     skipped = {
@@ -228,3 +229,45 @@ def read_prop_lines(data_dir: Path, start: date, end: date, as_of: datetime | No
     return Parsed(
         c.finish(rows, schemas.PROP_LINE_SNAPSHOTS, KEY), c.combine_quarantine([*api_q, *dfs_q], start, end), skipped
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# polling (sensors): which snapshots exist for which game dates, without parsing the lines
+
+
+@lru_cache(maxsize=4096)
+def _file_game_dates(path: str, column: str, _mtime_ns: int, _size: int) -> tuple[date, ...]:
+    """ET game dates a snapshot file lists (its tip column only; cached per file version, since a
+    sensor asks about the same files every tick). An unreadable file lists none: the ingest
+    quarantines it."""
+    try:
+        tips = pl.scan_csv(path, infer_schema=False).select(c.et_date(c.parse_utc(pl.col(column)))).collect()
+    except Exception:  # noqa: BLE001 - the ingest reports it
+        return ()
+    return tuple(sorted(tips.to_series().drop_nulls().unique()))
+
+
+SNAPSHOT_TIMES = pl.Schema({"game_date": pl.Date, "captured_at": schemas.UTC_TS, "source": pl.Utf8})
+
+
+def snapshot_times(data_dir: Path, start: date, end: date, as_of: datetime | None = None) -> pl.DataFrame:
+    """(game_date, captured_at, source): one row per snapshot captured by `as_of` that lists games of
+    a date in [start, end]. Files are chosen by name (the windows `read_prop_lines` uses) and only
+    their tip column is read, once per file version."""
+    c.check_range(start, end)
+    found = []
+    sources = (
+        (ODDS_API_DIR, ODDS_API_RE, ODDS_API_FMT, ODDS_API_DAYS, "game_time", "the_odds_api"),
+        (DFS_DIR, DFS_RE, DFS_FMT, DFS_DAYS, "commence_time", "dfs"),
+    )
+    for folder, pattern, fmt, days, column, source in sources:
+        chosen, _ = _select(data_dir / "odds" / folder, pattern, fmt, start, end, days)
+        for dated in chosen:
+            captured = dated.stamp if source != "dfs" else datetime.combine(dated.day, DFS_CAPTURE_TIME_UTC, tzinfo=UTC)
+            if as_of is not None and captured > as_of:
+                continue
+            stat = dated.path.stat()
+            for day in _file_game_dates(str(dated.path), column, stat.st_mtime_ns, stat.st_size):
+                if start <= day <= end:
+                    found.append((day, captured, source))
+    return pl.DataFrame(found, schema=SNAPSHOT_TIMES, orient="row").unique().sort("game_date", "captured_at", "source")

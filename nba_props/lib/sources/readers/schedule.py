@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -25,6 +26,7 @@ from nba_props.lib import identity, schemas
 from nba_props.lib.sources.base import Parsed
 from nba_props.lib.sources.readers import _common as c
 from nba_props.lib.sources.readers.team_games import designations as tg_designations
+from nba_props.lib.sources.readers.team_games import files_for as tg_files
 from nba_props.lib.sources.readers.team_games import read_team_games
 from nba_props.seasons import label_for_start_year_expr, season_label_expr
 
@@ -218,7 +220,17 @@ def collapse_team_rows(rows: pl.DataFrame, designations: pl.DataFrame | None) ->
 
 
 def read_schedule(data_dir: Path, start: date, end: date) -> Parsed:
+    """The games of [start, end]. Cached per range and version of the files read (path, mtime,
+    size): sensors ask for the same few dates every tick and a schedule file holds a whole season."""
     c.check_range(start, end)
+    seasons = c.seasons_in_range(start, end)
+    files = [*json_files(data_dir, seasons), *csv_files(data_dir, seasons), *tg_files(data_dir, seasons)]
+    signature = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    return _read_schedule(Path(data_dir), start, end, signature)
+
+
+@lru_cache(maxsize=32)
+def _read_schedule(data_dir: Path, start: date, end: date, _signature: tuple) -> Parsed:
     seasons = c.seasons_in_range(start, end)
     in_range = c.in_range_or_undated("game_date", start, end)
     quarantine: list[pl.DataFrame] = []
