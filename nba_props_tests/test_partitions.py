@@ -243,3 +243,18 @@ def test_date_range_of_asset_context():
     result = dg.materialize([probe], partition_key="2025-03-09")
     assert result.success
     assert seen["range"] == (date(2025, 3, 9), date(2025, 3, 9))
+
+
+def test_exclusions_follow_the_calendar_they_are_derived_from():
+    later = seasons.DEFAULT_CALENDAR.with_opening_nights({"2024-25": date(2024, 10, 25)})
+    excluded = {x.date() for x in partitions.off_season_exclusions(later) if isinstance(x, datetime)}
+    assert {date(2024, 10, d) for d in (18, 22, 23, 24)} <= excluded and date(2024, 10, 25) not in excluded
+    assert date(2024, 10, 22) not in {
+        x.date() for x in partitions.off_season_exclusions() if isinstance(x, datetime)
+    }  # the real opening night stays a partition
+    # the yearly span after the playoffs: July 1 .. the earliest possible opening night's eve
+    assert [x for x in partitions.off_season_exclusions() if isinstance(x, str)] == [
+        "0 0 1-31 7 *",
+        "0 0 * 8-9 *",
+        "0 0 1-17 10 *",
+    ]
