@@ -94,10 +94,17 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
     assert checks[("player_features", "leak_free")]
 
     (features,) = [m for m in result.asset_materializations_for_node("player_features")][:1]
-    for key in ("run_rows", "ready_share", "quality_tiers", "defaults_by_feature", "line_diagnostics", "settings"):
+    for key in (
+        "run_rows",
+        "ready_share",
+        "run_quality_tiers",
+        "run_defaults_by_feature",
+        "run_line_diagnostics",
+        "settings",
+    ):
         assert key in features.metadata, key
     (lines_materialization,) = result.asset_materializations_for_node("player_lines")[:1]
-    assert set(lines_materialization.metadata["diagnostics"].value) <= {
+    assert set(lines_materialization.metadata["run_diagnostics"].value) <= {
         "LINE_SOURCE",
         "NO_PROP_LINE",
         "LINE_SANITY_REJECT",
@@ -195,7 +202,7 @@ def test_malformed_rows_are_quarantined_not_lost(nba_home, sim_data_dir, tmp_pat
     assert quarantined.partition == "2024-10-22"
     assert quarantined.metadata["quarantined_rows"].value == 1
     assert quarantined.metadata["dagster/row_count"].value == 1
-    assert quarantined.metadata["by_reason"].value == {broken.item(0, "reason"): 1}
+    assert quarantined.metadata["run_by_reason"].value == {broken.item(0, "reason"): 1}
     assert materializations["box_scores"].metadata["dagster/row_count"].value == good_rows
     assert materializations["box_scores"].metadata["run_rows"].value == good_rows
 

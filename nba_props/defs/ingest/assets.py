@@ -133,7 +133,7 @@ def _outputs(
         output_name=QUARANTINE_OUTPUT,
         metadata={
             "run_quarantined_rows": quarantine.height,
-            "by_reason": dg.MetadataValue.json(by_reason),
+            "run_by_reason": dg.MetadataValue.json(by_reason),
             "source": source,
         },
     )
