@@ -65,7 +65,7 @@ def run_backfill(
     """
     import dagster as dg
 
-    from nba_props import definitions
+    from nba_props import definitions, freshness
     from nba_props.settings import load_settings
 
     if end < start:
@@ -79,10 +79,10 @@ def run_backfill(
         keys = sorted(selection.resolve(job.asset_layer.asset_graph))
     if exclude:
         keys = [key for key in keys if key.path[-1] not in exclude]
+    checks = freshness.run_check_selection(job.asset_layer.asset_graph, keys)
     with _instance(home) as instance:
-        result = job.execute_in_process(
+        result = job.get_subset(asset_selection=set(keys), asset_check_selection=checks).execute_in_process(
             instance=instance,
-            asset_selection=keys,
             tags={
                 "dagster/asset_partition_range_start": start.isoformat(),
                 "dagster/asset_partition_range_end": end.isoformat(),

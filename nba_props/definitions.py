@@ -1,17 +1,20 @@
 """The one entry point: a lazily built `Definitions` over every module under `defs/` (assets, jobs,
-and the resource bindings in `defs/resources.py`). Nothing is built at import time."""
+sensors and the resource bindings in `defs/resources.py`), with every asset's automation
+condition and freshness policy applied here, once (`nba_props/automation.py`), so an asset a
+later module adds joins by default. Nothing is built at import time."""
 
 from pathlib import Path
 
 import dagster as dg
 
+from nba_props.automation import apply_automation
 from nba_props.resources import build_resources
 from nba_props.settings import Settings
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+    return apply_automation(dg.load_from_defs_folder(path_within_project=Path(__file__).parent))
 
 
 def defs_with_settings(settings: Settings) -> dg.Definitions:

@@ -4,16 +4,18 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 
+from nba_props.alerts import AlertSink
 from nba_props.io.artifacts import ArtifactStoreResource
 from nba_props.io.io_manager import DuckDBPolarsIOManager, WarehouseResource
 from nba_props.lib.sources.base import Provider
 from nba_props.lib.sources.factory import make_provider
-from nba_props.settings import Settings
+from nba_props.settings import Settings, env_var
 
 
 class ProviderResource(dg.ConfigurableResource):
@@ -82,6 +84,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "artifacts": ArtifactStoreResource(root=str(settings.artifacts_dir)),
         "settings": SettingsResource(public=settings.public_dict()),
         "clock": ClockResource(frozen_at=None if settings.clock is None else settings.clock.isoformat()),
+        "alert_sink": AlertSink(database=str(settings.duckdb_path), webhook_url=_webhook_url(settings)),
         "provider": ProviderResource(
             provider=settings.provider,
             data_dir=str(settings.data_dir),
@@ -89,3 +92,13 @@ def build_resources(settings: Settings) -> dict[str, object]:
             sim_seed=settings.sim_seed,
         ),
     }
+
+
+def _webhook_url(settings: Settings) -> str | dg.EnvVar | None:
+    """The alert webhook, bound as an EnvVar when it comes from the environment (the UI then
+    shows the variable's name, never the URL)."""
+    if settings.alert_webhook_url is None:
+        return None
+    url = settings.alert_webhook_url.get_secret_value()
+    name = env_var("alert_webhook_url")
+    return dg.EnvVar(name) if os.environ.get(name) == url else url

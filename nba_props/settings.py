@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     bigquery_dataset: str = "nba_props"
     gcs_bucket: str | None = None
     odds_api_key: SecretStr | None = None
+    # Optional alert webhook (JSON POST); a secret: shown only as set/unset.
+    alert_webhook_url: SecretStr | None = None
     # A frozen "now" (ISO instant with offset) for sensors, checks and providers; unset = wall clock.
     clock: AwareDatetime | None = None
 
@@ -100,7 +102,7 @@ class Settings(BaseSettings):
         return out
 
 
-_SECRET_FIELDS = frozenset({"odds_api_key"})
+_SECRET_FIELDS = frozenset({"odds_api_key", "alert_webhook_url"})
 
 
 def _describe(error: dict[str, Any]) -> str:

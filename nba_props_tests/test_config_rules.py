@@ -11,6 +11,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from nba_props.lib.automation import load_automation_config
 from nba_props.lib.evaluation import load_evaluation_config
 from nba_props.lib.features.contract import DEFAULT_PATH as FEATURES_YAML
 from nba_props.lib.features.contract import FeatureContract, load_contract
@@ -22,6 +23,7 @@ from nba_props.lib.sensing import load_sensor_config
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "nba_props" / "config"
 LOADERS = {
+    "automation.yaml": load_automation_config,
     "evaluation.yaml": load_evaluation_config,
     "features.yaml": load_contract,
     "lines.yaml": load_line_config,

@@ -634,7 +634,6 @@ def test_failed_report_has_no_figures():
 
 def test_realized_summary_is_the_evaluation_of_non_quarantined_recommended_picks():
     from nba_props.lib.models.graded import graded_predictions, realized_summary
-    from nba_props.lib.models.runner import realized_summary as runner_summary
 
     day = date(2025, 1, 6)
 
@@ -671,7 +670,6 @@ def test_realized_summary_is_the_evaluation_of_non_quarantined_recommended_picks
     assert (fam["n_roi_edge3"], fam["roi_edge3"]) == (2, pytest.approx(round((100 / 110 + 100 / 140) / 2, 4)))
     assert fam["mae"] == pytest.approx(round((5 + 15 + 4) / 3, 4))
     assert bad["n"] == 1 and (bad["hr"]["5"]["wins"], bad["hr"]["5"]["losses"]) == (1, 0)  # a, b quarantined
-    # identical to the report's own figures, and the runner (predictions asset metadata) delegates to it
+    # identical to the report's own figures
     graded = graded_predictions(predictions, box, lines, schedule)
     assert fam["hr"] == evaluate(graded.filter(pl.col("family") == "fam"))["hr"]
-    assert runner_summary(predictions, box, lines, schedule) == summary

@@ -3,6 +3,7 @@ training job trains every model family for a week or range of weeks."""
 
 import dagster as dg
 
+from nba_props import freshness
 from nba_props.job_names import EVALUATION_JOB, MAIN_JOB, TRAINING_JOB
 from nba_props.partitions import game_date_partitions, training_week_partitions
 
@@ -11,7 +12,7 @@ REPORT_ASSETS = dg.AssetSelection.assets("model_evaluation")
 
 nba_props_daily = dg.define_asset_job(
     name=MAIN_JOB,
-    selection=dg.AssetSelection.all() - WEEKLY_ASSETS - REPORT_ASSETS,
+    selection=dg.AssetSelection.all() - WEEKLY_ASSETS - REPORT_ASSETS - freshness.check_selection(),
     partitions_def=game_date_partitions,
     description="The game-day graph: ingest → lines → features → predictions, for one date or a range "
     "(single-run backfill).",

@@ -132,11 +132,10 @@ def trained_models(
     ins={
         "features": dg.AssetIn("player_features"),
         "lines": dg.AssetIn("player_lines"),
+        # No same-day box_scores / schedule: with eager automation, the games finishing would
+        # re-run the day's predictions. Realized accuracy is the evaluation's (and the CLI reads
+        # the warehouse for its demo table).
         "registry": dg.AssetIn("trained_models", partition_mapping=dg.TimeWindowPartitionMapping()),
-        # The day's outcomes, for the post-game `realized` metadata only (empty before the games;
-        # filled in backfills): never an input to the rows.
-        "actuals": dg.AssetIn("box_scores"),
-        "games": dg.AssetIn("schedule"),
     },
     check_specs=[
         unique_key_spec("predictions"),
@@ -159,8 +158,6 @@ def predictions(
     features: pl.DataFrame,
     lines: pl.DataFrame,
     registry: pl.DataFrame,
-    actuals: pl.DataFrame,
-    games: pl.DataFrame,
     artifacts: ArtifactStoreResource,
     settings: SettingsResource,
 ) -> Iterator:
@@ -191,7 +188,6 @@ def predictions(
             "families_without_model": dg.MetadataValue.json(outcome.missing),
             "run_recommendations": dg.MetadataValue.json(counts_of(rows, "recommendation")),
             "run_quarantined_rows": int(rows["quarantined"].sum()) if rows.height else 0,
-            "run_realized": dg.MetadataValue.json(runner.realized_summary(rows, actuals, lines, schedule=games)),
             "settings": settings.metadata(),
         },
     )

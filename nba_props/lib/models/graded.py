@@ -1,6 +1,6 @@
 """Join predictions to what happened: actual points, game status and the chosen line's prices,
 then grade with the shared rules (lib/grading.py). The one grading path of the evaluation
-report, the demo's realized summary and the predictions asset's realized metadata."""
+report and the demo's realized summary."""
 
 from __future__ import annotations
 

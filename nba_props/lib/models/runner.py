@@ -169,15 +169,3 @@ def _why_missing(registry: pl.DataFrame, week_start: date, family_id: str) -> st
     if row.height:
         return f"model {row['model_id'][0]} is {row['lifecycle_state'][0]}"
     return "no model trained for this week (too few rows or not materialized)"
-
-
-def realized_summary(
-    predictions: pl.DataFrame,
-    box_scores: pl.DataFrame,
-    lines: pl.DataFrame | None = None,
-    schedule: pl.DataFrame | None = None,
-) -> dict[str, dict]:
-    """The evaluation's own realized figures per family (one implementation: `graded.realized_summary`)."""
-    from nba_props.lib.models.graded import realized_summary as graded_summary
-
-    return graded_summary(predictions, box_scores, lines, schedule)

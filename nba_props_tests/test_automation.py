@@ -1,0 +1,218 @@
+"""Declarative automation on the project's REAL asset graph (conditions applied once in
+definitions): evaluate_automation_conditions against an ephemeral instance with materializations
+reported into it, on a frozen evaluation time."""
+
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+from dagster._core.events import AssetMaterializationPlannedData, DagsterEvent, DagsterEventType
+from dagster._core.events.log import EventLogEntry
+from dagster._core.test_utils import create_run_for_test
+
+from nba_props import definitions
+from nba_props.automation import apply_automation, condition_for
+from nba_props.lib.automation import load_automation_config
+from nba_props.partitions import game_date_partitions
+
+ET = ZoneInfo("America/New_York")
+TODAY, YESTERDAY, WEEK = "2025-01-15", "2025-01-14", "2025-01-13"
+
+
+@pytest.fixture(scope="module")
+def raw_defs(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NBA_PROPS_HOME", str(tmp_path_factory.mktemp("home")))
+        yield dg.load_from_defs_folder(path_within_project=Path(definitions.__file__).parent)
+
+
+@pytest.fixture(scope="module")
+def real_defs(raw_defs):
+    return apply_automation(raw_defs)
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as inst:
+        yield inst
+
+
+def mat(instance, asset, *keys):
+    for key in keys:
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset, partition=key))
+
+
+class Ticks:
+    """Successive evaluations carrying the cursor, as the automation sensor does."""
+
+    def __init__(self, defs, instance):
+        self.defs, self.instance, self.cursor = defs, instance, None
+
+    def __call__(self, *at: int, day: int = 15, month: int = 1) -> dict[str, set[str]]:
+        result = dg.evaluate_automation_conditions(
+            defs=self.defs, instance=self.instance, evaluation_time=datetime(2025, month, day, *at, tzinfo=ET),
+            cursor=self.cursor,
+        )  # fmt: skip
+        self.cursor = result.cursor
+        return {
+            key.to_user_string(): set(result.get_requested_partitions(key))
+            for key in self.defs.resolve_asset_graph().get_all_asset_keys()
+            if result.get_num_requested(key)
+        }
+
+
+def todays_inputs(instance, day=TODAY):
+    for asset in ("schedule", "injury_report", "prop_line_snapshots"):
+        mat(instance, asset, day)
+    mat(instance, "trained_models", WEEK)
+
+
+def test_only_derived_daily_assets_carry_the_condition(real_defs):
+    graph = real_defs.resolve_asset_graph()
+    with_condition = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).automation_condition}
+    assert with_condition == {"player_lines", "player_features", "predictions"}
+    # every materializable asset has a freshness policy except the hand-run report
+    no_policy = {
+        k.to_user_string()
+        for k in graph.get_all_asset_keys()
+        if graph.get(k).is_materializable and graph.get(k).freshness_policy is None
+    }
+    assert no_policy == {"model_evaluation"}
+
+
+def test_todays_predictions_follow_their_inputs_and_history_gaps_never_block(real_defs, instance):
+    tick = Ticks(real_defs, instance)
+    todays_inputs(instance)  # no box_scores / player_lines history at all: every history day missing
+    assert tick(9, 0) == {}  # the first tick only starts the bookkeeping (as eager)
+    mat(instance, "player_lines", TODAY)
+    # lines updated -> features and predictions of today, in one request (predictions' blockers
+    # player_lines/player_features/trained_models are present or requested in the same tick)
+    assert tick(9, 5) == {"player_features": {TODAY}, "predictions": {TODAY}}
+    mat(instance, "player_features", TODAY)
+    mat(instance, "predictions", TODAY)
+    assert tick(9, 10) == {}  # handled: nothing twice
+    mat(instance, "player_features", TODAY)
+    assert tick(9, 15) == {"predictions": {TODAY}}
+    mat(instance, "predictions", TODAY)  # the requested run
+    assert tick(9, 20) == {}
+    mat(instance, "prop_line_snapshots", TODAY)  # a new line snapshot moves the whole chain
+    assert tick(11, 0) == {"player_lines": {TODAY}, "player_features": {TODAY}, "predictions": {TODAY}}
+
+
+@pytest.mark.parametrize(
+    ("month", "day", "week"),
+    [(1, 16, WEEK), (3, 9, "2025-03-03"), (11, 2, "2025-10-27")],  # DST starts 03-09, ends 11-02
+)
+def test_a_new_day_waits_for_its_schedule_then_runs(real_defs, instance, month, day, week):
+    tick = Ticks(real_defs, instance)
+    new, eve = f"2025-{month:02d}-{day:02d}", f"2025-{month:02d}-{day - 1:02d}"
+    for asset in ("schedule", "injury_report", "prop_line_snapshots", "player_lines", "player_features", "predictions"):
+        mat(instance, asset, eve)
+    mat(instance, "trained_models", week)
+    assert tick(23, 50, day=day - 1, month=month) == {}
+    # the new ET date exists at midnight ET: newly missing, but its schedule is not ingested yet
+    assert tick(0, 10, day=day, month=month) == {}
+    assert tick(3, 30, day=day, month=month) == {}  # after the DST switch at 02:00: still waiting
+    mat(instance, "schedule", new)
+    assert tick(3, 40, day=day, month=month) == {
+        "player_lines": {new},
+        "player_features": {new},
+        "predictions": {new},
+    }
+
+
+@dg.asset(partitions_def=game_date_partitions, deps=["box_scores"], group_name="grading")
+def graded_outcomes() -> None:
+    """Test-only: a later issue's asset reading same-day box scores; joins by default."""
+
+
+def test_yesterdays_partition_updates_when_its_box_scores_land(raw_defs, instance):
+    defs = apply_automation(dg.Definitions.merge(raw_defs, dg.Definitions(assets=[graded_outcomes])))
+    graph = defs.resolve_asset_graph()
+    assert graph.get(dg.AssetKey("graded_outcomes")).automation_condition is not None
+    tick = Ticks(defs, instance)
+    assert tick(6, 0, day=16) == {}
+    mat(instance, "box_scores", TODAY)  # the 15th's games finished overnight
+    requested = tick(6, 5, day=16)
+    assert requested["graded_outcomes"] == {TODAY}  # yesterday, thanks to the lookback
+    # planted fault: the same with a one-day window (plain eager's) never requests yesterday
+    config = load_automation_config()
+    short = config.model_copy(update={"conditions": config.conditions.model_copy(update={"lookback_days": 1})})
+    defs_short = apply_automation(dg.Definitions.merge(raw_defs, dg.Definitions(assets=[graded_outcomes])), short)
+    with dg.instance_for_test() as other:
+        tick = Ticks(defs_short, other)
+        assert tick(6, 0, day=16) == {}
+        mat(other, "box_scores", TODAY)
+        assert "graded_outcomes" not in tick(6, 5, day=16)
+
+
+def start_run(instance, asset, key):
+    run = create_run_for_test(
+        instance, job_name="nba_props_daily", status=dg.DagsterRunStatus.STARTED, tags={"dagster/partition": key}
+    )
+    event = DagsterEvent(
+        event_type_value=DagsterEventType.ASSET_MATERIALIZATION_PLANNED.value,
+        job_name="nba_props_daily",
+        event_specific_data=AssetMaterializationPlannedData(dg.AssetKey(asset), partition=key),
+    )
+    instance.store_event(
+        EventLogEntry(
+            error_info=None, level="debug", user_message="", run_id=run.run_id, timestamp=time.time(),
+            dagster_event=event, job_name="nba_props_daily",
+        )
+    )  # fmt: skip
+    return run
+
+
+def test_nothing_is_requested_while_a_run_of_the_partition_is_in_progress(real_defs, instance):
+    tick = Ticks(real_defs, instance)
+    todays_inputs(instance)
+    for asset in ("player_lines", "player_features", "predictions"):
+        mat(instance, asset, TODAY)
+    assert tick(9, 0) == {}
+    run = start_run(instance, "predictions", TODAY)
+    mat(instance, "player_features", TODAY)
+    assert tick(9, 5) == {}  # predictions of today is being computed by that run
+    instance.report_run_failed(run)  # the run ends (failed): the pending update is still owed
+    assert tick(9, 10) == {"predictions": {TODAY}}
+
+
+def test_nothing_after_a_failed_blocking_check_upstream(real_defs, instance):
+    tick = Ticks(real_defs, instance)
+    todays_inputs(instance)
+    for asset in ("player_lines", "player_features", "predictions"):
+        mat(instance, asset, TODAY)
+    assert tick(9, 0) == {}
+    mat(instance, "player_features", TODAY)
+    record = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("player_features"), asset_partitions=[TODAY]), limit=1
+    ).records[0]
+    from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+        AssetCheckEvaluationTargetMaterializationData,
+    )
+
+    instance.report_runless_asset_event(
+        dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey("player_features"), check_name="leak_free", passed=False, blocking=True,
+            partition=TODAY,
+            target_materialization_data=AssetCheckEvaluationTargetMaterializationData(
+                storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
+            ),
+        )
+    )  # fmt: skip
+    assert tick(9, 5) == {}  # predictions would run on leaky features: held back
+
+
+def test_a_blocker_read_through_a_history_window_is_refused(real_defs):
+    config = load_automation_config()
+    bad = config.model_copy(
+        update={
+            "conditions": config.conditions.model_copy(update={"same_day_blockers": {"player_lines": ["box_scores"]}})
+        }
+    )
+    spec = next(s for s in real_defs.resolve_all_asset_specs() if s.key == dg.AssetKey("player_lines"))
+    with pytest.raises(ValueError, match="history window"):
+        condition_for(spec, bad)
