@@ -15,14 +15,13 @@ from nba_props.partitions import DATE_FMT, game_date_partitions
 ROW_COUNT = "dagster/row_count"
 
 
-def column_schema(table: str) -> dg.TableSchema:
-    """The table's columns with their types and descriptions (`tables.COLUMN_DESCRIPTIONS`)."""
-    docs = tables.COLUMN_DESCRIPTIONS[table]
+def column_schema(table: str, schema: pl.Schema | None = None, docs: Mapping[str, str] | None = None) -> dg.TableSchema:
+    """The table's columns with their types and descriptions (`tables.COLUMN_DESCRIPTIONS`; a table
+    outside the registry passes its own `schema` and `docs`)."""
+    schema = schema if schema is not None else tables.TABLE_SCHEMAS[table]
+    docs = docs if docs is not None else tables.COLUMN_DESCRIPTIONS[table]
     return dg.TableSchema(
-        columns=[
-            dg.TableColumn(name, str(dtype), description=docs[name])
-            for name, dtype in tables.TABLE_SCHEMAS[table].items()
-        ]
+        columns=[dg.TableColumn(name, str(dtype), description=docs[name]) for name, dtype in schema.items()]
     )
 
 
