@@ -91,7 +91,9 @@ def condition_for(spec: dg.AssetSpec, config: AutomationConfig) -> dg.Automation
                 f"automation.yaml: {name}'s blocker {blocker!r} is read through a history window; only "
                 "same-day inputs may block (days without games are never materialized)"
             )
-    return eager_with_lookback(config.conditions.lookback_days, [dg.AssetKey(b) for b in blockers])
+    # a pre-game asset's day is settled once its games start: today only (see automation.yaml)
+    lookback = 1 if name in config.conditions.pre_game_assets else config.conditions.lookback_days
+    return eager_with_lookback(lookback, [dg.AssetKey(b) for b in blockers])
 
 
 def with_automation(spec: dg.AssetSpec, config: AutomationConfig | None = None) -> dg.AssetSpec:

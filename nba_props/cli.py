@@ -127,7 +127,7 @@ def _summarize(records) -> dict[str, dict[str, float]]:
                 failed.append(step)
         elif event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             metadata = event.step_materialization_data.materialization.metadata
-            rows = metadata.get("dagster/row_count") or metadata.get("rows")
+            rows = metadata.get("run_rows") or metadata.get("dagster/row_count")  # the run's total, not a day's
             # a step materializing several assets (ingest rows + quarantine) reports its namesake's rows
             if rows is not None and (event.asset_key.path[-1] == step or "rows" not in summary[step]):
                 summary[step]["rows"] = rows.value

@@ -1,20 +1,37 @@
 """Dagster glue every asset module shares (kept out of `defs/` so the loader sees only definitions):
-partitions, backfill policy, pool, column schema, check specs, and turning a rule's offending rows
-(from `lib`) into an AssetCheckResult with counts and a sample."""
+partitions, backfill policy, pool, column schema, check specs, each partition's own metadata, and
+turning a rule's offending rows (from `lib`) into an AssetCheckResult with counts and a sample."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 
 import dagster as dg
 import polars as pl
 
 from nba_props.lib import tables
-from nba_props.partitions import game_date_partitions
+from nba_props.partitions import DATE_FMT, game_date_partitions
+
+ROW_COUNT = "dagster/row_count"
 
 
-def column_schema(table: str) -> dg.TableSchema:
+def column_schema(table: str, schema: pl.Schema | None = None, docs: Mapping[str, str] | None = None) -> dg.TableSchema:
+    """The table's columns with their types and descriptions (`tables.COLUMN_DESCRIPTIONS`; a table
+    outside the registry passes its own `schema` and `docs`)."""
+    schema = schema if schema is not None else tables.TABLE_SCHEMAS[table]
+    docs = docs if docs is not None else tables.COLUMN_DESCRIPTIONS[table]
     return dg.TableSchema(
-        columns=[dg.TableColumn(name, str(dtype)) for name, dtype in tables.TABLE_SCHEMAS[table].items()]
+        columns=[dg.TableColumn(name, str(dtype), description=docs[name]) for name, dtype in schema.items()]
     )
+
+
+OWNERS = ["team:nba-props"]
+
+
+def labels(group: str, cadence: str) -> dict[str, object]:
+    """Owners and tags of every asset, from its group (the domain) and how often it changes: the
+    UI's catalog filters on them (tag `domain:ingest`, `cadence:daily`, owner `team:nba-props`)."""
+    return {"owners": OWNERS, "tags": {"domain": group, "cadence": cadence}}
 
 
 def daily_asset_kwargs(name: str, description: str, group: str) -> dict[str, object]:
@@ -22,6 +39,7 @@ def daily_asset_kwargs(name: str, description: str, group: str) -> dict[str, obj
         name=name,
         description=description,
         group_name=group,
+        **labels(group, "daily"),
         partitions_def=game_date_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds={"duckdb", "polars"},
@@ -68,3 +86,44 @@ def _markdown(frame: pl.DataFrame) -> str:
     rule = "|" + "---|" * len(frame.columns)
     body = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.iter_rows()]
     return "\n".join([header, rule, *body])
+
+
+def partition_figures(
+    frame: pl.DataFrame,
+    partition_keys: Iterable[str],
+    *,
+    column: str = "game_date",
+    figures: Mapping[str, pl.Expr] | None = None,
+) -> dict[str, dict[str, object]]:
+    """Each partition's own figures, from one vectorised group-by of `frame` over its partition
+    column: `dagster/row_count` and every named expression of `figures` (e.g.
+    `{"games": pl.col("game_id").n_unique()}`), per key of `partition_keys` ("YYYY-MM-DD": a day,
+    or a week's Monday). A key without rows gets the figures of an empty frame (0 rows, 0
+    distinct, ...); a figure that is NULL there (a mean of nothing) is left out."""
+    figures = dict(figures or {})
+    named = [expr.alias(name) for name, expr in figures.items()]
+    grouped = frame.group_by(column).agg(pl.len().alias(ROW_COUNT), *named)
+    by_key = {
+        row.pop(column).strftime(DATE_FMT): row for row in grouped.iter_rows(named=True) if row[column] is not None
+    }
+    empty = {ROW_COUNT: 0, **frame.clear().select(named).to_dicts()[0]} if named else {ROW_COUNT: 0}
+    return {key: {k: v for k, v in by_key.get(key, empty).items() if v is not None} for key in partition_keys}
+
+
+def record_partition_metadata(
+    context: dg.AssetExecutionContext,
+    frame: pl.DataFrame,
+    *,
+    asset_key: str | None = None,
+    column: str = "game_date",
+    figures: Mapping[str, pl.Expr] | None = None,
+) -> dict[str, dict[str, object]]:
+    """Record `partition_figures` on each partition of the run (a single-run backfill of a range
+    writes one materialization per partition: each must carry its own figures, not the range's,
+    or the UI's plots are flat). Partition-scoped metadata wins over the output's, so the range
+    totals an asset keeps go under names that say so (`run_rows`). Returns the figures recorded."""
+    key = asset_key or context.assets_def.key.to_user_string()
+    recorded = partition_figures(frame, context.partition_keys, column=column, figures=figures)
+    for partition, values in recorded.items():
+        context.add_asset_metadata(values, asset_key=key, partition_key=partition)
+    return recorded

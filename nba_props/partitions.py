@@ -1,9 +1,10 @@
 """Partitions: THE one game-date definition (America/New_York), training weeks, mappings.
 
 Every daily asset uses `game_date_partitions`. Partition keys are ET game dates
-("2025-01-15"); `end_offset=1` makes today's ET date a valid key (games are predicted before
-they are played). History inputs use `previous_n_game_days(n)`, which ends the day *before*
-the partition, so a feature can never see its own day.
+("2025-01-15") of the seasons (off-season days are excluded, derived from the season calendar);
+`end_offset=1` makes today's ET date a valid key (games are predicted before they are played).
+History inputs use `previous_n_game_days(n)`, which ends the day *before* the partition, so a
+feature can never see its own day; `history_input` makes the IO manager read them as calendar days.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from dagster import (
+    AssetIn,
     BetaWarning,
     DailyPartitionsDefinition,
     TimeWindow,
@@ -27,11 +29,61 @@ FIRST_SEASON = "2021-22"
 GAME_DATE_START: str = seasons.KNOWN_OPENING_NIGHTS[FIRST_SEASON].isoformat()  # "2021-10-19"
 DATE_FMT = "%Y-%m-%d"
 
+# Off-season days (after a season's last playoff day, before the next opening night) are not
+# partitions: nothing is played, so a complete season reads 100% filled, not 9%. Every year's
+# span from the day after PLAYOFFS_LAST_MONTH_DAY to the day before the earliest possible opening
+# night is a cron exclusion (true for any future season); the days from there to each season's
+# own opening night are listed per season, for the calendar's seasons and FUTURE_SEASONS more
+# (their opening nights by the calendar's rule). Later seasons still get every day from the
+# earliest possible opening night on (a few pre-season days too many, never a game day too few).
+FUTURE_SEASONS = 10
+
+
+def _cron_days(first: date, last: date) -> list[str]:
+    """Cron strings (midnight) matching every year's days first .. last (month/day; same year)."""
+    if (first.month, first.day) > (last.month, last.day):
+        raise ValueError(f"{first} .. {last} is not a span within one year")
+    if first.month == last.month:
+        return [f"0 0 {first.day}-{last.day} {first.month} *"]
+    crons = [f"0 0 {first.day}-31 {first.month} *"]
+    if last.month - first.month > 1:
+        crons.append(f"0 0 * {first.month + 1}-{last.month - 1} *")
+    crons.append(f"0 0 1-{last.day} {last.month} *")
+    return crons
+
+
+def off_season_exclusions(calendar: seasons.SeasonCalendar = seasons.DEFAULT_CALENDAR) -> list[str | datetime]:
+    """Exclusions of the game-date partitions: every off-season day of the calendar (see above)."""
+    month, day = seasons.PLAYOFFS_LAST_MONTH_DAY
+    first_label = FIRST_SEASON
+    last_year = max(seasons.parse_label(label) for label in calendar.opening_nights) + FUTURE_SEASONS
+    earliest = min(
+        [seasons.RULE_FIRST_CANDIDATE_MONTH_DAY] + [(d.month, d.day) for d in calendar.opening_nights.values()]
+    )
+    year = seasons.parse_label(first_label)
+    after_playoffs = date(year, month, day) + timedelta(days=1)
+    before_opening = date(year, *earliest) - timedelta(days=1)
+    exclusions: list[str | datetime] = list(_cron_days(after_playoffs, before_opening))
+    for start_year in range(year + 1, last_year + 1):
+        opening = calendar.opening_night(seasons.label_for_start_year(start_year))
+        day_ = date(start_year, *earliest)
+        while day_ < opening:
+            exclusions.append(datetime(day_.year, day_.month, day_.day, tzinfo=seasons.GAME_TZ))
+            day_ += timedelta(days=1)
+    return exclusions
+
+
+def is_game_season_day(day: date, calendar: seasons.SeasonCalendar = seasons.DEFAULT_CALENDAR) -> bool:
+    """True when `day` lies in a season (opening night .. last playoff day): a partition's day."""
+    return calendar.season_of(day).contains(day)
+
+
 game_date_partitions = DailyPartitionsDefinition(
     start_date=GAME_DATE_START,
     timezone=GAME_TZ_NAME,
     end_offset=1,
     fmt=DATE_FMT,
+    exclusions=off_season_exclusions(),
 )
 
 # Weeks start Monday 00:00 ET (dagster's day_offset counts from Sunday = 0). The first key is
@@ -76,16 +128,39 @@ def previous_n_game_days(n: int, *, allow_nonexistent: bool = True) -> TimeWindo
     return _window_mapping(-n, -1, allow_nonexistent)
 
 
+# Input metadata: the calendar days (offsets from the run's first and last date) a history input
+# means. The mapping's offsets count partitions, and over an off-season N partitions reach further
+# back than N days; the IO manager reads exactly these calendar days (a subset of the mapped
+# partitions' window), so what an asset reads does not depend on the exclusions.
+CALENDAR_WINDOW = "calendar_window_days"
+
+
+def history_input(asset: str, mapping: TimeWindowPartitionMapping) -> AssetIn:
+    """An input over `last_n_game_days` / `previous_n_game_days` of `asset`, read as calendar days."""
+    return AssetIn(
+        asset, partition_mapping=mapping, metadata={CALENDAR_WINDOW: [mapping.start_offset, mapping.end_offset]}
+    )
+
+
 def partition_key(day: date) -> str:
     return day.strftime(DATE_FMT)
 
 
 def partition_dates(start: date, end: date) -> list[str]:
-    """Game-date partition keys from start to end, both inclusive (empty when end < start)."""
+    """Game-date partition keys from start to end, both inclusive (empty when end < start):
+    the in-season days (off-season days are no partitions)."""
     first = date.fromisoformat(GAME_DATE_START)
     if start < first:
         raise ValueError(f"{start} is before the first game-date partition {GAME_DATE_START}")
-    return [partition_key(start + timedelta(days=i)) for i in range((end - start).days + 1)]
+    days = (start + timedelta(days=i) for i in range((end - start).days + 1))
+    return [partition_key(day) for day in days if is_game_season_day(day)]
+
+
+def key_range_within(start: date, end: date) -> tuple[str, str] | None:
+    """The first and last partition keys inside [start, end] (a calendar range may begin or end
+    in an off-season); None when it holds no partition."""
+    keys = partition_dates(max(start, date.fromisoformat(GAME_DATE_START)), end)
+    return (keys[0], keys[-1]) if keys else None
 
 
 def window_dates(window: TimeWindow) -> tuple[date, date]:

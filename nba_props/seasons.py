@@ -117,9 +117,12 @@ def parse_label(label: str) -> int:
     return year
 
 
+RULE_FIRST_CANDIDATE_MONTH_DAY = (10, 18)  # rule_opening_night: the Tuesday between 18 and 24 October
+
+
 def rule_opening_night(year: int) -> date:
     """The Tuesday between 18 and 24 October (true for every season 2021-22 .. 2025-26)."""
-    first_candidate = date(year, 10, 18)
+    first_candidate = date(year, *RULE_FIRST_CANDIDATE_MONTH_DAY)
     return first_candidate + timedelta(days=(1 - first_candidate.weekday()) % 7)
 
 

@@ -149,6 +149,22 @@ def test_yesterdays_partition_updates_when_its_box_scores_land(raw_defs, instanc
         assert "graded_outcomes" not in tick(6, 5, day=16)
 
 
+def test_a_pre_game_day_is_never_rebuilt_after_its_games(real_defs, instance):
+    """Yesterday's schedule turning final (ingested with its box scores) must not rebuild
+    yesterday's lines, features or predictions: they are what was known before the games."""
+    tick = Ticks(real_defs, instance)
+    todays_inputs(instance, YESTERDAY)
+    for asset in ("player_lines", "player_features", "predictions"):
+        mat(instance, asset, YESTERDAY)
+    assert tick(23, 0, day=14) == {}
+    mat(instance, "schedule", YESTERDAY)  # the games of the 14th are final
+    mat(instance, "box_scores", YESTERDAY)
+    assert tick(1, 30) == {}
+    # ... while the same update on the day itself moves the chain
+    mat(instance, "schedule", TODAY)
+    assert tick(9, 0) == {"player_lines": {TODAY}, "player_features": {TODAY}, "predictions": {TODAY}}
+
+
 def start_run(instance, asset, key):
     run = create_run_for_test(
         instance, job_name="nba_props_daily", status=dg.DagsterRunStatus.STARTED, tags={"dagster/partition": key}

@@ -19,6 +19,7 @@ from nba_props.lib.features.rules import history_windows
 from nba_props.lib.lines import load_line_config
 from nba_props.lib.models.registry import DEFAULT_PATH as MODELS_YAML
 from nba_props.lib.models.registry import ModelsConfig, load_models_config
+from nba_props.lib.runs_config import load_runs_config
 from nba_props.lib.sensing import load_sensor_config
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "nba_props" / "config"
@@ -28,6 +29,7 @@ LOADERS = {
     "features.yaml": load_contract,
     "lines.yaml": load_line_config,
     "models.yaml": load_models_config,
+    "runs.yaml": load_runs_config,
     "sensors.yaml": load_sensor_config,
 }
 

@@ -82,3 +82,23 @@ def test_dagster_cli_validates_the_workspace(tmp_path):
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "nba_props" in completed.stdout + completed.stderr
+
+
+def test_dagster_instance_template_loads_with_a_run_queue_and_the_writer_pool(tmp_path):
+    import dagster as dg
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+
+    (tmp_path / "dagster.yaml").write_text((ROOT / "nba_props" / "dagster_instance.yaml").read_text())
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+        concurrency = instance.get_concurrency_config()
+        queue = concurrency.run_queue_config
+        assert queue.max_concurrent_runs == 3
+        per_value = {"applyLimitPerUniqueValue": True}
+        assert {
+            (limit["key"], limit["limit"]) for limit in queue.tag_concurrency_limits if limit["value"] == per_value
+        } == {
+            ("dagster/partition", 1),
+            ("dagster/asset_partition_range_start", 1),
+        }
+        assert concurrency.pool_config.default_pool_limit == 1  # the DuckDB writer

@@ -15,7 +15,7 @@ from dagster import AssetExecutionContext
 from nba_props.io.io_manager import DuckDBPolarsIOManager, WarehouseResource
 from nba_props.io.warehouse import Warehouse
 from nba_props.lib import schemas, tables
-from nba_props.partitions import window_dates
+from nba_props.partitions import game_date_partitions, history_input, previous_n_game_days, window_dates
 
 TZ = "America/New_York"
 DAILY = dg.DailyPartitionsDefinition(start_date="2024-10-20", timezone=TZ)
@@ -329,3 +329,46 @@ def test_assets_sharing_a_table_write_and_read_only_their_scope(database):
     assert not Warehouse(database).table_exists("a_notes")
     run([a_notes, b_notes, a_notes_seen], database, partition_key="2024-10-23", selection=[a_notes_seen])
     assert SEEN["a_notes"].rows() == [(date(2024, 10, 23), "a", 1)]
+
+
+@dg.asset(partitions_def=game_date_partitions, backfill_policy=dg.BackfillPolicy.single_run())
+def season_points(context: AssetExecutionContext) -> pl.DataFrame:
+    days = [date.fromisoformat(key) for key in context.partition_keys]
+    return pl.DataFrame([row for day in days for row in points_of(day)], schema=POINTS, orient="row")
+
+
+@dg.asset(partitions_def=game_date_partitions, ins={"history": history_input("season_points", previous_n_game_days(3))})
+def three_calendar_days(history: pl.DataFrame) -> None:
+    SEEN["three_calendar_days"] = history
+
+
+@dg.asset(
+    partitions_def=game_date_partitions,
+    ins={"history": dg.AssetIn("season_points", partition_mapping=previous_n_game_days(3))},
+)
+def three_partitions(history: pl.DataFrame) -> None:
+    SEEN["three_partitions"] = history
+
+
+def test_a_history_input_reads_its_calendar_days_across_an_off_season(database):
+    """Off-season days are no partitions, so 3 partitions before 2024-10-23 reach back to June;
+    a `history_input` still reads the 3 calendar days before it (what it read before the
+    exclusions): only 2024-10-22, the opening night."""
+    for key in ("2024-06-28", "2024-06-29", "2024-06-30", "2024-10-22"):
+        assert run([season_points], database, partition_key=key).success
+    assets = [season_points, three_calendar_days, three_partitions]
+    result = run(assets, database, partition_key="2024-10-23", selection=assets[1:])
+    assert result.success
+    assert SEEN["three_calendar_days"]["game_date"].to_list() == [date(2024, 10, 22)] * 2
+    # the plain mapping (no calendar days) reads the three partitions: the planted contrast
+    assert sorted(set(SEEN["three_partitions"]["game_date"].to_list())) == [
+        date(2024, 6, 29),
+        date(2024, 6, 30),
+        date(2024, 10, 22),
+    ]
+    # in season, where partitions are days, both read the same three days
+    for key in ("2024-10-24", "2024-10-25"):
+        assert run([season_points], database, partition_key=key).success
+    assert run(assets, database, partition_key="2024-10-26", selection=assets[1:]).success
+    assert SEEN["three_calendar_days"].equals(SEEN["three_partitions"])
+    assert SEEN["three_calendar_days"]["game_date"].unique().sort().to_list() == [date(2024, 10, d) for d in (24, 25)]

@@ -153,7 +153,7 @@ def test_ingest_assets_read_as_of_the_clock(nba_home, monkeypatch):
     (materialization,) = [
         m for m in result.asset_materializations_for_node("box_scores") if m.asset_key == dg.AssetKey("box_scores")
     ]
-    assert materialization.metadata["skipped_not_yet_published"].value == 186 - box.height
+    assert materialization.metadata["run_skipped_not_yet_published"].value == 186 - box.height
 
 
 def test_quarantined_box_rows_show_once_their_date_publishes(tmp_path, sim_data_dir):

@@ -3,6 +3,7 @@ week after, predict that week, grade and report."""
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from datetime import date, timedelta
 
@@ -104,6 +105,25 @@ def test_predictions_use_the_weeks_models_and_grade(trained_home, monkeypatch):
     # Vegas families predict lined rows only; no-vegas families also predict players without a line.
     v9 = predictions.filter(pl.col("family") == "v9_mae")
     assert v9.height == 0 or v9["line"].is_not_null().all()
+
+    # the single run of the week recorded each date's own figures on its partition
+    with dg.DagsterInstance.from_config(os.environ["DAGSTER_HOME"]) as instance:
+        for offset in range(7):
+            day = WEEK + timedelta(days=offset)
+            (record,) = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey("predictions"), asset_partitions=[day.isoformat()]), limit=1
+            ).records
+            metadata = {k: v.value for k, v in record.asset_materialization.metadata.items()}
+            of_day = predictions.filter(pl.col("game_date") == day)
+            assert metadata["dagster/row_count"] == of_day.height, day
+            assert metadata["run_rows"] == predictions.height
+            assert metadata["recommended"] == of_day["recommendation"].is_in(["OVER", "UNDER"]).sum(), day
+            for family in set(predictions["family"]):
+                assert metadata[f"predictions_{family}"] == of_day.filter(pl.col("family") == family).height
+        (week,) = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("trained_models"), asset_partitions=[WEEK.isoformat()]), limit=1
+        ).records
+        assert week.asset_materialization.metadata["dagster/row_count"].value == registry.height
 
     with _tables_read(monkeypatch) as read:
         markdown, report = run_evaluation(WEEK, WEEK + timedelta(days=6))

@@ -19,24 +19,32 @@ RANGE_TAGS = {
 }
 
 
-def _run(tags=None, partition_key=None, selection=None):
+def _run(tags=None, partition_key=None, selection=None, instance=None):
+    """One in-process run of the daily job (on `instance` when given, which stays open for reading)."""
     from nba_props import definitions
 
+    if instance is None:
+        with dg.DagsterInstance.ephemeral() as ephemeral:
+            return _run(tags, partition_key, selection, ephemeral)
     job = definitions.defs().resolve_job_def("nba_props_daily")
-    with dg.DagsterInstance.ephemeral() as instance:
-        return job.execute_in_process(
-            instance=instance,
-            tags=tags,
-            partition_key=partition_key,
-            # an ingest source's step also materializes its quarantine asset
-            asset_selection=list(
-                dg.AssetSelection.assets(*selection)
-                .required_multi_asset_neighbors()
-                .resolve(job.asset_layer.asset_graph)
-            )
-            if selection
-            else None,
+    return job.execute_in_process(
+        instance=instance,
+        tags=tags,
+        partition_key=partition_key,
+        # an ingest source's step also materializes its quarantine asset
+        asset_selection=list(
+            dg.AssetSelection.assets(*selection).required_multi_asset_neighbors().resolve(job.asset_layer.asset_graph)
         )
+        if selection
+        else None,
+    )
+
+
+def _latest_metadata(instance, asset: str, partition: str):
+    (record,) = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1
+    ).records
+    return record.asset_materialization.metadata
 
 
 def _warehouse():
@@ -57,8 +65,13 @@ def _check_results(result) -> dict[tuple[str, str], bool]:
     }
 
 
+DAILY_TABLES = ("schedule", "box_scores", "prop_line_snapshots", "injury_report", "player_lines",
+                "player_features", "predictions")  # fmt: skip
+
+
 def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_dir):
-    result = _run(tags=RANGE_TAGS)
+    instance = dg.DagsterInstance.ephemeral()
+    result = _run(tags=RANGE_TAGS, instance=instance)
     assert result.success
     # Single-run backfill: each asset's step ran once for the whole range.
     steps = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
@@ -81,10 +94,17 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
     assert checks[("player_features", "leak_free")]
 
     (features,) = [m for m in result.asset_materializations_for_node("player_features")][:1]
-    for key in ("rows", "ready_share", "quality_tiers", "defaults_by_feature", "line_diagnostics", "settings"):
+    for key in (
+        "run_rows",
+        "ready_share",
+        "run_quality_tiers",
+        "run_defaults_by_feature",
+        "run_line_diagnostics",
+        "settings",
+    ):
         assert key in features.metadata, key
     (lines_materialization,) = result.asset_materializations_for_node("player_lines")[:1]
-    assert set(lines_materialization.metadata["diagnostics"].value) <= {
+    assert set(lines_materialization.metadata["run_diagnostics"].value) <= {
         "LINE_SOURCE",
         "NO_PROP_LINE",
         "LINE_SANITY_REJECT",
@@ -105,6 +125,25 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
     assert stored_features.height == candidates.height > 0
     ready = stored_features.filter(pl.col("is_quality_ready"))
     assert ready.filter(pl.col("required_default_count") > 0).height == 0
+
+    # One run wrote five partitions: each partition's latest materialization carries that date's
+    # own figures (what the UI plots), never the range's totals.
+    days = [f"2024-10-{d}" for d in range(22, 27)]
+    rows_per_day = {}
+    for table in DAILY_TABLES:
+        per_day = dict(warehouse.load(table, start=START, end=END).group_by("game_date").len().iter_rows())
+        rows_per_day[table] = per_day
+        for day in days:
+            metadata = _latest_metadata(instance, table, day)
+            assert metadata["dagster/row_count"].value == per_day.get(date.fromisoformat(day), 0), (table, day)
+            assert metadata["run_rows"].value == sum(per_day.values()), table
+    box_per_day = [rows_per_day["box_scores"].get(date.fromisoformat(d), 0) for d in days]
+    assert len(set(box_per_day)) > 1 and sum(box_per_day) > 500  # the days differ: a plot that is not flat
+    games = warehouse.load("schedule", start=START, end=END).filter(pl.col("game_date") == date(2024, 10, 24))
+    assert _latest_metadata(instance, "schedule", "2024-10-24")["games"].value == games.height > 0
+    features_24th = stored_features.filter(pl.col("game_date") == date(2024, 10, 24))
+    ready_24th = _latest_metadata(instance, "player_features", "2024-10-24")["ready_rows"].value
+    assert ready_24th == features_24th["is_quality_ready"].sum()
 
 
 def test_rerunning_a_date_replaces_exactly_that_date(nba_home):
@@ -163,8 +202,9 @@ def test_malformed_rows_are_quarantined_not_lost(nba_home, sim_data_dir, tmp_pat
     assert quarantined.partition == "2024-10-22"
     assert quarantined.metadata["quarantined_rows"].value == 1
     assert quarantined.metadata["dagster/row_count"].value == 1
-    assert quarantined.metadata["by_reason"].value == {broken.item(0, "reason"): 1}
-    assert materializations["box_scores"].metadata["rows"].value == good_rows
+    assert quarantined.metadata["run_by_reason"].value == {broken.item(0, "reason"): 1}
+    assert materializations["box_scores"].metadata["dagster/row_count"].value == good_rows
+    assert materializations["box_scores"].metadata["run_rows"].value == good_rows
 
 
 def test_quarantine_assets_count_per_partition_and_own_their_rows_of_the_shared_table(

@@ -46,7 +46,7 @@ from dagster import InputContext, OutputContext
 
 from nba_props.io.warehouse import Warehouse
 from nba_props.lib import schemas, tables
-from nba_props.partitions import window_dates
+from nba_props.partitions import CALENDAR_WINDOW, window_dates
 
 DEFAULT_PARTITION_COLUMN = "game_date"
 
@@ -56,6 +56,11 @@ def _partition_column(metadata: Any) -> str:
     if value is None:
         return DEFAULT_PARTITION_COLUMN
     return str(getattr(value, "value", value))
+
+
+def _metadata_value(metadata: Any, key: str) -> Any:
+    value = (metadata or {}).get(key)
+    return getattr(value, "value", value)
 
 
 def _table_and_scope(key: dg.AssetKey, metadata: Any) -> tuple[str, dict[str, str]]:
@@ -123,15 +128,22 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
                 name, frame, start=start, end=end, partition_column=column, declared=declared, where=scope
             )
             window_text = f"{start} .. {end}"
+            # the rows of the run's whole window (a single-run backfill: every partition of a range);
+            # over a range each partition's own `dagster/row_count` is the asset's to record
+            # (dagster_helpers.record_partition_metadata), never this total
+            count = {"run_rows": rows}
+            if len(context.asset_partition_keys) == 1:
+                count["dagster/row_count"] = rows
         else:
             if scope:
                 raise NotImplementedError(f"asset {name!r}: a table_scope needs a time-window partitioned asset")
             rows = warehouse.replace_table(name, frame, declared=declared)
             window_text = "whole table"
+            count = {"dagster/row_count": rows}
 
         context.add_output_metadata(
             {
-                "dagster/row_count": rows,
+                **count,
                 "table": warehouse.qualified(name),
                 "partition_window": window_text,
             }
@@ -162,6 +174,7 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
             return warehouse.load(name, declared=declared, where=scope)
         partitions_def = context.asset_partitions_def
         keys = context.asset_partition_keys
+        calendar_days = _metadata_value(context.definition_metadata, CALENDAR_WINDOW)
         if _is_time_window(partitions_def):
             if not keys:  # e.g. the days before the first partition: no history yet
                 start = partitions_def.start.date()
@@ -173,9 +186,13 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
                     partition_column=column,
                     where=scope,
                 )
-            if self._covers_every_partition(partitions_def, keys):
-                return warehouse.load(name, declared=declared, where=scope)
             start, end = window_dates(context.asset_partitions_time_window)
+            if calendar_days is not None:  # a history input: its calendar days, whatever the exclusions
+                first, last = window_dates(context.step_context.partition_time_window)
+                start = max(start, first + timedelta(days=int(calendar_days[0])))
+                end = min(end, last + timedelta(days=int(calendar_days[1])))
+            elif self._covers_every_partition(partitions_def, keys):
+                return warehouse.load(name, declared=declared, where=scope)
             return warehouse.load(name, start=start, end=end, declared=declared, partition_column=column, where=scope)
         if self._covers_every_partition(partitions_def, keys):
             return warehouse.load(name, declared=declared, where=scope)

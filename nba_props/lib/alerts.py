@@ -32,6 +32,18 @@ ALERTS_SCHEMA = pl.Schema(
         "recovered_at": pl.Datetime("us", "UTC"),
     }
 )
+ALERTS_DOC = {  # the column schema the UI shows
+    "alert_id": "Stable id of the failure (kind, asset, partition, check): one alert per failure.",
+    "raised_at": "When the failure was first seen (UTC).",
+    "kind": "freshness, check, run or other.",
+    "asset": "The asset (or job:<name> for a failed run) the alert is about.",
+    "partition": "The partition key concerned, when there is one.",
+    "check": "The failed check's name, when the alert is a check or freshness failure.",
+    "message": "What failed, as sent to the log and the webhook.",
+    "run_id": "The run that failed or evaluated the check, when known.",
+    "status": "open, or recovered once the same thing passes again.",
+    "recovered_at": "When it recovered (UTC); NULL while open.",
+}
 
 
 @dataclass(frozen=True)

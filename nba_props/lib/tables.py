@@ -1,9 +1,10 @@
 """The complete table registry: every stored asset's declared schema and natural key, in one literal.
 
 Storage uses it to give an empty window its columns and to conform what an asset writes;
-definitions use it for the column schema shown in the UI and the unique-key checks. A new
-table is one line in each mapping below (its schema and key live beside the code that builds
-it: ingest and line tables in `schemas`, features in the contract, models in `lib/models`).
+definitions use it for the column schema shown in the UI (with each column's description) and the
+unique-key checks. A new table is one line in each mapping below (its schema, key and column
+descriptions live beside the code that builds it: ingest and line tables in `schemas`, features in
+the contract, models in `lib/models`); a column without a description fails at import.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from types import MappingProxyType
 import polars as pl
 
 from nba_props.lib import schemas
-from nba_props.lib.features.contract import load_contract, player_features_schema
-from nba_props.lib.models.predict import PREDICTIONS_KEY, PREDICTIONS_SCHEMA
-from nba_props.lib.models.registry import REGISTRY_KEY, REGISTRY_SCHEMA
+from nba_props.lib.features.contract import load_contract, player_features_descriptions, player_features_schema
+from nba_props.lib.models.predict import PREDICTIONS_DOC, PREDICTIONS_KEY, PREDICTIONS_SCHEMA
+from nba_props.lib.models.registry import REGISTRY_DOC, REGISTRY_KEY, REGISTRY_SCHEMA
 
 TABLE_SCHEMAS: MappingProxyType[str, pl.Schema] = MappingProxyType(
     {
@@ -42,3 +43,35 @@ TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "predictions": PREDICTIONS_KEY,
     }
 )
+COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType(
+    {
+        table: MappingProxyType(dict(docs))
+        for table, docs in {
+            "schedule": schemas.SCHEDULE_DOC,
+            "box_scores": schemas.BOX_SCORES_DOC,
+            "prop_line_snapshots": schemas.PROP_LINE_SNAPSHOTS_DOC,
+            "injury_report": schemas.INJURY_REPORT_DOC,
+            "ingest_quarantine": schemas.QUARANTINE_DOC,
+            "player_lines": schemas.PLAYER_LINES_DOC,
+            "player_features": player_features_descriptions(load_contract()),
+            "trained_models": REGISTRY_DOC,
+            "predictions": PREDICTIONS_DOC,
+        }.items()
+    }
+)
+
+
+def undescribed_columns() -> dict[str, list[str]]:
+    """Per table, the columns without a non-empty description, and descriptions of no column."""
+    problems: dict[str, list[str]] = {}
+    for table, schema in TABLE_SCHEMAS.items():
+        docs = COLUMN_DESCRIPTIONS.get(table, {})
+        missing = [name for name in schema.names() if not docs.get(name, "").strip()]
+        stale = [f"{name} (not a column)" for name in docs if name not in schema]
+        if missing or stale:
+            problems[table] = missing + stale
+    return problems
+
+
+if _problems := undescribed_columns():  # a new column comes with its description
+    raise ValueError(f"columns without a description (add them beside the schema): {_problems}")

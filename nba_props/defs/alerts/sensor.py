@@ -14,6 +14,7 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 
 from nba_props import freshness
 from nba_props.alerts import AlertSink
+from nba_props.dagster_helpers import column_schema, labels
 from nba_props.lib import alerts as lib_alerts
 from nba_props.lib.alerts import Alert, Signal
 from nba_props.lib.automation import load_automation_config
@@ -28,6 +29,8 @@ alerts_asset = dg.AssetSpec(
     description="The open alerts (table nba_props.alerts holds every alert and recovery); updated by the "
     "alerts sensor whenever they change.",
     kinds={"duckdb"},
+    **labels("operations", "on_event"),
+    metadata={"dagster/column_schema": column_schema(ALERTS_ASSET, lib_alerts.ALERTS_SCHEMA, lib_alerts.ALERTS_DOC)},
 )
 
 

@@ -15,6 +15,7 @@ from nba_props.dagster_helpers import (
     check_spec,
     counts_of,
     daily_asset_kwargs,
+    record_partition_metadata,
     rows_check,
     unique_key_spec,
 )
@@ -32,7 +33,7 @@ from nba_props.lib.features.quality import feature_range_violations, quality_sum
 from nba_props.lib.features.rules import history_windows
 from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.lines import build_player_lines_with_diagnostics, load_line_config
-from nba_props.partitions import date_range_of, last_n_game_days, previous_n_game_days
+from nba_props.partitions import date_range_of, history_input, last_n_game_days, previous_n_game_days
 from nba_props.resources import SettingsResource
 
 GROUP = "features"
@@ -57,9 +58,9 @@ WINDOWS = history_windows(CONTRACT, LINE_CONFIG)
         GROUP,
     ),
     ins={
-        "snapshots": dg.AssetIn("prop_line_snapshots", partition_mapping=last_n_game_days(WINDOWS.lines_snapshots + 1)),
+        "snapshots": history_input("prop_line_snapshots", last_n_game_days(WINDOWS.lines_snapshots + 1)),
         "schedule": dg.AssetIn("schedule"),
-        "recent_box_scores": dg.AssetIn("box_scores", partition_mapping=previous_n_game_days(WINDOWS.lines_box_scores)),
+        "recent_box_scores": history_input("box_scores", previous_n_game_days(WINDOWS.lines_box_scores)),
         "injuries": dg.AssetIn("injury_report"),
     },
     check_specs=[
@@ -85,15 +86,28 @@ def player_lines(
     rows, selection = build_player_lines_with_diagnostics(
         snapshots, schedule, recent_box_scores, injuries, start=start, end=end, config=LINE_CONFIG
     )
+    record_partition_metadata(
+        context,
+        rows,
+        figures={
+            "games": pl.col("game_id").n_unique(),
+            "players": pl.col("player_lookup").n_unique(),
+            "with_line": pl.col("has_line").sum(),
+            "chosen_lines": pl.col("line").is_not_null().sum(),
+            "books": pl.col("line_book").n_unique(),  # NULL (no chosen line) counts as one
+        },
+    )
     yield dg.Output(
         rows,
         metadata={
-            "rows": rows.height,
-            "with_line": rows.filter(pl.col("has_line")).height,
-            "diagnostics": dg.MetadataValue.json(counts_of(rows, "line_diagnostic")),
-            "chosen_books": dg.MetadataValue.json(counts_of(rows.filter(pl.col("line").is_not_null()), "line_book")),
-            "line_selection": dg.MetadataValue.json(selection),
-            "expected_reasons": dg.MetadataValue.json(counts_of(rows, "expected_reason")),
+            "run_rows": rows.height,
+            "run_with_line": rows.filter(pl.col("has_line")).height,
+            "run_diagnostics": dg.MetadataValue.json(counts_of(rows, "line_diagnostic")),
+            "run_chosen_books": dg.MetadataValue.json(
+                counts_of(rows.filter(pl.col("line").is_not_null()), "line_book")
+            ),
+            "run_line_selection": dg.MetadataValue.json(selection),
+            "run_expected_reasons": dg.MetadataValue.json(counts_of(rows, "expected_reason")),
             "line_config": dg.MetadataValue.json(LINE_CONFIG.model_dump(mode="json")),
             "settings": settings.metadata(),
         },
@@ -125,12 +139,8 @@ def build_player_features_asset(blocks: Mapping[str, Block] | None = None) -> dg
             GROUP,
         ),
         ins={
-            "candidate_lines": dg.AssetIn(
-                "player_lines", partition_mapping=last_n_game_days(WINDOWS.features_lines + 1)
-            ),
-            "box_history": dg.AssetIn(
-                "box_scores", partition_mapping=previous_n_game_days(WINDOWS.features_box_scores)
-            ),
+            "candidate_lines": history_input("player_lines", last_n_game_days(WINDOWS.features_lines + 1)),
+            "box_history": history_input("box_scores", previous_n_game_days(WINDOWS.features_box_scores)),
             "schedule": dg.AssetIn("schedule"),
             "injuries": dg.AssetIn("injury_report"),
         },
@@ -179,16 +189,26 @@ def build_player_features_asset(blocks: Mapping[str, Block] | None = None) -> dg
         rows = build_player_features(inputs, CONTRACT, blocks=blocks)
         build_seconds = time.perf_counter() - started
         summary = quality_summary(rows, CONTRACT)
+        record_partition_metadata(
+            context,
+            rows,
+            figures={
+                "games": pl.col("game_id").n_unique(),
+                "ready_rows": pl.col("is_quality_ready").sum(),
+                "ready_share": pl.col("is_quality_ready").mean(),  # left out on a day without candidates
+                "mean_quality_score": pl.col("feature_quality_score").mean(),
+            },
+        )
         yield dg.Output(
             rows,
             metadata={
-                "rows": rows.height,
-                "ready_rows": summary["ready_rows"],
-                "ready_share": summary["ready_share"],
-                "quality_tiers": dg.MetadataValue.json(summary["tiers"]),
-                "defaults_by_feature": dg.MetadataValue.json(summary["defaults_by_feature"]),
-                "block_reasons": dg.MetadataValue.json(summary["block_reasons"]),
-                "line_diagnostics": dg.MetadataValue.json(counts_of(targets, "line_diagnostic")),
+                "run_rows": rows.height,
+                "run_ready_rows": summary["ready_rows"],
+                "run_ready_share": summary["ready_share"],
+                "run_quality_tiers": dg.MetadataValue.json(summary["tiers"]),
+                "run_defaults_by_feature": dg.MetadataValue.json(summary["defaults_by_feature"]),
+                "run_block_reasons": dg.MetadataValue.json(summary["block_reasons"]),
+                "run_line_diagnostics": dg.MetadataValue.json(counts_of(targets, "line_diagnostic")),
                 "feature_set": CONTRACT.default_set,
                 "box_history_window": _span(box_history),
                 "build_seconds": round(build_seconds, 3),

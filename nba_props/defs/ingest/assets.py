@@ -7,7 +7,7 @@ call (a single-run backfill of a season is one read) and materializes two assets
 quarantine asset owns its own rows there) with the count per partition in its metadata.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
 
 import dagster as dg
@@ -17,6 +17,8 @@ from nba_props.dagster_helpers import (
     check_spec,
     column_schema,
     daily_asset_kwargs,
+    labels,
+    record_partition_metadata,
     rows_check,
     unique_key_spec,
 )
@@ -24,7 +26,7 @@ from nba_props.lib import ingest_checks, schemas
 from nba_props.lib.identity import TRICODES
 from nba_props.lib.lines import load_line_config
 from nba_props.lib.sources.base import Parsed
-from nba_props.partitions import date_range_of, partition_key
+from nba_props.partitions import date_range_of
 from nba_props.resources import ClockResource, ProviderResource, SettingsResource
 
 GROUP = "ingest"
@@ -55,7 +57,13 @@ def feed_asset_name(source: str) -> str:
 
 
 feeds = [
-    dg.AssetSpec(feed_asset_name(source), description=description, group_name=SOURCES_GROUP, kinds={"file"})
+    dg.AssetSpec(
+        feed_asset_name(source),
+        description=description,
+        group_name=SOURCES_GROUP,
+        kinds={"file"},
+        **labels(SOURCES_GROUP, "external"),
+    )
     for source, description in FEEDS.items()
 ]
 
@@ -70,6 +78,8 @@ def _ingest_step(source: str, description: str, check_specs: list[dg.AssetCheckS
         group_name=GROUP,
         kinds=kwargs["kinds"],
         metadata=kwargs["metadata"],
+        owners=kwargs["owners"],
+        tags=kwargs["tags"],
     )
     quarantine = dg.AssetOut(
         key=quarantine_asset_name(source),
@@ -77,6 +87,8 @@ def _ingest_step(source: str, description: str, check_specs: list[dg.AssetCheckS
         f"(table {QUARANTINE_TABLE}, asset = '{source}'); undated rows count on the first day of the run's window.",
         group_name=GROUP,
         kinds=kwargs["kinds"],
+        owners=kwargs["owners"],
+        tags=kwargs["tags"],
         metadata={
             "dagster/column_schema": column_schema(QUARANTINE_TABLE),
             "partition_expr": "game_date",
@@ -106,39 +118,38 @@ def _outputs(
     parsed: Parsed,
     start: date,
     end: date,
-    **extra: object,
+    figures: Mapping[str, pl.Expr],
 ) -> Iterator[dg.Output]:
-    """The quarantine output (with its count per partition) and the rows output with their metadata."""
+    """The quarantine output and the rows output. Each partition gets its own row count and
+    `figures` (one group-by, `record_partition_metadata`); the outputs' own metadata describes the
+    run's whole window under names that say so (`run_rows`, `window`)."""
     quarantine = parsed.quarantine_of_window(source, start, end)
-    per_day = dict(quarantine.group_by("game_date").len().iter_rows()) if quarantine.height else {}
-    day = start
-    while day <= end:  # each partition's own count, so the UI plots quarantined rows per game date
-        count = per_day.get(day, 0)
-        context.add_asset_metadata(
-            {"quarantined_rows": count, "dagster/row_count": count},
-            asset_key=quarantine_asset_name(source),
-            partition_key=partition_key(day),
-        )
-        day = date.fromordinal(day.toordinal() + 1)
+    quarantined = record_partition_metadata(
+        context, quarantine, asset_key=quarantine_asset_name(source), figures={"quarantined_rows": pl.len()}
+    )
     by_reason = dict(quarantine.group_by("reason").len().sort("reason").iter_rows()) if quarantine.height else {}
     yield dg.Output(
         quarantine,
         output_name=QUARANTINE_OUTPUT,
         metadata={
-            "window_quarantined_rows": quarantine.height,
-            "by_reason": dg.MetadataValue.json(by_reason),
+            "run_quarantined_rows": quarantine.height,
+            "run_by_reason": dg.MetadataValue.json(by_reason),
             "source": source,
         },
     )
     rows = parsed.rows
+    record_partition_metadata(context, rows, asset_key=source, figures=figures)
+    for partition, values in quarantined.items():  # the day's quarantined rows beside its own rows
+        context.add_asset_metadata(
+            {"quarantined_rows": values["quarantined_rows"]}, asset_key=source, partition_key=partition
+        )
     metadata: dict[str, object] = {
-        "rows": rows.height,
-        "quarantined_rows": quarantine.height,
-        "game_dates_with_rows": rows.get_column("game_date").n_unique() if rows.height else 0,
+        "run_rows": rows.height,
+        "run_quarantined_rows": quarantine.height,
+        "run_game_dates_with_rows": rows.get_column("game_date").n_unique() if rows.height else 0,
         "window": f"{start} .. {end}",
         "settings": settings.metadata(),
-        **{f"skipped_{reason}": n for reason, n in sorted(parsed.skipped.items())},
-        **extra,
+        **{f"run_skipped_{reason}": n for reason, n in sorted(parsed.skipped.items())},
     }
     yield dg.Output(rows, output_name=source, metadata=metadata)
 
@@ -158,7 +169,6 @@ def schedule(
     start, end = date_range_of(context)
     parsed = provider.get().schedule(start, end, as_of=clock.as_of())
     rows = parsed.rows
-    status_counts = dict(rows.group_by("status").len().iter_rows()) if rows.height else {}
     yield from _outputs(
         context,
         settings,
@@ -166,8 +176,10 @@ def schedule(
         parsed,
         start,
         end,
-        games=rows.height,
-        **{f"status_{k}": v for k, v in status_counts.items()},
+        {
+            "games": pl.col("game_id").n_unique(),
+            **{f"status_{status}": (pl.col("status") == status).sum() for status in schemas.SCHEDULE_STATUSES},
+        },
     )
     yield rows_check("unique_key", ingest_checks.duplicate_keys(rows, schemas.SCHEDULE_KEY))
     yield rows_check("valid_status", rows.filter(~pl.col("status").is_in(schemas.SCHEDULE_STATUSES)))
@@ -212,9 +224,12 @@ def box_scores(
         parsed,
         start,
         end,
-        games=rows.get_column("game_id").n_unique() if rows.height else 0,
-        players=rows.get_column("player_id").n_unique() if rows.height else 0,
-        dnp_rows=rows.filter(~pl.col("played")).height,
+        {
+            "games": pl.col("game_id").n_unique(),
+            "players": pl.col("player_id").n_unique(),
+            "dnp_rows": (~pl.col("played")).sum(),
+            "points": pl.col("points").sum(),
+        },
     )
     yield rows_check("unique_key", ingest_checks.duplicate_keys(rows, schemas.BOX_SCORES_KEY))
     yield rows_check("non_negative_stats", ingest_checks.negative_values(rows, ["minutes", "points"]))
@@ -251,9 +266,13 @@ def prop_line_snapshots(
         parsed,
         start,
         end,
-        players=rows.select("game_date", "player_lookup").n_unique() if rows.height else 0,
-        bookmakers=rows.get_column("bookmaker").n_unique() if rows.height else 0,
-        snapshots=rows.get_column("captured_at").n_unique() if rows.height else 0,
+        {
+            "games": pl.col("game_id").n_unique(),
+            "players": pl.col("player_lookup").n_unique(),
+            "bookmakers": pl.col("bookmaker").n_unique(),
+            "snapshots": pl.col("captured_at").n_unique(),
+            "lines": pl.struct("game_id", "player_lookup", "bookmaker", "line").n_unique(),
+        },
     )
     yield rows_check("unique_key", ingest_checks.duplicate_keys(rows, schemas.PROP_LINE_SNAPSHOTS_KEY))
     low, high = INGEST_RANGE.min_line, INGEST_RANGE.max_line
@@ -283,7 +302,10 @@ def injury_report(
         parsed,
         start,
         end,
-        players_out=rows.filter(pl.col("status") == "out").select("game_date", "player_lookup").n_unique(),
+        {
+            "players": pl.col("player_lookup").n_unique(),
+            "players_out": pl.col("player_lookup").filter(pl.col("status") == "out").n_unique(),
+        },
     )
     yield rows_check("unique_key", ingest_checks.duplicate_keys(rows, schemas.INJURY_REPORT_KEY))
     yield rows_check("valid_status", rows.filter(~pl.col("status").is_in(schemas.INJURY_STATUSES)))

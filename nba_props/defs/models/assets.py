@@ -15,6 +15,8 @@ from nba_props.dagster_helpers import (
     column_schema,
     counts_of,
     daily_asset_kwargs,
+    labels,
+    record_partition_metadata,
     rows_check,
     unique_key_spec,
 )
@@ -24,6 +26,7 @@ from nba_props.lib import schemas, tables
 from nba_props.lib.features.contract import load_contract
 from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.models import runner
+from nba_props.lib.models.predict import DIRECTIONS
 from nba_props.lib.models.registry import load_models_config
 from nba_props.partitions import date_range_of, training_week_partitions
 from nba_props.resources import SettingsResource
@@ -42,6 +45,7 @@ QUARANTINE = PREDICTIONS.quarantine
     description="Every enabled model family trained on quality-ready rows before the week's Monday: "
     "registry row (family, loss, window, features + hash, metrics, governance, lifecycle, artifact).",
     group_name=GROUP,
+    **labels(GROUP, "weekly"),
     partitions_def=training_week_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     kinds={"catboost", "duckdb", "polars"},
@@ -86,14 +90,24 @@ def trained_models(
     )
     outcome = runner.train_weeks(features, box, weeks, MODELS_CONFIG, CONTRACT, artifacts.store(), lines=lines)
     rows = outcome.registry
+    record_partition_metadata(
+        context,
+        rows,
+        column="week_start",
+        figures={
+            "models": pl.len(),
+            "families": pl.col("family").n_unique(),
+            "n_train": pl.col("n_train").sum(),
+        },
+    )
     yield dg.Output(
         rows,
         metadata={
-            "models": rows.height,
+            "run_models": rows.height,
             "weeks": len(weeks),
             "skipped": dg.MetadataValue.json(outcome.skipped),
-            "lifecycle": dg.MetadataValue.json(counts_of(rows, "lifecycle_state")),
-            "eval_mae_by_family": dg.MetadataValue.json(outcome.mae_by_family),
+            "run_lifecycle": dg.MetadataValue.json(counts_of(rows, "lifecycle_state")),
+            "run_eval_mae_by_family": dg.MetadataValue.json(outcome.mae_by_family),
             "fit_seconds": round(outcome.fit_seconds, 1),
             "champion_family": MODELS_CONFIG.champion,
             "models_config_version": MODELS_CONFIG.version,
@@ -152,14 +166,28 @@ def predictions(
         features, registry, MODELS_CONFIG, artifacts.store(), start=start, end=end, lines=lines
     )
     rows = outcome.predictions
+    record_partition_metadata(
+        context,
+        rows,
+        figures={
+            "players": pl.col("player_lookup").n_unique(),
+            "recommended": pl.col("recommendation").is_in(DIRECTIONS).sum(),
+            "quarantined_rows": pl.col("quarantined").sum(),
+            **{f"predictions_{f.id}": (pl.col("family") == f.id).sum() for f in MODELS_CONFIG.families},
+            **{
+                f"recommended_{f.id}": ((pl.col("family") == f.id) & pl.col("recommendation").is_in(DIRECTIONS)).sum()
+                for f in MODELS_CONFIG.families
+            },  # fmt: skip
+        },
+    )
     yield dg.Output(
         rows,
         metadata={
-            "rows": rows.height,
+            "run_rows": rows.height,
             "models_used": dg.MetadataValue.json(outcome.models_used),
             "families_without_model": dg.MetadataValue.json(outcome.missing),
-            "recommendations": dg.MetadataValue.json(counts_of(rows, "recommendation")),
-            "quarantined_rows": int(rows["quarantined"].sum()) if rows.height else 0,
+            "run_recommendations": dg.MetadataValue.json(counts_of(rows, "recommendation")),
+            "run_quarantined_rows": int(rows["quarantined"].sum()) if rows.height else 0,
             "settings": settings.metadata(),
         },
     )

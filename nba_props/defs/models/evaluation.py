@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 
+from nba_props.dagster_helpers import labels
 from nba_props.io.artifacts import ArtifactStoreResource
 from nba_props.io.io_manager import WarehouseResource
 from nba_props.lib import schemas, tables
@@ -51,6 +52,7 @@ def _training_skips(instance: dg.DagsterInstance, start: date, end: date) -> dic
     "sportsbook prices with its N, top-5 per day, MAE vs the line, Brier vs the market, coverage (what was "
     "predicted, blocked, quarantined, and why), naive baselines on the champion's rows, calibration.",
     group_name="models",
+    **labels("models", "on_demand"),
     kinds={"duckdb", "polars"},
     deps=["predictions", "box_scores", "player_lines", "player_features", "schedule", "trained_models"],
 )

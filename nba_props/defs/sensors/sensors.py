@@ -15,7 +15,7 @@ from datetime import timedelta
 import dagster as dg
 
 from nba_props.lib import sensing
-from nba_props.partitions import partition_key
+from nba_props.partitions import is_game_season_day, partition_key
 from nba_props.resources import ClockResource, ProviderResource
 from nba_props.seasons import game_date_of, week_start
 
@@ -75,6 +75,7 @@ def lines_posted(
             tags=_tags("lines_posted"),
         )
         for day, at in sorted(by_date.items())
+        if is_game_season_day(day)  # an off-season day (pre-season lines) is no partition
     ]
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor))
 
@@ -105,6 +106,7 @@ def games_final(
             tags=_tags("games_final"),
         )
         for day, game_ids in sorted(to_request.items())
+        if is_game_season_day(day)  # an off-season day (pre-season games) is no partition
     ]
     if not requests:
         return dg.SensorResult(skip_reason=f"no newly final game date in {start} .. {end}", cursor=json.dumps(cursor))

@@ -21,7 +21,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nba_props.lib.config_files import CONFIG_DIR, load_config
-from nba_props.lib.features.inputs import KEY_COLUMNS, source_column
+from nba_props.lib.features.inputs import KEY_COLUMNS, SOURCES, source_column
 from nba_props.lib.features.rules import (
     FeatureChecks,
     PlayerHistoryRules,
@@ -78,6 +78,47 @@ QUALITY_COLUMNS = pl.Schema(
 )
 
 
+# What the non-feature columns mean (the UI's column schema); feature columns are described by
+# their contract entry (`player_features_descriptions`).
+KEY_DOC = {
+    "game_date": "Game date (America/New_York): the partition key; features use only games before it.",
+    "game_id": "Canonical game id YYYYMMDD_AWAY_HOME.",
+    "player_lookup": "Normalized player name: with game_id, the row's key.",
+}
+IDENTITY_DOC = {
+    "player_name": "Player name (from player_lines).",
+    "player_id": "League player id; NULL for a player never seen in box scores.",
+    "team": "The player's newest team before the date.",
+    "opponent": "The opposing team's tricode.",
+    "season": "Season label of the game date, e.g. 2024-25.",
+    "game_status": "The game's schedule status on the date.",
+    "injury_status": "Status of the newest injury report before tip; NULL without one.",
+    "has_line": "True when any book posted a points line before tip.",
+    "line": "The chosen line as is (NULL without one), for predictions and grading; not a feature.",
+    "line_book": "The book of the chosen line.",
+    "market_type": "sportsbook or dfs of the chosen line (NULL without one); not a model feature.",
+    "line_diagnostic": "LINE_SOURCE, NO_PROP_LINE or LINE_SANITY_REJECT (from player_lines).",
+}
+QUALITY_DOC = {
+    "feature_set": "The feature set the quality columns score (the contract's default set).",
+    "feature_quality_score": "Mean source weight of the set's required features (all of them when none is "
+    "required), capped when required features are defaulted (config/features.yaml quality).",
+    "quality_tier": "Tier of the quality score (gold / silver / bronze / poor / critical; floors in config).",
+    "required_default_count": "Number of the set's required features that were defaulted.",
+    "default_feature_count": "Number of the set's features that were defaulted.",
+    "default_feature_names": "The set's defaulted features.",
+    **{
+        f"quality_{category}": f"Mean source weight of the set's {category} features (NULL when it has none)."
+        for category in CATEGORIES
+    },
+    "out_of_range_features": "Number of features whose value lies outside its contract range.",
+    "out_of_range_feature_names": "The features whose value lies outside its contract range.",
+    "is_quality_ready": "True when the tier is a ready tier, no required feature is defaulted and no value is "
+    "out of range: only ready rows are predicted.",
+    "block_reason": "Why the row is not ready (required_defaults / out_of_range / quality_tier); NULL when ready.",
+}
+
+
 class FeatureSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -115,6 +156,22 @@ class FeatureSpec(BaseModel):
     @property
     def source_column(self) -> str:
         return source_column(self.name)
+
+    def column_description(self) -> str:
+        """The value column's description, from this entry: what it is, unit, range, default, role."""
+        default = "NULL" if self.default is None else f"{self.default:g}"
+        role = "required (a default blocks the row)" if self.required else "optional"
+        return (
+            f"{self.description} Unit: {self.unit}; valid [{self.min:g}, {self.max:g}]; default {default}; "
+            f"{role}; sets {', '.join(self.sets)}; {self.category}"
+            + ("; derived from a prop line." if self.line_derived else ".")
+        )
+
+    def source_description(self) -> str:
+        return (
+            f"Where {self.name} came from: one of {', '.join(SOURCES)} "
+            f"('default': not computable, the value is the contract default {'NULL' if self.default is None else f'{self.default:g}'})."
+        )
 
 
 class LeakCheckConfig(BaseModel):
@@ -251,3 +308,14 @@ def player_features_schema(contract: FeatureContract | None = None) -> pl.Schema
         columns[spec.source_column] = pl.Utf8
     columns.update(QUALITY_COLUMNS)
     return pl.Schema(columns)
+
+
+def player_features_descriptions(contract: FeatureContract | None = None) -> dict[str, str]:
+    """A description of every column of `player_features_schema`: key, identity and quality columns
+    from the docs above, each feature and its source column from its contract entry."""
+    contract = contract or load_contract()
+    descriptions = {**KEY_DOC, **IDENTITY_DOC}
+    for spec in contract.features:
+        descriptions[spec.name] = spec.column_description()
+        descriptions[spec.source_column] = spec.source_description()
+    return {**descriptions, **QUALITY_DOC}

@@ -58,6 +58,24 @@ PREDICTIONS_SCHEMA = pl.Schema(
     }
 )
 PREDICTIONS_KEY = ("game_id", "player_lookup", "model_id")
+PREDICTIONS_DOC = {  # the column schema the UI shows (the module doc has the full semantics)
+    "game_date": "Game date (America/New_York): the partition key.",
+    "game_id": "Canonical game id YYYYMMDD_AWAY_HOME.",
+    "player_lookup": "Normalized player name.",
+    "model_id": "The registry model that predicted the row (its week's model of the family).",
+    "family": "The model family (config/models.yaml).",
+    "predicted_points": "The model's points prediction, clamped to the configured range.",
+    "line": "The chosen line of player_features; NULL without one (so are edge, direction, p_over, confidence).",
+    "market_type": "sportsbook or dfs of the line (NULL without one).",
+    "edge": "|predicted_points - line|.",
+    "direction": "OVER when the prediction is above the line, UNDER below (a tie follows p_over).",
+    "p_over": "Calibrated probability that the player scores more than the line.",
+    "confidence": "|2 * p_over - 1|: 0 for a coin flip, 1 for certainty.",
+    "recommendation": "OVER / UNDER when the edge reaches the family's threshold and p_over agrees; PASS "
+    "otherwise; NO_LINE without a line.",
+    "quarantined": "True for the games of a poisoned model-day (rows kept, marked, not recommended).",
+    "quarantine_reason": "Why the model-day was quarantined; NULL otherwise.",
+}
 
 PASS, NO_LINE = "PASS", "NO_LINE"  # the recommendations that are not a side (OVER / UNDER: grading)
 DIRECTIONS = (OVER, UNDER)

@@ -339,4 +339,30 @@ REGISTRY_SCHEMA = pl.Schema(
     }
 )
 REGISTRY_KEY = ("week_start", "family")
+REGISTRY_DOC = {  # the column schema the UI shows
+    "week_start": "The weekly partition (Monday ET); every row the model saw is before it.",
+    "model_id": "Unique model id (family and week).",
+    "family": "The model family (config/models.yaml).",
+    "feature_set": "The feature set the model reads (v9 / v12 / v12_noveg).",
+    "loss": "CatBoost loss: RMSE, MAE or Quantile.",
+    "quantile_alpha": "The quantile of a Quantile loss; NULL otherwise.",
+    "train_start": "First game date of the train part.",
+    "train_end": "Last game date of the train part.",
+    "stop_start": "First game date of the early-stopping part (picks the number of trees).",
+    "stop_end": "Last game date of the early-stopping part.",
+    "eval_start": "First game date of the calibration part (metrics, gates, P(over) calibration).",
+    "eval_end": "Last game date of the calibration part.",
+    "n_train": "Rows in the train part.",
+    "n_stop": "Rows in the early-stopping part.",
+    "n_eval": "Rows in the calibration part.",
+    "features": "The model's feature columns, in model order.",
+    "feature_hash": "Hash of the feature list (a model only reads the features it was trained on).",
+    "framework_versions": "JSON: catboost, polars, numpy and python versions at training.",
+    "metrics": "JSON: the model's metrics on the calibration part.",
+    "governance": "JSON: per gate, passed, value, threshold, status and n.",
+    "lifecycle_state": "candidate, active, champion, retired or blocked.",
+    "artifact_uri": "Where the model artifact is stored; NULL until written.",
+    "config_version": "config/models.yaml version the model was trained with.",
+    "trained_at": "When the model was trained (UTC).",
+}
 registry_key = REGISTRY_KEY
