@@ -64,7 +64,9 @@ def check_signals(
         planned = [r for r in records if r.id > last and r.status == CheckStatus.PLANNED]
         # a planned execution of a run still going resolves later: handle ids in order, wait for it
         # (one of a finished run never resolves: the run's own alert covers it)
-        waiting = [r.id for r in planned if not _finished(instance, r.run_id)]
+        # a single-run backfill plans one execution per partition: ask once per run, not per record
+        finished = {run_id: _finished(instance, run_id) for run_id in {r.run_id for r in planned}}
+        waiting = [r.id for r in planned if not finished[r.run_id]]
         newest = last
         for record in sorted(records, key=lambda r: r.id):
             if record.id <= last:
