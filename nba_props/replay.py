@@ -155,6 +155,7 @@ class Replay:
         self.automation_cursor = None
         self._job = self.defs.resolve_implicit_global_asset_job_def()
         self._alerts_seen: set[tuple[str, str]] = set()
+        self._first_tick = True
 
     # -- one tick ---------------------------------------------------------------------------------
 
@@ -261,9 +262,19 @@ class Replay:
                     break
                 for reason, request in requests:
                     self._run(reason, request, at, report)
-        for reason, request in self._sensor_requests(self.observing, at, report):
-            self._run(reason, request, at, report)  # an observer may still ask for a check run
-        self._collect_alerts(at, report)
+                    launched = True
+        # The alerts sensor reads only the event log: after a tick without runs or freshness
+        # results it can have nothing new, so the replay skips it there (the daemon would tick idle).
+        freshness_cursor = self.cursors.get("freshness_checks")
+        observing = self.observing
+        for reason, request in self._sensor_requests(observing[:1], at, report):
+            self._run(reason, request, at, report)
+            launched = True
+        if launched or self.cursors.get("freshness_checks") != freshness_cursor or self._first_tick:
+            for reason, request in self._sensor_requests(observing[1:], at, report):
+                self._run(reason, request, at, report)
+            self._collect_alerts(at, report)
+        self._first_tick = False
 
     def _collect_alerts(self, at: datetime, report: ReplayReport) -> None:
         """Alerts raised or recovered during this tick (the alerts table, read between runs: the

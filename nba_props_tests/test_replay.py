@@ -1,52 +1,48 @@
 """The replay end to end on a small simulated league: three days driven only by the sensors and the
 automation conditions, hour by hour, with one day's box scores withheld until noon the next day.
 
-Set-up: 36 days ingested and featured, the week's models trained, its first two days predicted (as
-`make demo` does before its replay). The replay must then ingest lines during the day, have
+Set-up: the trained league of conftest (ingested and featured through a Monday, its models trained), the
+Monday predicted (as `make demo` does before its replay). The replay must then ingest lines during the day, have
 predictions before the first tip, ingest box scores after the games, never rebuild a day after its
 games, raise a freshness alert for the withheld day at the 08:00 ET deadline and recover when they land.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import dagster as dg
 import polars as pl
 import pytest
 
 from nba_props import seasons
-from nba_props.sim.season import simulate_season
+from nba_props_tests.conftest import TRAINED_WEEK as WEEK
 
-WEEK = date(2024, 11, 25)  # a Monday, 35 days into the simulated season
-REPLAY = (WEEK + timedelta(days=2), WEEK + timedelta(days=4))
-DAYS = 40
+# Tuesday .. Thursday (Thanksgiving: no games, so nothing is due the next morning)
+REPLAY = (WEEK + timedelta(days=1), WEEK + timedelta(days=3))
 
 
 @pytest.fixture(scope="module")
-def replayed(tmp_path_factory):
-    sim = tmp_path_factory.mktemp("sim40")
-    simulate_season(season="2024-25", seed=5, out_dir=sim, n_days=DAYS)
-    home = tmp_path_factory.mktemp("home")
+def replayed(trained_league, tmp_path_factory):
+    """The trained league (conftest) with the week's Monday predicted, then the replay; the first
+    day with games has its box scores withheld until noon the next day."""
+    import shutil
+
+    home = tmp_path_factory.mktemp("replay") / "home"
+    shutil.copytree(trained_league.home, home)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("NBA_PROPS_HOME", str(home))
         env.setenv("NBA_PROPS_PROVIDER", "files")
-        env.setenv("NBA_PROPS_DATA_DIR", str(sim))
+        env.setenv("NBA_PROPS_DATA_DIR", str(trained_league.sim))
         env.delenv("DAGSTER_HOME", raising=False)
         from nba_props.cli import run_backfill, run_replay
         from nba_props.lib.sources.files import FilesProvider
 
-        before = REPLAY[0] - timedelta(days=1)
-        for kwargs in (
-            dict(start=date(2024, 10, 22), end=before, exclude=["predictions"]),
-            dict(start=WEEK, end=WEEK, job_name="nba_props_training"),
-            dict(start=WEEK, end=before, select=["predictions"]),
-        ):
-            summary = run_backfill(kwargs.pop("start"), kwargs.pop("end"), **kwargs)
-            assert not any(f.get("failed") for f in summary.values()), summary
-        games = FilesProvider(sim).game_states(*REPLAY, None)
+        summary = run_backfill(WEEK, WEEK, select=["predictions"])
+        assert not any(f.get("failed") for f in summary.values()), summary
+        games = FilesProvider(trained_league.sim).game_states(*REPLAY, None)
         played = games.filter(pl.col("status") == "final")
-        withheld = played.get_column("game_date").unique().sort()[1]  # the middle day with games
+        withheld = played.get_column("game_date").min()
         release = datetime.combine(withheld + timedelta(days=1), time(12), tzinfo=seasons.GAME_TZ)
         report = run_replay(*REPLAY, withhold_box_scores={withheld: release})
         yield report, played, withheld, release, home
