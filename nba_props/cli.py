@@ -3,6 +3,7 @@
 nba-props demo      simulate a season and run the main job over it (single-run backfill)
 nba-props simulate  write a simulated season in the raw formats real data comes in
 nba-props backfill  materialize a date range in one process; prints rows and seconds per asset
+nba-props replay    advance a simulated clock hour by hour; sensors and automation run the graph
 nba-props tables    row counts of every table in the warehouse
 """
 
@@ -14,7 +15,7 @@ import os
 import sys
 import time
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from nba_props.job_names import EVALUATION_JOB, MAIN_JOB, TRAINING_JOB
@@ -198,24 +199,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     season = seasons.season(settings.sim_season)
     start, end = season.opening_night, season.regular_season_end
+    # The last days are not backfilled: the replay lets the sensors and automation bring them in.
+    replay_start = end - timedelta(days=args.replay_days - 1)
+    backfill_end = replay_start - timedelta(days=1)
     failed = False
 
-    print(f"\n[1/3] {MAIN_JOB}: ingest -> lines -> features for {start} .. {end} (one single-run backfill)")
-    failed |= _timed_backfill(start, end, exclude=["predictions"], settings=settings, launched_by="demo")
+    print(f"\n[1/4] {MAIN_JOB}: ingest -> lines -> features for {start} .. {backfill_end} (one single-run backfill)")
+    failed |= _timed_backfill(start, backfill_end, exclude=["predictions"], settings=settings, launched_by="demo")
 
     first_week, last_week = mondays(start, end)
     if not args.full:
         first_week = max(first_week, last_week - timedelta(weeks=args.weeks - 1))
     print(
-        f"\n[2/3] {TRAINING_JOB}: walk-forward training, weeks {first_week} .. {last_week}"
+        f"\n[2/4] {TRAINING_JOB}: walk-forward training, weeks {first_week} .. {last_week}"
         + ("" if args.full else f" (last {args.weeks}; --full for the whole season)")
     )
     failed |= _timed_backfill(first_week, last_week, job_name=TRAINING_JOB, settings=settings, launched_by="demo")
 
-    print(f"\n[3/3] {MAIN_JOB}: predictions for {first_week} .. {end}")
+    print(f"\n[3/4] {MAIN_JOB}: predictions for {first_week} .. {backfill_end}")
     failed |= _timed_backfill(
-        max(first_week, start), end, select=["predictions"], settings=settings, launched_by="demo"
+        max(first_week, start), backfill_end, select=["predictions"], settings=settings, launched_by="demo"
     )
+
+    withheld_day = replay_start + timedelta(days=args.replay_days // 2)
+    release = datetime.combine(withheld_day + timedelta(days=1), datetime.min.time(), tzinfo=seasons.GAME_TZ)
+    print(
+        f"\n[4/4] replay {replay_start} .. {end}: the clock advances hour by hour and the sensors and automation "
+        f"run the graph; planted fault: the box scores of {withheld_day} arrive only at 12:00 ET the next day"
+    )
+    report = run_replay(
+        replay_start, end, settings=settings, withhold_box_scores={withheld_day: release.replace(hour=12)}
+    )
+    failed |= any(not run.success for run in report.runs)
 
     _print_tables(settings)
     _print_prediction_summary(max(first_week, start), end, settings)
@@ -403,6 +418,46 @@ def run_evaluation(
     return store.read_bytes("reports/evaluation.md").decode(), store.read_json("reports/evaluation.json")
 
 
+def run_replay(
+    start: date,
+    end: date,
+    *,
+    settings=None,
+    dagster_home: Path | None = None,
+    withhold_box_scores: dict[date, datetime] | None = None,
+    speed: float = 0.0,
+):
+    """Replay [start, end] hour by hour with the sensors and automation driving the graph (see
+    `nba_props.replay`); returns the report after printing what ran, when and why, and every alert."""
+    from nba_props.replay import Replay, print_report
+    from nba_props.settings import load_settings
+
+    if end < start:
+        raise SystemExit(f"--end {end} is before --start {start}")
+    settings = settings or load_settings()
+    home = _dagster_home(settings, dagster_home)
+    with _instance(home) as instance:
+        from nba_props import runs
+
+        for recovered in runs.recover_orphaned_runs(instance):  # a crashed run must not block the replay
+            print(f"recovered orphaned run {recovered.run_id}: {recovered.reason}")
+        replay = Replay(settings, instance, withhold_box_scores=withhold_box_scores, speed=speed)
+        report = replay.run(start, end)
+    print_report(report)
+    return report
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from nba_props import seasons
+
+    withheld = {}
+    for day in args.withhold_box_scores or []:
+        release = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=seasons.GAME_TZ)
+        withheld[day] = release.replace(hour=args.release_hour)
+    report = run_replay(args.start, args.end, withhold_box_scores=withheld, speed=args.speed)
+    return 1 if any(not run.success for run in report.runs) else 0
+
+
 def cmd_tables(args: argparse.Namespace) -> int:
     _print_tables()
     return 0
@@ -417,6 +472,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="simulate a season and run the main job over it")
     demo.add_argument("--weeks", type=int, default=4, help="train and predict the last N weeks (default 4)")
     demo.add_argument("--full", action="store_true", help="train and predict every week of the season")
+    demo.add_argument(
+        "--replay-days", type=int, default=3, help="the season's last N days come in through the replay (default 3)"
+    )
     demo.set_defaults(func=cmd_demo)
 
     simulate = commands.add_parser("simulate", help="write a simulated season in the raw formats")
@@ -451,6 +509,27 @@ def build_parser() -> argparse.ArgumentParser:
         "ingested as many days further back as player_features reads)",
     )
     evaluate.set_defaults(func=cmd_evaluate)
+
+    replay = commands.add_parser(
+        "replay", help="advance a simulated clock hour by hour and let the sensors and automation run the graph"
+    )
+    replay.add_argument("--start", type=_parse_date, required=True)
+    replay.add_argument("--end", type=_parse_date, required=True)
+    replay.add_argument(
+        "--withhold-box-scores",
+        type=_parse_date,
+        action="append",
+        metavar="DATE",
+        help="plant a fault: the provider keeps DATE's box scores until the next day at --release-hour ET (repeatable)",
+    )
+    replay.add_argument("--release-hour", type=int, default=12, help="ET hour withheld box scores appear (default 12)")
+    replay.add_argument(
+        "--speed",
+        type=float,
+        default=0.0,
+        help="simulated seconds per wall-clock second, to watch it in the UI (default 0: as fast as possible)",
+    )
+    replay.set_defaults(func=cmd_replay)
 
     tables = commands.add_parser("tables", help="row counts of the warehouse tables")
     tables.set_defaults(func=cmd_tables)

@@ -3,42 +3,28 @@ week after, predict that week, grade and report."""
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 
 import dagster as dg
 import polars as pl
 import pytest
 
-from nba_props.sim.season import simulate_season
-
-WEEK = date(2024, 11, 25)  # a Monday, 35 days into the simulated season
-DAYS = 40
-
-
-@pytest.fixture(scope="module")
-def long_sim(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sim40")
-    simulate_season(season="2024-25", seed=5, out_dir=out, n_days=DAYS)
-    return out
+from nba_props_tests.conftest import TRAINED_WEEK as WEEK
 
 
 @pytest.fixture
-def trained_home(tmp_path, monkeypatch, long_sim):
-    monkeypatch.setenv("NBA_PROPS_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("NBA_PROPS_PROVIDER", "files")
-    monkeypatch.setenv("NBA_PROPS_DATA_DIR", str(long_sim))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+def week_home(trained_home):
+    """The trained league (conftest) with the rest of the week ingested and featured."""
     from nba_props.cli import run_backfill
 
-    summary = run_backfill(date(2024, 10, 22), WEEK + timedelta(days=6), exclude=["predictions"])
+    summary = run_backfill(WEEK + timedelta(days=1), WEEK + timedelta(days=6), exclude=["predictions"])
     assert not any(f.get("failed") for f in summary.values()), summary
-    with _tables_read(monkeypatch) as read:
-        summary = run_backfill(WEEK, WEEK, job_name="nba_props_training")
-    assert not summary["trained_models"].get("failed"), summary
-    _assert_reads_only_declared_inputs("trained_models", read)
-    return tmp_path / "home"
+    return trained_home
+
+
+def test_training_reads_only_its_declared_inputs(trained_league):
+    _assert_reads_only_declared_inputs("trained_models", set(trained_league.training_reads))
 
 
 @contextmanager
@@ -75,7 +61,7 @@ def _warehouse():
     return Warehouse(load_settings().duckdb_path)
 
 
-def test_training_registers_each_family_once_on_games_before_the_week(trained_home):
+def test_training_registers_each_family_once_on_games_before_the_week(week_home):
     registry = _warehouse().load("trained_models")
     assert registry.height >= 4  # families with enough rows in 35 days
     assert registry.select("week_start", "family").is_unique().all()
@@ -85,7 +71,7 @@ def test_training_registers_each_family_once_on_games_before_the_week(trained_ho
     assert registry.filter(pl.col("family") == "v9_mae")["lifecycle_state"].to_list() in (["champion"], ["blocked"])
 
 
-def test_predictions_use_the_weeks_models_and_grade(trained_home, monkeypatch):
+def test_predictions_use_the_weeks_models_and_grade(week_home, monkeypatch):
     from nba_props.cli import run_backfill, run_evaluation
 
     with _tables_read(monkeypatch) as read:
@@ -107,7 +93,7 @@ def test_predictions_use_the_weeks_models_and_grade(trained_home, monkeypatch):
     assert v9.height == 0 or v9["line"].is_not_null().all()
 
     # the single run of the week recorded each date's own figures on its partition
-    with dg.DagsterInstance.from_config(os.environ["DAGSTER_HOME"]) as instance:
+    with dg.DagsterInstance.from_config(str(week_home / "dagster_home")) as instance:
         for offset in range(7):
             day = WEEK + timedelta(days=offset)
             (record,) = instance.fetch_materializations(

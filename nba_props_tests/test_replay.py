@@ -1,0 +1,96 @@
+"""The replay end to end on a small simulated league: three days driven only by the sensors and the
+automation conditions, hour by hour, with one day's box scores withheld until noon the next day.
+
+Set-up: the trained league of conftest (ingested and featured through a Monday, its models trained), the
+Monday predicted (as `make demo` does before its replay). The replay must then ingest lines during the day, have
+predictions before the first tip, ingest box scores after the games, never rebuild a day after its
+games, raise a freshness alert for the withheld day at the 08:00 ET deadline and recover when they land.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from nba_props import seasons
+from nba_props_tests.conftest import TRAINED_WEEK as WEEK
+
+# Tuesday .. Thursday (Thanksgiving: no games, so nothing is due the next morning)
+REPLAY = (WEEK + timedelta(days=1), WEEK + timedelta(days=3))
+
+
+@pytest.fixture(scope="module")
+def replayed(trained_league, tmp_path_factory):
+    """The trained league (conftest) with the week's Monday predicted, then the replay; the first
+    day with games has its box scores withheld until noon the next day."""
+    import shutil
+
+    home = tmp_path_factory.mktemp("replay") / "home"
+    shutil.copytree(trained_league.home, home)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("NBA_PROPS_HOME", str(home))
+        env.setenv("NBA_PROPS_PROVIDER", "files")
+        env.setenv("NBA_PROPS_DATA_DIR", str(trained_league.sim))
+        env.delenv("DAGSTER_HOME", raising=False)
+        from nba_props.cli import run_backfill, run_replay
+        from nba_props.lib.sources.files import FilesProvider
+
+        summary = run_backfill(WEEK, WEEK, select=["predictions"])
+        assert not any(f.get("failed") for f in summary.values()), summary
+        games = FilesProvider(trained_league.sim).game_states(*REPLAY, None)
+        played = games.filter(pl.col("status") == "final")
+        withheld = played.get_column("game_date").min()
+        release = datetime.combine(withheld + timedelta(days=1), time(12), tzinfo=seasons.GAME_TZ)
+        report = run_replay(*REPLAY, withhold_box_scores={withheld: release})
+        yield report, played, withheld, release, home
+
+
+def _et(instant: datetime) -> datetime:
+    return instant.astimezone(seasons.GAME_TZ)
+
+
+def test_every_run_succeeds_and_is_tagged_as_the_replays(replayed):
+    report, *_, home = replayed
+    assert report.runs and all(run.success for run in report.runs)
+    with dg.DagsterInstance.from_config(str(home / "dagster_home")) as instance:
+        for run in report.runs:
+            tags = instance.get_run_by_id(run.run_id).tags
+            assert tags["nba_props/launched_by"] == "replay"
+            assert tags["nba_props/reason"] == run.reason
+            assert tags["nba_props/clock"] == run.at.isoformat()
+
+
+def test_lines_in_the_day_predictions_before_the_first_tip_box_scores_after_the_games(replayed):
+    report, played, withheld, release, _ = replayed
+    for day, games in played.group_by("game_date"):
+        (day,) = day
+        first_tip = games.get_column("tip_time_utc").min()
+        last_tip = games.get_column("tip_time_utc").max()
+        lines = [r for r in report.runs if r.reason == "sensor:lines_posted" and r.partition == day.isoformat()]
+        assert lines and all(_et(r.at).date() == day and r.at < first_tip for r in lines), day
+        predicted = [r for r in report.runs if "predictions" in r.assets and r.partition == day.isoformat()]
+        assert predicted and min(r.at for r in predicted) < first_tip, day
+        # a day's pre-game chain is never rebuilt once its games have started
+        assert all(r.at < first_tip for r in predicted), day
+        boxes = [r for r in report.runs if "box_scores" in r.assets and r.partition == day.isoformat()]
+        assert len(boxes) == 1, day  # once: the same final games are never requested twice
+        # the provider publishes box scores 3 h after a tip (config/sensors.yaml)
+        assert boxes[0].at >= last_tip + timedelta(hours=3), day
+        if day == withheld:
+            assert boxes[0].at >= release
+
+
+def test_the_withheld_day_raises_a_freshness_alert_at_the_deadline_and_recovers(replayed):
+    report, _, withheld, release, _ = replayed
+    fresh = [a for a in report.alerts if a["kind"] == "freshness" and a["partition"] == withheld.isoformat()]
+    raised = [a for a in fresh if a["status"] == "open"]
+    recovered = [a for a in fresh if a["status"] == "recovered"]
+    deadline = datetime.combine(withheld + timedelta(days=1), time(8), tzinfo=seasons.GAME_TZ)
+    assert len(raised) == 1 and raised[0]["asset"] == "box_scores"
+    assert deadline <= raised[0]["tick"] < deadline + timedelta(hours=1)
+    assert len(recovered) == 1 and recovered[0]["tick"] >= release
+    # nothing else was late or broken
+    assert {(a["asset"], a["partition"]) for a in report.alerts} == {("box_scores", withheld.isoformat())}
