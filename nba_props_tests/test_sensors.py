@@ -107,6 +107,24 @@ def test_lines_posted_sees_a_late_file_with_an_older_stamp(tmp_path, sim_data_di
     assert requested(tick(lines_posted, data, at, cursor_of(late, cursor))) == []
 
 
+def test_lines_posted_requests_tomorrows_lines_once_tomorrow_is_a_partition(tmp_path, sim_data_dir):
+    """A board for tomorrow posted today: tomorrow's partition does not exist before midnight ET
+    (a request for it would fail), so it is requested right after midnight, not lost."""
+    data = tmp_path / "league"
+    shutil.copytree(sim_data_dir, data)
+    board = data / "odds" / "dfs_lines" / "10_26_2024.csv"
+    board.parent.mkdir(parents=True)
+    board.write_text(
+        "player,market,bookmaker,side,line,price,home_team,away_team,game_id,commence_time\n"
+        "Kyle Washington,player_points,prizepicks,over,21.5,,Indiana Pacers,Cleveland Cavaliers,g1,"
+        "2024-10-26T23:00:00Z\n"
+    )
+    evening = tick(lines_posted, data, "2024-10-25T23:00:00-04:00")
+    assert "2024-10-26" not in requested(evening)
+    after_midnight = tick(lines_posted, data, "2024-10-26T00:05:00-04:00", cursor_of(evening, None))
+    assert "2024-10-26" in requested(after_midnight)
+
+
 def test_lines_posted_provider_error_keeps_the_cursor(tmp_path, sim_data_dir):
     cursor = json.dumps({"2024-10-25": ["2024-10-25T14:00:00+00:00"]})
     missing = tick(lines_posted, tmp_path / "no-such-folder", "2024-10-25T17:05:00-04:00", cursor)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import dagster as dg
 
@@ -33,6 +33,15 @@ AFTER_GAMES = _with_quarantine("schedule", "box_scores")
 TRAINING = [dg.AssetKey("trained_models")]
 
 
+def _last_partition_day(now) -> date:
+    from dagster._core.definitions.partitions.context import partition_loading_context
+
+    from nba_props.partitions import game_date_partitions
+
+    with partition_loading_context(effective_dt=now):
+        return date.fromisoformat(game_date_partitions.get_last_partition_key())
+
+
 def _tags(sensor_name: str) -> dict[str, str]:
     return {LAUNCHED_BY_TAG: "sensor", SENSOR_TAG: sensor_name}
 
@@ -53,7 +62,11 @@ def _provider_error(context: dg.SensorEvaluationContext, exc: Exception) -> dg.S
 def lines_posted(
     context: dg.SensorEvaluationContext, clock: ClockResource, provider: ProviderResource
 ) -> dg.SensorResult | dg.SkipReason:
-    start, end = sensing.poll_window(game_date_of(clock.now()), days_after=CONFIG.lines_posted.days_ahead)
+    today = game_date_of(clock.now())
+    start, end = sensing.poll_window(today, days_after=CONFIG.lines_posted.days_ahead)
+    # Only dates that are partitions now: tomorrow's key exists from midnight ET (end_offset=1), and
+    # a date left out here keeps its snapshots unseen, so they are requested once it exists.
+    end = min(end, _last_partition_day(clock.now()))
     try:
         source, as_of = provider.get(), clock.as_of()
         snapshots = source.line_snapshot_times(start, end, as_of)
