@@ -57,9 +57,9 @@ class AlertSink(dg.ConfigurableResource):
     def notify(self, alerts: Sequence[Alert]) -> None:
         """Log and post each alert (or recovery) once."""
         for alert in alerts:
-            verb = "ALERT" if alert.status == "open" else "RECOVERED"
-            log.warning("%s [%s] %s %s %s: %s", verb, alert.kind, alert.asset or "-", alert.partition or "-",
-                        alert.check or "-", alert.message)  # fmt: skip
+            verb, what = ("ALERT", "") if alert.status == "open" else ("RECOVERED", "raised as: ")
+            log.warning("%s [%s] %s %s %s: %s%s", verb, alert.kind, alert.asset or "-", alert.partition or "-",
+                        alert.check or "-", what, alert.message)  # fmt: skip
             if self.webhook_url:
                 self.post(alert)
 

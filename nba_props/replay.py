@@ -325,7 +325,8 @@ def _alert_line(alert: Mapping) -> str:
     at = alert["tick"].astimezone(seasons.GAME_TZ).strftime("%a %m-%d %H:%M ET")
     verb = "ALERT    " if alert["status"] == "open" else "RECOVERED"
     where = " ".join(str(alert[k]) for k in ("asset", "partition", "check") if alert.get(k))
-    return f"  {at}  {verb} {alert['kind']}: {where}: {alert['message']}"
+    what = "" if alert["status"] == "open" else "raised as: "
+    return f"  {at}  {verb} {alert['kind']}: {where}: {what}{alert['message']}"
 
 
 def print_report(report: ReplayReport, log: Callable[[str], None] = print) -> None:
