@@ -63,6 +63,20 @@ class AlertSink(dg.ConfigurableResource):
             if self.webhook_url:
                 self.post(alert)
 
+    def unannounced(self, alerts: Sequence[Alert]) -> list[Alert]:
+        """`alerts` minus those the table already records with the same status (announced before a
+        restart); all of them when the table cannot be read (better twice than never)."""
+        if not alerts:
+            return []
+        warehouse = Warehouse(self.database)
+        try:
+            if not warehouse.table_exists(ALERTS_TABLE):
+                return list(alerts)
+            table = warehouse.load(ALERTS_TABLE, declared=ALERTS_SCHEMA, partition_column="raised_at")
+        except WarehouseLockedError:
+            return list(alerts)
+        return lib_alerts.unrecorded(table, alerts)
+
     def store(self, alerts: Sequence[Alert]) -> bool:
         """Upsert the alert rows; False when the warehouse stays locked by a run's writer."""
         if not alerts:

@@ -38,6 +38,8 @@ OBSERVING_SENSORS = ("freshness_checks", "alerts")
 LAUNCHED_BY_TAG = "nba_props/launched_by"
 REASON_TAG = "nba_props/reason"
 CLOCK_TAG = "nba_props/clock"
+SENSOR_NAME_TAG, AUTOMATION_CONDITION_TAG = "dagster/sensor_name", "dagster/from_automation_condition"
+AUTOMATION_SENSOR = "automation"  # nba_props/defs/automation/conditions.py
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
@@ -195,8 +197,10 @@ class Replay:
             for partition in result.get_requested_partitions(key):
                 by_partition[partition].add(key)
         report.automation_seconds += time.perf_counter() - started
+        # the tags the daemon's automation sensor puts on its runs, so the UI says who launched them
+        tags = {SENSOR_NAME_TAG: AUTOMATION_SENSOR, AUTOMATION_CONDITION_TAG: "true"}
         return [
-            ("automation", dg.RunRequest(asset_selection=sorted(keys), partition_key=partition))
+            ("automation", dg.RunRequest(asset_selection=sorted(keys), partition_key=partition, tags=tags))
             for partition, keys in sorted(by_partition.items(), key=lambda item: item[0] or "")
         ]
 

@@ -221,3 +221,20 @@ def test_webhook_url_is_a_secret_bound_from_the_environment(tmp_path, monkeypatc
     sink = build_resources(settings)["alert_sink"]
     # bound as an EnvVar: the UI shows the variable's name, the resource resolves the value at run time
     assert sink.webhook_url == dg.EnvVar("NBA_PROPS_ALERT_WEBHOOK_URL")
+
+
+def test_a_sensor_restarted_without_its_cursor_does_not_announce_old_alerts_again(hook, tmp_path):
+    """The daemon's sensor state can be lost (a new DAGSTER_HOME, a reset cursor): it re-derives the
+    history, and the table, which holds every alert, keeps the webhook from firing twice."""
+    sink = AlertSink(database=str(tmp_path / "w.duckdb"), webhook_url=hook)
+    with dg.instance_for_test() as instance:
+        report_fresh(instance, passed=False)
+        Sensor(instance, sink).tick()
+        report_fresh(instance, passed=True)
+        first = Sensor(instance, sink)
+        first.tick()
+        first.tick()
+        assert [b["status"] for b in Hook.bodies] == ["open", "recovered"]
+        Sensor(instance, sink).tick()  # a fresh cursor: the same failure and recovery again
+        assert [b["status"] for b in Hook.bodies] == ["open", "recovered"]
+        assert table(sink) == [("freshness", "box_scores", "2025-01-15", "partition_fresh", "recovered")]

@@ -149,9 +149,18 @@ def to_frame(alerts: Iterable[Alert]) -> pl.DataFrame:
 
 def upsert(table: pl.DataFrame, changes: Iterable[Alert]) -> pl.DataFrame:
     """The alerts table with `changes` written over the rows of the same alert_id."""
-    new = to_frame(changes)
+    # a failure and its recovery can arrive in one batch: the later row of an alert wins
+    new = to_frame(changes).unique("alert_id", keep="last", maintain_order=True)
     kept = table.filter(~pl.col("alert_id").is_in(new["alert_id"].implode()))
     return pl.concat([kept, new]).sort("raised_at", "alert_id")
+
+
+def unrecorded(table: pl.DataFrame, changes: Iterable[Alert]) -> list[Alert]:
+    """The changes the table does not hold yet (same alert_id and status): what still has to be
+    announced. A sensor restarted without its cursor re-derives old alerts; they are not news."""
+    status = dict(table.select("alert_id", "status").iter_rows()) if table.height else {}
+    # a row holds an alert's latest status: its opening is recorded once the row exists at all
+    return [a for a in changes if a.alert_id not in status or (a.status == "recovered" != status[a.alert_id])]
 
 
 def markdown(open_alerts: Iterable[Alert]) -> str:

@@ -152,7 +152,8 @@ def alerts_sensor(context: dg.SensorEvaluationContext, alert_sink: AlertSink) ->
     open_alerts = {k: Alert.from_json(v) for k, v in state["open"].items()}
     changes = lib_alerts.transition(open_alerts, signals)
     open_alerts = lib_alerts.apply(open_alerts, changes)
-    alert_sink.notify(changes)  # log + webhook once, when the change happens
+    # log + webhook once, when the change happens (not again for a change the table already holds)
+    alert_sink.notify(alert_sink.unannounced(changes))
     pending = [Alert.from_json(a) for a in state["pending"]] + changes
     # A run holding the DuckDB writer lock: keep the rows in the cursor and write them next tick.
     state["pending"] = [] if alert_sink.store(pending) else [a.to_json() for a in pending]
