@@ -348,27 +348,3 @@ def three_calendar_days(history: pl.DataFrame) -> None:
 )
 def three_partitions(history: pl.DataFrame) -> None:
     SEEN["three_partitions"] = history
-
-
-def test_a_history_input_reads_its_calendar_days_across_an_off_season(database):
-    """Off-season days are no partitions, so 3 partitions before 2024-10-23 reach back to June;
-    a `history_input` still reads the 3 calendar days before it (what it read before the
-    exclusions): only 2024-10-22, the opening night."""
-    for key in ("2024-06-28", "2024-06-29", "2024-06-30", "2024-10-22"):
-        assert run([season_points], database, partition_key=key).success
-    assets = [season_points, three_calendar_days, three_partitions]
-    result = run(assets, database, partition_key="2024-10-23", selection=assets[1:])
-    assert result.success
-    assert SEEN["three_calendar_days"]["game_date"].to_list() == [date(2024, 10, 22)] * 2
-    # the plain mapping (no calendar days) reads the three partitions: the planted contrast
-    assert sorted(set(SEEN["three_partitions"]["game_date"].to_list())) == [
-        date(2024, 6, 29),
-        date(2024, 6, 30),
-        date(2024, 10, 22),
-    ]
-    # in season, where partitions are days, both read the same three days
-    for key in ("2024-10-24", "2024-10-25"):
-        assert run([season_points], database, partition_key=key).success
-    assert run(assets, database, partition_key="2024-10-26", selection=assets[1:]).success
-    assert SEEN["three_calendar_days"].equals(SEEN["three_partitions"])
-    assert SEEN["three_calendar_days"]["game_date"].unique().sort().to_list() == [date(2024, 10, d) for d in (24, 25)]
