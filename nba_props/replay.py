@@ -22,7 +22,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import dagster as dg
 
@@ -35,7 +34,6 @@ AUTOMATION_CADENCE = timedelta(seconds=30)
 MAX_AUTOMATION_ROUNDS = 12
 # Sensors that only observe (they never request runs) go after the runs of their tick, so they see them.
 OBSERVING_SENSORS = ("freshness_checks", "alerts")
-LAUNCHED_BY_TAG = "nba_props/launched_by"
 REASON_TAG = "nba_props/reason"
 CLOCK_TAG = "nba_props/clock"
 SENSOR_NAME_TAG, AUTOMATION_CONDITION_TAG = "dagster/sensor_name", "dagster/from_automation_condition"
@@ -99,15 +97,9 @@ def tick_instants(start: date, end: date, tick: timedelta = TICK, close_hour_et:
     return out
 
 
-def tick_resources(settings, at: datetime, withheld: Mapping[str, str]) -> dict[str, object]:
-    """The code location's resources with the clock frozen at `at` (and the planted fault)."""
-    from nba_props.resources import build_resources
-
-    resources = build_resources(settings)
-    resources["clock"] = _rebuilt(resources["clock"], frozen_at=at.isoformat())
-    if withheld:
-        resources["provider"] = _rebuilt(resources["provider"], box_scores_withheld_until=dict(withheld))
-    return resources
+def tick_resources(base: Mapping[str, object], at: datetime) -> dict[str, object]:
+    """`base` (the code location's resources, built once per replay) with the clock frozen at `at`."""
+    return {**base, "clock": _rebuilt(base["clock"], frozen_at=at.isoformat())}
 
 
 def _rebuilt(resource: dg.ConfigurableResource, **changes) -> dg.ConfigurableResource:
@@ -138,6 +130,7 @@ class Replay:
         speed: float = 0.0,
     ) -> None:
         from nba_props import definitions
+        from nba_props.resources import build_resources
 
         self.settings = settings
         self.instance = instance
@@ -155,7 +148,13 @@ class Replay:
         )
         self.cursors: dict[str, str | None] = {s.name: None for s in sensors}
         self.automation_cursor = None
-        self._job = self.defs.resolve_implicit_global_asset_job_def()
+        self._graph = self.defs.resolve_asset_graph()
+        # built once: only the clock changes from tick to tick (the planted fault is fixed per replay)
+        self._resources = build_resources(settings)
+        if self.withheld:
+            self._resources["provider"] = _rebuilt(
+                self._resources["provider"], box_scores_withheld_until=dict(self.withheld)
+            )
         self._alerts_seen: set[tuple[str, str]] = set()
         self._first_tick = True
 
@@ -165,7 +164,7 @@ class Replay:
         self, sensors: Iterable[dg.SensorDefinition], at: datetime, report: ReplayReport
     ) -> list[tuple[str, dg.RunRequest]]:
         started = time.perf_counter()
-        resources = tick_resources(self.settings, at, self.withheld)
+        resources = tick_resources(self._resources, at)
         requests = []
         for sensor in sensors:
             with dg.build_sensor_context(
@@ -206,7 +205,7 @@ class Replay:
 
     def _run(self, reason: str, request: dg.RunRequest, at: datetime, report: ReplayReport) -> None:
         keys = list(request.asset_selection or [])
-        graph = self._job.asset_layer.asset_graph
+        graph = self._graph
         # the ingest steps are multi-assets that cannot be subset: a request names the step's assets
         keys = sorted(dg.AssetSelection.assets(*keys).required_multi_asset_neighbors().resolve(graph))
         tags = {
@@ -219,7 +218,7 @@ class Replay:
             asset_selection=keys,
             partition_key=request.partition_key,
             tags=tags,
-            run_config=run_config_at(tick_resources(self.settings, at, self.withheld)),
+            run_config=run_config_at(tick_resources(self._resources, at)),
         )
         seconds = time.perf_counter() - started
         report.run_seconds += seconds
@@ -347,7 +346,3 @@ def print_report(report: ReplayReport, log: Callable[[str], None] = print) -> No
         f"{sum(a['status'] == 'recovered' for a in report.alerts)} recovered")  # fmt: skip
     for alert in report.alerts:
         log("  " + _alert_line(alert))
-
-
-def default_home(settings) -> Path:
-    return Path(settings.home) / "dagster_home"
