@@ -11,6 +11,8 @@ NBA_PROPS_HOME ?= $(CURDIR)/.nba_props
 export NBA_PROPS_HOME
 DAGSTER_HOME ?= $(NBA_PROPS_HOME)/dagster_home
 PYTEST_ARGS ?=
+# The demo and the UI show the simulated league's own season as the partition range (see README).
+NBA_PROPS_PARTITION_SEASONS ?= league
 # Use the interpreter make was given; never download a managed Python.
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
@@ -28,7 +30,7 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/nba-props demo
+	NBA_PROPS_PARTITION_SEASONS=$(NBA_PROPS_PARTITION_SEASONS) $(BIN)/nba-props demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -45,7 +47,8 @@ format: $(STAMP)
 ui: $(STAMP)
 	mkdir -p $(DAGSTER_HOME)
 	test -f $(DAGSTER_HOME)/dagster.yaml || cp nba_props/dagster_instance.yaml $(DAGSTER_HOME)/dagster.yaml
-	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -w workspace.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME) NBA_PROPS_PARTITION_SEASONS=$(NBA_PROPS_PARTITION_SEASONS) \
+		$(BIN)/dagster dev -w workspace.yaml
 
 bench: $(STAMP)
 	for script in bench/[a-z]*.py; do $(BIN)/python $$script; done

@@ -101,10 +101,13 @@ QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def mondays(start: date, end: date) -> tuple[date, date]:
-    """The training weeks covering [start, end]: Monday of start's week .. Monday of end's week."""
+    """The training weeks covering [start, end]: Monday of start's week .. Monday of end's week; the
+    first week that is a partition when start's Monday is before the first partition day."""
+    from nba_props.partitions import FIRST_PARTITION_DAY
     from nba_props.seasons import week_start
 
-    return week_start(start), week_start(end)
+    first = week_start(start)
+    return (first if first >= FIRST_PARTITION_DAY else first + timedelta(days=7)), week_start(end)
 
 
 def _summarize(records) -> dict[str, dict[str, float]]:

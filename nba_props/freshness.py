@@ -12,6 +12,7 @@ from nba_props.lib import freshness
 from nba_props.lib.automation import Deadline, load_automation_config
 from nba_props.lib.freshness import FreshnessResult
 from nba_props.lib.sources.base import Provider
+from nba_props.partitions import is_partition_day
 
 CHECK_NAME = "partition_fresh"
 # A date whose every game was postponed or cancelled has nothing due.
@@ -50,7 +51,8 @@ def evaluate(
     instance: dg.DagsterInstance, provider: Provider, now: datetime, rules: tuple[Deadline, ...] | None = None
 ) -> list[FreshnessResult]:
     rules = deadlines() if rules is None else rules
-    due = [d for d in rules if now >= freshness.due_at(d, now)]
+    # a date outside the configured partition range (NBA_PROPS_PARTITION_SEASONS) is never expected
+    due = [d for d in rules if now >= freshness.due_at(d, now) and is_partition_day(freshness.expected_date(d, now))]
     days = {freshness.expected_date(d, now) for d in due}
     with_games = game_dates(provider, days)
     materialized = {

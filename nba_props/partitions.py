@@ -22,17 +22,51 @@ from dagster import (
 )
 
 from nba_props import seasons
+from nba_props.settings import load_settings
 
 GAME_TZ_NAME = "America/New_York"
 FIRST_SEASON = "2021-22"
-GAME_DATE_START: str = seasons.KNOWN_OPENING_NIGHTS[FIRST_SEASON].isoformat()  # "2021-10-19"
 DATE_FMT = "%Y-%m-%d"
+ALL_SEASONS, LEAGUE_SEASONS = "all", "league"
+
+
+def partition_range(spec: str, *, provider: str, sim_season: str) -> tuple[date, date | None]:
+    """First and last partition day (inclusive; None = open-ended: today's ET date + 1) of
+    `NBA_PROPS_PARTITION_SEASONS`: "all" = every season from FIRST_SEASON on; "league" = the
+    simulated league's one season (opening night .. its last regular-season day: the simulator
+    plays no playoffs) when the provider is simulated, else "all"; "2024-25" or "2023-24..2024-25"
+    = those seasons, opening night .. the last one's playoffs. A season-bounded range lets a
+    complete season read as filled in the UI (an off-season is only the days between seasons)."""
+    if spec == LEAGUE_SEASONS:
+        if provider != "simulated":
+            return partition_range(ALL_SEASONS, provider=provider, sim_season=sim_season)
+        season = seasons.season(sim_season)
+        return season.opening_night, season.regular_season_end
+    if spec == ALL_SEASONS:
+        return seasons.opening_night(FIRST_SEASON), None
+    first, _, last = spec.partition("..")
+    last = last or first
+    if seasons.parse_label(first) > seasons.parse_label(last):
+        raise ValueError(f"partition seasons {spec!r}: {first} is after {last}")
+    return seasons.opening_night(first), seasons.season(last).playoffs_end
+
+
+def _configured_range() -> tuple[date, date | None]:
+    settings = load_settings()
+    return partition_range(settings.partition_seasons, provider=settings.provider, sim_season=settings.sim_season)
+
+
+# Read once, when the code location loads (a partitions definition is part of every asset's spec).
+FIRST_PARTITION_DAY, LAST_PARTITION_DAY = _configured_range()
+GAME_DATE_START: str = FIRST_PARTITION_DAY.isoformat()  # "2021-10-19" for "all"
+_END_DATE = None if LAST_PARTITION_DAY is None else (LAST_PARTITION_DAY + timedelta(days=1)).isoformat()
 
 # Off-season days stay partitions. Dagster's `exclusions` could drop them (a season would then read
 # as a share of in-season days only), but measured here (dagster 1.13.27) every partition mapping
 # over an excluded range walks the exclusions: a 640-day history mapping went from ~1 ms to ~0.35 s
 # (dates) or ~1 s (cron strings), a one-date lines+features+predictions run from ~6 s to 7-9 s, and
-# each evaluation of the automation sensor from ~0.2 s to 7-12 s. Not worth a fuller progress bar.
+# each evaluation of the automation sensor from ~0.2 s to 7-12 s. Season bounds (above) cost nothing:
+# a one-season deployment (the demo's simulated league) reads 100% once its season is in.
 
 
 def is_game_season_day(day: date, calendar: seasons.SeasonCalendar = seasons.DEFAULT_CALENDAR) -> bool:
@@ -40,8 +74,14 @@ def is_game_season_day(day: date, calendar: seasons.SeasonCalendar = seasons.DEF
     return calendar.season_of(day).contains(day)
 
 
+def is_partition_day(day: date) -> bool:
+    """True when `day` lies in the configured partition range (whatever today is)."""
+    return FIRST_PARTITION_DAY <= day and (LAST_PARTITION_DAY is None or day <= LAST_PARTITION_DAY)
+
+
 game_date_partitions = DailyPartitionsDefinition(
     start_date=GAME_DATE_START,
+    end_date=_END_DATE,
     timezone=GAME_TZ_NAME,
     end_offset=1,
     fmt=DATE_FMT,
@@ -52,6 +92,7 @@ game_date_partitions = DailyPartitionsDefinition(
 # Monday, so the current (unfinished) week must already be a key: end_offset=1.
 training_week_partitions = WeeklyPartitionsDefinition(
     start_date=GAME_DATE_START,
+    end_date=_END_DATE,
     timezone=GAME_TZ_NAME,
     day_offset=1,
     end_offset=1,

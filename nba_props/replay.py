@@ -250,6 +250,7 @@ class Replay:
             run_config={**run_config, **QUIET_LOGS},
             settings=self.settings,
             tags=tags,
+            hold_warehouse=True,  # the replay is the warehouse's one writer while it runs
         )
         return launched.success, launched.run_id
 

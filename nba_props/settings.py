@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     data_dir: Path | None = None
     sim_season: str = "2024-25"
     sim_seed: int = 7
+    # Which seasons are partitions (nba_props/partitions.py): "all", "league" or "2023-24..2024-25".
+    # `make demo` / `make ui` use "league" so the simulated season is the whole partition range.
+    partition_seasons: str = "all"
     gcp_project: str | None = None
     bigquery_dataset: str = "nba_props"
     gcs_bucket: str | None = None
@@ -66,6 +69,15 @@ class Settings(BaseSettings):
     @classmethod
     def _valid_season(cls, value: str) -> str:
         seasons.parse_label(value)
+        return value
+
+    @field_validator("partition_seasons")
+    @classmethod
+    def _valid_partition_seasons(cls, value: str) -> str:
+        if value not in ("all", "league"):
+            first, _, last = value.partition("..")
+            for label in (first, last or first):
+                seasons.parse_label(label)
         return value
 
     @model_validator(mode="after")

@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# Tests span every season (real 2021-22 .. 2025-26 data beside the simulated league): the partition
+# range is read when nba_props.partitions is first imported, so fix it before any test imports it.
+os.environ["NBA_PROPS_PARTITION_SEASONS"] = "all"
+
 SIM_SEASON = "2024-25"
 SIM_SEED = 11
 SIM_DAYS = 12

@@ -199,3 +199,54 @@ def test_date_range_of_asset_context():
     result = dg.materialize([probe], partition_key="2025-03-09")
     assert result.success
     assert seen["range"] == (date(2025, 3, 9), date(2025, 3, 9))
+
+
+# -- season-bounded partition ranges (NBA_PROPS_PARTITION_SEASONS) ------------------------------
+
+
+def test_partition_range_per_setting():
+    sim = {"provider": "simulated", "sim_season": "2024-25"}
+    assert partitions.partition_range("all", **sim) == (date(2021, 10, 19), None)
+    # the simulated league: opening night .. its last regular-season day (the simulator plays no playoffs)
+    assert partitions.partition_range("league", **sim) == (date(2024, 10, 22), date(2025, 4, 13))
+    # real files: "league" means every season
+    assert partitions.partition_range("league", provider="files", sim_season="2024-25") == (date(2021, 10, 19), None)
+    assert partitions.partition_range("2023-24..2024-25", **sim) == (date(2023, 10, 24), date(2025, 6, 30))
+    assert partitions.partition_range("2025-26", **sim) == (date(2025, 10, 21), date(2026, 6, 30))
+    with pytest.raises(ValueError, match="after"):
+        partitions.partition_range("2024-25..2023-24", **sim)
+
+
+def test_partition_seasons_setting_is_validated():
+    from nba_props.settings import SettingsError, load_settings
+
+    assert load_settings(partition_seasons="2023-24..2024-25").partition_seasons == "2023-24..2024-25"
+    with pytest.raises(SettingsError, match="NBA_PROPS_PARTITION_SEASONS"):
+        load_settings(partition_seasons="2024")
+
+
+def test_the_default_range_is_every_season_in_the_suite():
+    assert partitions.FIRST_PARTITION_DAY == date(2021, 10, 19) and partitions.LAST_PARTITION_DAY is None
+    assert partitions.is_partition_day(date(2026, 11, 28)) and not partitions.is_partition_day(date(2021, 10, 18))
+
+
+def test_league_range_makes_the_simulated_season_the_whole_definition():
+    """What `make demo` / `make ui` load: the simulated season is every partition, whatever today is."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json; from datetime import date; from nba_props import partitions as p; "
+        "g, w = p.game_date_partitions, p.training_week_partitions; "
+        "print(json.dumps([g.get_num_partitions(), g.get_first_partition_key(), g.get_last_partition_key(), "
+        "w.get_first_partition_key(), w.get_last_partition_key(), p.is_partition_day(date(2025, 4, 14))]))"
+    )
+    env = {**os.environ, "NBA_PROPS_PARTITION_SEASONS": "league", "NBA_PROPS_PROVIDER": "simulated"}
+    env.pop("NBA_PROPS_SIM_SEASON", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    days, first, last, first_week, last_week, after_end = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (days, first, last) == (174, "2024-10-22", "2025-04-13")  # 2026 today: still ends with the season
+    assert (first_week, last_week) == ("2024-10-28", "2025-04-07")
+    assert after_end is False

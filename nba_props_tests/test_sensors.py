@@ -34,6 +34,12 @@ def tick(sensor, data_dir, at: str, cursor: str | None = None, instance=None, **
     return sensor(context)
 
 
+def names_of(run: dg.RunRequest) -> list[str]:
+    """The ingest assets of a request (the pre-game chain left out)."""
+    chain = {"player_lines", "player_features", "predictions"}
+    return [k.to_user_string() for k in run.asset_selection if k.to_user_string() not in chain]
+
+
 def requested(result) -> list[str]:
     return [] if isinstance(result, dg.SkipReason) else [r.partition_key for r in result.run_requests or []]
 
@@ -47,6 +53,26 @@ def cursor_of(result, previous: str | None) -> str | None:
 # lines_posted
 
 
+def test_pre_game_chain_waits_for_the_weeks_model():
+    blockers = {
+        "player_lines": ["schedule"],
+        "predictions": ["player_lines", "trained_models"],
+        "signal": ["predictions"],  # waits on an asset left out: left out too
+    }
+    assets = ["player_lines", "player_features", "predictions", "signal"]
+    assert sensing.pre_game_chain(assets, blockers, model_ready=True) == assets
+    assert sensing.pre_game_chain(assets, blockers, model_ready=False) == ["player_lines", "player_features"]
+
+
+def test_lines_posted_adds_predictions_once_the_weeks_model_exists(sim_data_dir):
+    with dg.instance_for_test() as instance:
+        # 2024-10-25 is a Friday of the week keyed 2024-10-21
+        instance.report_runless_asset_event(dg.AssetMaterialization("trained_models", partition="2024-10-21"))
+        result = tick(lines_posted, sim_data_dir, "2024-10-25T10:05:00-04:00", instance=instance)
+    names = [key.to_user_string() for key in result.run_requests[0].asset_selection]
+    assert names[-3:] == ["player_lines", "player_features", "predictions"]
+
+
 def test_lines_posted_requests_each_new_snapshot_once(sim_data_dir):
     before = tick(lines_posted, sim_data_dir, "2024-10-25T09:59:00-04:00")
     assert requested(before) == []  # the 10:00 ET snapshot does not exist yet
@@ -56,7 +82,12 @@ def test_lines_posted_requests_each_new_snapshot_once(sim_data_dir):
     opening = tick(lines_posted, sim_data_dir, "2024-10-25T10:05:00-04:00", cursor)
     assert requested(opening) == ["2024-10-25"]  # today's games only: tomorrow has no lines yet
     run = opening.run_requests[0]
-    assert set(run.asset_selection) == set(BEFORE_GAMES) and len(BEFORE_GAMES) == 6
+    # the ingest and the day's pre-game chain in one run; no model for the week yet: no predictions
+    chain = [dg.AssetKey("player_lines"), dg.AssetKey("player_features")]
+    assert len(BEFORE_GAMES) == 6
+    # the 10:00 snapshot brought lines only: the schedule and the snapshots are ingested, not injuries
+    assert names_of(run) == ["schedule", "schedule_quarantine", "prop_line_snapshots", "prop_line_snapshots_quarantine"]
+    assert run.asset_selection[4:] == chain
     assert run.tags == {"nba_props/launched_by": "sensor", "nba_props/sensor": "lines_posted"}
     cursor = cursor_of(opening, cursor)
     assert json.loads(cursor) == {"2024-10-25": ["2024-10-25T14:00:00+00:00"]}
@@ -66,9 +97,16 @@ def test_lines_posted_requests_each_new_snapshot_once(sim_data_dir):
 
     report = tick(lines_posted, sim_data_dir, "2024-10-25T16:30:00-04:00", cursor)  # the 16:00 injury report
     assert requested(report) == ["2024-10-25"]
+    assert names_of(report.run_requests[0]) == [
+        "schedule",
+        "schedule_quarantine",
+        "injury_report",
+        "injury_report_quarantine",
+    ]
     cursor = cursor_of(report, cursor)
     late = tick(lines_posted, sim_data_dir, "2024-10-25T17:05:00-04:00", cursor)  # the 17:00 snapshot
     assert requested(late) == ["2024-10-25"]
+    assert "injury_report" not in names_of(late.run_requests[0])
     assert late.run_requests[0].run_key == "lines_posted:2024-10-25:2024-10-25T21:00:00+00:00"
     cursor = cursor_of(late, cursor)
 

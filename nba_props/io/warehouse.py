@@ -186,6 +186,15 @@ class Warehouse:
             con.close()
 
     @contextmanager
+    def held(self) -> Iterator[None]:
+        """Keep the database open in this process for the block: each connection inside it reuses
+        the open database (~0.4 ms instead of ~25 ms to open the file, measured on the demo's
+        warehouse), and the file stays locked against other processes meanwhile: only for a caller
+        that is the warehouse's one writer for the whole block (the replay's sequential runs)."""
+        with self._connect():
+            yield
+
+    @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self._connect() as con:
             con.execute("BEGIN TRANSACTION")

@@ -7,6 +7,7 @@ provider and the instance, call these, and turn the answer into run requests.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +30,7 @@ class _Rule(BaseModel):
 class LinesPostedRules(_Rule):
     minimum_interval_seconds: int = Field(ge=1)
     days_ahead: int = Field(ge=0)
+    with_pre_game_chain: bool = True
 
 
 class GamesFinalRules(_Rule):
@@ -97,6 +99,20 @@ def new_data_by_date(
             cursor.setdefault(key, []).append(stamp)
             by_date[day] = max(at, by_date.get(day, at))
     return by_date, {day: sorted(ats) for day, ats in sorted(cursor.items())}
+
+
+LINES, INJURIES = "prop_line_snapshots", "injury_report"
+
+
+def arrived_sources(snapshots: pl.DataFrame, reports: pl.DataFrame, seen: dict[str, list[str]]) -> dict[date, set[str]]:
+    """{game date: which feeds brought data not in `seen` (the cursor before this tick)}:
+    prop_line_snapshots for a new snapshot instant, injury_report for a new report instant."""
+    arrived: dict[date, set[str]] = {}
+    for source, frame, column in ((LINES, snapshots, "captured_at"), (INJURIES, reports, "reported_at")):
+        for day, at in frame.select("game_date", column).unique().iter_rows():
+            if at.isoformat() not in seen.get(day.isoformat(), []):
+                arrived.setdefault(day, set()).add(source)
+    return arrived
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,3 +195,22 @@ def training_week_request(
 
 def with_requested_week(requested_weeks: list[str], key: str) -> list[str]:
     return sorted({*requested_weeks, key})[-WEEKS_KEPT:]
+
+
+MODEL_ASSET = "trained_models"
+
+
+def pre_game_chain(
+    pre_game_assets: Sequence[str], same_day_blockers: Mapping[str, Sequence[str]], model_ready: bool
+) -> list[str]:
+    """The pre-game assets a posting's run includes after its ingest, in order: all of them,
+    except, while the week's model does not exist, those waiting on it (trained_models among their
+    same-day blockers) and those waiting on an asset left out; the automation requests them later."""
+    left_out = set() if model_ready else {MODEL_ASSET}
+    chain = []
+    for asset in pre_game_assets:
+        if left_out & set(same_day_blockers.get(asset, ())):
+            left_out.add(asset)
+        else:
+            chain.append(asset)
+    return chain

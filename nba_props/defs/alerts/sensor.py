@@ -53,19 +53,21 @@ def check_signals(
     Per check key because SQLite's run-sharded event log has no global cursor for these events."""
     signals = []
     seen = dict(seen)
+    storage = instance.event_log_storage
+    runs = _RunCache(instance)  # a run backs many executions (a backfill: one per partition and check)
+    # one query for the newest execution of every check; only the checks with something new are read
+    latest = storage.get_latest_asset_check_execution_by_key(check_keys)
     for key in check_keys:
         name = key.to_user_string()
         last = seen.get(name, 0)
-        storage = instance.event_log_storage
-        newest_record = storage.get_asset_check_execution_history(key, limit=1)
-        if not newest_record or newest_record[0].id <= last:
-            continue  # nothing new for this check: one cheap probe instead of its whole history
-        records = storage.get_asset_check_execution_history(key, limit=BATCH)
+        if key not in latest or latest[key].id <= last:
+            continue
+        records = _executions_after(storage, key, last)
         planned = [r for r in records if r.id > last and r.status == CheckStatus.PLANNED]
         # a planned execution of a run still going resolves later: handle ids in order, wait for it
         # (one of a finished run never resolves: the run's own alert covers it)
         # a single-run backfill plans one execution per partition: ask once per run, not per record
-        finished = {run_id: _finished(instance, run_id) for run_id in {r.run_id for r in planned}}
+        finished = {run_id: runs.finished(run_id) for run_id in {r.run_id for r in planned}}
         waiting = [r.id for r in planned if not finished[r.run_id]]
         newest = last
         for record in sorted(records, key=lambda r: r.id):
@@ -75,19 +77,41 @@ def check_signals(
                 break
             newest = record.id
             if record.status in (CheckStatus.SUCCEEDED, CheckStatus.FAILED) and record.event is not None:
-                signal = _check_signal(instance, record)
+                signal = _check_signal(runs, record)
                 if signal is not None:
                     signals.append(signal)
         seen[name] = newest
     return signals, seen
 
 
-def _finished(instance: dg.DagsterInstance, run_id: str) -> bool:
-    run = instance.get_run_by_id(run_id)
-    return run is None or run.is_finished
+def _executions_after(storage, key: dg.AssetCheckKey, last: int) -> list:
+    """The check's executions newer than id `last` (and possibly a few older), newest first: pages
+    grow x4 from 8 until one reaches `last`, so a steady tick reads a handful, not the history."""
+    limit = 8
+    while True:
+        records = storage.get_asset_check_execution_history(key, limit=limit)
+        if len(records) < limit or records[-1].id <= last or limit >= BATCH:
+            return list(records)
+        limit = min(limit * 4, BATCH)
 
 
-def _check_signal(instance: dg.DagsterInstance, record) -> Signal | None:
+class _RunCache:
+    """Runs looked up once per tick."""
+
+    def __init__(self, instance: dg.DagsterInstance) -> None:
+        self._instance, self._runs = instance, {}
+
+    def get(self, run_id: str) -> dg.DagsterRun | None:
+        if run_id not in self._runs:
+            self._runs[run_id] = self._instance.get_run_by_id(run_id)
+        return self._runs[run_id]
+
+    def finished(self, run_id: str) -> bool:
+        run = self.get(run_id)
+        return run is None or run.is_finished
+
+
+def _check_signal(runs: _RunCache, record) -> Signal | None:
     evaluation = record.event.dagster_event.asset_check_evaluation_data
     fresh = evaluation.check_name == freshness.CHECK_NAME
     if evaluation.severity != dg.AssetCheckSeverity.ERROR or not (fresh or evaluation.blocking):
@@ -95,7 +119,7 @@ def _check_signal(instance: dg.DagsterInstance, record) -> Signal | None:
     meta = evaluation.metadata.get("partition")  # the freshness checks name their date here
     partition = meta.value if meta is not None else (evaluation.partition or record.partition)
     if partition is None and record.run_id:  # a check of a partitioned asset inside its run
-        run = instance.get_run_by_id(record.run_id)
+        run = runs.get(record.run_id)
         partition = None if run is None else _run_partition(run)
     verdict = "passed" if evaluation.passed else "failed"
     return Signal(

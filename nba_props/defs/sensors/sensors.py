@@ -2,8 +2,9 @@
 
 Each sensor polls the provider (cheap polling helpers, as of the clock) and, for `weekly_training`,
 the instance; the decisions are the pure functions of `nba_props.lib.sensing`; the intervals and
-rules come from config/sensors.yaml. Downstream assets are requested by declarative automation,
-not here. A provider error is logged and skips the tick with the cursor kept (nothing requested).
+rules come from config/sensors.yaml. A posting's run also builds that day's pre-game chain
+(lines -> features -> predictions, `with_pre_game_chain`); everything else downstream is requested
+by declarative automation, not here. A provider error is logged and skips the tick with the cursor kept (nothing requested).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from datetime import date, timedelta
 import dagster as dg
 
 from nba_props.lib import sensing
-from nba_props.partitions import is_game_season_day, partition_key
+from nba_props.lib.automation import load_automation_config
+from nba_props.partitions import is_game_season_day, is_partition_day, partition_key
 from nba_props.resources import ClockResource, ProviderResource
 from nba_props.seasons import game_date_of, week_start
 
@@ -29,6 +31,8 @@ def _with_quarantine(*sources: str) -> list[dg.AssetKey]:
 
 
 BEFORE_GAMES = _with_quarantine("schedule", "injury_report", "prop_line_snapshots")
+_CONDITIONS = load_automation_config().conditions
+PRE_GAME = [dg.AssetKey(name) for name in _CONDITIONS.pre_game_assets]
 AFTER_GAMES = _with_quarantine("schedule", "box_scores")
 TRAINING = [dg.AssetKey("trained_models")]
 
@@ -54,8 +58,9 @@ def _provider_error(context: dg.SensorEvaluationContext, exc: Exception) -> dg.S
 @dg.sensor(
     name="lines_posted",
     description="New line snapshots or injury reports for today or tomorrow (ET) -> that date's before-the-games "
-    "ingest (schedule, injury_report, prop_line_snapshots). Cursor: the capture instants seen per date.",
-    asset_selection=BEFORE_GAMES,
+    "ingest (schedule and whichever of injury_report / prop_line_snapshots brought data) and its pre-game chain (player_lines, player_features, "
+    "predictions once the week's model exists), one run. Cursor: the capture instants seen per date.",
+    asset_selection=BEFORE_GAMES + PRE_GAME,
     minimum_interval_seconds=CONFIG.lines_posted.minimum_interval_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
@@ -73,9 +78,9 @@ def lines_posted(
         reports = source.injury_report_times(start, end, as_of)
     except Exception as exc:  # noqa: BLE001 - any provider failure skips the tick
         return _provider_error(context, exc)
-    by_date, cursor = sensing.new_data_by_date(
-        snapshots, reports, sensing.parse_seen_cursor(context.cursor), start, end
-    )
+    seen = sensing.parse_seen_cursor(context.cursor)
+    by_date, cursor = sensing.new_data_by_date(snapshots, reports, seen, start, end)
+    arrived = sensing.arrived_sources(snapshots, reports, seen)
     if not by_date:
         return dg.SensorResult(
             skip_reason=f"no new snapshot or injury report for {start} .. {end}", cursor=json.dumps(cursor)
@@ -83,7 +88,7 @@ def lines_posted(
     requests = [
         dg.RunRequest(
             partition_key=partition_key(day),
-            asset_selection=BEFORE_GAMES,
+            asset_selection=_ingest(arrived.get(day, set())) + _pre_game_chain(context.instance, day),
             run_key=f"lines_posted:{partition_key(day)}:{at.isoformat()}",
             tags=_tags("lines_posted"),
         )
@@ -91,6 +96,24 @@ def lines_posted(
         if is_game_season_day(day)  # an off-season day (pre-season lines) is no partition
     ]
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor))
+
+
+def _ingest(sources: set[str]) -> list[dg.AssetKey]:
+    """The schedule (tips and statuses move all day) and the feeds that brought new data: an
+    injury report alone does not re-ingest the unchanged line snapshots, nor the reverse."""
+    return _with_quarantine("schedule", *(s for s in (sensing.INJURIES, sensing.LINES) if s in sources))
+
+
+def _pre_game_chain(instance: dg.DagsterInstance, day: date) -> list[dg.AssetKey]:
+    """The day's pre-game assets to build in the posting's run (none when configured off)."""
+    if not CONFIG.lines_posted.with_pre_game_chain:
+        return []
+    week = partition_key(week_start(day))
+    model = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(sensing.MODEL_ASSET), asset_partitions=[week]), limit=1
+    )
+    names = sensing.pre_game_chain(_CONDITIONS.pre_game_assets, _CONDITIONS.same_day_blockers, bool(model.records))
+    return [dg.AssetKey(name) for name in names]
 
 
 @dg.sensor(
@@ -119,7 +142,8 @@ def games_final(
             tags=_tags("games_final"),
         )
         for day, game_ids in sorted(to_request.items())
-        if is_game_season_day(day)  # an off-season day (pre-season games) is no partition
+        # an off-season day (pre-season games) or a day outside the configured seasons is no partition
+        if is_game_season_day(day) and is_partition_day(day)
     ]
     if not requests:
         return dg.SensorResult(skip_reason=f"no newly final game date in {start} .. {end}", cursor=json.dumps(cursor))
@@ -143,6 +167,8 @@ def weekly_training(
 ) -> dg.SensorResult | dg.SkipReason:
     today = game_date_of(clock.now())
     week = week_start(today)
+    if not is_partition_day(week):
+        return dg.SkipReason(f"week {week} is not a training partition (outside NBA_PROPS_PARTITION_SEASONS)")
     previous = (week - timedelta(days=7), week - timedelta(days=1))
     try:
         states = provider.get().game_states(*previous, clock.as_of())
