@@ -18,6 +18,7 @@ once they land.
 from __future__ import annotations
 
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -184,9 +185,11 @@ class Replay:
 
     def _automation_requests(self, at: datetime, report: ReplayReport) -> list[tuple[str, dg.RunRequest]]:
         started = time.perf_counter()
-        result = dg.evaluate_automation_conditions(
-            defs=self.defs, instance=self.instance, cursor=self.automation_cursor, evaluation_time=at
-        )
+        with warnings.catch_warnings():  # dagster's own beta parameter, on every evaluation: noise in the output
+            warnings.simplefilter("ignore", dg.BetaWarning)
+            result = dg.evaluate_automation_conditions(
+                defs=self.defs, instance=self.instance, cursor=self.automation_cursor, evaluation_time=at
+            )
         self.automation_cursor = result.cursor
         by_partition: dict[str | None, set[dg.AssetKey]] = defaultdict(set)
         for asset_result in result.results:

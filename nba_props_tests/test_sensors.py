@@ -364,3 +364,14 @@ def test_sensor_config_rejects_unknown_keys(tmp_path):
     bad.write_text("lines_posted:\n  minimum_interval_secs: 60\n")
     with pytest.raises(ValidationError, match="minimum_interval_secs"):
         sensing.load_sensor_config(bad)
+
+
+def test_lines_posted_skips_quietly_past_the_last_partition(sim_data_dir, monkeypatch):
+    """A season-bounded range (NBA_PROPS_PARTITION_SEASONS=league ends 2025-04-13): the morning
+    after, there is no date to poll; a skip, not a provider error."""
+    from nba_props.defs.sensors import sensors
+
+    monkeypatch.setattr(sensors, "_last_partition_day", lambda now: date(2024, 10, 24))
+    result = tick(lines_posted, sim_data_dir, "2024-10-25T10:05:00-04:00")
+    assert isinstance(result, dg.SkipReason)
+    assert result.skip_message == "2024-10-25 is after the last partition 2024-10-24"

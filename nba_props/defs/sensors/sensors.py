@@ -72,6 +72,8 @@ def lines_posted(
     # Only dates that are partitions now: tomorrow's key exists from midnight ET (end_offset=1), and
     # a date left out here keeps its snapshots unseen, so they are requested once it exists.
     end = min(end, _last_partition_day(clock.now()))
+    if end < start:  # past the configured partition range (NBA_PROPS_PARTITION_SEASONS): nothing to poll
+        return dg.SkipReason(f"{start} is after the last partition {end}")
     try:
         source, as_of = provider.get(), clock.as_of()
         snapshots = source.line_snapshot_times(start, end, as_of)
