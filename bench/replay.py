@@ -65,6 +65,9 @@ def main() -> int:
                 "wall_s": round(report.wall_seconds, 1),
                 "s_per_day": round(per_day, 2),
                 "run_share": round(report.run_seconds / report.wall_seconds, 3) if report.wall_seconds else None,
+                # inside the runs' steps: asset compute + IO + the events each step writes
+                "step_share": round(report.step_seconds / report.wall_seconds, 3) if report.wall_seconds else None,
+                "run_overhead_s": round(report.run_seconds - report.step_seconds, 1),
                 "bookkeeping_share": round(report.bookkeeping_seconds / report.wall_seconds, 3)
                 if report.wall_seconds
                 else None,

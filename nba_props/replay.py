@@ -62,6 +62,9 @@ class ReplayReport:
     ticks: int = 0
     wall_seconds: float = 0.0
     run_seconds: float = 0.0  # inside launched runs (asset compute plus the run's own Dagster work)
+    # inside the runs' steps (asset compute, IO and the events a step writes); the rest of run_seconds
+    # is the run's own Dagster work outside its steps (plan, create, start, finish)
+    step_seconds: float = 0.0
     sensor_seconds: float = 0.0  # sensor ticks (the observing ones included)
     automation_seconds: float = 0.0  # condition evaluations
 
@@ -225,6 +228,7 @@ class Replay:
         )
         seconds = time.perf_counter() - started
         report.run_seconds += seconds
+        report.step_seconds += _step_seconds(self.instance, run_id)
         run = ReplayRun(
             at=at,
             reason=reason,
@@ -321,6 +325,13 @@ class Replay:
         return report
 
 
+def _step_seconds(instance: dg.DagsterInstance, run_id: str) -> float:
+    if not run_id:
+        return 0.0
+    stats = instance.get_run_step_stats(run_id)
+    return sum(s.end_time - s.start_time for s in stats if s.start_time is not None and s.end_time is not None)
+
+
 def _run_line(run: ReplayRun) -> str:
     at = run.at.astimezone(seasons.GAME_TZ).strftime("%a %m-%d %H:%M ET")
     status = "ok" if run.success else "FAILED"
@@ -341,7 +352,8 @@ def print_report(report: ReplayReport, log: Callable[[str], None] = print) -> No
     log(f"\nreplay {report.start} .. {report.end}: {report.ticks} ticks, {len(report.runs)} runs, "
         f"{sum(not r.success for r in report.runs)} failed")  # fmt: skip
     log(f"  wall {report.wall_seconds:.1f} s = {report.wall_seconds / days:.1f} s per simulated day "
-        f"(runs {report.run_seconds:.1f} s, sensors/conditions/loop {report.bookkeeping_seconds:.1f} s: "
+        f"(runs {report.run_seconds:.1f} s of which steps {report.step_seconds:.1f} s, "
+        f"sensors/conditions/loop {report.bookkeeping_seconds:.1f} s: "
         f"sensors {report.sensor_seconds:.1f} s, conditions {report.automation_seconds:.1f} s)")  # fmt: skip
     log("  requested (runs per asset):")
     for reason, assets in report.requested_by().items():
