@@ -76,7 +76,7 @@ def invalid_values(rows: pl.DataFrame) -> pl.DataFrame:
     without graded_at."""
     return rows.filter(
         (pl.col("result").is_not_null() & ~pl.col("result").is_in(RESULTS))
-        | ((pl.col("result") == VOID) != pl.col("void_reason").is_not_null()).fill_null(True)
+        | ((pl.col("result").fill_null("") == VOID) != pl.col("void_reason").is_not_null())
         | (pl.col("void_reason").is_not_null() & ~pl.col("void_reason").is_in(VOID_REASONS))
         | (pl.col("result").is_in([WIN, LOSS, PUSH]) & pl.col("actual_points").is_null())
         | (pl.col("result").is_not_null() & pl.col("graded_at").is_null())

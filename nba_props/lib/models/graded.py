@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from nba_props.lib.evaluation import EvaluationConfig, evaluate, load_evaluation_config
-from nba_props.lib.grading import ACCURACY_SCHEMA, OVER, UNDER, grade, graded_at_expr
+from nba_props.lib.grading import ACCURACY_SCHEMA, FINAL, OVER, UNDER, grade, graded_at_expr
 from nba_props.lib.sources.reveal import RevealRules
 
 SUMMARY_KEYS = ("n", "n_lined", "mae", "mae_ratio", "hr", "roi_edge3", "n_roi_edge3", "top5_daily")
@@ -79,6 +79,9 @@ def accuracy_rows(
         pl.when(pl.col("direction") == OVER).then(pl.col("over_price"))
         .when(pl.col("direction") == UNDER).then(pl.col("under_price"))
     )  # fmt: skip
+    # a live game's box-score row is a running score: no actual before the game is final
+    final = pl.col("game_status").cast(pl.Utf8).str.to_lowercase() == FINAL
+    graded = graded.with_columns(actual_points=pl.when(final.fill_null(False)).then(pl.col("actual_points")))
     actual = pl.col("actual_points")
     rows = graded.with_columns(
         price=pl.when((market == "sportsbook") & pl.col("line").is_not_null()).then(side_price),
