@@ -208,7 +208,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     failed = False
 
     print(f"\n[1/4] {MAIN_JOB}: ingest -> lines -> features for {start} .. {backfill_end} (one single-run backfill)")
-    failed |= _timed_backfill(start, backfill_end, exclude=["predictions"], settings=settings, launched_by="demo")
+    failed |= _timed_backfill(
+        start, backfill_end, exclude=["predictions", "prediction_accuracy"], settings=settings, launched_by="demo"
+    )
 
     first_week, last_week = mondays(start, end)
     if not args.full:
@@ -219,9 +221,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     failed |= _timed_backfill(first_week, last_week, job_name=TRAINING_JOB, settings=settings, launched_by="demo")
 
-    print(f"\n[3/4] {MAIN_JOB}: predictions for {first_week} .. {backfill_end}")
+    print(f"\n[3/4] {MAIN_JOB}: predictions + prediction_accuracy for {first_week} .. {backfill_end}")
     failed |= _timed_backfill(
-        max(first_week, start), backfill_end, select=["predictions"], settings=settings, launched_by="demo"
+        max(first_week, start),
+        backfill_end,
+        select=["predictions", "prediction_accuracy"],
+        settings=settings,
+        launched_by="demo",
     )
 
     withheld_day = replay_start + timedelta(days=args.replay_days // 2)
@@ -253,23 +259,24 @@ def _timed_backfill(start: date, end: date, **kwargs) -> bool:
 
 
 def _print_prediction_summary(start: date, end: date, settings) -> None:
-    """Realized accuracy of the walk-forward predictions (the games are already in), with the
-    evaluation's own grading and figures (quarantined rows excluded, recommended picks only)."""
+    """Realized accuracy of the walk-forward predictions, read from `prediction_accuracy` (the
+    one grading) with the evaluation's own figures (quarantined rows excluded, recommended picks only)."""
     from nba_props.io.warehouse import Warehouse
-    from nba_props.lib import schemas, tables
-    from nba_props.lib.models.graded import realized_summary
+    from nba_props.lib import tables
+    from nba_props.lib.models.graded import summarize_graded, with_market_p_over
 
     warehouse = Warehouse(settings.duckdb_path)
-    if not warehouse.table_exists("predictions"):
+    if not warehouse.table_exists("prediction_accuracy"):
         return
-    summary = realized_summary(
-        warehouse.load("predictions", start=start, end=end, declared=tables.TABLE_SCHEMAS["predictions"]),
-        warehouse.load("box_scores", start=start, end=end, declared=schemas.BOX_SCORES),
-        warehouse.load("player_lines", start=start, end=end, declared=tables.TABLE_SCHEMAS["player_lines"]),
-        warehouse.load("schedule", start=start, end=end, declared=schemas.SCHEDULE),
-    )
+    summary = summarize_graded(
+        with_market_p_over(
+            warehouse.load("prediction_accuracy", start=start, end=end,
+                           declared=tables.TABLE_SCHEMAS["prediction_accuracy"]),
+            warehouse.load("player_lines", start=start, end=end, declared=tables.TABLE_SCHEMAS["player_lines"]),
+        )
+    )  # fmt: skip
     print(
-        f"\nwalk-forward predictions {start} .. {end} (graded like `nba-props evaluate`; recommended picks, "
+        f"\nwalk-forward predictions {start} .. {end} (prediction_accuracy, as `nba-props evaluate`; recommended picks, "
         "quarantined rows excluded):"
     )
     print(
@@ -354,8 +361,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
          lambda: _timed_backfill(feature_start, args.end, select=["player_lines", "player_features"], **runs)),
         (f"walk-forward training, weeks {first_week} .. {last_week}",
          lambda: _timed_backfill(first_week, last_week, job_name=TRAINING_JOB, **runs)),
-        (f"predictions {args.start} .. {args.end}",
-         lambda: _timed_backfill(args.start, args.end, select=["predictions"], **runs)),
+        (f"predictions + prediction_accuracy {args.start} .. {args.end}",
+         lambda: _timed_backfill(args.start, args.end, select=["predictions", "prediction_accuracy"], **runs)),
     ]  # fmt: skip
     total = len(steps) + 1
     for i, (title, run) in enumerate(steps, start=1):

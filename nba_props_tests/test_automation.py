@@ -48,8 +48,8 @@ def mat(instance, asset, *keys):
 class Ticks:
     """Successive evaluations carrying the cursor, as the automation sensor does."""
 
-    def __init__(self, defs, instance):
-        self.defs, self.instance, self.cursor = defs, instance, None
+    def __init__(self, defs, instance, ignore: frozenset[str] = frozenset()):
+        self.defs, self.instance, self.cursor, self.ignore = defs, instance, None, ignore
 
     def __call__(self, *at: int, day: int = 15, month: int = 1) -> dict[str, set[str]]:
         result = dg.evaluate_automation_conditions(
@@ -60,8 +60,13 @@ class Ticks:
         return {
             key.to_user_string(): set(result.get_requested_partitions(key))
             for key in self.defs.resolve_asset_graph().get_all_asset_keys()
-            if result.get_num_requested(key)
+            if result.get_num_requested(key) and key.to_user_string() not in self.ignore
         }
+
+
+# The pre-game tests watch the pre-game chain; prediction_accuracy (graded after the games,
+# requested whenever predictions change) has its own test below.
+AFTER_GAMES = frozenset({"prediction_accuracy"})
 
 
 def todays_inputs(instance, day=TODAY):
@@ -73,7 +78,7 @@ def todays_inputs(instance, day=TODAY):
 def test_only_derived_daily_assets_carry_the_condition(real_defs):
     graph = real_defs.resolve_asset_graph()
     with_condition = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).automation_condition}
-    assert with_condition == {"player_lines", "player_features", "predictions"}
+    assert with_condition == {"player_lines", "player_features", "predictions", "prediction_accuracy"}
     # every materializable asset has a freshness policy except the hand-run report
     no_policy = {
         k.to_user_string()
@@ -84,7 +89,7 @@ def test_only_derived_daily_assets_carry_the_condition(real_defs):
 
 
 def test_todays_predictions_follow_their_inputs_and_history_gaps_never_block(real_defs, instance):
-    tick = Ticks(real_defs, instance)
+    tick = Ticks(real_defs, instance, ignore=AFTER_GAMES)
     todays_inputs(instance)  # no box_scores / player_lines history at all: every history day missing
     assert tick(9, 0) == {}  # the first tick only starts the bookkeeping (as eager)
     mat(instance, "player_lines", TODAY)
@@ -107,7 +112,7 @@ def test_todays_predictions_follow_their_inputs_and_history_gaps_never_block(rea
     [(1, 16, WEEK), (3, 9, "2025-03-03"), (11, 2, "2025-10-27")],  # DST starts 03-09, ends 11-02
 )
 def test_a_new_day_waits_for_its_schedule_then_runs(real_defs, instance, month, day, week):
-    tick = Ticks(real_defs, instance)
+    tick = Ticks(real_defs, instance, ignore=AFTER_GAMES)
     new, eve = f"2025-{month:02d}-{day:02d}", f"2025-{month:02d}-{day - 1:02d}"
     for asset in ("schedule", "injury_report", "prop_line_snapshots", "player_lines", "player_features", "predictions"):
         mat(instance, asset, eve)
@@ -152,7 +157,7 @@ def test_yesterdays_partition_updates_when_its_box_scores_land(raw_defs, instanc
 def test_a_pre_game_day_is_never_rebuilt_after_its_games(real_defs, instance):
     """Yesterday's schedule turning final (ingested with its box scores) must not rebuild
     yesterday's lines, features or predictions: they are what was known before the games."""
-    tick = Ticks(real_defs, instance)
+    tick = Ticks(real_defs, instance, ignore=AFTER_GAMES)
     todays_inputs(instance, YESTERDAY)
     for asset in ("player_lines", "player_features", "predictions"):
         mat(instance, asset, YESTERDAY)
@@ -163,6 +168,23 @@ def test_a_pre_game_day_is_never_rebuilt_after_its_games(real_defs, instance):
     # ... while the same update on the day itself moves the chain
     mat(instance, "schedule", TODAY)
     assert tick(9, 0) == {"player_lines": {TODAY}, "player_features": {TODAY}, "predictions": {TODAY}}
+
+
+def test_prediction_accuracy_grades_yesterday_when_its_box_scores_land(real_defs, instance):
+    """The real asset: requested with the day's predictions, held back without them (its
+    same-day blocker), and yesterday's partition re-graded when yesterday's box scores land."""
+    tick = Ticks(real_defs, instance, ignore=frozenset({"player_lines", "player_features", "predictions"}))
+    todays_inputs(instance, YESTERDAY)
+    assert tick(9, 0, day=14) == {}
+    mat(instance, "box_scores", YESTERDAY)  # no predictions of the 14th: nothing to grade
+    assert tick(9, 5, day=14) == {}
+    mat(instance, "predictions", YESTERDAY)
+    assert tick(9, 10, day=14) == {"prediction_accuracy": {YESTERDAY}}
+    mat(instance, "prediction_accuracy", YESTERDAY)
+    assert tick(23, 0, day=14) == {}
+    mat(instance, "schedule", YESTERDAY)  # the games of the 14th are final, their box scores land
+    mat(instance, "box_scores", YESTERDAY)
+    assert tick(1, 30) == {"prediction_accuracy": {YESTERDAY}}  # yesterday, thanks to the lookback
 
 
 def start_run(instance, asset, key):
@@ -184,7 +206,7 @@ def start_run(instance, asset, key):
 
 
 def test_nothing_is_requested_while_a_run_of_the_partition_is_in_progress(real_defs, instance):
-    tick = Ticks(real_defs, instance)
+    tick = Ticks(real_defs, instance, ignore=AFTER_GAMES)
     todays_inputs(instance)
     for asset in ("player_lines", "player_features", "predictions"):
         mat(instance, asset, TODAY)

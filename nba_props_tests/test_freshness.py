@@ -98,21 +98,26 @@ def test_freshness_sensor_records_once_per_date_and_the_recovery(sim_data_dir):
 
         tick(utc(2024, 11, 27, 12, 0))  # 07:00 EST: nothing due yet
         assert check_events(instance) == []
-        tick(utc(2024, 11, 27, 13, 5))  # box scores of the 26th are late
-        assert check_events(instance) == [("box_scores", False, "2024-11-26")]
+        tick(utc(2024, 11, 27, 13, 5))  # box scores (and so the grading) of the 26th are late
+        late_26 = [("box_scores", False, "2024-11-26"), ("prediction_accuracy", False, "2024-11-26")]
+        assert sorted(check_events(instance)) == late_26
         tick(utc(2024, 11, 27, 13, 10))  # still late: not recorded again
-        assert len(check_events(instance)) == 1
+        assert len(check_events(instance)) == 2
         before = cursor
         tick(utc(2024, 11, 27, 13, 12), ProviderResource(provider="files", data_dir=str(sim_data_dir / "gone")))
-        assert (cursor, len(check_events(instance))) == (before, 1)  # provider error: logged, cursor kept
+        assert (cursor, len(check_events(instance))) == (before, 2)  # provider error: logged, cursor kept
         instance.report_runless_asset_event(dg.AssetMaterialization("box_scores", partition="2024-11-26"))
         tick(utc(2024, 11, 27, 13, 15))  # the recovery
         assert check_events(instance)[-1] == ("box_scores", True, "2024-11-26")
+        instance.report_runless_asset_event(dg.AssetMaterialization("prediction_accuracy", partition="2024-11-26"))
+        tick(utc(2024, 11, 27, 13, 20))  # graded once the box scores landed
+        assert check_events(instance)[-1] == ("prediction_accuracy", True, "2024-11-26")
         # the 28th has no games: today's deadlines pass (once), nothing is late
         tick(utc(2024, 11, 28, 19, 0))
-        assert sorted(check_events(instance)[2:]) == [
+        assert sorted(check_events(instance)[4:]) == [
             ("box_scores", False, "2024-11-27"),
             ("player_features", True, "2024-11-28"),
+            ("prediction_accuracy", False, "2024-11-27"),
             ("predictions", True, "2024-11-28"),
         ]
         assert json.loads(cursor)["predictions|2024-11-28"] == "pass"
@@ -132,4 +137,9 @@ def test_partition_fresh_check_runs_from_the_ui_path(sim_data_dir):
             selection=dg.AssetSelection.checks(partition_fresh),
         )
         evaluations = {e.asset_key.to_user_string(): e.passed for e in result.get_asset_check_evaluations()}
-        assert evaluations == {"box_scores": False, "player_features": False, "predictions": True}
+        assert evaluations == {
+            "box_scores": False,
+            "player_features": False,
+            "predictions": True,
+            "prediction_accuracy": False,
+        }

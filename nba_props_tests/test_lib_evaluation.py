@@ -22,9 +22,9 @@ ROWS = [
     ("d", 12.0, 17.5, 20.0, 0.25, None, None, None, "UNDER", 5.5),  # LOSS, no prices
     ("e", 21.0, 20.0, 20.0, 0.55, -110, -110, M_EVEN, "OVER", 1.0),  # PUSH (integer line)
     ("f", 10.0, 11.5, 9.0, 0.45, -110, -110, M_EVEN, "UNDER", 1.5),  # WIN
-    ("g", 30.0, 24.5, None, 0.80, -110, -110, M_EVEN, "OVER", 5.5),  # VOID did_not_play
+    ("g", 30.0, 24.5, None, 0.80, -110, -110, M_EVEN, "OVER", 5.5),  # VOID DNP
     ("h", 18.0, 18.5, 22.0, 0.48, -110, -110, M_EVEN, "UNDER", 0.5),  # LOSS
-    ("i", 8.0, None, 10.0, None, None, None, None, None, None),  # no line: VOID no_line
+    ("i", 8.0, None, 10.0, None, None, None, None, None, None),  # no line: no bet (result NULL)
     ("j", 27.0, 21.5, 29.0, 0.75, 120, -140, M_PLUS, "OVER", 5.5),  # WIN
 ]
 
@@ -62,7 +62,7 @@ def _graded() -> pl.DataFrame:
 
 def test_the_hand_frame_grades_as_annotated():
     graded = _graded()
-    assert graded["result"].to_list() == ["WIN", "LOSS", "WIN", "LOSS", "PUSH", "WIN", "VOID", "LOSS", "VOID", "WIN"]
+    assert graded["result"].to_list() == ["WIN", "LOSS", "WIN", "LOSS", "PUSH", "WIN", "VOID", "LOSS", None, "WIN"]
 
 
 def test_evaluate_numbers_by_hand():

@@ -20,12 +20,12 @@ CASES = [
     ("UNDER", 20.0, 20.0, "final", "PUSH", None),
     ("OVER", 20.0, 21.0, "final", "WIN", None),
     ("UNDER", 20.0, 19.0, "Final", "WIN", None),  # status case-insensitive
-    ("OVER", 20.5, None, "final", "VOID", "did_not_play"),  # no box-score row
+    ("OVER", 20.5, None, "final", "VOID", "DNP"),  # no box-score row
     ("UNDER", 20.5, None, None, None, None),  # status unknown: not known final, so pending (no DNP)
-    ("OVER", 20.5, None, "postponed", "VOID", "game_postponed"),
-    ("UNDER", 20.5, 30.0, "cancelled", "VOID", "game_cancelled"),  # cancelled wins over a stray row
-    (None, None, 12.0, "final", "VOID", "no_line"),
-    (None, 20.5, 12.0, "final", "VOID", "no_direction"),
+    ("OVER", 20.5, None, "postponed", "VOID", "POSTPONED"),
+    ("UNDER", 20.5, 30.0, "cancelled", "VOID", "CANCELLED"),  # cancelled wins over a stray row
+    (None, None, 12.0, "final", None, None),  # NO_LINE: no bet, no result (an error only)
+    (None, 20.5, 12.0, "final", None, None),  # no side: no bet
     ("OVER", 20.5, None, "scheduled", None, None),  # not final yet: pending, not a DNP
     ("UNDER", 20.5, None, "live", None, None),
     # only a final game is a result: a live game's box-score row is a running score
@@ -34,8 +34,8 @@ CASES = [
     ("OVER", 20.0, 20.0, "live", None, None),  # would read as a PUSH
     ("OVER", 20.5, 22.0, None, None, None),  # status unknown: pending, not a WIN
     ("OVER", 20.5, 22.0, "scheduled", None, None),
-    (None, 20.5, 22.0, "live", "VOID", "no_direction"),  # voids that do not need the outcome stay voids
-    ("UNDER", 20.5, None, "postponed", "VOID", "game_postponed"),
+    (None, None, None, "postponed", None, None),  # no bet on a postponed game: nothing to void
+    ("UNDER", 20.5, None, "postponed", "VOID", "POSTPONED"),
 ]
 
 
@@ -63,7 +63,7 @@ def test_grade_needs_the_game_status_and_takes_int_actuals():
     frame = _frame(CASES[:2] + CASES[8:9]).with_columns(pl.col("actual_points").cast(pl.Int32))
     graded = grade(frame)
     assert graded["result"].to_list() == ["WIN", "LOSS", "VOID"]
-    assert graded["void_reason"].to_list() == [None, None, "did_not_play"]
+    assert graded["void_reason"].to_list() == [None, None, "DNP"]
     # only final games are graded, so a frame without statuses cannot be (it used to be graded as if final)
     with pytest.raises(KeyError, match="game_status"):
         grade(frame.drop("game_status"))

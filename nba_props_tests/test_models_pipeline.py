@@ -78,6 +78,8 @@ def test_predictions_use_the_weeks_models_and_grade(week_home, monkeypatch):
         summary = run_backfill(WEEK, WEEK + timedelta(days=6), select=["predictions"])
     assert not summary["predictions"].get("failed"), summary
     _assert_reads_only_declared_inputs("predictions", read)
+    summary = run_backfill(WEEK, WEEK + timedelta(days=6), select=["prediction_accuracy"])  # the report reads it
+    assert not summary["prediction_accuracy"].get("failed"), summary
     warehouse = _warehouse()
     predictions = warehouse.load("predictions")
     registry = warehouse.load("trained_models")

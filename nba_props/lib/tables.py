@@ -15,6 +15,7 @@ import polars as pl
 
 from nba_props.lib import schemas
 from nba_props.lib.features.contract import load_contract, player_features_descriptions, player_features_schema
+from nba_props.lib.grading import ACCURACY_DOC, ACCURACY_KEY, ACCURACY_SCHEMA
 from nba_props.lib.models.predict import PREDICTIONS_DOC, PREDICTIONS_KEY, PREDICTIONS_SCHEMA
 from nba_props.lib.models.registry import REGISTRY_DOC, REGISTRY_KEY, REGISTRY_SCHEMA
 
@@ -29,6 +30,7 @@ TABLE_SCHEMAS: MappingProxyType[str, pl.Schema] = MappingProxyType(
         "player_features": player_features_schema(load_contract()),
         "trained_models": REGISTRY_SCHEMA,
         "predictions": PREDICTIONS_SCHEMA,
+        "prediction_accuracy": ACCURACY_SCHEMA,
     }
 )
 TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
@@ -41,6 +43,7 @@ TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "player_features": ("game_id", "player_lookup"),
         "trained_models": REGISTRY_KEY,
         "predictions": PREDICTIONS_KEY,
+        "prediction_accuracy": ACCURACY_KEY,
     }
 )
 COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType(
@@ -56,6 +59,7 @@ COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = Mapping
             "player_features": player_features_descriptions(load_contract()),
             "trained_models": REGISTRY_DOC,
             "predictions": PREDICTIONS_DOC,
+            "prediction_accuracy": ACCURACY_DOC,
         }.items()
     }
 )

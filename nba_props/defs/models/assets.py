@@ -133,8 +133,7 @@ def trained_models(
         "features": dg.AssetIn("player_features"),
         "lines": dg.AssetIn("player_lines"),
         # No same-day box_scores / schedule: with eager automation, the games finishing would
-        # re-run the day's predictions. Realized accuracy is the evaluation's (and the CLI reads
-        # the warehouse for its demo table).
+        # re-run the day's predictions. Realized accuracy is `prediction_accuracy`'s (defs/grading).
         "registry": dg.AssetIn("trained_models", partition_mapping=dg.TimeWindowPartitionMapping()),
     },
     check_specs=[

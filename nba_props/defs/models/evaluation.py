@@ -1,5 +1,6 @@
-"""`model_evaluation`: grade a window of walk-forward predictions against real outcomes and
-write the report (markdown + JSON) through the artifact store. `nba-props evaluate` runs it."""
+"""`model_evaluation`: the report (markdown + JSON, through the artifact store) of a window of
+walk-forward predictions, read graded from `prediction_accuracy` (never graded again here).
+`nba-props evaluate` materializes prediction_accuracy for the window, then runs it."""
 
 from datetime import date, timedelta
 
@@ -11,7 +12,7 @@ from nba_props.io.io_manager import WarehouseResource
 from nba_props.lib import schemas, tables
 from nba_props.lib.evaluation import evaluation_report, load_evaluation_config, report_markdown
 from nba_props.lib.features.contract import load_contract
-from nba_props.lib.models.graded import graded_predictions
+from nba_props.lib.models.graded import with_market_p_over
 from nba_props.lib.models.registry import load_models_config
 from nba_props.lib.models.training import requires_line
 from nba_props.resources import SettingsResource
@@ -54,7 +55,7 @@ def _training_skips(instance: dg.DagsterInstance, start: date, end: date) -> dic
     group_name="models",
     **labels("models", "on_demand"),
     kinds={"duckdb", "polars"},
-    deps=["predictions", "box_scores", "player_lines", "player_features", "schedule", "trained_models"],
+    deps=["prediction_accuracy", "box_scores", "player_lines", "player_features", "trained_models"],
 )
 def model_evaluation(
     context: dg.AssetExecutionContext,
@@ -68,16 +69,14 @@ def model_evaluation(
     contract = load_contract()
     box = store.load("box_scores", start=start - timedelta(days=eval_config.baseline_history_days), end=end,
                      declared=schemas.BOX_SCORES)  # fmt: skip
-    graded = graded_predictions(
-        store.load("predictions", start=start, end=end, declared=tables.TABLE_SCHEMAS["predictions"]),
-        box.filter(box["game_date"] >= start),
+    graded = with_market_p_over(
+        store.load("prediction_accuracy", start=start, end=end, declared=tables.TABLE_SCHEMAS["prediction_accuracy"]),
         store.load("player_lines", start=start, end=end, declared=tables.TABLE_SCHEMAS["player_lines"]),
-        store.load("schedule", start=start, end=end, declared=schemas.SCHEDULE),
     )
     if graded.height == 0:
         raise dg.Failure(
-            f"no predictions in {start} .. {end}: nothing to evaluate (were lines, features, "
-            "training and predictions materialized for the window?)"
+            f"no graded predictions in {start} .. {end}: nothing to evaluate (were lines, features, "
+            "training, predictions and prediction_accuracy materialized for the window?)"
         )
     features = store.load("player_features", start=start, end=end, declared=tables.TABLE_SCHEMAS["player_features"])
     registry = store.load("trained_models", start=week_start(start), end=end, partition_column="week_start",
