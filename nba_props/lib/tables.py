@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 import polars as pl
 
-from nba_props.lib import schemas
+from nba_props.lib import health, schemas
 from nba_props.lib.features.contract import load_contract, player_features_descriptions, player_features_schema
 from nba_props.lib.models.predict import PREDICTIONS_DOC, PREDICTIONS_KEY, PREDICTIONS_SCHEMA
 from nba_props.lib.models.registry import REGISTRY_DOC, REGISTRY_KEY, REGISTRY_SCHEMA
@@ -29,6 +29,7 @@ TABLE_SCHEMAS: MappingProxyType[str, pl.Schema] = MappingProxyType(
         "player_features": player_features_schema(load_contract()),
         "trained_models": REGISTRY_SCHEMA,
         "predictions": PREDICTIONS_SCHEMA,
+        "model_performance_daily": health.performance_schema(health.load_health_config()),
     }
 )
 TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
@@ -41,6 +42,7 @@ TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "player_features": ("game_id", "player_lookup"),
         "trained_models": REGISTRY_KEY,
         "predictions": PREDICTIONS_KEY,
+        "model_performance_daily": health.KEY,
     }
 )
 COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType(
@@ -56,6 +58,7 @@ COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = Mapping
             "player_features": player_features_descriptions(load_contract()),
             "trained_models": REGISTRY_DOC,
             "predictions": PREDICTIONS_DOC,
+            "model_performance_daily": health.performance_docs(health.load_health_config()),
         }.items()
     }
 )
