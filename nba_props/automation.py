@@ -21,15 +21,19 @@ from nba_props.partitions import GAME_TZ_NAME, game_date_partitions
 AC = dg.AutomationCondition
 
 
-def eager_with_lookback(lookback_days: int, blockers: Sequence[dg.AssetKey] = ()) -> dg.AutomationCondition:
+def eager_with_lookback(
+    lookback_days: int, blockers: Sequence[dg.AssetKey] = (), *, on_new_partition: bool = True
+) -> dg.AutomationCondition:
     """`eager()` over the latest `lookback_days` partitions (eager alone never requests
     yesterday), requested when newly missing or a dependency updated; held back while the
     partition or a dependency runs, after an upstream blocking check failed, and while a
     same-day must-have input (`blockers`, identity / same-period deps) is missing. Unlike
-    `eager()`, a missing partition of a history window (a day without games) never holds it back."""
+    `eager()`, a missing partition of a history window (a day without games) never holds it back.
+    `on_new_partition=False` (post-game assets): requested only when a dependency updated."""
+    trigger = (AC.newly_missing() | AC.any_deps_updated()) if on_new_partition else AC.any_deps_updated()
     condition = (
         AC.in_latest_time_window(lookback_delta=timedelta(days=lookback_days))
-        & (AC.newly_missing() | AC.any_deps_updated()).since_last_handled()
+        & trigger.since_last_handled()
         & ~AC.in_progress()
         & ~AC.any_deps_in_progress()
         & ~AC.any_deps_match(AC.any_checks_match(AC.check_failed(), blocking_only=True)).with_label(
@@ -93,7 +97,8 @@ def condition_for(spec: dg.AssetSpec, config: AutomationConfig) -> dg.Automation
             )
     # a pre-game asset's day is settled once its games start: today only (see automation.yaml)
     lookback = 1 if name in config.conditions.pre_game_assets else config.conditions.lookback_days
-    return eager_with_lookback(lookback, [dg.AssetKey(b) for b in blockers])
+    post_game = name in config.conditions.post_game_assets
+    return eager_with_lookback(lookback, [dg.AssetKey(b) for b in blockers], on_new_partition=not post_game)
 
 
 def with_automation(spec: dg.AssetSpec, config: AutomationConfig | None = None) -> dg.AssetSpec:

@@ -6,11 +6,15 @@ then recovered)."""
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
+import pytest
 
+from nba_props import definitions
 from nba_props.alerts import AlertSink
+from nba_props.automation import apply_automation
 from nba_props.defs.alerts.sensor import alerts_sensor
 from nba_props.defs.health.assets import CHAMPION, FAMILIES, model_performance_daily
 from nba_props.defs.health.pending_upstream import prediction_accuracy_placeholder
@@ -22,6 +26,7 @@ from nba_props.lib.automation import load_automation_config
 from nba_props.lib.health import ACCURACY_CONTRACT
 from nba_props.partitions import training_week_partitions
 from nba_props.resources import SettingsResource
+from nba_props_tests.test_automation import TODAY, WEEK, YESTERDAY, Ticks, mat
 
 ASSET = "model_performance_daily"
 DAYS = [date(2025, 11, 3) + timedelta(days=i) for i in range(7)]  # Monday .. Sunday
@@ -191,3 +196,29 @@ def test_champion_health_is_a_model_health_alert_then_recovers(tmp_path):
         assert state["open"] == {}
         frame = Warehouse(sink.database).load("alerts", declared=ALERTS_SCHEMA, partition_column="raised_at")
         assert frame.select("kind", "status").rows() == [("model_health", "recovered")]
+
+
+@pytest.fixture(scope="module")
+def automated_defs(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NBA_PROPS_HOME", str(tmp_path_factory.mktemp("home")))
+        yield apply_automation(dg.load_from_defs_folder(path_within_project=Path(definitions.__file__).parent))
+
+
+def test_automation_follows_the_grading_not_the_new_day(automated_defs, tmp_path):
+    """A post-game asset: the new day's partition alone requests nothing (nothing is graded at
+    midnight); yesterday's grading landing requests yesterday (and today) through the lookback."""
+    graph = automated_defs.resolve_asset_graph()
+    assert graph.get(dg.AssetKey(ASSET)).automation_condition is not None
+    with dg.instance_for_test() as instance:
+        _follow_the_grading(automated_defs, instance)
+
+
+def _follow_the_grading(defs, instance):
+    tick = Ticks(defs, instance)
+    mat(instance, "trained_models", WEEK)
+    assert tick(23, 0, day=14) == {}  # bookkeeping
+    assert ASSET not in tick(0, 10, day=15)  # the 15th exists now: not requested for that alone
+    mat(instance, "prediction_accuracy", YESTERDAY)  # the 14th's games graded overnight
+    assert tick(7, 0, day=15)[ASSET] == {YESTERDAY, TODAY}
+    assert ASSET not in tick(7, 5, day=15)  # handled

@@ -66,7 +66,8 @@ def _figures() -> dict[str, pl.Expr]:
         GROUP,
     ),
     ins={
-        # every window ends on the partition date: the history read is derived from the rules
+        # every window ends on the partition date: the day and the days before it, as far back
+        # as the rules need (derived: HealthConfig.history_days)
         "accuracy": history_input("prediction_accuracy", last_n_game_days(CONFIG.history_days)),
         # the weeks whose models may still be the newest within the staleness lookback
         "registry": dg.AssetIn(
