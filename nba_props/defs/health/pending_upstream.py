@@ -6,7 +6,8 @@ key then fails every definitions test, loudly."""
 
 import dagster as dg
 
-from nba_props.dagster_helpers import labels
+from nba_props.dagster_helpers import column_schema, labels
+from nba_props.lib.health import ACCURACY_CONTRACT, USED_COLUMNS
 from nba_props.partitions import game_date_partitions
 
 prediction_accuracy_placeholder = dg.AssetSpec(
@@ -14,6 +15,17 @@ prediction_accuracy_placeholder = dg.AssetSpec(
     description="PLACEHOLDER (external) for the graded predictions asset of the grading stage; replaced on merge.",
     group_name="sources",
     partitions_def=game_date_partitions,
-    metadata={"partition_expr": "game_date"},
+    metadata={
+        "partition_expr": "game_date",
+        "dagster/column_schema": column_schema(
+            "prediction_accuracy",
+            ACCURACY_CONTRACT,
+            {
+                name: "Contract column of the graded predictions"
+                + (" (read by model_performance_daily)." if name in USED_COLUMNS else ".")
+                for name in ACCURACY_CONTRACT.names()
+            },
+        ),
+    },
     **labels("sources", "external"),
 )
