@@ -273,3 +273,15 @@ def test_states_markdown_and_champion_alert():
     passed, message = health.champion_alert(out, CHAMP, D0)
     assert not passed and message.startswith("champion champ BLOCKED on 2025-11-01")
     assert health.champion_alert(out, "b", D0)[0]
+
+
+def test_the_input_contract_is_the_registered_prediction_accuracy_table():
+    """Once the grading stage registers `prediction_accuracy` (lib/tables), it must be the contract
+    coded against here (column names and dtypes exactly)."""
+    from nba_props.lib import tables
+
+    if "prediction_accuracy" not in tables.TABLE_SCHEMAS:
+        pytest.skip("prediction_accuracy is not registered on this branch yet (the grading stage builds it)")
+    registered = tables.TABLE_SCHEMAS["prediction_accuracy"]
+    assert {n: registered[n] for n in health.USED_COLUMNS} == {n: ACCURACY_CONTRACT[n] for n in health.USED_COLUMNS}
+    assert dict(registered) == dict(ACCURACY_CONTRACT)
