@@ -280,8 +280,8 @@ def test_the_input_contract_is_the_registered_prediction_accuracy_table():
     coded against here (column names and dtypes exactly)."""
     from nba_props.lib import tables
 
-    if "prediction_accuracy" not in tables.TABLE_SCHEMAS:
-        pytest.skip("prediction_accuracy is not registered on this branch yet (the grading stage builds it)")
+    if tables.TABLE_SCHEMAS.get("prediction_accuracy") is ACCURACY_CONTRACT:
+        pytest.skip("prediction_accuracy is the placeholder registration on this branch (the grading stage builds it)")
     registered = tables.TABLE_SCHEMAS["prediction_accuracy"]
     assert {n: registered[n] for n in health.USED_COLUMNS} == {n: ACCURACY_CONTRACT[n] for n in health.USED_COLUMNS}
     assert dict(registered) == dict(ACCURACY_CONTRACT)

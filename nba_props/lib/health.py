@@ -207,6 +207,14 @@ USED_COLUMNS = (
     "game_date", "family", "predicted_points", "actual_points", "line", "edge", "p_over",
     "recommendation", "quarantined", "price", "result",
 )  # fmt: skip
+ACCURACY_KEY = ("game_id", "player_lookup", "model_id")
+# Column docs of the contract, registered in lib/tables only until the grading stage's own
+# registration of prediction_accuracy is merged (which replaces it).
+ACCURACY_DOC = {
+    name: "Graded predictions contract column (issue 10, section 1)"
+    + (", read by model_performance_daily." if name in USED_COLUMNS else ".")
+    for name in ACCURACY_CONTRACT.names()
+}
 
 
 def performance_schema(config: HealthConfig) -> pl.Schema:

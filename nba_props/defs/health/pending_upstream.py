@@ -1,13 +1,14 @@
 """PLACEHOLDER for `prediction_accuracy` until the grading branch (issue 10, section 1) merges:
 an external spec with the real asset's key, partitions and partition column, so that this
 branch's definitions load and `model_performance_daily` can read the table through its history
-input. DELETE THIS FILE when `nba_props/defs/grading/` (the real asset) is merged: a duplicate
-key then fails every definitions test, loudly."""
+input. Its schema is registered in lib/tables under the same PLACEHOLDER note, so a missing table
+reads as empty and the main job runs. DELETE THIS FILE and those lines when
+`nba_props/defs/grading/` (the real asset) is merged: a duplicate key then fails every
+definitions test, loudly."""
 
 import dagster as dg
 
 from nba_props.dagster_helpers import column_schema, labels
-from nba_props.lib.health import ACCURACY_CONTRACT, USED_COLUMNS
 from nba_props.partitions import game_date_partitions
 
 prediction_accuracy_placeholder = dg.AssetSpec(
@@ -15,17 +16,6 @@ prediction_accuracy_placeholder = dg.AssetSpec(
     description="PLACEHOLDER (external) for the graded predictions asset of the grading stage; replaced on merge.",
     group_name="sources",
     partitions_def=game_date_partitions,
-    metadata={
-        "partition_expr": "game_date",
-        "dagster/column_schema": column_schema(
-            "prediction_accuracy",
-            ACCURACY_CONTRACT,
-            {
-                name: "Contract column of the graded predictions"
-                + (" (read by model_performance_daily)." if name in USED_COLUMNS else ".")
-                for name in ACCURACY_CONTRACT.names()
-            },
-        ),
-    },
+    metadata={"partition_expr": "game_date", "dagster/column_schema": column_schema("prediction_accuracy")},
     **labels("sources", "external"),
 )
