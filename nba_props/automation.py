@@ -22,15 +22,19 @@ AC = dg.AutomationCondition
 
 
 def eager_with_lookback(
-    lookback_days: int, blockers: Sequence[dg.AssetKey] = (), *, on_new_partition: bool = True
+    lookback_days: int, blockers: Sequence[dg.AssetKey] = (), *, triggers: Sequence[dg.AssetKey] | None = None
 ) -> dg.AutomationCondition:
     """`eager()` over the latest `lookback_days` partitions (eager alone never requests
     yesterday), requested when newly missing or a dependency updated; held back while the
     partition or a dependency runs, after an upstream blocking check failed, and while a
     same-day must-have input (`blockers`, identity / same-period deps) is missing. Unlike
     `eager()`, a missing partition of a history window (a day without games) never holds it back.
-    `on_new_partition=False` (post-game assets): requested only when a dependency updated."""
-    trigger = (AC.newly_missing() | AC.any_deps_updated()) if on_new_partition else AC.any_deps_updated()
+    With `triggers` (post-game assets) it is requested only when one of those dependencies
+    updated: neither a new day's partition nor another input's update requests it."""
+    if triggers is None:
+        trigger = AC.newly_missing() | AC.any_deps_updated()
+    else:
+        trigger = AC.any_deps_updated().allow(dg.AssetSelection.assets(*triggers))
     condition = (
         AC.in_latest_time_window(lookback_delta=timedelta(days=lookback_days))
         & trigger.since_last_handled()
@@ -97,8 +101,15 @@ def condition_for(spec: dg.AssetSpec, config: AutomationConfig) -> dg.Automation
             )
     # a pre-game asset's day is settled once its games start: today only (see automation.yaml)
     lookback = 1 if name in config.conditions.pre_game_assets else config.conditions.lookback_days
-    post_game = name in config.conditions.post_game_assets
-    return eager_with_lookback(lookback, [dg.AssetKey(b) for b in blockers], on_new_partition=not post_game)
+    triggers = config.conditions.post_game_assets.get(name)
+    for trigger in triggers or ():
+        if trigger not in deps:
+            raise ValueError(f"automation.yaml: {name}'s post-game trigger {trigger!r} is not one of its inputs")
+    return eager_with_lookback(
+        lookback,
+        [dg.AssetKey(b) for b in blockers],
+        triggers=None if triggers is None else [dg.AssetKey(t) for t in triggers],
+    )
 
 
 def with_automation(spec: dg.AssetSpec, config: AutomationConfig | None = None) -> dg.AssetSpec:

@@ -216,8 +216,9 @@ def test_automation_follows_the_grading_not_the_new_day(automated_defs, tmp_path
 
 def _follow_the_grading(defs, instance):
     tick = Ticks(defs, instance)
-    mat(instance, "trained_models", WEEK)
     assert tick(23, 0, day=14) == {}  # bookkeeping
+    mat(instance, "trained_models", WEEK)
+    assert ASSET not in tick(23, 5, day=14)  # a new model is context, not a reason to run
     assert ASSET not in tick(0, 10, day=15)  # the 15th exists now: not requested for that alone
     mat(instance, "prediction_accuracy", YESTERDAY)  # the 14th's games graded overnight
     assert tick(7, 0, day=15)[ASSET] == {YESTERDAY, TODAY}
