@@ -19,6 +19,7 @@ def test_backfill_prints_rows_and_seconds_per_asset_and_records_one_run(nba_home
         "player_lines",
         "player_features",
         "predictions",
+        "model_performance_daily",
     }
     for asset, figures in lines.items():
         if asset == "player_features":
