@@ -21,15 +21,23 @@ from nba_props.partitions import GAME_TZ_NAME, game_date_partitions
 AC = dg.AutomationCondition
 
 
-def eager_with_lookback(lookback_days: int, blockers: Sequence[dg.AssetKey] = ()) -> dg.AutomationCondition:
+def eager_with_lookback(
+    lookback_days: int, blockers: Sequence[dg.AssetKey] = (), *, triggers: Sequence[dg.AssetKey] | None = None
+) -> dg.AutomationCondition:
     """`eager()` over the latest `lookback_days` partitions (eager alone never requests
     yesterday), requested when newly missing or a dependency updated; held back while the
     partition or a dependency runs, after an upstream blocking check failed, and while a
     same-day must-have input (`blockers`, identity / same-period deps) is missing. Unlike
-    `eager()`, a missing partition of a history window (a day without games) never holds it back."""
+    `eager()`, a missing partition of a history window (a day without games) never holds it back.
+    With `triggers` (post-game assets) it is requested only when one of those dependencies
+    updated: neither a new day's partition nor another input's update requests it."""
+    if triggers is None:
+        trigger = AC.newly_missing() | AC.any_deps_updated()
+    else:
+        trigger = AC.any_deps_updated().allow(dg.AssetSelection.assets(*triggers))
     condition = (
         AC.in_latest_time_window(lookback_delta=timedelta(days=lookback_days))
-        & (AC.newly_missing() | AC.any_deps_updated()).since_last_handled()
+        & trigger.since_last_handled()
         & ~AC.in_progress()
         & ~AC.any_deps_in_progress()
         & ~AC.any_deps_match(AC.any_checks_match(AC.check_failed(), blocking_only=True)).with_label(
@@ -93,7 +101,15 @@ def condition_for(spec: dg.AssetSpec, config: AutomationConfig) -> dg.Automation
             )
     # a pre-game asset's day is settled once its games start: today only (see automation.yaml)
     lookback = 1 if name in config.conditions.pre_game_assets else config.conditions.lookback_days
-    return eager_with_lookback(lookback, [dg.AssetKey(b) for b in blockers])
+    triggers = config.conditions.post_game_assets.get(name)
+    for trigger in triggers or ():
+        if trigger not in deps:
+            raise ValueError(f"automation.yaml: {name}'s post-game trigger {trigger!r} is not one of its inputs")
+    return eager_with_lookback(
+        lookback,
+        [dg.AssetKey(b) for b in blockers],
+        triggers=None if triggers is None else [dg.AssetKey(t) for t in triggers],
+    )
 
 
 def with_automation(spec: dg.AssetSpec, config: AutomationConfig | None = None) -> dg.AssetSpec:

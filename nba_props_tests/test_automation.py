@@ -78,7 +78,13 @@ def todays_inputs(instance, day=TODAY):
 def test_only_derived_daily_assets_carry_the_condition(real_defs):
     graph = real_defs.resolve_asset_graph()
     with_condition = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).automation_condition}
-    assert with_condition == {"player_lines", "player_features", "predictions", "prediction_accuracy"}
+    assert with_condition == {
+        "player_lines",
+        "player_features",
+        "predictions",
+        "prediction_accuracy",
+        "model_performance_daily",
+    }
     # every materializable asset has a freshness policy except the hand-run report
     no_policy = {
         k.to_user_string()

@@ -20,6 +20,7 @@ def test_backfill_prints_rows_and_seconds_per_asset_and_records_one_run(nba_home
         "player_features",
         "predictions",
         "prediction_accuracy",
+        "model_performance_daily",
     }
     for asset, figures in lines.items():
         if asset == "player_features":

@@ -16,6 +16,7 @@ from nba_props.lib.evaluation import load_evaluation_config
 from nba_props.lib.features.contract import DEFAULT_PATH as FEATURES_YAML
 from nba_props.lib.features.contract import FeatureContract, load_contract
 from nba_props.lib.features.rules import history_windows
+from nba_props.lib.health import load_health_config
 from nba_props.lib.lines import load_line_config
 from nba_props.lib.models.registry import DEFAULT_PATH as MODELS_YAML
 from nba_props.lib.models.registry import ModelsConfig, load_models_config
@@ -27,6 +28,7 @@ LOADERS = {
     "automation.yaml": load_automation_config,
     "evaluation.yaml": load_evaluation_config,
     "features.yaml": load_contract,
+    "health.yaml": load_health_config,
     "lines.yaml": load_line_config,
     "models.yaml": load_models_config,
     "runs.yaml": load_runs_config,

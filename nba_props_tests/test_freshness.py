@@ -116,6 +116,7 @@ def test_freshness_sensor_records_once_per_date_and_the_recovery(sim_data_dir):
         tick(utc(2024, 11, 28, 19, 0))
         assert sorted(check_events(instance)[4:]) == [
             ("box_scores", False, "2024-11-27"),
+            ("model_performance_daily", False, "2024-11-27"),  # yesterday's health by 08:30
             ("player_features", True, "2024-11-28"),
             ("prediction_accuracy", False, "2024-11-27"),
             ("predictions", True, "2024-11-28"),
@@ -128,7 +129,10 @@ def test_partition_fresh_check_runs_from_the_ui_path(sim_data_dir):
     with dg.instance_for_test() as instance:
         instance.report_runless_asset_event(dg.AssetMaterialization("predictions", partition="2024-11-27"))
         result = dg.materialize(
-            [partition_fresh, *[dg.AssetSpec(a) for a in ("box_scores", "player_features", "predictions")]],
+            [
+                partition_fresh,
+                *[dg.AssetSpec(a) for a in ("box_scores", "player_features", "predictions", "model_performance_daily")],
+            ],
             instance=instance,
             resources={
                 "clock": ClockResource(frozen_at="2024-11-27T19:00:00+00:00"),
@@ -142,4 +146,5 @@ def test_partition_fresh_check_runs_from_the_ui_path(sim_data_dir):
             "player_features": False,
             "predictions": True,
             "prediction_accuracy": False,
+            "model_performance_daily": False,
         }

@@ -85,6 +85,7 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
             "player_features",
             "predictions",
             "prediction_accuracy",
+            "model_performance_daily",
         ]
     )
     checks = _check_results(result)

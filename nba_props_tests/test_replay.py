@@ -85,7 +85,8 @@ def test_lines_in_the_day_predictions_before_the_first_tip_box_scores_after_the_
 
 def test_the_withheld_day_raises_a_freshness_alert_at_the_deadline_and_recovers(replayed):
     report, _, withheld, release, _ = replayed
-    fresh = [a for a in report.alerts if a["kind"] == "freshness" and a["partition"] == withheld.isoformat()]
+    alerts = report.alerts
+    fresh = [a for a in alerts if a["kind"] == "freshness" and a["partition"] == withheld.isoformat()]
     raised = [a for a in fresh if a["status"] == "open"]
     recovered = [a for a in fresh if a["status"] == "recovered"]
     deadline = datetime.combine(withheld + timedelta(days=1), time(8), tzinfo=seasons.GAME_TZ)
@@ -93,4 +94,4 @@ def test_the_withheld_day_raises_a_freshness_alert_at_the_deadline_and_recovers(
     assert deadline <= raised[0]["tick"] < deadline + timedelta(hours=1)
     assert len(recovered) == 1 and recovered[0]["tick"] >= release
     # nothing else was late or broken
-    assert {(a["asset"], a["partition"]) for a in report.alerts} == {("box_scores", withheld.isoformat())}
+    assert {(a["asset"], a["partition"]) for a in alerts} == {("box_scores", withheld.isoformat())}

@@ -16,7 +16,7 @@ from typing import Literal
 
 import polars as pl
 
-Kind = Literal["freshness", "check", "run", "pool_wait", "other"]
+Kind = Literal["freshness", "check", "run", "pool_wait", "model_health", "other"]
 ALERTS_TABLE = "alerts"
 ALERTS_SCHEMA = pl.Schema(
     {
@@ -35,7 +35,7 @@ ALERTS_SCHEMA = pl.Schema(
 ALERTS_DOC = {  # the column schema the UI shows
     "alert_id": "Stable id of the failure (kind, asset, partition, check): one alert per failure.",
     "raised_at": "When the failure was first seen (UTC).",
-    "kind": "freshness, check, run or other.",
+    "kind": "freshness, check, run, pool_wait, model_health (a business check: the champion's health) or other.",
     "asset": "The asset (or job:<name> for a failed run) the alert is about.",
     "partition": "The partition key concerned, when there is one.",
     "check": "The failed check's name, when the alert is a check or freshness failure.",

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from nba_props.lib.config_files import CONFIG_DIR, load_config
 
 AUTOMATION_CONFIG_PATH = CONFIG_DIR / "automation.yaml"
+BUSINESS_KINDS = ("model_health",)  # the alert kinds of business checks (lib/alerts.Kind)
 
 
 class _Rules(BaseModel):
@@ -22,6 +23,7 @@ class _Rules(BaseModel):
 class ConditionRules(_Rules):
     lookback_days: int = Field(ge=1)
     pre_game_assets: tuple[str, ...]
+    post_game_assets: dict[str, tuple[str, ...]]
     excluded_groups: tuple[str, ...]
     excluded_assets: tuple[str, ...]
     same_day_blockers: dict[str, tuple[str, ...]]
@@ -76,6 +78,21 @@ class FreshnessSensorRules(_Rules):
     keep_days: int = Field(ge=2)
 
 
+class BusinessCheck(_Rules):
+    """A check whose failure is a business alert (not a data failure): routed to the alert sink
+    with its own `kind` whatever its severity or blocking flag."""
+
+    asset: str
+    check: str
+    kind: str
+
+    @model_validator(mode="after")
+    def _known_kind(self) -> BusinessCheck:
+        if self.kind not in BUSINESS_KINDS:
+            raise ValueError(f"business check kind {self.kind!r} is not one of {BUSINESS_KINDS}")
+        return self
+
+
 class AlertRules(_Rules):
     minimum_interval_seconds: int = Field(ge=1)
     warehouse_attempts: int = Field(ge=1)
@@ -83,6 +100,11 @@ class AlertRules(_Rules):
     webhook_attempts: int = Field(ge=1)
     webhook_timeout_seconds: float = Field(gt=0)
     webhook_backoff_seconds: float = Field(ge=0)
+    business_checks: tuple[BusinessCheck, ...]
+
+    def business_kind(self, asset: str, check: str) -> str | None:
+        """The alert kind of a business check, None for any other check."""
+        return next((b.kind for b in self.business_checks if (b.asset, b.check) == (asset, check)), None)
 
 
 class AutomationConfig(_Rules):

@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 import polars as pl
 
-from nba_props.lib import schemas
+from nba_props.lib import health, schemas
 from nba_props.lib.features.contract import load_contract, player_features_descriptions, player_features_schema
 from nba_props.lib.grading import ACCURACY_DOC, ACCURACY_KEY, ACCURACY_SCHEMA
 from nba_props.lib.models.predict import PREDICTIONS_DOC, PREDICTIONS_KEY, PREDICTIONS_SCHEMA
@@ -31,6 +31,7 @@ TABLE_SCHEMAS: MappingProxyType[str, pl.Schema] = MappingProxyType(
         "trained_models": REGISTRY_SCHEMA,
         "predictions": PREDICTIONS_SCHEMA,
         "prediction_accuracy": ACCURACY_SCHEMA,
+        "model_performance_daily": health.performance_schema(health.load_health_config()),
     }
 )
 TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
@@ -44,6 +45,7 @@ TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "trained_models": REGISTRY_KEY,
         "predictions": PREDICTIONS_KEY,
         "prediction_accuracy": ACCURACY_KEY,
+        "model_performance_daily": health.KEY,
     }
 )
 COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType(
@@ -60,6 +62,7 @@ COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = Mapping
             "trained_models": REGISTRY_DOC,
             "predictions": PREDICTIONS_DOC,
             "prediction_accuracy": ACCURACY_DOC,
+            "model_performance_daily": health.performance_docs(health.load_health_config()),
         }.items()
     }
 )

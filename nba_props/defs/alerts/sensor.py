@@ -1,6 +1,7 @@
-"""The `alerts` sensor: failed freshness checks, failed ERROR-severity blocking checks and failed
-runs become alerts through the `alert_sink` resource, once per failure (cursor on event-log
-storage ids); a later pass of the same check+partition or a success of the same job+partition
+"""The `alerts` sensor: failed freshness checks, failed ERROR-severity blocking checks, failed
+business checks (config/automation.yaml `alerts.business_checks`, e.g. the champion's
+`champion_health`: kind `model_health`, whatever their severity) and failed runs become alerts
+through the `alert_sink` resource, once per failure (cursor on event-log storage ids); a later pass of the same check+partition or a success of the same job+partition
 records the recovery. The open alerts are shown on the `alerts` asset (group operations) as a
 runless materialization whenever they change."""
 
@@ -20,6 +21,7 @@ from nba_props.lib.alerts import Alert, Signal
 from nba_props.lib.automation import load_automation_config
 
 ALERTS_ASSET = "alerts"
+ALERT_RULES = load_automation_config().alerts
 BATCH = 1000
 EventType = dg.DagsterEventType
 
@@ -114,7 +116,8 @@ class _RunCache:
 def _check_signal(runs: _RunCache, record) -> Signal | None:
     evaluation = record.event.dagster_event.asset_check_evaluation_data
     fresh = evaluation.check_name == freshness.CHECK_NAME
-    if evaluation.severity != dg.AssetCheckSeverity.ERROR or not (fresh or evaluation.blocking):
+    business = ALERT_RULES.business_kind(evaluation.asset_key.to_user_string(), evaluation.check_name)
+    if business is None and (evaluation.severity != dg.AssetCheckSeverity.ERROR or not (fresh or evaluation.blocking)):
         return None
     meta = evaluation.metadata.get("partition")  # the freshness checks name their date here
     partition = meta.value if meta is not None else (evaluation.partition or record.partition)
@@ -123,7 +126,7 @@ def _check_signal(runs: _RunCache, record) -> Signal | None:
         partition = None if run is None else _run_partition(run)
     verdict = "passed" if evaluation.passed else "failed"
     return Signal(
-        "freshness" if fresh else "check",
+        business or ("freshness" if fresh else "check"),
         evaluation.asset_key.to_user_string(),
         partition,
         evaluation.check_name,
@@ -160,9 +163,10 @@ def _cursor(raw: str | None) -> dict:
 
 @dg.sensor(
     name="alerts",
-    minimum_interval_seconds=load_automation_config().alerts.minimum_interval_seconds,
+    minimum_interval_seconds=ALERT_RULES.minimum_interval_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Failed freshness checks, failed blocking checks and failed runs -> alerts (log, table "
+    description="Failed freshness checks, failed blocking checks, failed business checks (kind model_health) "
+    "and failed runs -> alerts (log, table "
     "nba_props.alerts, optional webhook), once per failure; a later pass records the recovery.",
 )
 def alerts_sensor(context: dg.SensorEvaluationContext, alert_sink: AlertSink) -> dg.SkipReason:

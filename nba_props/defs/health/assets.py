@@ -1,0 +1,131 @@
+"""Model health: daily `model_performance_daily` (one row per model family) from the graded
+predictions (`prediction_accuracy`) and the training registry, with the champion's business
+alert `champion_health`. The rules are lib/health.py + config/health.yaml; the history read is
+derived from them (`HealthConfig.history_days`, `staleness.lookback_days`)."""
+
+from collections.abc import Iterator
+
+import dagster as dg
+import polars as pl
+
+from nba_props.dagster_helpers import check_spec, daily_asset_kwargs, partition_figures, rows_check, unique_key_spec
+from nba_props.lib import health, tables
+from nba_props.lib.ingest_checks import duplicate_keys
+from nba_props.lib.models.registry import load_models_config
+from nba_props.partitions import DATE_FMT, date_range_of, history_input, last_n_game_days
+from nba_props.resources import SettingsResource
+
+GROUP = "health"
+ASSET = health.TABLE
+CHAMPION_CHECK = "champion_health"
+WARN = dg.AssetCheckSeverity.WARN
+CONFIG = health.load_health_config()
+MODELS_CONFIG = load_models_config()
+CHAMPION = MODELS_CONFIG.champion
+FAMILIES = tuple(f.id for f in MODELS_CONFIG.enabled_families)
+STATE = CONFIG.state_label
+
+
+def _figures() -> dict[str, pl.Expr]:
+    """Per partition, numbers (and the state as text) that plot in the UI: the champion's, then
+    each family's state-window HR / N and state."""
+
+    def of(family: str, column: str) -> pl.Expr:
+        return pl.col(column).filter(pl.col("family") == family).first()
+
+    figures = {
+        f"champion_hr_{STATE}": of(CHAMPION, f"hr_{STATE}"),
+        f"champion_n_{STATE}": of(CHAMPION, f"n_{STATE}"),
+        "champion_hr_season": of(CHAMPION, f"hr_{health.SEASON_WINDOW}"),
+        "champion_mae": of(CHAMPION, "mae_day"),
+        "champion_roi": of(CHAMPION, "roi_day"),
+        "champion_state": of(CHAMPION, "state"),
+        "champion_days_since_training": of(CHAMPION, "days_since_training"),
+        "families_below_watch": pl.col("state").is_in(health.BELOW_WATCH).sum(),
+        "challengers": pl.col("challenger").sum(),
+        "market_crash": pl.col("market_crash").any().cast(pl.Int64),
+    }
+    for family in FAMILIES:
+        figures |= {
+            f"hr_{STATE}_{family}": of(family, f"hr_{STATE}"),
+            f"n_{STATE}_{family}": of(family, f"n_{STATE}"),
+            f"mae_{family}": of(family, "mae_day"),
+            f"state_{family}": of(family, "state"),
+        }
+    return figures
+
+
+@dg.asset(
+    **daily_asset_kwargs(
+        ASSET,
+        "Per model family and day: rolling "
+        + "/".join(str(w) for w in CONFIG.windows)
+        + f"-day and season-to-date W/L/N/HR (Wilson CI) of graded recommended picks at edge >= "
+        f"{CONFIG.edge_floor:g}, the day's ROI at real prices, MAE / bias / Brier, state, transition, "
+        "days since training and decay signals (challenger, cross-model crash).",
+        GROUP,
+    ),
+    ins={
+        # every window ends on the partition date: the day and the days before it, as far back
+        # as the rules need (derived: HealthConfig.history_days)
+        "accuracy": history_input("prediction_accuracy", last_n_game_days(CONFIG.history_days)),
+        # the weeks whose models may still be the newest within the staleness lookback
+        "registry": dg.AssetIn(
+            "trained_models", partition_mapping=last_n_game_days(CONFIG.staleness.lookback_days + 1)
+        ),
+    },
+    check_specs=[
+        unique_key_spec(ASSET),
+        check_spec(ASSET, "counts_consistent", "n = wins + losses, hit rates in [0, 1], windows nested, known states"),
+        check_spec(
+            ASSET,
+            CHAMPION_CHECK,
+            f"the champion ({CHAMPION}) is not BLOCKED or DEGRADING on the run's last day (a business alert, "
+            "kind model_health)",
+        ),
+    ],
+)
+def model_performance_daily(
+    context: dg.AssetExecutionContext,
+    accuracy: pl.DataFrame,
+    registry: pl.DataFrame,
+    settings: SettingsResource,
+) -> Iterator:
+    start, end = date_range_of(context.partition_time_window)
+    rows = health.model_performance(
+        accuracy, registry, start=start, end=end, champion=CHAMPION, families=FAMILIES, config=CONFIG
+    )
+    recorded = partition_figures(rows, context.partition_keys, figures=_figures())
+    for key, values in recorded.items():
+        day_rows = rows.filter(pl.col("game_date").dt.strftime(DATE_FMT) == key)
+        values["model_states"] = dg.MetadataValue.md(health.states_markdown(day_rows, CONFIG))
+        context.add_asset_metadata(values, asset_key=ASSET, partition_key=key)
+    alert_days = rows.filter((pl.col("family") == CHAMPION) & pl.col("state").is_in(health.ALERT_STATES))
+    yield dg.Output(
+        rows,
+        metadata={
+            "run_rows": rows.height,
+            "run_accuracy_rows": accuracy.height,
+            "history_days": CONFIG.history_days,
+            "champion_family": CHAMPION,
+            "run_champion_alert_days": alert_days.height,
+            "settings": settings.metadata(),
+        },
+    )
+    yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS[ASSET]))
+    yield rows_check("counts_consistent", health.valid_rows(rows, CONFIG))
+    passed, message = health.champion_alert(rows, CHAMPION, end)
+    yield dg.AssetCheckResult(
+        check_name=CHAMPION_CHECK,
+        passed=passed,
+        severity=WARN,
+        description=message,
+        metadata={
+            "champion": CHAMPION,
+            "day": end.strftime(DATE_FMT),
+            "alert_states": dg.MetadataValue.json(list(health.ALERT_STATES)),
+            "run_alert_days": dg.MetadataValue.json(
+                [d.strftime(DATE_FMT) for d in alert_days.get_column("game_date").to_list()]
+            ),
+        },
+    )
