@@ -17,6 +17,15 @@ from nba_props.lib import schemas
 from nba_props.lib.features.contract import load_contract, player_features_descriptions, player_features_schema
 from nba_props.lib.models.predict import PREDICTIONS_DOC, PREDICTIONS_KEY, PREDICTIONS_SCHEMA
 from nba_props.lib.models.registry import REGISTRY_DOC, REGISTRY_KEY, REGISTRY_SCHEMA
+from nba_props.lib.regime import (
+    MARKET_REGIME_KEY,
+    MARKET_REGIME_SCHEMA,
+    PRE_GAME_SIGNAL_KEY,
+    PRE_GAME_SIGNAL_SCHEMA,
+    load_regime_config,
+    market_regime_doc,
+    pre_game_signal_doc,
+)
 
 TABLE_SCHEMAS: MappingProxyType[str, pl.Schema] = MappingProxyType(
     {
@@ -29,6 +38,8 @@ TABLE_SCHEMAS: MappingProxyType[str, pl.Schema] = MappingProxyType(
         "player_features": player_features_schema(load_contract()),
         "trained_models": REGISTRY_SCHEMA,
         "predictions": PREDICTIONS_SCHEMA,
+        "market_regime": MARKET_REGIME_SCHEMA,
+        "pre_game_signal": PRE_GAME_SIGNAL_SCHEMA,
     }
 )
 TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
@@ -41,6 +52,8 @@ TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "player_features": ("game_id", "player_lookup"),
         "trained_models": REGISTRY_KEY,
         "predictions": PREDICTIONS_KEY,
+        "market_regime": MARKET_REGIME_KEY,
+        "pre_game_signal": PRE_GAME_SIGNAL_KEY,
     }
 )
 COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType(
@@ -56,6 +69,8 @@ COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = Mapping
             "player_features": player_features_descriptions(load_contract()),
             "trained_models": REGISTRY_DOC,
             "predictions": PREDICTIONS_DOC,
+            "market_regime": market_regime_doc(load_regime_config().market_regime),
+            "pre_game_signal": pre_game_signal_doc(load_regime_config().pre_game_signal),
         }.items()
     }
 )
