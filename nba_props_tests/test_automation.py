@@ -20,6 +20,8 @@ from nba_props.partitions import game_date_partitions
 
 ET = ZoneInfo("America/New_York")
 TODAY, YESTERDAY, WEEK = "2025-01-15", "2025-01-14", "2025-01-13"
+PRE_GAME_CHAIN_INPUTS = ("schedule", "injury_report", "prop_line_snapshots")
+PRE_GAME_CHAIN = ("player_lines", "player_features", "predictions", "pre_game_signal")
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +75,7 @@ def todays_inputs(instance, day=TODAY):
 def test_only_derived_daily_assets_carry_the_condition(real_defs):
     graph = real_defs.resolve_asset_graph()
     with_condition = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).automation_condition}
-    assert with_condition == {"player_lines", "player_features", "predictions"}
+    assert with_condition == {"player_lines", "player_features", "predictions", "pre_game_signal", "market_regime"}
     # every materializable asset has a freshness policy except the hand-run report
     no_policy = {
         k.to_user_string()
@@ -90,16 +92,21 @@ def test_todays_predictions_follow_their_inputs_and_history_gaps_never_block(rea
     mat(instance, "player_lines", TODAY)
     # lines updated -> features and predictions of today, in one request (predictions' blockers
     # player_lines/player_features/trained_models are present or requested in the same tick)
-    assert tick(9, 5) == {"player_features": {TODAY}, "predictions": {TODAY}}
+    assert tick(9, 5) == {"player_features": {TODAY}, "predictions": {TODAY}, "pre_game_signal": {TODAY}}
     mat(instance, "player_features", TODAY)
     mat(instance, "predictions", TODAY)
+    mat(instance, "pre_game_signal", TODAY)
     assert tick(9, 10) == {}  # handled: nothing twice
     mat(instance, "player_features", TODAY)
-    assert tick(9, 15) == {"predictions": {TODAY}}
+    assert tick(9, 15) == {"predictions": {TODAY}, "pre_game_signal": {TODAY}}
     mat(instance, "predictions", TODAY)  # the requested run
+    mat(instance, "pre_game_signal", TODAY)
     assert tick(9, 20) == {}
     mat(instance, "prop_line_snapshots", TODAY)  # a new line snapshot moves the whole chain
-    assert tick(11, 0) == {"player_lines": {TODAY}, "player_features": {TODAY}, "predictions": {TODAY}}
+    assert tick(11, 0) == {
+        "player_lines": {TODAY}, "player_features": {TODAY}, "predictions": {TODAY}, "pre_game_signal": {TODAY},
+    }  # fmt: skip
+    assert "market_regime" not in tick(11, 5)  # an after-the-games asset waits for the day's box scores
 
 
 @pytest.mark.parametrize(
@@ -109,7 +116,7 @@ def test_todays_predictions_follow_their_inputs_and_history_gaps_never_block(rea
 def test_a_new_day_waits_for_its_schedule_then_runs(real_defs, instance, month, day, week):
     tick = Ticks(real_defs, instance)
     new, eve = f"2025-{month:02d}-{day:02d}", f"2025-{month:02d}-{day - 1:02d}"
-    for asset in ("schedule", "injury_report", "prop_line_snapshots", "player_lines", "player_features", "predictions"):
+    for asset in PRE_GAME_CHAIN_INPUTS + PRE_GAME_CHAIN:
         mat(instance, asset, eve)
     mat(instance, "trained_models", week)
     assert tick(23, 50, day=day - 1, month=month) == {}
@@ -117,11 +124,7 @@ def test_a_new_day_waits_for_its_schedule_then_runs(real_defs, instance, month, 
     assert tick(0, 10, day=day, month=month) == {}
     assert tick(3, 30, day=day, month=month) == {}  # after the DST switch at 02:00: still waiting
     mat(instance, "schedule", new)
-    assert tick(3, 40, day=day, month=month) == {
-        "player_lines": {new},
-        "player_features": {new},
-        "predictions": {new},
-    }
+    assert tick(3, 40, day=day, month=month) == {asset: {new} for asset in PRE_GAME_CHAIN}
 
 
 @dg.asset(partitions_def=game_date_partitions, deps=["box_scores"], group_name="grading")
@@ -154,15 +157,15 @@ def test_a_pre_game_day_is_never_rebuilt_after_its_games(real_defs, instance):
     yesterday's lines, features or predictions: they are what was known before the games."""
     tick = Ticks(real_defs, instance)
     todays_inputs(instance, YESTERDAY)
-    for asset in ("player_lines", "player_features", "predictions"):
+    for asset in PRE_GAME_CHAIN:
         mat(instance, asset, YESTERDAY)
     assert tick(23, 0, day=14) == {}
     mat(instance, "schedule", YESTERDAY)  # the games of the 14th are final
     mat(instance, "box_scores", YESTERDAY)
-    assert tick(1, 30) == {}
+    assert tick(1, 30) == {"market_regime": {YESTERDAY}}  # only the after-the-games asset
     # ... while the same update on the day itself moves the chain
     mat(instance, "schedule", TODAY)
-    assert tick(9, 0) == {"player_lines": {TODAY}, "player_features": {TODAY}, "predictions": {TODAY}}
+    assert tick(9, 0) == {asset: {TODAY} for asset in PRE_GAME_CHAIN}
 
 
 def start_run(instance, asset, key):
@@ -186,20 +189,20 @@ def start_run(instance, asset, key):
 def test_nothing_is_requested_while_a_run_of_the_partition_is_in_progress(real_defs, instance):
     tick = Ticks(real_defs, instance)
     todays_inputs(instance)
-    for asset in ("player_lines", "player_features", "predictions"):
+    for asset in PRE_GAME_CHAIN:
         mat(instance, asset, TODAY)
     assert tick(9, 0) == {}
     run = start_run(instance, "predictions", TODAY)
     mat(instance, "player_features", TODAY)
     assert tick(9, 5) == {}  # predictions of today is being computed by that run
     instance.report_run_failed(run)  # the run ends (failed): the pending update is still owed
-    assert tick(9, 10) == {"predictions": {TODAY}}
+    assert tick(9, 10) == {"predictions": {TODAY}, "pre_game_signal": {TODAY}}
 
 
 def test_nothing_after_a_failed_blocking_check_upstream(real_defs, instance):
     tick = Ticks(real_defs, instance)
     todays_inputs(instance)
-    for asset in ("player_lines", "player_features", "predictions"):
+    for asset in PRE_GAME_CHAIN:
         mat(instance, asset, TODAY)
     assert tick(9, 0) == {}
     mat(instance, "player_features", TODAY)

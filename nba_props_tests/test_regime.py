@@ -76,15 +76,13 @@ def pick(day, edge, *, n=0, family=CHAMP, recommendation="OVER", line=20.0, actu
 
 
 def frame(rows):
-    return (
-        pl.DataFrame(rows, schema_overrides={k: v for k, v in ACCURACY_SCHEMA.items()})
-        .pipe(
-            lambda f: f.with_columns(
-                pl.lit(None, dtype=t).alias(c) for c, t in ACCURACY_SCHEMA.items() if c not in f.columns
-            )
-        )
-        .select(ACCURACY_SCHEMA.names())
-    )
+    """prediction_accuracy rows: the registered schema once the asset exists, else the contract's."""
+    from nba_props.lib import tables
+
+    schema = tables.TABLE_SCHEMAS.get("prediction_accuracy", ACCURACY_SCHEMA)
+    built = pl.DataFrame(rows, schema_overrides={k: v for k, v in schema.items() if k in rows[0]})
+    missing = [pl.lit(None, dtype=t).alias(c) for c, t in schema.items() if c not in built.columns]
+    return built.with_columns(missing).select(pl.col(c).cast(t) for c, t in schema.items())
 
 
 def day(i: int) -> date:

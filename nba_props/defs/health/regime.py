@@ -49,6 +49,9 @@ def _colour_number(column: str) -> pl.Expr:
         # the graded history: the longest window, ending on the partition's own day (after its games)
         "accuracy": history_input("prediction_accuracy", last_n_game_days(MARKET.history_days)),
     },
+    # Not read: an after-the-games asset waits for its day's box scores (its same-day blocker in
+    # automation.yaml; a history input cannot block), so a new date is not built empty at midnight.
+    deps=["box_scores"],
     check_specs=[
         unique_key_spec("market_regime"),
         check_spec(
