@@ -1,0 +1,184 @@
+"""Benchmark: grading + performance + regime (prediction_accuracy, model_performance_daily,
+market_regime, pre_game_signal) over the whole real 2025-26 window (../shared/data/nba; skipped
+cleanly when absent) and the whole simulated season, each in ONE single-run backfill.
+
+Set-up (not timed): the upstream graph of each window in its own temporary project home
+(real: `nba-props evaluate`'s steps — ingest, lines + features from `--history-days` before the
+window, walk-forward training, predictions; simulated: the demo's — ingest + features for the
+season, training of every week, predictions). Timed: one run of the assets above for the window.
+Figures: per asset the step seconds of that run (from its STEP_START / STEP_SUCCESS events: the
+asset's compute, its warehouse reads and writes, and the per-partition metadata events it
+records), their sum (`asset_s`, budget < 10 s per season), and the run's Dagster overhead
+(`overhead_s` = the run's wall time minus the steps: run launch, planning, the instance's event
+writes outside the steps).
+
+An asset missing from the graph (built on another branch) is listed under `missing_assets`; an
+asset whose input is missing is listed under `skipped` with the reason; the rest still run.
+
+Usage: .venv/bin/python bench/grading.py [--data ../shared/data/nba] [--history-days 313]
+       [--sim-days N (default: the whole simulated season)] [--only real|sim] [--home DIR]
+Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from contextlib import redirect_stdout
+from datetime import date, timedelta
+from io import StringIO
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DEFAULT_DATA  # noqa: E402
+
+ASSETS = ("prediction_accuracy", "model_performance_daily", "market_regime", "pre_game_signal")
+REAL_WINDOW = (date(2025, 10, 21), date(2025, 11, 23))
+BUDGET_S = 10.0
+
+
+def _graph_assets() -> tuple[list[str], list[str], dict[str, str]]:
+    """(runnable, missing, skipped-with-reason) of ASSETS in the code location's graph."""
+    import dagster as dg
+
+    from nba_props import definitions
+
+    graph = definitions.defs().resolve_asset_graph()
+    present = {key.to_user_string(): graph.get(key) for key in graph.get_all_asset_keys()}
+    missing = [a for a in ASSETS if a not in present or not present[a].is_materializable]
+    skipped, runnable = {}, []
+    for asset in ASSETS:
+        if asset in missing:
+            continue
+        absent = [
+            p.to_user_string()
+            for p in present[asset].parent_keys
+            if p.to_user_string() in missing or not graph.get(p).is_materializable and p.to_user_string() in ASSETS
+        ]
+        if absent:
+            skipped[asset] = f"its input {', '.join(absent)} is not an asset of this branch"
+        else:
+            runnable.append(asset)
+    del dg
+    return runnable, missing, skipped
+
+
+def _timed(start: date, end: date, assets: list[str], settings, dagster_home: Path) -> dict:
+    from nba_props.cli import run_backfill
+
+    started = time.perf_counter()
+    summary = run_backfill(start, end, select=assets, settings=settings, dagster_home=dagster_home, launched_by="bench")
+    wall = time.perf_counter() - started
+    per_asset = {a: summary.get(a, {}).get("seconds") for a in assets}
+    asset_s = sum(s for s in per_asset.values() if s is not None)
+    failed = sorted(step for step, f in summary.items() if f.get("failed"))
+    failed_checks = {step: f["failed_checks"] for step, f in summary.items() if f.get("failed_checks")}
+    return {
+        "days": (end - start).days + 1,
+        "asset_seconds": per_asset,
+        "rows": {a: summary.get(a, {}).get("rows") for a in assets},
+        "asset_s": round(asset_s, 2),
+        "run_wall_s": round(wall, 2),
+        "overhead_s": round(wall - asset_s, 2),
+        "within_budget": asset_s < BUDGET_S,
+        "failed_steps": failed,
+        "failed_checks": failed_checks,
+    }
+
+
+def _quiet(fn, *args, **kwargs):
+    """Run a set-up step with its summary tables kept off the benchmark's output."""
+    buffer = StringIO()
+    with redirect_stdout(buffer):
+        return fn(*args, **kwargs)
+
+
+def real_window(data: Path, home: Path, history_days: int, assets: list[str]) -> dict:
+    from nba_props.cli import main as cli_main
+    from nba_props.settings import load_settings
+
+    start, end = REAL_WINDOW
+    os.environ["NBA_PROPS_HOME"] = str(home)
+    started = time.perf_counter()
+    argv = ["evaluate", "--data", str(data), "--start", start.isoformat(), "--end", end.isoformat(),
+            "--history-days", str(history_days), "--out", str(home / "report")]  # fmt: skip
+    code = _quiet(cli_main, argv)
+    setup = time.perf_counter() - started
+    if code != 0:
+        return {"setup_failed": "nba-props evaluate failed", "setup_s": round(setup, 1)}
+    eval_home = home / "evaluation" / data.resolve().name  # where `evaluate` keeps its warehouse
+    settings = load_settings(home=eval_home, provider="files", data_dir=data.resolve())
+    return {"window": [start.isoformat(), end.isoformat()], "setup_s": round(setup, 1),
+            **_timed(start, end, assets, settings, eval_home / "dagster_home")}  # fmt: skip
+
+
+def simulated_season(home: Path, sim_days: int | None, assets: list[str]) -> dict:
+    from nba_props import seasons
+    from nba_props.cli import TRAINING_JOB, mondays, run_backfill
+    from nba_props.lib.sources.factory import ensure_simulated_season
+    from nba_props.settings import load_settings
+
+    os.environ["NBA_PROPS_HOME"] = str(home)
+    settings = load_settings(home=home, provider="simulated")
+    ensure_simulated_season(settings.data_dir, settings.sim_season, settings.sim_seed)
+    season = seasons.season(settings.sim_season)
+    start, end = season.opening_night, season.regular_season_end
+    if sim_days:
+        end = min(end, start + timedelta(days=sim_days - 1))
+    dagster_home = home / "dagster_home"
+    runs = {"settings": settings, "dagster_home": dagster_home, "launched_by": "bench"}
+    started = time.perf_counter()
+    upstream = ["schedule", "box_scores", "prop_line_snapshots", "injury_report", "player_lines", "player_features"]
+    first_week, last_week = mondays(start, end)
+    summaries = [
+        _quiet(run_backfill, start, end, select=upstream, **runs),
+        _quiet(run_backfill, first_week, last_week, job_name=TRAINING_JOB, **runs),
+        _quiet(run_backfill, start, end, select=["predictions"], **runs),
+    ]
+    setup = time.perf_counter() - started
+    broken = sorted(step for summary in summaries for step, f in summary.items() if f.get("failed"))
+    if broken:
+        return {"setup_failed": broken, "setup_s": round(setup, 1)}
+    return {"season": settings.sim_season, "window": [start.isoformat(), end.isoformat()],
+            "setup_s": round(setup, 1), **_timed(start, end, assets, settings, dagster_home)}  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="bench: grading")
+    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    parser.add_argument("--history-days", type=int, default=313, help="features before the real window")
+    parser.add_argument("--sim-days", type=int, default=None, help="first N days of the simulated season only")
+    parser.add_argument("--only", choices=("real", "sim"), default=None)
+    parser.add_argument("--home", default=None, help="a folder for the project homes (default: temporary)")
+    args = parser.parse_args()
+    base = Path(args.home or tempfile.mkdtemp(prefix="bench-grading-"))
+    os.environ.pop("DAGSTER_HOME", None)
+    os.environ["NBA_PROPS_HOME"] = str(base / "probe")
+
+    runnable, missing, skipped = _graph_assets()
+    figures: dict[str, object] = {"bench": "grading", "assets": runnable, "missing_assets": missing,
+                                  "skipped": skipped, "budget_s": BUDGET_S}  # fmt: skip
+    if missing:
+        print(f"NOT in this branch's graph (merge the branches that build them): {', '.join(missing)}")
+    for asset, reason in skipped.items():
+        print(f"skipped {asset}: {reason}")
+    data = Path(args.data)
+    if args.only != "sim":
+        if (data / "box_scores").is_dir():
+            figures["real_2025_26"] = real_window(data, base / "real", args.history_days, runnable)
+            print(f"real 2025-26 window: {figures['real_2025_26']}")
+        else:
+            figures["real_2025_26"] = {"skipped": f"no real data at {data}"}
+    if args.only != "real":
+        figures["simulated"] = simulated_season(base / "sim", args.sim_days, runnable)
+        print(f"simulated season: {figures['simulated']}")
+    print(json.dumps(figures, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
