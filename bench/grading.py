@@ -71,7 +71,7 @@ def _timed(start: date, end: date, assets: list[str], settings, dagster_home: Pa
     from nba_props.cli import run_backfill
 
     started = time.perf_counter()
-    summary = run_backfill(start, end, select=assets, settings=settings, dagster_home=dagster_home, launched_by="bench")
+    summary = run_backfill(start, end, select=assets, settings=settings, dagster_home=dagster_home, launched_by="cli")
     wall = time.perf_counter() - started
     per_asset = {a: summary.get(a, {}).get("seconds") for a in assets}
     asset_s = sum(s for s in per_asset.values() if s is not None)
@@ -130,7 +130,7 @@ def simulated_season(home: Path, sim_days: int | None, assets: list[str]) -> dic
     if sim_days:
         end = min(end, start + timedelta(days=sim_days - 1))
     dagster_home = home / "dagster_home"
-    runs = {"settings": settings, "dagster_home": dagster_home, "launched_by": "bench"}
+    runs = {"settings": settings, "dagster_home": dagster_home, "launched_by": "cli"}
     started = time.perf_counter()
     upstream = ["schedule", "box_scores", "prop_line_snapshots", "injury_report", "player_lines", "player_features"]
     first_week, last_week = mondays(start, end)
@@ -157,6 +157,7 @@ def main() -> int:
     args = parser.parse_args()
     base = Path(args.home or tempfile.mkdtemp(prefix="bench-grading-"))
     os.environ.pop("DAGSTER_HOME", None)
+    os.environ["NBA_PROPS_PARTITION_SEASONS"] = "all"  # both windows must be partitions (read at import)
     os.environ["NBA_PROPS_HOME"] = str(base / "probe")
 
     runnable, missing, skipped = _graph_assets()
