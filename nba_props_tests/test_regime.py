@@ -364,6 +364,10 @@ def test_market_regime_rerun_leaves_the_table_unchanged(warehouse_resources):
     assert by_partition[day(29).isoformat()]["compression"].value == pytest.approx(expected["compression"])
     assert by_partition[day(29).isoformat()]["regime_colour"].value == expected["regime_colour"]
     assert "compression" not in by_partition[END.isoformat()]  # day 30 has no games: no row, no figure
+    # a partition run alone gives the row the range run gave (each window is the date's own)
+    _materialize(market_regime, ["prediction_accuracy"], resources, day(29), day(29))
+    assert store.load("market_regime").sort("game_date").equals(once)
+    assert store.load("market_regime", start=day(29), end=day(29)).equals(once.filter(pl.col("game_date") == day(29)))
 
 
 def test_pre_game_signal_rerun_leaves_the_table_unchanged(warehouse_resources):
