@@ -18,35 +18,8 @@ SIGNAL = CONFIG.pre_game_signal
 CHAMP = "champ"
 END = date(2025, 1, 30)
 
-# The columns of the prediction_accuracy contract (issue 10) the tests build.
-ACCURACY_SCHEMA = pl.Schema(
-    {
-        "game_date": pl.Date,
-        "game_id": pl.Utf8,
-        "player_lookup": pl.Utf8,
-        "model_id": pl.Utf8,
-        "family": pl.Utf8,
-        "predicted_points": pl.Float64,
-        "actual_points": pl.Float64,
-        "line": pl.Float64,
-        "market_type": pl.Utf8,
-        "edge": pl.Float64,
-        "direction": pl.Utf8,
-        "p_over": pl.Float64,
-        "confidence": pl.Float64,
-        "recommendation": pl.Utf8,
-        "quarantined": pl.Boolean,
-        "over_price": pl.Int32,
-        "under_price": pl.Int32,
-        "price": pl.Int32,
-        "game_status": pl.Utf8,
-        "result": pl.Utf8,
-        "void_reason": pl.Utf8,
-        "abs_error": pl.Float64,
-        "signed_error": pl.Float64,
-        "graded_at": pl.Datetime(time_unit="us", time_zone="UTC"),
-    }
-)
+# The columns of the prediction_accuracy contract (issue 10).
+ACCURACY_SCHEMA = regime.PREDICTION_ACCURACY_CONTRACT
 
 
 def pick(day, edge, *, n=0, family=CHAMP, recommendation="OVER", line=20.0, actual=None, result=None, **extra):
@@ -368,6 +341,16 @@ def test_market_regime_rerun_leaves_the_table_unchanged(warehouse_resources):
     _materialize(market_regime, ["prediction_accuracy"], resources, day(29), day(29))
     assert store.load("market_regime").sort("game_date").equals(once)
     assert store.load("market_regime", start=day(29), end=day(29)).equals(once.filter(pl.col("game_date") == day(29)))
+
+
+def test_market_regime_without_graded_rows_writes_nothing(warehouse_resources):
+    """Before any grading (no prediction_accuracy table yet, e.g. a backfill of the whole job on a
+    new warehouse) the asset succeeds with no row."""
+    from nba_props.defs.health.regime import market_regime
+
+    store, resources = warehouse_resources
+    _materialize(market_regime, ["prediction_accuracy"], resources, day(29), END)
+    assert store.load("market_regime").height == 0
 
 
 def test_pre_game_signal_rerun_leaves_the_table_unchanged(warehouse_resources):

@@ -156,6 +156,43 @@ def load_regime_config(path: str | Path | None = None) -> RegimeConfig:
 
 # ----------------------------------------------------------------------------- tables
 
+# The shared contract of issue 10's `prediction_accuracy` (what market_regime reads). Registered in
+# lib/tables.py under that name until the branch that builds the asset is merged: its own
+# registration then replaces this one (same columns), and this constant documents what is read.
+PREDICTION_ACCURACY_CONTRACT = pl.Schema(
+    {
+        "game_date": pl.Date,
+        "game_id": pl.Utf8,
+        "player_lookup": pl.Utf8,
+        "model_id": pl.Utf8,
+        "family": pl.Utf8,
+        "predicted_points": pl.Float64,
+        "actual_points": pl.Float64,
+        "line": pl.Float64,
+        "market_type": pl.Utf8,
+        "edge": pl.Float64,
+        "direction": pl.Utf8,
+        "p_over": pl.Float64,
+        "confidence": pl.Float64,
+        "recommendation": pl.Utf8,
+        "quarantined": pl.Boolean,
+        "over_price": pl.Int32,
+        "under_price": pl.Int32,
+        "price": pl.Int32,
+        "game_status": pl.Utf8,
+        "result": pl.Utf8,
+        "void_reason": pl.Utf8,
+        "abs_error": pl.Float64,
+        "signed_error": pl.Float64,
+        "graded_at": pl.Datetime(time_unit="us", time_zone="UTC"),
+    }
+)
+PREDICTION_ACCURACY_CONTRACT_KEY = ("game_id", "player_lookup", "model_id")
+PREDICTION_ACCURACY_CONTRACT_DOC = {
+    name: f"{name} of the graded prediction (issue 10 contract; documented by the asset that builds it)."
+    for name in PREDICTION_ACCURACY_CONTRACT
+}
+
 MARKET_REGIME_SCHEMA = pl.Schema(
     {
         "game_date": pl.Date,

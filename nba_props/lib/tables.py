@@ -22,6 +22,9 @@ from nba_props.lib.regime import (
     MARKET_REGIME_SCHEMA,
     PRE_GAME_SIGNAL_KEY,
     PRE_GAME_SIGNAL_SCHEMA,
+    PREDICTION_ACCURACY_CONTRACT,
+    PREDICTION_ACCURACY_CONTRACT_DOC,
+    PREDICTION_ACCURACY_CONTRACT_KEY,
     load_regime_config,
     market_regime_doc,
     pre_game_signal_doc,
@@ -38,6 +41,8 @@ TABLE_SCHEMAS: MappingProxyType[str, pl.Schema] = MappingProxyType(
         "player_features": player_features_schema(load_contract()),
         "trained_models": REGISTRY_SCHEMA,
         "predictions": PREDICTIONS_SCHEMA,
+        # until the prediction_accuracy branch is merged (its own registration replaces this line)
+        "prediction_accuracy": PREDICTION_ACCURACY_CONTRACT,
         "market_regime": MARKET_REGIME_SCHEMA,
         "pre_game_signal": PRE_GAME_SIGNAL_SCHEMA,
     }
@@ -52,6 +57,7 @@ TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "player_features": ("game_id", "player_lookup"),
         "trained_models": REGISTRY_KEY,
         "predictions": PREDICTIONS_KEY,
+        "prediction_accuracy": PREDICTION_ACCURACY_CONTRACT_KEY,  # until the prediction_accuracy branch
         "market_regime": MARKET_REGIME_KEY,
         "pre_game_signal": PRE_GAME_SIGNAL_KEY,
     }
@@ -69,6 +75,7 @@ COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = Mapping
             "player_features": player_features_descriptions(load_contract()),
             "trained_models": REGISTRY_DOC,
             "predictions": PREDICTIONS_DOC,
+            "prediction_accuracy": PREDICTION_ACCURACY_CONTRACT_DOC,  # until the prediction_accuracy branch
             "market_regime": market_regime_doc(load_regime_config().market_regime),
             "pre_game_signal": pre_game_signal_doc(load_regime_config().pre_game_signal),
         }.items()
