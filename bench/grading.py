@@ -16,7 +16,11 @@ An asset missing from the graph (built on another branch) is listed under `missi
 asset whose input is missing is listed under `skipped` with the reason; the rest still run.
 
 Usage: .venv/bin/python bench/grading.py [--data ../shared/data/nba] [--history-days 313]
-       [--sim-days N (default: the whole simulated season)] [--only real|sim] [--home DIR]
+       [--sim-days N (default: the whole simulated season)] [--only real|sim] [--home DIR [--reuse]]
+       [--stand-in-grading]
+`--reuse` skips the set-up of a window whose home (under --home) already holds its predictions.
+`--stand-in-grading` (before the merge only) writes a prediction_accuracy table graded by
+lib.grading so that market_regime can be timed; the JSON says so (`stand_in_grading`).
 Last line: one JSON object.
 """
 
@@ -39,6 +43,17 @@ from _common import DEFAULT_DATA  # noqa: E402
 ASSETS = ("prediction_accuracy", "model_performance_daily", "market_regime", "pre_game_signal")
 REAL_WINDOW = (date(2025, 10, 21), date(2025, 11, 23))
 BUDGET_S = 10.0
+STAND_IN = {"on": False}  # --stand-in-grading
+REUSE = {"on": False}  # --reuse
+
+
+def _has_predictions(duckdb_path: Path, start: date, end: date) -> bool:
+    from nba_props.io.warehouse import Warehouse
+
+    store = Warehouse(duckdb_path)
+    return (
+        REUSE["on"] and store.table_exists("predictions") and store.load("predictions", start=start, end=end).height > 0
+    )
 
 
 def _graph_assets() -> tuple[list[str], list[str], dict[str, str]]:
@@ -65,6 +80,36 @@ def _graph_assets() -> tuple[list[str], list[str], dict[str, str]]:
             runnable.append(asset)
     del dg
     return runnable, missing, skipped
+
+
+def stand_in_grading(settings, start: date, end: date) -> int:
+    """BEFORE the merge only (`--stand-in-grading`): write a `prediction_accuracy` table graded by
+    `lib.grading.grade` from the warehouse's predictions, box scores and schedule (not the real
+    asset: no prices, no graded_at, the grader's own void reasons), so that market_regime can be
+    timed on a season. Returns the rows written."""
+    import polars as pl
+
+    from nba_props.io.warehouse import Warehouse
+    from nba_props.lib import tables
+    from nba_props.lib.grading import grade
+
+    store = Warehouse(settings.duckdb_path)
+    contract = tables.TABLE_SCHEMAS["prediction_accuracy"]
+    preds = store.load("predictions", start=start, end=end, declared=tables.TABLE_SCHEMAS["predictions"])
+    box = store.load("box_scores", start=start, end=end).select(
+        "game_id", "player_lookup", actual_points=pl.col("points").cast(pl.Float64)
+    )
+    schedule = store.load("schedule", start=start, end=end).select("game_id", game_status=pl.col("status"))
+    graded = grade(
+        preds.join(box, on=["game_id", "player_lookup"], how="left").join(schedule, on="game_id", how="left")
+    ).with_columns(
+        signed_error=pl.col("predicted_points") - pl.col("actual_points"),
+        abs_error=(pl.col("predicted_points") - pl.col("actual_points")).abs(),
+    )
+    graded = graded.with_columns(
+        pl.lit(None, dtype=dtype).alias(name) for name, dtype in contract.items() if name not in graded.columns
+    ).select(pl.col(name).cast(dtype) for name, dtype in contract.items())
+    return store.replace_partitions("prediction_accuracy", graded, start=start, end=end, declared=contract)
 
 
 def _timed(start: date, end: date, assets: list[str], settings, dagster_home: Path) -> dict:
@@ -103,16 +148,19 @@ def real_window(data: Path, home: Path, history_days: int, assets: list[str]) ->
 
     start, end = REAL_WINDOW
     os.environ["NBA_PROPS_HOME"] = str(home)
+    eval_home = home / "evaluation" / data.resolve().name  # where `evaluate` keeps its warehouse
     started = time.perf_counter()
     argv = ["evaluate", "--data", str(data), "--start", start.isoformat(), "--end", end.isoformat(),
             "--history-days", str(history_days), "--out", str(home / "report")]  # fmt: skip
-    code = _quiet(cli_main, argv)
+    code = 0 if _has_predictions(eval_home / "warehouse.duckdb", start, end) else _quiet(cli_main, argv)
     setup = time.perf_counter() - started
     if code != 0:
         return {"setup_failed": "nba-props evaluate failed", "setup_s": round(setup, 1)}
-    eval_home = home / "evaluation" / data.resolve().name  # where `evaluate` keeps its warehouse
     settings = load_settings(home=eval_home, provider="files", data_dir=data.resolve())
-    return {"window": [start.isoformat(), end.isoformat()], "setup_s": round(setup, 1),
+    extra = {}
+    if STAND_IN["on"]:
+        extra["stand_in_prediction_accuracy_rows"] = stand_in_grading(settings, start, end)
+    return {"window": [start.isoformat(), end.isoformat()], "setup_s": round(setup, 1), **extra,
             **_timed(start, end, assets, settings, eval_home / "dagster_home")}  # fmt: skip
 
 
@@ -134,17 +182,22 @@ def simulated_season(home: Path, sim_days: int | None, assets: list[str]) -> dic
     started = time.perf_counter()
     upstream = ["schedule", "box_scores", "prop_line_snapshots", "injury_report", "player_lines", "player_features"]
     first_week, last_week = mondays(start, end)
-    summaries = [
-        _quiet(run_backfill, start, end, select=upstream, **runs),
-        _quiet(run_backfill, first_week, last_week, job_name=TRAINING_JOB, **runs),
-        _quiet(run_backfill, start, end, select=["predictions"], **runs),
-    ]
+    summaries = []
+    if not _has_predictions(settings.duckdb_path, start, end):
+        summaries = [
+            _quiet(run_backfill, start, end, select=upstream, **runs),
+            _quiet(run_backfill, first_week, last_week, job_name=TRAINING_JOB, **runs),
+            _quiet(run_backfill, start, end, select=["predictions"], **runs),
+        ]
     setup = time.perf_counter() - started
     broken = sorted(step for summary in summaries for step, f in summary.items() if f.get("failed"))
     if broken:
         return {"setup_failed": broken, "setup_s": round(setup, 1)}
+    extra = {}
+    if STAND_IN["on"]:
+        extra["stand_in_prediction_accuracy_rows"] = stand_in_grading(settings, start, end)
     return {"season": settings.sim_season, "window": [start.isoformat(), end.isoformat()],
-            "setup_s": round(setup, 1), **_timed(start, end, assets, settings, dagster_home)}  # fmt: skip
+            "setup_s": round(setup, 1), **extra, **_timed(start, end, assets, settings, dagster_home)}  # fmt: skip
 
 
 def main() -> int:
@@ -154,15 +207,26 @@ def main() -> int:
     parser.add_argument("--sim-days", type=int, default=None, help="first N days of the simulated season only")
     parser.add_argument("--only", choices=("real", "sim"), default=None)
     parser.add_argument("--home", default=None, help="a folder for the project homes (default: temporary)")
+    parser.add_argument(
+        "--stand-in-grading",
+        action="store_true",
+        help="before the merge: grade with lib.grading into prediction_accuracy (not the asset) to time market_regime",
+    )
+    parser.add_argument("--reuse", action="store_true", help="skip a set-up whose predictions are already there")
     args = parser.parse_args()
+    REUSE["on"] = args.reuse
     base = Path(args.home or tempfile.mkdtemp(prefix="bench-grading-"))
     os.environ.pop("DAGSTER_HOME", None)
     os.environ["NBA_PROPS_PARTITION_SEASONS"] = "all"  # both windows must be partitions (read at import)
     os.environ["NBA_PROPS_HOME"] = str(base / "probe")
 
     runnable, missing, skipped = _graph_assets()
+    if args.stand_in_grading and "prediction_accuracy" in missing:
+        STAND_IN["on"] = True
+        runnable = [a for a in ASSETS if a in runnable or (a in skipped and "prediction_accuracy" in skipped[a])]
+        skipped = {a: r for a, r in skipped.items() if a not in runnable}
     figures: dict[str, object] = {"bench": "grading", "assets": runnable, "missing_assets": missing,
-                                  "skipped": skipped, "budget_s": BUDGET_S}  # fmt: skip
+                                  "skipped": skipped, "stand_in_grading": STAND_IN["on"], "budget_s": BUDGET_S}  # fmt: skip
     if missing:
         print(f"NOT in this branch's graph (merge the branches that build them): {', '.join(missing)}")
     for asset, reason in skipped.items():
