@@ -84,6 +84,8 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
             "player_lines",
             "player_features",
             "predictions",
+            "pre_game_signal",
+            "market_regime",
         ]
     )
     checks = _check_results(result)
