@@ -20,6 +20,8 @@ from nba_props.partitions import game_date_partitions
 
 ET = ZoneInfo("America/New_York")
 TODAY, YESTERDAY, WEEK = "2025-01-15", "2025-01-14", "2025-01-13"
+PRE_GAME_CHAIN_INPUTS = ("schedule", "injury_report", "prop_line_snapshots")
+PRE_GAME_CHAIN = ("player_lines", "player_features", "predictions", "pre_game_signal")
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,7 @@ class Ticks:
 
 # The pre-game tests watch the pre-game chain; prediction_accuracy (graded after the games,
 # requested whenever predictions change) has its own test below.
-AFTER_GAMES = frozenset({"prediction_accuracy"})
+AFTER_GAMES = frozenset({"prediction_accuracy", "model_performance_daily", "market_regime"})
 
 
 def todays_inputs(instance, day=TODAY):
@@ -84,6 +86,8 @@ def test_only_derived_daily_assets_carry_the_condition(real_defs):
         "predictions",
         "prediction_accuracy",
         "model_performance_daily",
+        "pre_game_signal",
+        "market_regime",
     }
     # every materializable asset has a freshness policy except the hand-run report
     no_policy = {
@@ -101,16 +105,22 @@ def test_todays_predictions_follow_their_inputs_and_history_gaps_never_block(rea
     mat(instance, "player_lines", TODAY)
     # lines updated -> features and predictions of today, in one request (predictions' blockers
     # player_lines/player_features/trained_models are present or requested in the same tick)
-    assert tick(9, 5) == {"player_features": {TODAY}, "predictions": {TODAY}}
+    assert tick(9, 5) == {"player_features": {TODAY}, "predictions": {TODAY}, "pre_game_signal": {TODAY}}
     mat(instance, "player_features", TODAY)
     mat(instance, "predictions", TODAY)
+    mat(instance, "pre_game_signal", TODAY)
     assert tick(9, 10) == {}  # handled: nothing twice
     mat(instance, "player_features", TODAY)
-    assert tick(9, 15) == {"predictions": {TODAY}}
+    assert tick(9, 15) == {"predictions": {TODAY}, "pre_game_signal": {TODAY}}
     mat(instance, "predictions", TODAY)  # the requested run
+    mat(instance, "pre_game_signal", TODAY)
     assert tick(9, 20) == {}
     mat(instance, "prop_line_snapshots", TODAY)  # a new line snapshot moves the whole chain
-    assert tick(11, 0) == {"player_lines": {TODAY}, "player_features": {TODAY}, "predictions": {TODAY}}
+    assert tick(11, 0) == {
+        "player_lines": {TODAY}, "player_features": {TODAY}, "predictions": {TODAY}, "pre_game_signal": {TODAY},
+    }  # fmt: skip
+    # after-the-games assets wait for the day's box scores (grading), not for its predictions
+    assert not AFTER_GAMES & set(Ticks(real_defs, instance)(11, 5))
 
 
 @pytest.mark.parametrize(
@@ -120,7 +130,7 @@ def test_todays_predictions_follow_their_inputs_and_history_gaps_never_block(rea
 def test_a_new_day_waits_for_its_schedule_then_runs(real_defs, instance, month, day, week):
     tick = Ticks(real_defs, instance, ignore=AFTER_GAMES)
     new, eve = f"2025-{month:02d}-{day:02d}", f"2025-{month:02d}-{day - 1:02d}"
-    for asset in ("schedule", "injury_report", "prop_line_snapshots", "player_lines", "player_features", "predictions"):
+    for asset in PRE_GAME_CHAIN_INPUTS + PRE_GAME_CHAIN:
         mat(instance, asset, eve)
     mat(instance, "trained_models", week)
     assert tick(23, 50, day=day - 1, month=month) == {}
@@ -128,11 +138,7 @@ def test_a_new_day_waits_for_its_schedule_then_runs(real_defs, instance, month, 
     assert tick(0, 10, day=day, month=month) == {}
     assert tick(3, 30, day=day, month=month) == {}  # after the DST switch at 02:00: still waiting
     mat(instance, "schedule", new)
-    assert tick(3, 40, day=day, month=month) == {
-        "player_lines": {new},
-        "player_features": {new},
-        "predictions": {new},
-    }
+    assert tick(3, 40, day=day, month=month) == {asset: {new} for asset in PRE_GAME_CHAIN}
 
 
 @dg.asset(partitions_def=game_date_partitions, deps=["box_scores"], group_name="grading")
@@ -165,32 +171,54 @@ def test_a_pre_game_day_is_never_rebuilt_after_its_games(real_defs, instance):
     yesterday's lines, features or predictions: they are what was known before the games."""
     tick = Ticks(real_defs, instance, ignore=AFTER_GAMES)
     todays_inputs(instance, YESTERDAY)
-    for asset in ("player_lines", "player_features", "predictions"):
+    for asset in PRE_GAME_CHAIN:
         mat(instance, asset, YESTERDAY)
     assert tick(23, 0, day=14) == {}
     mat(instance, "schedule", YESTERDAY)  # the games of the 14th are final
     mat(instance, "box_scores", YESTERDAY)
+    # nothing of the pre-game chain (the after-the-games assets, ignored here, are tested below)
     assert tick(1, 30) == {}
     # ... while the same update on the day itself moves the chain
     mat(instance, "schedule", TODAY)
-    assert tick(9, 0) == {"player_lines": {TODAY}, "player_features": {TODAY}, "predictions": {TODAY}}
+    assert tick(9, 0) == {asset: {TODAY} for asset in PRE_GAME_CHAIN}
 
 
 def test_prediction_accuracy_grades_yesterday_when_its_box_scores_land(real_defs, instance):
-    """The real asset: requested with the day's predictions, held back without them (its
-    same-day blocker), and yesterday's partition re-graded when yesterday's box scores land."""
-    tick = Ticks(real_defs, instance, ignore=frozenset({"player_lines", "player_features", "predictions"}))
+    """Graded when the day's box scores land (a post-game trigger), held back without the day's
+    predictions (its same-day blocker), never on a pre-game rebuild of the predictions; yesterday's
+    partition too (the lookback); health and regime follow the grading."""
+    tick = Ticks(
+        real_defs, instance, ignore=frozenset({"player_lines", "player_features", "predictions", "pre_game_signal"})
+    )
+    todays_inputs(instance, YESTERDAY)
+    assert tick(9, 0, day=14) == {}
+    mat(instance, "predictions", YESTERDAY)  # the day's predictions (and their rebuilds): no grading yet
+    assert tick(9, 5, day=14) == {}
+    mat(instance, "predictions", YESTERDAY)
+    assert tick(17, 0, day=14) == {}
+    mat(instance, "schedule", YESTERDAY)  # the games of the 14th are final, their box scores land
+    mat(instance, "box_scores", YESTERDAY)
+    # yesterday (thanks to the lookback) graded; health and regime of yesterday and of today (whose
+    # windows end today and include yesterday) in the same request
+    both = {YESTERDAY, TODAY}
+    assert tick(1, 30) == {
+        "prediction_accuracy": {YESTERDAY}, "model_performance_daily": both, "market_regime": both,
+    }  # fmt: skip
+    mat(instance, "prediction_accuracy", YESTERDAY)
+    for asset in ("model_performance_daily", "market_regime"):
+        for day in both:
+            mat(instance, asset, day)
+    assert tick(1, 35) == {}
+
+
+def test_grading_waits_for_the_days_predictions(real_defs, instance):
+    tick = Ticks(
+        real_defs, instance, ignore=frozenset({"player_lines", "player_features", "predictions", "pre_game_signal"})
+    )
     todays_inputs(instance, YESTERDAY)
     assert tick(9, 0, day=14) == {}
     mat(instance, "box_scores", YESTERDAY)  # no predictions of the 14th: nothing to grade
     assert tick(9, 5, day=14) == {}
-    mat(instance, "predictions", YESTERDAY)
-    assert tick(9, 10, day=14) == {"prediction_accuracy": {YESTERDAY}}
-    mat(instance, "prediction_accuracy", YESTERDAY)
-    assert tick(23, 0, day=14) == {}
-    mat(instance, "schedule", YESTERDAY)  # the games of the 14th are final, their box scores land
-    mat(instance, "box_scores", YESTERDAY)
-    assert tick(1, 30) == {"prediction_accuracy": {YESTERDAY}}  # yesterday, thanks to the lookback
 
 
 def start_run(instance, asset, key):
@@ -214,20 +242,20 @@ def start_run(instance, asset, key):
 def test_nothing_is_requested_while_a_run_of_the_partition_is_in_progress(real_defs, instance):
     tick = Ticks(real_defs, instance, ignore=AFTER_GAMES)
     todays_inputs(instance)
-    for asset in ("player_lines", "player_features", "predictions"):
+    for asset in PRE_GAME_CHAIN:
         mat(instance, asset, TODAY)
     assert tick(9, 0) == {}
     run = start_run(instance, "predictions", TODAY)
     mat(instance, "player_features", TODAY)
     assert tick(9, 5) == {}  # predictions of today is being computed by that run
     instance.report_run_failed(run)  # the run ends (failed): the pending update is still owed
-    assert tick(9, 10) == {"predictions": {TODAY}}
+    assert tick(9, 10) == {"predictions": {TODAY}, "pre_game_signal": {TODAY}}
 
 
 def test_nothing_after_a_failed_blocking_check_upstream(real_defs, instance):
     tick = Ticks(real_defs, instance)
     todays_inputs(instance)
-    for asset in ("player_lines", "player_features", "predictions"):
+    for asset in PRE_GAME_CHAIN:
         mat(instance, asset, TODAY)
     assert tick(9, 0) == {}
     mat(instance, "player_features", TODAY)

@@ -21,6 +21,8 @@ def test_backfill_prints_rows_and_seconds_per_asset_and_records_one_run(nba_home
         "predictions",
         "prediction_accuracy",
         "model_performance_daily",
+        "pre_game_signal",
+        "market_regime",
     }
     for asset, figures in lines.items():
         if asset == "player_features":

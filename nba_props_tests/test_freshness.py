@@ -116,12 +116,17 @@ def test_freshness_sensor_records_once_per_date_and_the_recovery(sim_data_dir):
         tick(utc(2024, 11, 28, 19, 0))
         assert sorted(check_events(instance)[4:]) == [
             ("box_scores", False, "2024-11-27"),
+            ("market_regime", False, "2024-11-27"),
             ("model_performance_daily", False, "2024-11-27"),  # yesterday's health by 08:30
             ("player_features", True, "2024-11-28"),
+            ("pre_game_signal", True, "2024-11-28"),
             ("prediction_accuracy", False, "2024-11-27"),
             ("predictions", True, "2024-11-28"),
         ]
         assert json.loads(cursor)["predictions|2024-11-28"] == "pass"
+
+
+DEADLINE_ASSETS = ("box_scores", "player_features", "predictions", "market_regime", "pre_game_signal")
 
 
 def test_partition_fresh_check_runs_from_the_ui_path(sim_data_dir):
@@ -129,10 +134,7 @@ def test_partition_fresh_check_runs_from_the_ui_path(sim_data_dir):
     with dg.instance_for_test() as instance:
         instance.report_runless_asset_event(dg.AssetMaterialization("predictions", partition="2024-11-27"))
         result = dg.materialize(
-            [
-                partition_fresh,
-                *[dg.AssetSpec(a) for a in ("box_scores", "player_features", "predictions", "model_performance_daily")],
-            ],
+            [partition_fresh, *[dg.AssetSpec(a) for a in DEADLINE_ASSETS]],
             instance=instance,
             resources={
                 "clock": ClockResource(frozen_at="2024-11-27T19:00:00+00:00"),
@@ -142,9 +144,7 @@ def test_partition_fresh_check_runs_from_the_ui_path(sim_data_dir):
         )
         evaluations = {e.asset_key.to_user_string(): e.passed for e in result.get_asset_check_evaluations()}
         assert evaluations == {
-            "box_scores": False,
-            "player_features": False,
-            "predictions": True,
-            "prediction_accuracy": False,
-            "model_performance_daily": False,
-        }
+            "box_scores": False, "player_features": False, "predictions": True,
+            "prediction_accuracy": False, "model_performance_daily": False,
+            "market_regime": False, "pre_game_signal": False,  # yesterday's regime and today's signal
+        }  # fmt: skip

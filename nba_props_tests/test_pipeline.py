@@ -86,6 +86,8 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
             "predictions",
             "prediction_accuracy",
             "model_performance_daily",
+            "pre_game_signal",
+            "market_regime",
         ]
     )
     checks = _check_results(result)

@@ -49,7 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nba_props import seasons
 from nba_props.lib.config_files import CONFIG_DIR, load_config
-from nba_props.lib.grading import LOSS, OVER, UNDER, WIN, roi, wilson_interval
+from nba_props.lib.grading import ACCURACY_SCHEMA, LOSS, OVER, UNDER, WIN, roi, wilson_interval
 
 HEALTH_CONFIG_PATH = CONFIG_DIR / "health.yaml"
 TABLE = "model_performance_daily"
@@ -174,47 +174,13 @@ def season_span_days() -> int:
 # ---------------------------------------------------------------------------------------------
 # the input contract (prediction_accuracy, built by the grading stage) and the output table
 
-ACCURACY_CONTRACT = pl.Schema(
-    {
-        "game_date": pl.Date,
-        "game_id": pl.Utf8,
-        "player_lookup": pl.Utf8,
-        "model_id": pl.Utf8,
-        "family": pl.Utf8,
-        "predicted_points": pl.Float64,
-        "actual_points": pl.Float64,
-        "line": pl.Float64,
-        "market_type": pl.Utf8,
-        "edge": pl.Float64,
-        "direction": pl.Utf8,
-        "p_over": pl.Float64,
-        "confidence": pl.Float64,
-        "recommendation": pl.Utf8,
-        "quarantined": pl.Boolean,
-        "over_price": pl.Int32,
-        "under_price": pl.Int32,
-        "price": pl.Int32,
-        "game_status": pl.Utf8,
-        "result": pl.Utf8,
-        "void_reason": pl.Utf8,
-        "abs_error": pl.Float64,
-        "signed_error": pl.Float64,
-        "graded_at": pl.Datetime("us", "UTC"),
-    }
-)
+# the graded predictions as the grading stage writes them (lib/grading.py: one definition)
+ACCURACY_CONTRACT = ACCURACY_SCHEMA
 # the columns read here (a table with more columns is fine)
 USED_COLUMNS = (
     "game_date", "family", "predicted_points", "actual_points", "line", "edge", "p_over",
     "recommendation", "quarantined", "price", "result",
 )  # fmt: skip
-ACCURACY_KEY = ("game_id", "player_lookup", "model_id")
-# Column docs of the contract, registered in lib/tables only until the grading stage's own
-# registration of prediction_accuracy is merged (which replaces it).
-ACCURACY_DOC = {
-    name: "Graded predictions contract column (issue 10, section 1)"
-    + (", read by model_performance_daily." if name in USED_COLUMNS else ".")
-    for name in ACCURACY_CONTRACT.names()
-}
 
 
 def performance_schema(config: HealthConfig) -> pl.Schema:

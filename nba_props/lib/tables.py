@@ -18,6 +18,15 @@ from nba_props.lib.features.contract import load_contract, player_features_descr
 from nba_props.lib.grading import ACCURACY_DOC, ACCURACY_KEY, ACCURACY_SCHEMA
 from nba_props.lib.models.predict import PREDICTIONS_DOC, PREDICTIONS_KEY, PREDICTIONS_SCHEMA
 from nba_props.lib.models.registry import REGISTRY_DOC, REGISTRY_KEY, REGISTRY_SCHEMA
+from nba_props.lib.regime import (
+    MARKET_REGIME_KEY,
+    MARKET_REGIME_SCHEMA,
+    PRE_GAME_SIGNAL_KEY,
+    PRE_GAME_SIGNAL_SCHEMA,
+    load_regime_config,
+    market_regime_doc,
+    pre_game_signal_doc,
+)
 
 TABLE_SCHEMAS: MappingProxyType[str, pl.Schema] = MappingProxyType(
     {
@@ -32,6 +41,8 @@ TABLE_SCHEMAS: MappingProxyType[str, pl.Schema] = MappingProxyType(
         "predictions": PREDICTIONS_SCHEMA,
         "prediction_accuracy": ACCURACY_SCHEMA,
         "model_performance_daily": health.performance_schema(health.load_health_config()),
+        "market_regime": MARKET_REGIME_SCHEMA,
+        "pre_game_signal": PRE_GAME_SIGNAL_SCHEMA,
     }
 )
 TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
@@ -46,6 +57,8 @@ TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "predictions": PREDICTIONS_KEY,
         "prediction_accuracy": ACCURACY_KEY,
         "model_performance_daily": health.KEY,
+        "market_regime": MARKET_REGIME_KEY,
+        "pre_game_signal": PRE_GAME_SIGNAL_KEY,
     }
 )
 COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType(
@@ -63,6 +76,8 @@ COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = Mapping
             "predictions": PREDICTIONS_DOC,
             "prediction_accuracy": ACCURACY_DOC,
             "model_performance_daily": health.performance_docs(health.load_health_config()),
+            "market_regime": market_regime_doc(load_regime_config().market_regime),
+            "pre_game_signal": pre_game_signal_doc(load_regime_config().pre_game_signal),
         }.items()
     }
 )

@@ -1,0 +1,379 @@
+"""Market regime and pre-game signal: the rules on constructed frames (values hand-computed, every
+band at its boundary) and an idempotent rerun of each asset on a hand-built warehouse."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from nba_props.lib import regime
+from nba_props.lib.regime import GREEN, NO_DATA, RED, YELLOW, load_regime_config
+
+CONFIG = load_regime_config()
+MARKET = CONFIG.market_regime
+SIGNAL = CONFIG.pre_game_signal
+CHAMP = "champ"
+END = date(2025, 1, 30)
+
+# The columns of the prediction_accuracy contract (issue 10).
+ACCURACY_SCHEMA = regime.PREDICTION_ACCURACY_CONTRACT
+
+
+def pick(day, edge, *, n=0, family=CHAMP, recommendation="OVER", line=20.0, actual=None, result=None, **extra):
+    predicted = line + edge if recommendation != "UNDER" else line - edge
+    row = {
+        "game_date": day,
+        "game_id": f"{day:%Y%m%d}_AAA_BBB",
+        "player_lookup": f"p{n}",
+        "model_id": f"{family}_m",
+        "family": family,
+        "predicted_points": predicted,
+        "actual_points": actual,
+        "line": line,
+        "market_type": "sportsbook",
+        "edge": edge,
+        "direction": "UNDER" if recommendation == "UNDER" else "OVER",
+        "p_over": 0.6,
+        "confidence": 0.2,
+        "recommendation": recommendation,
+        "quarantined": False,
+        "game_status": "final",
+        "result": result,
+        "void_reason": None,
+        **extra,
+    }
+    return row
+
+
+def frame(rows):
+    """prediction_accuracy rows: the registered schema once the asset exists, else the contract's."""
+    from nba_props.lib import tables
+
+    schema = tables.TABLE_SCHEMAS.get("prediction_accuracy", ACCURACY_SCHEMA)
+    built = pl.DataFrame(rows, schema_overrides={k: v for k, v in schema.items() if k in rows[0]})
+    missing = [pl.lit(None, dtype=t).alias(c) for c, t in schema.items() if c not in built.columns]
+    return built.with_columns(missing).select(pl.col(c).cast(t) for c, t in schema.items())
+
+
+def day(i: int) -> date:
+    """Day i of the 30 days ending on END (day 30 = END)."""
+    return END - timedelta(days=30 - i)
+
+
+def run(rows, start=END, end=END):
+    return regime.market_regime(frame(rows), CHAMP, start, end, MARKET)
+
+
+# ----------------------------------------------------------------------------- market regime
+
+
+def test_compression_on_a_constructed_series():
+    """Days 1-23 max edge 8, days 24-30 max edge 4 (plus smaller picks); day 28 has no games; day 27
+    has games but only a PASS; another family's bigger edges never count."""
+    rows = []
+    for i in range(1, 31):
+        if i == 28:
+            continue
+        if i == 27:
+            rows.append(pick(day(i), 1.0, recommendation="PASS"))
+        else:
+            top = 8.0 if i <= 23 else 4.0
+            rows += [pick(day(i), top, n=1), pick(day(i), 3.0, n=2)]
+        rows.append(pick(day(i), 12.0, n=9, family="other"))
+    out = run(rows)
+    assert out.height == 1
+    r = out.row(0, named=True)
+    # short window (days 24..30): days with games 24,25,26,27,29,30 = 6; max edges 4,4,4,0,4,4
+    assert r["slate_days_short"] == 6 and r["slate_days_long"] == 29
+    assert r["avg_max_edge_short"] == pytest.approx(20 / 6)
+    # long window: 23 days x 8 + 5 days x 4 + day 27's 0, over 29 days with games
+    assert r["avg_max_edge_long"] == pytest.approx(204 / 29)
+    assert r["compression"] == pytest.approx((20 / 6) / (204 / 29))  # 0.4739...
+    assert r["compression_colour"] == RED and r["max_edge_colour"] == RED
+    assert r["picks"] == 2 and r["max_edge"] == 4.0 and r["picks_edge_low"] == 2 and r["picks_edge_high"] == 0
+    # edge 5+ picks: the 23 early days' 8-point picks; none in the short window
+    assert r["edge_high_per_day_short"] == 0.0 and r["edge_high_per_day_long"] == pytest.approx(23 / 29)
+    assert r["edge_high_colour"] == RED and r["regime_colour"] == RED
+
+
+def test_days_without_games_get_no_row_and_a_pass_only_day_has_max_edge_zero():
+    rows = [pick(day(27), 1.0, recommendation="PASS"), pick(day(29), 6.0)]
+    out = run(rows, start=day(26), end=END)
+    assert out["game_date"].to_list() == [day(27), day(29)]
+    assert out["max_edge"].to_list() == [0.0, 6.0]
+    assert out["avg_max_edge_short"].to_list() == [0.0, 3.0]
+    assert out["compression"].to_list() == [None, 1.0]  # long mean 0: no ratio
+    assert out["compression_colour"].to_list() == [NO_DATA, GREEN]
+
+
+def test_a_window_sees_only_its_days():
+    """The 30-day window of END starts on day 1: a pick on day 0 never counts; rows after END neither."""
+    rows = [pick(day(0), 20.0, n=1), pick(day(30), 6.0), pick(END + timedelta(days=1), 20.0, n=2)]
+    r = run(rows).row(0, named=True)
+    assert r["slate_days_long"] == 1 and r["avg_max_edge_long"] == 6.0
+
+
+@pytest.mark.parametrize(
+    ("value", "band", "colour"),
+    [
+        (0.85, "compression", GREEN),
+        (0.8499, "compression", YELLOW),
+        (0.65, "compression", YELLOW),
+        (0.6499, "compression", RED),
+        (7.0, "max_edge", GREEN),
+        (6.99, "max_edge", YELLOW),
+        (5.0, "max_edge", YELLOW),
+        (4.99, "max_edge", RED),
+        (3.0, "edge_high_per_day", GREEN),
+        (2.99, "edge_high_per_day", YELLOW),
+        (1.0, "edge_high_per_day", YELLOW),
+        (0.99, "edge_high_per_day", RED),
+        (None, "max_edge", NO_DATA),
+    ],
+)
+def test_each_colour_band_at_its_boundary(value, band, colour):
+    got = pl.select(regime.band_colour(pl.lit(value, dtype=pl.Float64), getattr(MARKET, band))).item()
+    assert got == colour
+
+
+def test_max_edge_and_edge_high_colours_through_the_asset_logic():
+    """7 days with games, each with one 7-point pick and two more edge-5 picks: avg max edge 7.0
+    (GREEN exactly), 3 edge-5+ picks per day (GREEN exactly)."""
+    rows = [pick(day(i), e, n=n) for i in range(24, 31) for n, e in enumerate((7.0, 5.0, 5.0))]
+    r = run(rows).row(0, named=True)
+    assert r["avg_max_edge_short"] == 7.0 and r["max_edge_colour"] == GREEN
+    assert r["edge_high_per_day_short"] == 3.0 and r["edge_high_colour"] == GREEN
+    assert r["compression"] == 1.0 and r["regime_colour"] == GREEN
+
+
+@pytest.mark.parametrize(
+    ("value", "state"),
+    [(4.49, "TIGHT"), (4.5, "NORMAL"), (5.5, "NORMAL"), (5.51, "LOOSE"), (None, NO_DATA)],
+)
+def test_line_mae_bands(value, state):
+    assert pl.select(regime.line_state(pl.lit(value, dtype=pl.Float64), MARKET.line_mae)).item() == state
+
+
+def test_line_mae_bias_and_gap_pool_the_decided_picks():
+    """Short window: two decided picks (|line - actual| 4 and 5 -> 4.5 NORMAL), a push (bias only), a
+    void and a pending pick (neither). Medium window adds a decided pick from day 17 (|20 - 26| = 6)."""
+    rows = [
+        pick(day(25), 3.0, n=1, line=20.0, actual=24.0, result="WIN"),  # predicted 23: |err| 1, bias -1
+        pick(day(26), 4.0, n=2, recommendation="UNDER", line=20.0, actual=25.0, result="LOSS"),  # pred 16: -9
+        pick(day(27), 3.0, n=3, line=20.0, actual=20.0, result="PUSH"),  # pred 23: bias +3
+        pick(day(28), 3.0, n=4, line=20.0, actual=None, result="VOID", void_reason="DNP"),
+        pick(day(30), 3.0, n=5, line=20.0),  # pending
+        pick(day(17), 3.0, n=6, line=20.0, actual=26.0, result="LOSS"),  # pred 23: |err| 3 (medium only)
+    ]
+    r = run(rows).row(0, named=True)
+    assert r["n_decided_short"] == 2 and r["line_mae_short"] == 4.5 and r["line_state_short"] == "NORMAL"
+    assert r["model_mae_short"] == pytest.approx((1 + 9) / 2) and r["mae_gap_short"] == pytest.approx(0.5)
+    assert r["n_bias_short"] == 3 and r["residual_bias_short"] == pytest.approx((-1 - 9 + 3) / 3)
+    assert r["n_decided_medium"] == 3 and r["line_mae_medium"] == pytest.approx(15 / 3)
+    assert r["model_mae_medium"] == pytest.approx(13 / 3)
+
+
+def test_quarantined_picks_are_not_picks():
+    rows = [pick(END, 9.0, n=1, quarantined=True), pick(END, 4.0, n=2)]
+    assert run(rows).row(0, named=True)["max_edge"] == 4.0
+
+
+def test_window_lengths_are_derived_from_the_config():
+    from nba_props.defs.health import regime as assets
+
+    mapping = assets.market_regime.get_partition_mapping(dg.AssetKey("prediction_accuracy"))
+    assert (mapping.start_offset, mapping.end_offset) == (-(MARKET.history_days - 1), 0)
+    assert MARKET.history_days == max(MARKET.windows.short, MARKET.windows.medium, MARKET.windows.long) == 30
+
+
+# ----------------------------------------------------------------------------- pre-game signal
+
+SIGNAL_DAY = date(2025, 1, 15)
+
+
+def predictions(lined: int, over: int, high: int, *, model="m1", unlined: int = 0) -> list[dict]:
+    rows = []
+    for i in range(lined):
+        direction = "OVER" if i < over else "UNDER"
+        rows.append(
+            {
+                "game_date": SIGNAL_DAY,
+                "model_id": model,
+                "family": model.upper(),
+                "line": 15.0,
+                "edge": 5.0 if i < high else 4.99,
+                "direction": direction,
+            }
+        )
+    rows += [
+        {"game_date": SIGNAL_DAY, "model_id": model, "family": model.upper(), "line": None, "edge": None,
+         "direction": None}
+        for _ in range(unlined)
+    ]  # fmt: skip
+    return rows
+
+
+def schedule(games: int, postponed: int = 0) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "game_date": [SIGNAL_DAY] * (games + postponed),
+            "game_id": [f"g{i}" for i in range(games + postponed)],
+            "status": ["scheduled"] * games + ["postponed"] * postponed,
+        }
+    )
+
+
+def signal(lined, over, high, games=5, postponed=0, **kwargs) -> dict:
+    frame = pl.DataFrame(
+        predictions(lined, over, high, **kwargs),
+        schema={
+            "game_date": pl.Date, "model_id": pl.Utf8, "family": pl.Utf8, "line": pl.Float64, "edge": pl.Float64,
+            "direction": pl.Utf8,
+        },
+    )  # fmt: skip
+    out = regime.pre_game_signal(frame, schedule(games, postponed), SIGNAL)
+    return out.row(0, named=True) if out.height else {}
+
+
+@pytest.mark.parametrize(
+    ("lined", "over", "high", "games", "skew", "volume", "colour"),
+    [
+        (20, 5, 3, 5, "BALANCED", "NORMAL", GREEN),  # exactly 25% OVER: not UNDER_HEAVY, not RED
+        (20, 4, 3, 5, "UNDER_HEAVY", "NORMAL", RED),  # 20%
+        (10, 4, 3, 5, "BALANCED", "NORMAL", GREEN),  # exactly 40%: not OVER_HEAVY
+        (20, 9, 3, 5, "OVER_HEAVY", "NORMAL", GREEN),  # exactly 45%: OVER_HEAVY but not YELLOW
+        (20, 10, 3, 5, "OVER_HEAVY", "NORMAL", YELLOW),  # 50% > 45%
+        (20, 6, 3, 4, "BALANCED", "NORMAL", RED),  # a slate of exactly 4 games
+        (20, 6, 2, 5, "BALANCED", "LOW", YELLOW),  # 2 high-edge < 3
+        (20, 6, 8, 5, "BALANCED", "NORMAL", GREEN),  # exactly 8 high-edge: not HIGH
+        (20, 6, 9, 5, "BALANCED", "HIGH", GREEN),
+    ],
+)
+def test_pre_game_signal_rules_at_their_boundaries(lined, over, high, games, skew, volume, colour):
+    row = signal(lined, over, high, games)
+    assert (row["skew"], row["volume"], row["signal"]) == (skew, volume, colour)
+    assert row["explanation"].startswith(f"{colour}:")
+    assert row["pct_over"] + row["pct_under"] == pytest.approx(100.0)
+
+
+def test_pre_game_signal_explains_every_red_rule_and_counts_only_played_games():
+    row = signal(20, 4, 3, games=4, postponed=2)
+    assert row["slate_games"] == 4
+    assert row["explanation"] == "RED: 4-game slate (<= 4); 20.0% OVER (< 25%)"
+
+
+def test_a_model_needs_ten_lined_predictions():
+    assert signal(9, 3, 3, unlined=5) == {}
+    assert signal(10, 3, 3, unlined=5)["lined_predictions"] == 10
+
+
+# ----------------------------------------------------------------------------- the assets, rerun
+
+
+@pytest.fixture
+def warehouse_resources(tmp_path):
+    from nba_props.io.io_manager import DuckDBPolarsIOManager, WarehouseResource
+    from nba_props.io.warehouse import Warehouse
+
+    database = str(tmp_path / "w.duckdb")
+    storage = WarehouseResource(database=database)
+    return Warehouse(database), {"io_manager": DuckDBPolarsIOManager(storage=storage), "warehouse": storage}
+
+
+def _stand_ins(*names):
+    from nba_props.partitions import game_date_partitions
+
+    return [
+        dg.AssetSpec(n, partitions_def=game_date_partitions, metadata={"partition_expr": "game_date"}) for n in names
+    ]
+
+
+def _materialize(asset, inputs, resources, first: date, last: date):
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [asset, *_stand_ins(*inputs)],
+            resources=resources,
+            instance=instance,
+            selection=[asset.key],
+            tags={
+                "dagster/asset_partition_range_start": first.isoformat(),
+                "dagster/asset_partition_range_end": last.isoformat(),
+            },
+        )
+        assert result.success
+        return result
+
+
+def test_market_regime_rerun_leaves_the_table_unchanged(warehouse_resources):
+    from nba_props.defs.health.regime import CHAMPION, market_regime
+
+    store, resources = warehouse_resources
+    first = day(1)
+    rows = [
+        pick(day(i), 3.0 + (i % 5), n=n, family=fam, line=20.0, actual=20.0 + n + i % 3, result="WIN")
+        for i in range(1, 31)
+        if i % 6
+        for n in range(3)
+        for fam in (CHAMPION, "other")
+    ]
+    accuracy = frame(rows).with_columns(model_id=pl.col("family") + "_m")
+    store.replace_partitions("prediction_accuracy", accuracy, start=first, end=END)
+    result = _materialize(market_regime, ["prediction_accuracy"], resources, day(20), END)
+    once = store.load("market_regime").sort("game_date")
+    assert once.height == sum(1 for i in range(20, 31) if i % 6)
+    assert set(once["family"]) == {CHAMPION}
+    _materialize(market_regime, ["prediction_accuracy"], resources, day(20), END)
+    assert store.load("market_regime").sort("game_date").equals(once)
+    # each partition carries its own figures (the Plots tab)
+    by_partition = {
+        m.partition: m.metadata
+        for m in (e.materialization for e in result.get_asset_materialization_events())
+    }  # fmt: skip
+    assert len(by_partition) == 11
+    expected = once.filter(pl.col("game_date") == day(29)).row(0, named=True)
+    assert by_partition[day(29).isoformat()]["compression"].value == pytest.approx(expected["compression"])
+    assert by_partition[day(29).isoformat()]["regime_colour"].value == expected["regime_colour"]
+    assert "compression" not in by_partition[END.isoformat()]  # day 30 has no games: no row, no figure
+    # a partition run alone gives the row the range run gave (each window is the date's own)
+    _materialize(market_regime, ["prediction_accuracy"], resources, day(29), day(29))
+    assert store.load("market_regime").sort("game_date").equals(once)
+    assert store.load("market_regime", start=day(29), end=day(29)).equals(once.filter(pl.col("game_date") == day(29)))
+
+
+def test_market_regime_without_graded_rows_writes_nothing(warehouse_resources):
+    """Before any grading (no prediction_accuracy table yet, e.g. a backfill of the whole job on a
+    new warehouse) the asset succeeds with no row."""
+    from nba_props.defs.health.regime import market_regime
+
+    store, resources = warehouse_resources
+    _materialize(market_regime, ["prediction_accuracy"], resources, day(29), END)
+    assert store.load("market_regime").height == 0
+
+
+def test_pre_game_signal_rerun_leaves_the_table_unchanged(warehouse_resources):
+    from nba_props.defs.health.regime import pre_game_signal
+    from nba_props.lib import tables
+
+    store, resources = warehouse_resources
+    preds = pl.DataFrame(predictions(20, 6, 4) + predictions(12, 2, 1, model="m2") + predictions(5, 2, 1, model="m3"))
+    preds = preds.with_columns(
+        game_id=pl.format("g{}", pl.int_range(pl.len()) % 5),
+        player_lookup=pl.format("p{}", pl.int_range(pl.len())),
+    )
+    preds = preds.with_columns(
+        pl.lit(None, dtype=t).alias(c) for c, t in tables.TABLE_SCHEMAS["predictions"].items() if c not in preds.columns
+    ).select(tables.TABLE_SCHEMAS["predictions"].names())
+    store.replace_partitions("predictions", preds, start=SIGNAL_DAY, end=SIGNAL_DAY)
+    sched = schedule(5).with_columns(
+        pl.lit(None, dtype=t).alias(c) for c, t in tables.TABLE_SCHEMAS["schedule"].items() if c not in ("game_date", "game_id", "status")
+    ).select(tables.TABLE_SCHEMAS["schedule"].names())  # fmt: skip
+    store.replace_partitions("schedule", sched, start=SIGNAL_DAY, end=SIGNAL_DAY)
+    _materialize(pre_game_signal, ["predictions", "schedule"], resources, SIGNAL_DAY, SIGNAL_DAY)
+    once = store.load("pre_game_signal").sort("model_id")
+    assert once["model_id"].to_list() == ["m1", "m2"]
+    assert once["signal"].to_list() == [GREEN, RED]
+    _materialize(pre_game_signal, ["predictions", "schedule"], resources, SIGNAL_DAY, SIGNAL_DAY)
+    assert store.load("pre_game_signal").sort("model_id").equals(once)
