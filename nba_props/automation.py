@@ -22,7 +22,11 @@ AC = dg.AutomationCondition
 
 
 def eager_with_lookback(
-    lookback_days: int, blockers: Sequence[dg.AssetKey] = (), *, triggers: Sequence[dg.AssetKey] | None = None
+    lookback_days: int,
+    blockers: Sequence[dg.AssetKey] = (),
+    *,
+    triggers: Sequence[dg.AssetKey] | None = None,
+    ignored: Sequence[dg.AssetKey] = (),
 ) -> dg.AutomationCondition:
     """`eager()` over the latest `lookback_days` partitions (eager alone never requests
     yesterday), requested when newly missing or a dependency updated; held back while the
@@ -30,9 +34,13 @@ def eager_with_lookback(
     same-day must-have input (`blockers`, identity / same-period deps) is missing. Unlike
     `eager()`, a missing partition of a history window (a day without games) never holds it back.
     With `triggers` (post-game assets) it is requested only when one of those dependencies
-    updated: neither a new day's partition nor another input's update requests it."""
+    updated: neither a new day's partition nor another input's update requests it. An update of an
+    `ignored` dependency requests nothing (a pre-game asset and its day's schedule turning final)."""
     if triggers is None:
-        trigger = AC.newly_missing() | AC.any_deps_updated()
+        updated = AC.any_deps_updated()
+        if ignored:
+            updated = updated.ignore(dg.AssetSelection.assets(*ignored))
+        trigger = AC.newly_missing() | updated
     else:
         trigger = AC.any_deps_updated().allow(dg.AssetSelection.assets(*triggers))
     condition = (
@@ -100,7 +108,9 @@ def condition_for(spec: dg.AssetSpec, config: AutomationConfig) -> dg.Automation
                 "same-day inputs may block (days without games are never materialized)"
             )
     # a pre-game asset's day is settled once its games start: today only (see automation.yaml)
-    lookback = 1 if name in config.conditions.pre_game_assets else config.conditions.lookback_days
+    pre_game = name in config.conditions.pre_game_assets
+    lookback = 1 if pre_game else config.conditions.lookback_days
+    ignored = [dg.AssetKey(a) for a in config.conditions.pre_game_ignored_updates if pre_game and a in deps]
     triggers = config.conditions.post_game_assets.get(name)
     for trigger in triggers or ():
         if trigger not in deps:
@@ -109,6 +119,7 @@ def condition_for(spec: dg.AssetSpec, config: AutomationConfig) -> dg.Automation
         lookback,
         [dg.AssetKey(b) for b in blockers],
         triggers=None if triggers is None else [dg.AssetKey(t) for t in triggers],
+        ignored=ignored,
     )
 
 

@@ -178,9 +178,17 @@ def test_a_pre_game_day_is_never_rebuilt_after_its_games(real_defs, instance):
     mat(instance, "box_scores", YESTERDAY)
     # nothing of the pre-game chain (the after-the-games assets, ignored here, are tested below)
     assert tick(1, 30) == {}
-    # ... while the same update on the day itself moves the chain
+    # a schedule update never moves a pre-game chain, not even today's (an early slate turning final
+    # before midnight; a posting's run re-ingests the schedule and builds the chain itself) ...
+    todays_inputs(instance, TODAY)
+    for asset in PRE_GAME_CHAIN:
+        mat(instance, asset, TODAY)
+    assert tick(9, 0) == {}
     mat(instance, "schedule", TODAY)
-    assert tick(9, 0) == {asset: {TODAY} for asset in PRE_GAME_CHAIN}
+    assert tick(9, 5) == {}
+    # ... while a new line snapshot of the day does
+    mat(instance, "prop_line_snapshots", TODAY)
+    assert tick(9, 10) == {asset: {TODAY} for asset in PRE_GAME_CHAIN}
 
 
 def test_prediction_accuracy_grades_yesterday_when_its_box_scores_land(real_defs, instance):

@@ -23,6 +23,7 @@ class _Rules(BaseModel):
 class ConditionRules(_Rules):
     lookback_days: int = Field(ge=1)
     pre_game_assets: tuple[str, ...]
+    pre_game_ignored_updates: tuple[str, ...] = ()
     post_game_assets: dict[str, tuple[str, ...]]
     excluded_groups: tuple[str, ...]
     excluded_assets: tuple[str, ...]
