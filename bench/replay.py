@@ -33,7 +33,7 @@ def main() -> int:
     os.environ.pop("DAGSTER_HOME", None)
 
     from nba_props import seasons
-    from nba_props.cli import mondays, run_backfill, run_replay
+    from nba_props.cli import daily_downstream_of, mondays, run_backfill, run_replay
     from nba_props.lib.sources.factory import ensure_simulated_season
     from nba_props.settings import load_settings
 
@@ -42,10 +42,11 @@ def main() -> int:
     season = seasons.season(settings.sim_season)
     start, end = args.start, args.start + timedelta(days=args.days - 1)
     setup_started = time.perf_counter()
-    run_backfill(season.opening_night, start - timedelta(days=1), exclude=["predictions"], settings=settings)
+    model_stage = daily_downstream_of("predictions")
+    run_backfill(season.opening_night, start - timedelta(days=1), exclude=model_stage, settings=settings)
     first_week, _ = mondays(start - timedelta(days=14), start - timedelta(days=1))
     run_backfill(first_week, start - timedelta(days=1), job_name="nba_props_training", settings=settings)
-    run_backfill(first_week, start - timedelta(days=1), select=["predictions"], settings=settings)
+    run_backfill(first_week, start - timedelta(days=1), select=model_stage, settings=settings)
     setup = time.perf_counter() - setup_started
 
     withheld = start + timedelta(days=3)

@@ -100,6 +100,19 @@ def run_backfill(
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
+def daily_downstream_of(name: str) -> list[str]:
+    """`name` and every game-date asset downstream of it, from the graph (an asset a later module
+    adds joins): what must be built after it, never before (e.g. grading before predictions)."""
+    import dagster as dg
+
+    from nba_props import definitions
+    from nba_props.partitions import game_date_partitions
+
+    graph = definitions.defs().resolve_asset_graph()
+    keys = dg.AssetSelection.assets(name).downstream().resolve(graph)
+    return sorted(k.to_user_string() for k in keys if graph.get(k).partitions_def == game_date_partitions)
+
+
 def mondays(start: date, end: date) -> tuple[date, date]:
     """The training weeks covering [start, end]: Monday of start's week .. Monday of end's week; the
     first week that is a partition when start's Monday is before the first partition day."""
@@ -207,10 +220,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     backfill_end = replay_start - timedelta(days=1)
     failed = False
 
+    model_stage = daily_downstream_of("predictions")  # predictions, grading, health, regime, signal
     print(f"\n[1/4] {MAIN_JOB}: ingest -> lines -> features for {start} .. {backfill_end} (one single-run backfill)")
-    failed |= _timed_backfill(
-        start, backfill_end, exclude=["predictions", "prediction_accuracy"], settings=settings, launched_by="demo"
-    )
+    failed |= _timed_backfill(start, backfill_end, exclude=model_stage, settings=settings, launched_by="demo")
 
     first_week, last_week = mondays(start, end)
     if not args.full:
@@ -221,13 +233,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     failed |= _timed_backfill(first_week, last_week, job_name=TRAINING_JOB, settings=settings, launched_by="demo")
 
-    print(f"\n[3/4] {MAIN_JOB}: predictions + prediction_accuracy for {first_week} .. {backfill_end}")
+    print(f"\n[3/4] {MAIN_JOB}: {', '.join(model_stage)} for {first_week} .. {backfill_end}")
     failed |= _timed_backfill(
-        max(first_week, start),
-        backfill_end,
-        select=["predictions", "prediction_accuracy"],
-        settings=settings,
-        launched_by="demo",
+        max(first_week, start), backfill_end, select=model_stage, settings=settings, launched_by="demo"
     )
 
     withheld_day = replay_start + timedelta(days=args.replay_days // 2)
