@@ -271,7 +271,7 @@ def performance_docs(config: HealthConfig) -> dict[str, str]:
         f"{config.streak_cap_days}).",
         "challenger": f"A non-champion whose {config.state_label} HR beats the champion's by >= "
         f"{config.challenger.min_margin_points:g} points with n >= {config.challenger.min_n}.",
-        "market_crash": f">= {config.crash.min_models} families below {config.crash.hr_below_pct:g}% on the day "
+        "market_crash": f"True when at least {config.crash.min_models} families are below {config.crash.hr_below_pct:g}% on the day "
         f"(each n_day >= {config.crash.min_daily_n}): market disruption, do not switch models.",
         "decay_signal": "The challenger / crash signal explained; NULL when neither.",
     }
