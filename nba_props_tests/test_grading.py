@@ -136,7 +136,7 @@ def test_accuracy_rows_are_deterministic_and_never_fan_out():
 
 
 def test_the_audit_lists_final_games_left_ungraded_and_values_are_checked():
-    from nba_props.defs.grading.assets import invalid_values, ungraded
+    from nba_props.lib.grading import invalid_values, ungraded
 
     predictions, box, schedule, lines = _frames()
     rows = accuracy_rows(predictions, box, schedule, lines, RULES)

@@ -234,3 +234,46 @@ def roi(results: Sequence[str | None] | pl.Series, prices: Sequence[float | int 
 
 def _as_list(values: Iterable) -> list:
     return values.to_list() if isinstance(values, pl.Series) else list(values)
+
+
+# ---- the audits of a graded table (prediction_accuracy's checks)
+
+
+def ungraded(rows: pl.DataFrame) -> pl.DataFrame:
+    """Predictions of FINAL games with a line and a side but no result, with the reason."""
+    status = pl.col("game_status").str.to_lowercase()
+    return rows.filter(
+        (status == FINAL) & pl.col("line").is_not_null() & pl.col("direction").is_in([OVER, UNDER])
+        & pl.col("result").is_null()
+    ).select(
+        *ACCURACY_KEY,
+        "game_date",
+        reason=pl.when(pl.col("graded_at").is_null())
+        .then(pl.lit("the game is final but none of its box scores are in"))
+        .otherwise(pl.lit("graded_at without a result (rule gap)")),
+    )  # fmt: skip
+
+
+def invalid_values(rows: pl.DataFrame) -> pl.DataFrame:
+    """Rows breaking the table's own semantics: a result outside WIN/LOSS/PUSH/VOID, a void
+    reason without a VOID (or a VOID without one), a decided row without an actual, a result
+    without graded_at."""
+    return rows.filter(
+        (pl.col("result").is_not_null() & ~pl.col("result").is_in(RESULTS))
+        | ((pl.col("result").fill_null("") == VOID) != pl.col("void_reason").is_not_null())
+        | (pl.col("void_reason").is_not_null() & ~pl.col("void_reason").is_in(VOID_REASONS))
+        | (pl.col("result").is_in([WIN, LOSS, PUSH]) & pl.col("actual_points").is_null())
+        | (pl.col("result").is_not_null() & pl.col("graded_at").is_null())
+    )
+
+
+def unmatched_rows(predictions: pl.DataFrame, graded: pl.DataFrame, key: Sequence[str]) -> pl.DataFrame:
+    """Keys of predictions without a graded row ("not graded") and graded rows without a
+    prediction ("not predicted"): empty when the table has exactly one row per prediction."""
+    predicted, rows = predictions.select(key), graded.select(key)
+    return pl.concat(
+        [
+            predicted.join(rows, on=list(key), how="anti").with_columns(problem=pl.lit("not graded")),
+            rows.join(predicted, on=list(key), how="anti").with_columns(problem=pl.lit("not predicted")),
+        ]
+    )

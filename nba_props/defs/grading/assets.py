@@ -16,7 +16,7 @@ from nba_props.dagster_helpers import (
     unique_key_spec,
 )
 from nba_props.lib import tables
-from nba_props.lib.grading import FINAL, LOSS, OVER, PUSH, RESULTS, UNDER, VOID, VOID_REASONS, WIN
+from nba_props.lib.grading import LOSS, OVER, PUSH, UNDER, VOID, WIN, invalid_values, ungraded, unmatched_rows
 from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.models.graded import accuracy_rows
 from nba_props.lib.models.registry import load_models_config
@@ -53,34 +53,6 @@ FIGURES = {
     "champion_recommended_hit_rate": _hit_rate(RECOMMENDED & (pl.col("family") == CHAMPION)),
     "mae": pl.col("abs_error").mean(),
 }
-
-
-def ungraded(rows: pl.DataFrame) -> pl.DataFrame:
-    """Predictions of FINAL games with a line and a side but no result, with the reason."""
-    status = pl.col("game_status").str.to_lowercase()
-    return rows.filter(
-        (status == FINAL) & pl.col("line").is_not_null() & pl.col("direction").is_in([OVER, UNDER])
-        & pl.col("result").is_null()
-    ).select(
-        *KEY,
-        "game_date",
-        reason=pl.when(pl.col("graded_at").is_null())
-        .then(pl.lit("the game is final but none of its box scores are in"))
-        .otherwise(pl.lit("graded_at without a result (rule gap)")),
-    )  # fmt: skip
-
-
-def invalid_values(rows: pl.DataFrame) -> pl.DataFrame:
-    """Rows breaking the table's own semantics: a result outside WIN/LOSS/PUSH/VOID, a void
-    reason without a VOID (or a VOID without one), a decided row without an actual, a result
-    without graded_at."""
-    return rows.filter(
-        (pl.col("result").is_not_null() & ~pl.col("result").is_in(RESULTS))
-        | ((pl.col("result").fill_null("") == VOID) != pl.col("void_reason").is_not_null())
-        | (pl.col("void_reason").is_not_null() & ~pl.col("void_reason").is_in(VOID_REASONS))
-        | (pl.col("result").is_in([WIN, LOSS, PUSH]) & pl.col("actual_points").is_null())
-        | (pl.col("result").is_not_null() & pl.col("graded_at").is_null())
-    )
 
 
 @dg.asset(
@@ -142,13 +114,4 @@ def prediction_accuracy(
         reasons=dg.MetadataValue.json(counts_of(missing_rows, "reason")),
     )
     yield rows_check("valid_values", invalid_values(rows))
-    predicted = predictions.select(KEY)
-    yield rows_check(
-        "one_row_per_prediction",
-        pl.concat(
-            [
-                predicted.join(rows.select(KEY), on=KEY, how="anti").with_columns(problem=pl.lit("not graded")),
-                rows.select(KEY).join(predicted, on=KEY, how="anti").with_columns(problem=pl.lit("not predicted")),
-            ]
-        ),
-    )
+    yield rows_check("one_row_per_prediction", unmatched_rows(predictions, rows, KEY))
