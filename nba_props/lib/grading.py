@@ -217,19 +217,34 @@ def _valid_price(price: float | int | None) -> bool:
     return price is not None and not (isinstance(price, float) and math.isnan(price)) and abs(float(price)) >= 100
 
 
+def profit_expr(result: pl.Expr, price: pl.Expr) -> pl.Expr:
+    """Per pick, the profit of 1 unit staked at its own American price (the column form of
+    `american_payout`): a WIN earns the payout, a LOSS -1; null when the pick is not money at
+    risk (PUSH, VOID, pending) or has no valid price (|price| < 100, NaN or missing)."""
+    p = price.cast(pl.Float64)
+    valid = p.is_not_nan() & (p.abs() >= 100)
+    payout = pl.when(p >= 100).then(p / 100.0).otherwise(100.0 / -p)
+    return (
+        pl.when(valid & (result == WIN))
+        .then(payout)
+        .when(valid & (result == LOSS))
+        .then(pl.lit(-1.0))
+        .otherwise(pl.lit(None, dtype=pl.Float64))
+    )
+
+
 def roi(results: Sequence[str | None] | pl.Series, prices: Sequence[float | int | None] | pl.Series) -> float | None:
     """Return on stakes of 1 unit per graded pick at the pick's own price: total profit /
     number of WIN + LOSS picks. A WIN earns `american_payout(price)`, a LOSS -1. A PUSH returns
     its stake (profit 0) and, as it was refunded, is not counted as money at risk; VOID and
     pending (NULL) results are excluded, and so is any pick without a valid price.
     None when no WIN/LOSS pick has a price."""
-    profit, stakes = 0.0, 0
-    for result, price in zip(_as_list(results), _as_list(prices), strict=True):
-        if result not in (WIN, LOSS) or not _valid_price(price):
-            continue
-        stakes += 1
-        profit += american_payout(price) if result == WIN else -1.0
-    return profit / stakes if stakes else None
+    frame = pl.DataFrame(
+        {"result": _as_list(results), "price": _as_list(prices)},
+        schema={"result": pl.Utf8, "price": pl.Float64},
+        strict=False,
+    )
+    return frame.select(profit_expr(pl.col("result"), pl.col("price")).mean()).item()
 
 
 def _as_list(values: Iterable) -> list:

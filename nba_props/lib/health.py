@@ -11,7 +11,7 @@ Per (game_date X, family), every window ENDS on X (inclusive):
 - rolling `windows` (7 / 14 / 30 calendar days: X-w+1 .. X) and season-to-date (the season of
   X, `seasons.season_label`, from its first day .. X): wins, losses, n, hr = wins / n and its
   Wilson 95% interval (`grading.wilson_interval`);
-- the day itself: wins, losses, n, hr, ROI at each pick's own price (`grading.roi`;
+- the day itself: wins, losses, n, hr, ROI at each pick's own price (`grading.profit_expr`;
   `default_price` only where a pick has no real price, counted in `default_priced_day`); MAE
   and bias (predicted - actual) over every non-quarantined prediction with an actual; Brier of
   P(over) over the non-quarantined decided rows (result WIN/LOSS, any recommendation);
@@ -49,7 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nba_props import seasons
 from nba_props.lib.config_files import CONFIG_DIR, load_config
-from nba_props.lib.grading import ACCURACY_SCHEMA, LOSS, OVER, UNDER, WIN, roi, wilson_interval
+from nba_props.lib.grading import ACCURACY_SCHEMA, LOSS, OVER, UNDER, WIN, profit_expr, wilson_interval
 
 HEALTH_CONFIG_PATH = CONFIG_DIR / "health.yaml"
 TABLE = "model_performance_daily"
@@ -511,21 +511,15 @@ def _day_figures(out: pl.DataFrame, rows: pl.DataFrame, config: HealthConfig) ->
         .agg(brier_day=((pl.col("p_over") - pl.col("hit")) ** 2).mean(), n_brier_day=pl.len().cast(pl.Int64))
     )
     picks = counted_picks(rows.join(days, on=["family", "game_date"], how="semi"), config)
-    money = []
-    for (family, day), group in picks.group_by("family", "game_date"):
-        prices = group.get_column("price").to_list()
-        valid = [p is not None and abs(p) >= 100 for p in prices]
-        priced = [p if ok else config.default_price for p, ok in zip(prices, valid, strict=True)]
-        money.append(
-            {
-                "family": family,
-                "game_date": day,
-                "roi_day": roi(group.get_column("result"), priced),
-                "default_priced_day": valid.count(False),
-            }
+    price = pl.col("price").cast(pl.Float64)
+    money_frame = (
+        picks.with_columns(_priced=price.is_not_nan() & (price.abs() >= 100))
+        .with_columns(price=pl.when(pl.col("_priced")).then(price).otherwise(config.default_price))
+        .group_by("family", "game_date")
+        .agg(
+            roi_day=profit_expr(pl.col("result"), pl.col("price")).mean(),
+            default_priced_day=(~pl.col("_priced").fill_null(False)).sum().cast(pl.Int64),
         )
-    money_frame = pl.DataFrame(
-        money, schema={"family": pl.Utf8, "game_date": pl.Date, "roi_day": pl.Float64, "default_priced_day": pl.Int64}
     )
     keys = ["family", "game_date"]
     return (
@@ -671,6 +665,35 @@ def states_markdown(rows: pl.DataFrame, config: HealthConfig) -> str:
     return "\n".join(lines)
 
 
+def season_start(end: date) -> date:
+    """The first day a season timeline ending on `end` shows: opening night of end's season
+    (or `end` itself before that season opens)."""
+    return min(end, seasons.season_of(end).opening_night)
+
+
+def state_rank_expr(state: pl.Expr) -> pl.Expr:
+    """A state as a number that plots (BLOCKED 0 .. HEALTHY 3; INSUFFICIENT_DATA null)."""
+    return state.replace_strict(_RANK, default=None, return_dtype=pl.Int64)
+
+
+def timeline_markdown(rows: pl.DataFrame, family: str, config: HealthConfig) -> str:
+    """One family's day-by-day health as a markdown table (newest first): the state, the
+    state-window HR with N, season-to-date HR, and the transition with its reason when the state
+    changed. `rows`: model_performance_daily rows of the days to show."""
+    label = config.state_label
+    days = rows.filter(pl.col("family") == family).sort("game_date", descending=True)
+    lines = [
+        f"| date | state | {label} HR | {label} N | season HR | day W-L | change |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in days.iter_rows(named=True):
+        change = "" if r["transition"] == NO_CHANGE else f"{r['transition']}: {r['transition_reason']}"
+        cells = [str(r["game_date"]), r["state"], _pct(r[f"hr_{label}"]), str(r[f"n_{label}"]),
+                 _pct(r[f"hr_{SEASON_WINDOW}"]), f"{r['wins_day']}-{r['losses_day']}", change]  # fmt: skip
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines)
+
+
 def valid_rows(rows: pl.DataFrame, config: HealthConfig) -> pl.DataFrame:
     """Rows breaking the table's own arithmetic: n != wins + losses, hr outside [0, 1], a state
     outside STATES or a window shorter than the one before it counting more picks."""
@@ -686,6 +709,6 @@ def valid_rows(rows: pl.DataFrame, config: HealthConfig) -> pl.DataFrame:
 
 __all__: Sequence[str] = (
     "ACCURACY_CONTRACT", "HealthConfig", "champion_alert", "counted_picks", "health_as_of", "load_health_config",
-    "model_performance", "performance_docs", "performance_schema", "state_of", "staleness_of", "states_markdown",
-    "transition_of", "valid_rows",
+    "model_performance", "performance_docs", "performance_schema", "season_start", "state_of", "state_rank_expr",
+    "staleness_of", "states_markdown", "timeline_markdown", "transition_of", "valid_rows",
 )  # fmt: skip

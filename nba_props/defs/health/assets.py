@@ -40,6 +40,8 @@ def _figures() -> dict[str, pl.Expr]:
         "champion_mae": of(CHAMPION, "mae_day"),
         "champion_roi": of(CHAMPION, "roi_day"),
         "champion_state": of(CHAMPION, "state"),
+        # the state as a number (BLOCKED 0 .. HEALTHY 3) so the Plots tab draws it over the season
+        "champion_state_rank": health.state_rank_expr(of(CHAMPION, "state")),
         "champion_days_since_training": of(CHAMPION, "days_since_training"),
         "families_below_watch": pl.col("state").is_in(health.BELOW_WATCH).sum(),
         "challengers": pl.col("challenger").sum(),
@@ -92,13 +94,19 @@ def model_performance_daily(
     settings: SettingsResource,
 ) -> Iterator:
     start, end = date_range_of(context.partition_time_window)
-    rows = health.model_performance(
-        accuracy, registry, start=start, end=end, champion=CHAMPION, families=FAMILIES, config=CONFIG
-    )
+    # computed from opening night on: the season timeline of the run's last day reads those
+    # rows (the history input already holds them); only start .. end is stored
+    season = health.model_performance(
+        accuracy, registry, start=min(start, health.season_start(end)), end=end, champion=CHAMPION, families=FAMILIES,
+        config=CONFIG,
+    )  # fmt: skip
+    rows = season.filter(pl.col("game_date") >= start)
     recorded = partition_figures(rows, context.partition_keys, figures=_figures())
     for key, values in recorded.items():
         day_rows = rows.filter(pl.col("game_date").dt.strftime(DATE_FMT) == key)
         values["model_states"] = dg.MetadataValue.md(health.states_markdown(day_rows, CONFIG))
+        if key == end.strftime(DATE_FMT):
+            values["champion_season_timeline"] = dg.MetadataValue.md(health.timeline_markdown(season, CHAMPION, CONFIG))
         context.add_asset_metadata(values, asset_key=ASSET, partition_key=key)
     alert_days = rows.filter((pl.col("family") == CHAMPION) & pl.col("state").is_in(health.ALERT_STATES))
     yield dg.Output(
