@@ -14,6 +14,7 @@ from nba_props.io.io_manager import DuckDBPolarsIOManager, WarehouseResource
 from nba_props.io.warehouse import Warehouse
 from nba_props.lib import tables
 from nba_props.lib.schemas import conform
+from nba_props.lib.signals import load_signal_registry
 from nba_props.partitions import game_date_partitions
 
 DAYS = [date(2025, 11, 3) + timedelta(days=i) for i in range(5)]
@@ -143,8 +144,12 @@ def test_signal_assets_backfill_metadata_checks_and_reruns(tmp_path):
     }
 
 
-def test_signal_tags_reads_model_health_of_the_day_before_only():
-    spec = signal_tags.get_asset_spec(dg.AssetKey("signal_tags"))
-    health_dep = next(d for d in spec.deps if d.asset_key == dg.AssetKey("model_performance_daily"))
-    mapping = health_dep.partition_mapping
-    assert (mapping.start_offset, mapping.end_offset) == (-1, -1)
+def test_windows_are_derived_from_the_config():
+    # model health: the day before only (as of X - 1); signal health: the windows' and a season's reach
+    health = signal_tags.get_partition_mapping(dg.AssetKey("model_performance_daily"))
+    assert (health.start_offset, health.end_offset) == (-1, -1)
+    rules = load_signal_registry().health
+    assert rules.history_days == max(max(rules.windows), 366) == 366
+    for upstream in ("signal_tags", "prediction_accuracy"):
+        mapping = signal_health_daily.get_partition_mapping(dg.AssetKey(upstream))
+        assert (mapping.start_offset, mapping.end_offset) == (-(rules.history_days - 1), 0)
