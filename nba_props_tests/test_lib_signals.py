@@ -519,3 +519,10 @@ def test_a_range_equals_single_days():
         day = END - timedelta(days=back)
         single = signals.signal_health(tags, accuracy, start=day, end=day)
         assert whole.filter(pl.col("game_date") == day).equals(single)
+
+
+def test_the_confidence_check_catches_a_planted_off_scale_tag():
+    rows = signals.signal_tags(*frames({"p": {"edge": 6.0, "confidence": 0.8}}), None, REGISTRY)
+    assert signals.off_scale_confidence(rows).height == 0
+    planted = rows.with_columns(confidence=pl.when(pl.col("signal") == "high_edge").then(80.0).otherwise("confidence"))
+    assert signals.off_scale_confidence(planted).get_column("signal").to_list() == ["high_edge"]
