@@ -23,6 +23,8 @@ def test_backfill_prints_rows_and_seconds_per_asset_and_records_one_run(nba_home
         "model_performance_daily",
         "pre_game_signal",
         "market_regime",
+        "signal_tags",
+        "signal_health_daily",
     }
     for asset, figures in lines.items():
         if asset == "player_features":

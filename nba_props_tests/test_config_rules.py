@@ -23,6 +23,7 @@ from nba_props.lib.models.registry import ModelsConfig, load_models_config
 from nba_props.lib.regime import load_regime_config
 from nba_props.lib.runs_config import load_runs_config
 from nba_props.lib.sensing import load_sensor_config
+from nba_props.lib.signals import load_signal_registry
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "nba_props" / "config"
 LOADERS = {
@@ -35,6 +36,7 @@ LOADERS = {
     "regime.yaml": load_regime_config,
     "runs.yaml": load_runs_config,
     "sensors.yaml": load_sensor_config,
+    "signals.yaml": load_signal_registry,
 }
 
 

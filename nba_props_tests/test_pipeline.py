@@ -88,6 +88,8 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
             "model_performance_daily",
             "pre_game_signal",
             "market_regime",
+            "signal_tags",
+            "signal_health_daily",
         ]
     )
     checks = _check_results(result)
