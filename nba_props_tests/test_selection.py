@@ -62,8 +62,13 @@ def frame(rows: list[dict], schema: pl.Schema = selection.HISTORY_COLUMNS) -> pl
 def tags_for(rows: list[dict], signals=("model_health", "high_edge")) -> pl.DataFrame:
     """Active tags `signals` on every prediction of `rows`."""
     out = [
-        {"game_id": r["game_id"], "player_lookup": r["player_lookup"], "model_id": r["model_id"], "signal": s,
-         "state": "active"}  # fmt: skip
+        {
+            "game_id": r["game_id"],
+            "player_lookup": r["player_lookup"],
+            "model_id": r["model_id"],
+            "signal": s,
+            "state": "active",
+        }  # fmt: skip
         for r in rows
         for s in signals
     ]
@@ -133,8 +138,16 @@ def graded(n: int, wins: int, *, family="v12_mae", direction="OVER", edge=5.5, p
            before=DAY, tag="h") -> list[dict]:  # fmt: skip
     """n graded predictions (wins first) on the n days before `before`, one player-game each."""
     return [
-        pred(player or f"{tag}{i}", family, edge, direction, line=line, day=before - timedelta(days=1 + i % 40),
-             game=f"{tag}g{i}", result="WIN" if i < wins else "LOSS")  # fmt: skip
+        pred(
+            player or f"{tag}{i}",
+            family,
+            edge,
+            direction,
+            line=line,
+            day=before - timedelta(days=1 + i % 40),
+            game=f"{tag}g{i}",
+            result="WIN" if i < wins else "LOSS",
+        )  # fmt: skip
         for i in range(n)
     ]
 
@@ -478,7 +491,9 @@ def test_at_most_five_angles_in_order():
         {"game_date": [DAY - timedelta(days=1)] * 2, "name": ["high_edge", "s2"], "kind": ["signal"] * 2,
          "hr_season": [0.6, 0.7], "n_season": [40, 50]}, schema=SIGNAL_HEALTH_SCHEMA,
     )  # fmt: skip
-    out, _, figures = run(rows, history=history, signal_health=signal_health, signals=("model_health", "high_edge", "s2"))
+    out, _, figures = run(
+        rows, history=history, signal_health=signal_health, signals=("model_health", "high_edge", "s2")
+    )
     angles = out.row(0, named=True)["angles"]
     assert len(angles) == 5
     assert angles[0].startswith("Ultra") and angles[1].startswith("High conviction")

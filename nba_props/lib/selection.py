@@ -585,8 +585,10 @@ def choose_candidates(predictions: pl.DataFrame, families: pl.DataFrame) -> pl.D
     rows = recommended_lined(predictions).join(families, on="family", how="left")
     rows = rows.with_columns(pl.col("family_order").fill_null(len(families)))
     return (
-        rows.sort(["game_id", "player_lookup", "edge", "family_order", "model_id"],
-                  descending=[False, False, True, False, False])  # fmt: skip
+        rows.sort(
+            ["game_id", "player_lookup", "edge", "family_order", "model_id"],
+            descending=[False, False, True, False, False],
+        )  # fmt: skip
         .unique(PICK_KEY, keep="first", maintain_order=True)
         .drop("family_order")
     )
@@ -599,8 +601,13 @@ def annotate_candidates(
     votes = (
         recommended_lined(predictions)
         .join(families.select("family", "feature_set", "loss"), on="family", how="left")
-        .select(*PICK_KEY, pl.col("recommendation").alias("v_dir"), pl.col("edge").alias("v_edge"),
-                pl.col("feature_set").alias("v_fs"), pl.col("loss").alias("v_loss"))  # fmt: skip
+        .select(
+            *PICK_KEY,
+            pl.col("recommendation").alias("v_dir"),
+            pl.col("edge").alias("v_edge"),
+            pl.col("feature_set").alias("v_fs"),
+            pl.col("loss").alias("v_loss"),
+        )  # fmt: skip
     )
     same = pl.col("v_dir") == pl.col("direction")
     agree = same & (pl.col("v_edge") >= rules.agreement_edge - TOLERANCE)
@@ -702,13 +709,15 @@ def as_of(
         pl.col("wins").cum_sum().over(group, order_by="game_date").alias("_cw"),
         pl.col("n").cum_sum().over(group, order_by="game_date").alias("_cn"),
     ).select("game_date", *group, "_cw", "_cn")
-    out = targets.with_columns(
-        season.alias("_season"), (pl.col("game_date") - pl.duration(days=1)).alias("_to")
-    ).sort("_to")
+    out = targets.with_columns(season.alias("_season"), (pl.col("game_date") - pl.duration(days=1)).alias("_to")).sort(
+        "_to"
+    )
 
     def lookup(frame: pl.DataFrame, on: str, suffix: str) -> pl.DataFrame:
         right = daily.rename({"_cw": f"_cw{suffix}", "_cn": f"_cn{suffix}", "game_date": f"_d{suffix}"})
-        return frame.sort(on).join_asof(right, left_on=on, right_on=f"_d{suffix}", by=group, strategy="backward", check_sortedness=False)
+        return frame.sort(on).join_asof(
+            right, left_on=on, right_on=f"_d{suffix}", by=group, strategy="backward", check_sortedness=False
+        )
 
     out = lookup(out, "_to", "_end")
     wins = pl.col("_cw_end").fill_null(0)
@@ -726,7 +735,9 @@ def _figure(graded: pl.DataFrame, targets: pl.DataFrame, keys: Sequence[str], pr
     return found.rename({"wins": f"{prefix}_wins", "n": f"{prefix}_n"})
 
 
-def blacklist_figures(history: pl.DataFrame, targets: pl.DataFrame, champion: str, rule: BlacklistFilter) -> pl.DataFrame:
+def blacklist_figures(
+    history: pl.DataFrame, targets: pl.DataFrame, champion: str, rule: BlacklistFilter
+) -> pl.DataFrame:
     """Per (game_date X, player_lookup): the champion's season-to-date graded recommended
     non-quarantined picks of the player at edge >= min_edge before X (bl_wins, bl_n)."""
     picks = (
@@ -773,8 +784,10 @@ def _block_exprs(config: SelectionConfig, combos: Sequence[Sequence[str]]) -> di
             case EdgeFloorFilter():
                 e = pl.col("edge") < config.edge_floor - TOLERANCE
             case UnderEdgeNonV12Filter():
-                e = under & ~pl.col("feature_set").is_in(config.ultra.feature_sets) & (
-                    pl.col("edge") < f.min_edge - TOLERANCE
+                e = (
+                    under
+                    & ~pl.col("feature_set").is_in(config.ultra.feature_sets)
+                    & (pl.col("edge") < f.min_edge - TOLERANCE)
                 )
             case ModelDirectionAffinityFilter():
                 e = (pl.col("aff_n") >= f.min_n) & (pl.col("aff_wins") < f.hr_below * pl.col("aff_n") - TOLERANCE)
@@ -834,13 +847,20 @@ def filter_counts(rows: pl.DataFrame, config: SelectionConfig, days: Sequence[da
             )
         )
     grid = pl.DataFrame({"game_date": list(days)}, schema={"game_date": pl.Date}).join(
-        pl.DataFrame({"filter": [f.id for f in config.filters], "mode": [f.mode for f in config.filters],
-                      "order": list(range(len(config.filters)))}),  # fmt: skip
+        pl.DataFrame(
+            {
+                "filter": [f.id for f in config.filters],
+                "mode": [f.mode for f in config.filters],
+                "order": list(range(len(config.filters))),
+            }
+        ),  # fmt: skip
         how="cross",
     )
     counted = pl.concat(frames) if frames and rows.height else None
     if counted is None:
-        out = grid.with_columns(pl.lit(0, dtype=pl.Int64).alias("would_block"), pl.lit(0, dtype=pl.Int64).alias("rejected"))
+        out = grid.with_columns(
+            pl.lit(0, dtype=pl.Int64).alias("would_block"), pl.lit(0, dtype=pl.Int64).alias("rejected")
+        )
     else:
         out = grid.join(counted.drop("mode"), on=["game_date", "filter"], how="left").with_columns(
             pl.col("would_block").fill_null(0), pl.col("rejected").fill_null(0)
@@ -865,9 +885,11 @@ def rank_and_cap(rows: pl.DataFrame, caps: Caps) -> pl.DataFrame:
         day_n: dict[object, int] = {}
         team_n: dict[tuple, int] = {}
         game_n: dict[tuple, int] = {}
-        for r in rows.with_columns(eligible.alias("_eligible")).select(
-            "game_date", "team", "game_id", "_eligible"
-        ).iter_rows(named=True):
+        for r in (
+            rows.with_columns(eligible.alias("_eligible"))
+            .select("game_date", "team", "game_id", "_eligible")
+            .iter_rows(named=True)
+        ):
             d, t, g = r["game_date"], (r["game_date"], r["team"]), (r["game_date"], r["game_id"])
             fits = r["_eligible"] and (
                 (caps.per_day is None or day_n.get(d, 0) < caps.per_day)
@@ -880,12 +902,16 @@ def rank_and_cap(rows: pl.DataFrame, caps: Caps) -> pl.DataFrame:
                 game_n[g] = game_n.get(g, 0) + 1
             ok.append(bool(fits))
         rows = rows.with_columns(pl.Series("selected", ok, dtype=pl.Boolean))
-    return rows.with_columns(
-        pl.when(pl.col("selected"))
-        .then(pl.col("selected").cast(pl.Int64).cum_sum().over("game_date"))  # rows are in rank order
-        .otherwise(None)
-        .alias("_r")
-    ).with_columns(pl.col("_r").alias("rank")).drop("_r")
+    return (
+        rows.with_columns(
+            pl.when(pl.col("selected"))
+            .then(pl.col("selected").cast(pl.Int64).cum_sum().over("game_date"))  # rows are in rank order
+            .otherwise(None)
+            .alias("_r")
+        )
+        .with_columns(pl.col("_r").alias("rank"))
+        .drop("_r")
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -916,7 +942,9 @@ def _angles_of(row: dict, config: SelectionConfig, signal_hr: dict) -> list[tupl
     if row["edge"] >= a.high_conviction_edge - TOLERANCE and (q := rate(row["high_wins"], row["high_n"])):
         out.append((t.high_conviction.format(hr=q[0], n=q[1]), list(q)))
     if row["line_tier"] is not None and (q := rate(row["tier_wins"], row["tier_n"])):
-        out.append((t.direction_tier.format(direction=row["direction"], tier=row["line_tier"], hr=q[0], n=q[1]), list(q)))
+        out.append(
+            (t.direction_tier.format(direction=row["direction"], tier=row["line_tier"], hr=q[0], n=q[1]), list(q))
+        )
     if row["consensus_votes"] >= a.consensus_min_votes and (q := rate(row["cons_wins"], row["cons_n"])):
         out.append((t.consensus.format(hr=q[0], n=q[1]), list(q)))
     sig = []
@@ -973,8 +1001,13 @@ def unexplained_angle_numbers(angle_figures: pl.DataFrame) -> pl.DataFrame:
             bad.append((r["game_date"], r["game_id"], r["player_lookup"], r["angle"], ", ".join(extra)))
     return pl.DataFrame(
         bad,
-        schema={"game_date": pl.Date, "game_id": pl.Utf8, "player_lookup": pl.Utf8, "angle": pl.Utf8,
-                "unexplained": pl.Utf8},  # fmt: skip
+        schema={
+            "game_date": pl.Date,
+            "game_id": pl.Utf8,
+            "player_lookup": pl.Utf8,
+            "angle": pl.Utf8,
+            "unexplained": pl.Utf8,
+        },  # fmt: skip
         orient="row",
     )
 
@@ -988,7 +1021,11 @@ def health_gate(health: pl.DataFrame, days: Sequence[date], champion: str, gate:
     prev = (
         _take(health, HEALTH_COLUMNS)
         .filter(pl.col("family") == champion)
-        .select((pl.col("game_date") + pl.duration(days=1)).alias("game_date"), pl.col("state"), pl.col("game_date").alias("_prev"))
+        .select(
+            (pl.col("game_date") + pl.duration(days=1)).alias("game_date"),
+            pl.col("state"),
+            pl.col("game_date").alias("_prev"),
+        )
     )
     active = pl.col("state").is_in(gate.states).fill_null(False)
     return (
@@ -1131,7 +1168,10 @@ def filter_summary_markdown(counts: pl.DataFrame) -> str:
 
 
 def picks_markdown(rows: pl.DataFrame) -> str:
-    lines = ["| rank | player | direction | line | edge | family | ultra | angles |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| rank | player | direction | line | edge | family | ultra | angles |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows.filter(pl.col("selected")).sort("rank").iter_rows(named=True):
         angles = "; ".join(r["angles"] or []).replace("|", "/")
         ultra = "public" if r["ultra_public"] else ("yes" if r["ultra"] else "")

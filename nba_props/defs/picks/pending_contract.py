@@ -7,7 +7,7 @@ import importlib.util
 
 import dagster as dg
 
-from nba_props.dagster_helpers import column_schema
+from nba_props.dagster_helpers import column_schema, labels
 from nba_props.lib import selection
 from nba_props.partitions import game_date_partitions
 
@@ -16,6 +16,7 @@ if importlib.util.find_spec("nba_props.lib.signals") is None:
         "signal_tags",
         description="Stand-in (pending the signals branch): one row per (candidate prediction, signal).",
         group_name="picks",
+        **labels("picks", "daily"),
         partitions_def=game_date_partitions,
         metadata={
             "partition_expr": "game_date",
@@ -28,6 +29,7 @@ if importlib.util.find_spec("nba_props.lib.signals") is None:
         "signal_health_daily",
         description="Stand-in (pending the signals branch): per signal and day, its graded hit rates.",
         group_name="health",
+        **labels("health", "daily"),
         partitions_def=game_date_partitions,
         metadata={
             "partition_expr": "game_date",
