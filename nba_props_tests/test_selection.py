@@ -454,7 +454,9 @@ def test_angles_quote_only_figures_computed_from_graded_history():
     assert "UNDER on low lines: 25.0% this season (N=12)" in r["angles"]
     assert not any(a.startswith("Warning") for a in r["angles"])  # 12 < the warning's min N of 20
     # without graded history: no number at all
-    assert one([pred(edge=7.5)])["angles"] == ["Ultra (top edge): no graded ultra picks yet this season"]
+    assert one([pred(edge=7.5)])["angles"] == [
+        "Ultra (top edge): too few graded ultra picks this season to quote a hit rate"
+    ]
 
 
 def test_the_direction_health_warning_uses_the_recent_window_only():
