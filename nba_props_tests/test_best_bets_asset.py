@@ -126,6 +126,8 @@ def test_best_bets_materializes_two_days_with_the_gate_closing_and_reruns_change
             0,
         )
         assert (m2["selected"].value, m2["health_gate"].value) == (0, 1)
+        assert (m1["ultra_live_n"].value, m1["ultra_live_hr"].value, m1["ultra_over_public"].value) == (20, 0.75, 0)
+        assert (m2["ultra_over_live_n"].value, m2["ultra_over_live_hr"].value) == (30, 25 / 30)
         assert m1["rejected_edge_floor"].value == 1 and m1["rejected_under_edge_non_v12"].value == 1
         assert m1["would_block_model_direction_affinity"].value == 0
         assert "| edge_floor | enforce | 1 | 1 |" in m1["filter_summary"].value

@@ -115,7 +115,7 @@ EMPTY_SIGNAL_HEALTH = pl.DataFrame(schema=SIGNAL_HEALTH_SCHEMA)
 def run(rows, *, tags=None, lines=None, features=None, health=None, signal_health=None, history=(), config=CONFIG,
         combos=(), signals=("model_health", "high_edge"), start=DAY, end=DAY):  # fmt: skip
     preds = frame(rows, selection.PREDICTION_COLUMNS)
-    out, counts, figures = selection.best_bets(
+    out, counts, figures, _ = selection.best_bets(
         preds,
         tags if tags is not None else tags_for(rows, signals),
         lines if lines is not None else lines_for(rows),
@@ -501,3 +501,35 @@ def test_at_most_five_angles_in_order():
     assert angles[0].startswith("Ultra") and angles[1].startswith("High conviction")
     assert angles[3] == "s2: 70.0% this season (N=50)"  # signals by hit rate
     assert selection.unexplained_angle_numbers(figures).height == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# the asset's audits fail on planted faults
+
+
+def test_the_audits_catch_planted_faults():
+    out, _, _ = run(slate())
+    assert selection.invalid_ranks(out).height == 0
+    assert selection.gate_violations(out).height == 0
+    assert selection.below_floor(out, CONFIG).height == 0
+    gap = out.with_columns(pl.when(pl.col("rank") == 2).then(3).otherwise(pl.col("rank")).alias("rank"))
+    assert selection.invalid_ranks(gap).get_column("game_date").to_list() == [DAY]  # ranks 1, 3, 3, 4
+    stray = out.with_columns(pl.when(~pl.col("selected")).then(9).otherwise(pl.col("rank")).alias("rank"))
+    assert selection.invalid_ranks(stray).height == 1
+    gated = out.with_columns(pl.lit(True).alias("health_gate_active"))
+    assert selection.gate_violations(gated).height == 4
+    low = out.with_columns(pl.when(pl.col("rank") == 4).then(4.99).otherwise(pl.col("edge")).alias("edge"))
+    assert selection.below_floor(low, CONFIG).height == 1
+    observed = config_with(lambda raw: set_filter(raw, "edge_floor", mode="observe"))
+    assert selection.below_floor(low, observed).height == 0  # the floor is not enforced then
+
+
+def test_history_figures_per_day_and_the_public_over_flag():
+    history = graded(50, 40, family="v12_mae", direction="OVER", edge=6.0, tag="u")
+    *_, per_day = selection.best_bets(
+        frame([pred()], selection.PREDICTION_COLUMNS), tags_for([pred()]), lines_for([pred()]), features_for([pred()]),
+        EMPTY_HEALTH, EMPTY_SIGNAL_HEALTH, frame(history), start=DAY, end=DAY + timedelta(days=1), champion=CHAMPION,
+        families=FAMILIES, config=CONFIG,
+    )  # fmt: skip
+    rows = per_day.select("game_date", "ultra_n", "ultra_wins", "ultra_over_n", "ultra_over_public").rows()
+    assert rows == [(DAY, 50, 40, 50, True), (DAY + timedelta(days=1), 50, 40, 50, True)]

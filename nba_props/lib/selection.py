@@ -49,7 +49,7 @@ import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 import polars as pl
 import yaml
@@ -1051,6 +1051,13 @@ def signal_lists(tags: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+class Selection(NamedTuple):
+    rows: pl.DataFrame
+    filter_counts: pl.DataFrame
+    angle_figures: pl.DataFrame
+    history_figures: pl.DataFrame
+
+
 def days_between(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
@@ -1070,8 +1077,10 @@ def best_bets(
     families: pl.DataFrame,
     config: SelectionConfig,
     combos: Sequence[Sequence[str]] = (),
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(best_bets rows of start .. end, filter counts per day and filter, angle_figures).
+) -> Selection:
+    """`Selection`: the best_bets rows of start .. end, the filter counts per day and filter, the
+    angle_figures, and per day the candidate-independent history figures (`day_figures` plus
+    `ultra_over_public`).
 
     `predictions`, `signal_tags`, `lines`, `features`: the days' own rows; `health`:
     model_performance_daily of start - 1 .. end - 1; `signal_health`: signal_health_daily of
@@ -1110,17 +1119,23 @@ def best_bets(
         _figure(graded, rows, ["direction"], "dir", window_days=config.angles.direction_health.window_days),
         on=["game_date", "direction"], how="left",
     )  # fmt: skip
-    rows = rows.join(day_figures(graded, days, config), on="game_date", how="left")
+    po = config.ultra.public_over
+    per_day = day_figures(graded, days, config).with_columns(
+        (
+            (pl.col("ultra_over_n") >= po.min_n)
+            & (pl.col("ultra_over_wins") >= po.min_hr * pl.col("ultra_over_n") - TOLERANCE)
+        )
+        .fill_null(False)
+        .alias("ultra_over_public")
+    )
+    rows = rows.join(per_day, on="game_date", how="left")
 
     rows = rows.join(health_gate(health, days, champion, config.health_gate), on="game_date", how="left")
     rows = apply_filters(rows, config, combos)
     counts = filter_counts(rows, config, days)
     rows = rank_and_cap(rows, config.caps)
 
-    po = config.ultra.public_over
-    over_open = (pl.col("ultra_over_n") >= po.min_n) & (
-        pl.col("ultra_over_wins") >= po.min_hr * pl.col("ultra_over_n") - TOLERANCE
-    )
+    over_open = pl.col("ultra_over_public")
     rows = rows.with_columns(
         pl.col("ultra_rule").is_not_null().alias("ultra"),
         (pl.col("ultra_rule").is_not_null() & pl.col("selected") & ((pl.col("direction") != OVER) | over_open)).alias(
@@ -1129,7 +1144,7 @@ def best_bets(
     )
     rows, figures = build_angles(rows, config, signal_health)
     out = schemas.conform(rows, BEST_BETS_SCHEMA, missing="error", extra="drop")
-    return out.sort("game_date", "game_id", "player_lookup"), counts, figures
+    return Selection(out.sort("game_date", "game_id", "player_lookup"), counts, figures, per_day.sort("game_date"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -44,6 +44,21 @@ def _figures() -> dict[str, pl.Expr]:
     return figures
 
 
+def _history_figures(day: pl.DataFrame) -> dict[str, object]:
+    """The day's graded-candidate history as of X - 1 (numbers that plot): the ultra tier's live
+    record, the ultra OVER record and whether ultra OVER picks are public."""
+    if day.height == 0:
+        return {}
+    r = day.row(0, named=True)
+    out: dict[str, object] = {"ultra_over_public": int(bool(r["ultra_over_public"]))}
+    for prefix in ("ultra", "ultra_over"):
+        n, wins = r[f"{prefix}_n"] or 0, r[f"{prefix}_wins"] or 0
+        out[f"{prefix}_live_n"] = n
+        if n:
+            out[f"{prefix}_live_hr"] = wins / n
+    return out
+
+
 @dg.asset(
     **daily_asset_kwargs(
         ASSET,
@@ -83,7 +98,7 @@ def best_bets(
     accuracy: pl.DataFrame,
 ) -> Iterator:
     start, end = date_range_of(context.partition_time_window)
-    rows, counts, angle_figures = selection.best_bets(
+    rows, counts, angle_figures, history = selection.best_bets(
         predictions, signal_tags, player_lines, player_features, performance, signal_health, accuracy,
         start=start, end=end, champion=CHAMPION, families=FAMILIES, config=CONFIG,
         combos=selection.anti_pattern_combos(),
@@ -94,6 +109,7 @@ def best_bets(
         day_counts = counts.filter(pl.col("game_date").dt.strftime(DATE_FMT) == key)
         reason = day.get_column("health_gate_reason").drop_nulls()
         values["health_gate_reason"] = reason[0] if reason.len() else ""
+        values |= _history_figures(history.filter(pl.col("game_date").dt.strftime(DATE_FMT) == key))
         values["filter_summary"] = dg.MetadataValue.md(selection.filter_summary_markdown(day_counts))
         values["picks"] = dg.MetadataValue.md(selection.picks_markdown(day))
         context.add_asset_metadata(values, asset_key=ASSET, partition_key=key)
