@@ -922,7 +922,14 @@ def fmt_hr(wins: int, n: int) -> str:
     return f"{100.0 * wins / n:.1f}"
 
 
-def _angles_of(row: dict, config: SelectionConfig, signal_hr: dict) -> list[tuple[str, list[str]]]:
+def _labels(config: SelectionConfig) -> dict[str, str]:
+    """Ultra rule ids and filter ids -> their labels (distinct id namespaces by construction)."""
+    return {**{r.id: r.label for r in config.ultra.rules}, **{f.id: f.label for f in config.filters}}
+
+
+def _angles_of(
+    row: dict, config: SelectionConfig, signal_hr: dict, labels: dict[str, str]
+) -> list[tuple[str, list[str]]]:
     a, t = config.angles, config.angles.templates
     out: list[tuple[str, list[str]]] = []
 
@@ -931,7 +938,6 @@ def _angles_of(row: dict, config: SelectionConfig, signal_hr: dict) -> list[tupl
             return None
         return fmt_hr(wins or 0, n), str(n)
 
-    labels = {r.id: r.label for r in config.ultra.rules}
     if row["ultra_rule"] is not None:
         q = rate(row["ultra_wins"], row["ultra_n"])
         rule = labels[row["ultra_rule"]]
@@ -956,15 +962,21 @@ def _angles_of(row: dict, config: SelectionConfig, signal_hr: dict) -> list[tupl
             hr, n = f"{100.0 * found[0]:.1f}", str(int(found[1]))
             sig.append((-found[0], s, (t.signal.format(signal=s, hr=hr, n=n), [hr, n])))
     out.extend(item for *_, item in sorted(sig))
-    labels_f = {f.id: f.label for f in config.filters}
     for fid in row["observed_by"] or []:
-        out.append((t.warning.format(filter=labels_f[fid]), []))
+        out.append((t.warning.format(filter=labels[fid]), []))
     dn, dw = row["dir_n"], row["dir_wins"]
     dh = a.direction_health
     if dn and dn >= dh.min_n and dw < dh.warn_below * dn - TOLERANCE:
         hr = fmt_hr(dw, dn)
         out.append((t.direction_health.format(direction=row["direction"], hr=hr, n=str(dn)), [hr, str(dn)]))
     return out[: a.max_angles]
+
+
+SEP = "\x1f"  # joins an angle's figures in the flat frame (never in a formatted number)
+# the columns an angle reads (iterating only these keeps the row loop cheap)
+ANGLE_INPUTS = ["game_date", "game_id", "player_lookup", "direction", "edge", "line_tier", "consensus_votes", "signals",
+                "observed_by", "ultra_rule", "ultra_wins", "ultra_n", "high_wins", "high_n", "tier_wins", "tier_n",
+                "cons_wins", "cons_n", "dir_wins", "dir_n"]  # fmt: skip
 
 
 def build_angles(
@@ -980,14 +992,45 @@ def build_angles(
         for r in sh.select("game_date", "name", a.signal_hr_column, a.signal_n_column).iter_rows():
             # signal health of X - 1 serves day X
             signal_hr[(r[0] + timedelta(days=1), r[1])] = (r[2], r[3])
-    texts, figure_rows = [], []
-    for row in rows.iter_rows(named=True):
-        angles = _angles_of(row, config, signal_hr)
-        texts.append([text for text, _ in angles])
-        for i, (text, figs) in enumerate(angles, start=1):
-            figure_rows.append((row["game_date"], row["game_id"], row["player_lookup"], i, text, figs))
-    figures = pl.DataFrame(figure_rows, schema=ANGLE_FIGURES_SCHEMA, orient="row")
-    return rows.with_columns(pl.Series("angles", texts, dtype=pl.List(pl.Utf8))), figures
+    # flat rows (one per angle), turned into lists by polars: building a Series per row is slow
+    keys = rows.select(ANGLE_INPUTS)
+    labels = _labels(config)
+    index, position, texts, figures = [], [], [], []
+    for i, row in enumerate(keys.iter_rows(named=True)):
+        for p, (text, figs) in enumerate(_angles_of(row, config, signal_hr, labels), start=1):
+            index.append(i)
+            position.append(p)
+            texts.append(text)
+            figures.append(SEP.join(figs))
+    flat = pl.DataFrame(
+        {"_i": index, "position": position, "angle": texts, "_f": figures},
+        schema={"_i": pl.Int64, "position": pl.Int64, "angle": pl.Utf8, "_f": pl.Utf8},
+    )
+    keyed = (
+        keys.select("game_date", "game_id", "player_lookup")
+        .with_row_index("_i")
+        .with_columns(pl.col("_i").cast(pl.Int64))
+    )
+    angle_figures = (
+        flat.join(keyed, on="_i", how="left")
+        .with_columns(
+            pl.when(pl.col("_f") == "")
+            .then(pl.lit([], dtype=pl.List(pl.Utf8)))
+            .otherwise(pl.col("_f").str.split(SEP))
+            .alias("figures")
+        )
+        .sort("_i", "position")
+        .select(ANGLE_FIGURES_SCHEMA.names())
+    )
+    lists = flat.sort("_i", "position").group_by("_i", maintain_order=True).agg(pl.col("angle").alias("angles"))
+    out = (
+        rows.with_row_index("_i")
+        .with_columns(pl.col("_i").cast(pl.Int64))
+        .join(lists, on="_i", how="left")
+        .with_columns(pl.col("angles").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))))
+        .drop("_i")
+    )
+    return out, angle_figures
 
 
 def unexplained_angle_numbers(angle_figures: pl.DataFrame) -> pl.DataFrame:
