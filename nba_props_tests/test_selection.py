@@ -533,3 +533,20 @@ def test_history_figures_per_day_and_the_public_over_flag():
     )  # fmt: skip
     rows = per_day.select("game_date", "ultra_n", "ultra_wins", "ultra_over_n", "ultra_over_public").rows()
     assert rows == [(DAY, 50, 40, 50, True), (DAY + timedelta(days=1), 50, 40, 50, True)]
+
+
+def test_anti_pattern_combos_come_from_the_signal_registry(tmp_path):
+    try:
+        from nba_props.lib import signals  # noqa: F401  (the signals branch's registry)
+    except ImportError:
+        path = tmp_path / "signals.yaml"
+        path.write_text(
+            "combos:\n"
+            "  - {id: he_ms, signals: [high_edge, combo_he_ms], kind: SYNERGISTIC}\n"
+            "  - {id: bad, signals: [high_edge, home_under], kind: ANTI_PATTERN}\n"
+        )
+        assert selection.anti_pattern_combos(path) == (("high_edge", "home_under"),)
+        assert selection.anti_pattern_combos(tmp_path / "missing.yaml") == ()
+    else:  # the registry's ANTI_PATTERN combos, as tuples of signal names
+        combos = selection.anti_pattern_combos()
+        assert all(isinstance(c, tuple) and c for c in combos)
