@@ -21,7 +21,14 @@ from nba_props.partitions import game_date_partitions
 ET = ZoneInfo("America/New_York")
 TODAY, YESTERDAY, WEEK = "2025-01-15", "2025-01-14", "2025-01-13"
 PRE_GAME_CHAIN_INPUTS = ("schedule", "injury_report", "prop_line_snapshots")
-PRE_GAME_CHAIN = ("player_lines", "player_features", "predictions", "pre_game_signal")
+CONDITIONS = load_automation_config().conditions
+# the pre-game chain in its order (config): lines, features, predictions, then what reads them
+PRE_GAME_CHAIN = CONDITIONS.pre_game_assets
+AFTER_PREDICTIONS = PRE_GAME_CHAIN[PRE_GAME_CHAIN.index("predictions") + 1 :]
+
+
+def today(*assets: str, day: str = TODAY) -> dict[str, set[str]]:
+    return {asset: {day} for asset in assets}
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +75,7 @@ class Ticks:
 
 # The pre-game tests watch the pre-game chain; prediction_accuracy (graded after the games,
 # requested whenever predictions change) has its own test below.
-AFTER_GAMES = frozenset({"prediction_accuracy", "model_performance_daily", "market_regime"})
+AFTER_GAMES = frozenset(CONDITIONS.post_game_assets)
 
 
 def todays_inputs(instance, day=TODAY):
@@ -88,6 +95,9 @@ def test_only_derived_daily_assets_carry_the_condition(real_defs):
         "model_performance_daily",
         "pre_game_signal",
         "market_regime",
+        "signal_tags",
+        "best_bets",
+        "signal_health_daily",
     }
     # every materializable asset has a freshness policy except the hand-run report
     no_policy = {
@@ -105,20 +115,17 @@ def test_todays_predictions_follow_their_inputs_and_history_gaps_never_block(rea
     mat(instance, "player_lines", TODAY)
     # lines updated -> features and predictions of today, in one request (predictions' blockers
     # player_lines/player_features/trained_models are present or requested in the same tick)
-    assert tick(9, 5) == {"player_features": {TODAY}, "predictions": {TODAY}, "pre_game_signal": {TODAY}}
-    mat(instance, "player_features", TODAY)
-    mat(instance, "predictions", TODAY)
-    mat(instance, "pre_game_signal", TODAY)
+    assert tick(9, 5) == today("player_features", "predictions", *AFTER_PREDICTIONS)
+    for asset in ("player_features", "predictions", *AFTER_PREDICTIONS):
+        mat(instance, asset, TODAY)
     assert tick(9, 10) == {}  # handled: nothing twice
     mat(instance, "player_features", TODAY)
-    assert tick(9, 15) == {"predictions": {TODAY}, "pre_game_signal": {TODAY}}
-    mat(instance, "predictions", TODAY)  # the requested run
-    mat(instance, "pre_game_signal", TODAY)
+    assert tick(9, 15) == today("predictions", *AFTER_PREDICTIONS)
+    for asset in ("predictions", *AFTER_PREDICTIONS):  # the requested run
+        mat(instance, asset, TODAY)
     assert tick(9, 20) == {}
     mat(instance, "prop_line_snapshots", TODAY)  # a new line snapshot moves the whole chain
-    assert tick(11, 0) == {
-        "player_lines": {TODAY}, "player_features": {TODAY}, "predictions": {TODAY}, "pre_game_signal": {TODAY},
-    }  # fmt: skip
+    assert tick(11, 0) == today(*PRE_GAME_CHAIN)
     # after-the-games assets wait for the day's box scores (grading), not for its predictions
     assert not AFTER_GAMES & set(Ticks(real_defs, instance)(11, 5))
 
@@ -195,9 +202,7 @@ def test_prediction_accuracy_grades_yesterday_when_its_box_scores_land(real_defs
     """Graded when the day's box scores land (a post-game trigger), held back without the day's
     predictions (its same-day blocker), never on a pre-game rebuild of the predictions; yesterday's
     partition too (the lookback); health and regime follow the grading."""
-    tick = Ticks(
-        real_defs, instance, ignore=frozenset({"player_lines", "player_features", "predictions", "pre_game_signal"})
-    )
+    tick = Ticks(real_defs, instance, ignore=frozenset(PRE_GAME_CHAIN))
     todays_inputs(instance, YESTERDAY)
     assert tick(9, 0, day=14) == {}
     mat(instance, "predictions", YESTERDAY)  # the day's predictions (and their rebuilds): no grading yet
@@ -209,20 +214,20 @@ def test_prediction_accuracy_grades_yesterday_when_its_box_scores_land(real_defs
     # yesterday (thanks to the lookback) graded; health and regime of yesterday and of today (whose
     # windows end today and include yesterday) in the same request
     both = {YESTERDAY, TODAY}
-    assert tick(1, 30) == {
-        "prediction_accuracy": {YESTERDAY}, "model_performance_daily": both, "market_regime": both,
-    }  # fmt: skip
+    following = [
+        asset for asset, triggers in CONDITIONS.post_game_assets.items() if triggers == ("prediction_accuracy",)
+    ]
+    assert following  # health, regime, signal health ...
+    assert tick(1, 30) == {"prediction_accuracy": {YESTERDAY}} | {asset: both for asset in following}
     mat(instance, "prediction_accuracy", YESTERDAY)
-    for asset in ("model_performance_daily", "market_regime"):
+    for asset in following:
         for day in both:
             mat(instance, asset, day)
     assert tick(1, 35) == {}
 
 
 def test_grading_waits_for_the_days_predictions(real_defs, instance):
-    tick = Ticks(
-        real_defs, instance, ignore=frozenset({"player_lines", "player_features", "predictions", "pre_game_signal"})
-    )
+    tick = Ticks(real_defs, instance, ignore=frozenset(PRE_GAME_CHAIN))
     todays_inputs(instance, YESTERDAY)
     assert tick(9, 0, day=14) == {}
     mat(instance, "box_scores", YESTERDAY)  # no predictions of the 14th: nothing to grade
@@ -257,7 +262,7 @@ def test_nothing_is_requested_while_a_run_of_the_partition_is_in_progress(real_d
     mat(instance, "player_features", TODAY)
     assert tick(9, 5) == {}  # predictions of today is being computed by that run
     instance.report_run_failed(run)  # the run ends (failed): the pending update is still owed
-    assert tick(9, 10) == {"predictions": {TODAY}, "pre_game_signal": {TODAY}}
+    assert tick(9, 10) == today("predictions", *AFTER_PREDICTIONS)
 
 
 def test_nothing_after_a_failed_blocking_check_upstream(real_defs, instance):

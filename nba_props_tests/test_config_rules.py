@@ -22,6 +22,7 @@ from nba_props.lib.models.registry import DEFAULT_PATH as MODELS_YAML
 from nba_props.lib.models.registry import ModelsConfig, load_models_config
 from nba_props.lib.regime import load_regime_config
 from nba_props.lib.runs_config import load_runs_config
+from nba_props.lib.selection import load_selection_config
 from nba_props.lib.sensing import load_sensor_config
 from nba_props.lib.signals import load_signal_registry
 
@@ -29,6 +30,7 @@ CONFIG_DIR = Path(__file__).resolve().parents[1] / "nba_props" / "config"
 LOADERS = {
     "automation.yaml": load_automation_config,
     "evaluation.yaml": load_evaluation_config,
+    "filters.yaml": load_selection_config,
     "features.yaml": load_contract,
     "health.yaml": load_health_config,
     "lines.yaml": load_line_config,

@@ -10,9 +10,11 @@ import pytest
 from nba_props import freshness as glue
 from nba_props.defs.automation.freshness_checks import freshness_checks, partition_fresh
 from nba_props.lib import freshness
-from nba_props.lib.automation import Deadline
+from nba_props.lib.automation import Deadline, load_automation_config
 from nba_props.resources import ClockResource, ProviderResource
 from nba_props.seasons import game_date_of
+
+DEADLINES = load_automation_config().deadlines
 
 BOX = Deadline(asset="box_scores", partition="yesterday", at=time(8, 0))
 PRED = Deadline(asset="predictions", partition="today", at=time(13, 0))
@@ -114,19 +116,16 @@ def test_freshness_sensor_records_once_per_date_and_the_recovery(sim_data_dir):
         assert check_events(instance)[-1] == ("prediction_accuracy", True, "2024-11-26")
         # the 28th has no games: today's deadlines pass (once), nothing is late
         tick(utc(2024, 11, 28, 19, 0))
-        assert sorted(check_events(instance)[4:]) == [
-            ("box_scores", False, "2024-11-27"),
-            ("market_regime", False, "2024-11-27"),
-            ("model_performance_daily", False, "2024-11-27"),  # yesterday's health by 08:30
-            ("player_features", True, "2024-11-28"),
-            ("pre_game_signal", True, "2024-11-28"),
-            ("prediction_accuracy", False, "2024-11-27"),
-            ("predictions", True, "2024-11-28"),
-        ]
+        # every deadline once: yesterday's (the 27th had games) are late, today's pass
+        assert sorted(check_events(instance)[4:]) == sorted(
+            (d.asset, d.partition == "today", "2024-11-28" if d.partition == "today" else "2024-11-27")
+            for d in DEADLINES
+        )
+        assert ("model_performance_daily", False, "2024-11-27") in check_events(instance)  # health by 08:30
         assert json.loads(cursor)["predictions|2024-11-28"] == "pass"
 
 
-DEADLINE_ASSETS = ("box_scores", "player_features", "predictions", "market_regime", "pre_game_signal")
+DEADLINE_ASSETS = tuple(d.asset for d in DEADLINES)
 
 
 def test_partition_fresh_check_runs_from_the_ui_path(sim_data_dir):
@@ -143,8 +142,5 @@ def test_partition_fresh_check_runs_from_the_ui_path(sim_data_dir):
             selection=dg.AssetSelection.checks(partition_fresh),
         )
         evaluations = {e.asset_key.to_user_string(): e.passed for e in result.get_asset_check_evaluations()}
-        assert evaluations == {
-            "box_scores": False, "player_features": False, "predictions": True,
-            "prediction_accuracy": False, "model_performance_daily": False,
-            "market_regime": False, "pre_game_signal": False,  # yesterday's regime and today's signal
-        }  # fmt: skip
+        # on the 27th at 14:00 ET: only today's predictions exist; yesterday's and today's others are missing
+        assert evaluations == {d.asset: d.asset == "predictions" for d in DEADLINES}

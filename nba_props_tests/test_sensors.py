@@ -15,6 +15,7 @@ import pytest
 
 from nba_props.defs.sensors.sensors import AFTER_GAMES, BEFORE_GAMES, games_final, lines_posted, weekly_training
 from nba_props.lib import sensing
+from nba_props.lib.automation import load_automation_config
 from nba_props.resources import ClockResource, ProviderResource
 
 
@@ -70,7 +71,9 @@ def test_lines_posted_adds_predictions_once_the_weeks_model_exists(sim_data_dir)
         instance.report_runless_asset_event(dg.AssetMaterialization("trained_models", partition="2024-10-21"))
         result = tick(lines_posted, sim_data_dir, "2024-10-25T10:05:00-04:00", instance=instance)
     names = [key.to_user_string() for key in result.run_requests[0].asset_selection]
-    assert names[-4:] == ["player_lines", "player_features", "predictions", "pre_game_signal"]
+    chain = list(load_automation_config().conditions.pre_game_assets)
+    assert chain[:3] == ["player_lines", "player_features", "predictions"]
+    assert names[-len(chain) :] == chain
 
 
 def test_lines_posted_requests_each_new_snapshot_once(sim_data_dir):

@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 import polars as pl
 
-from nba_props.lib import health, schemas, signals
+from nba_props.lib import health, schemas, selection, signals
 from nba_props.lib.features.contract import load_contract, player_features_descriptions, player_features_schema
 from nba_props.lib.grading import ACCURACY_DOC, ACCURACY_KEY, ACCURACY_SCHEMA
 from nba_props.lib.models.predict import PREDICTIONS_DOC, PREDICTIONS_KEY, PREDICTIONS_SCHEMA
@@ -45,6 +45,7 @@ TABLE_SCHEMAS: MappingProxyType[str, pl.Schema] = MappingProxyType(
         "pre_game_signal": PRE_GAME_SIGNAL_SCHEMA,
         "signal_tags": signals.TAGS_SCHEMA,
         "signal_health_daily": signals.health_schema(signals.load_signal_registry().health),
+        "best_bets": selection.BEST_BETS_SCHEMA,
     }
 )
 TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
@@ -63,6 +64,7 @@ TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "pre_game_signal": PRE_GAME_SIGNAL_KEY,
         "signal_tags": signals.TAGS_KEY,
         "signal_health_daily": signals.HEALTH_KEY,
+        "best_bets": selection.KEY,
     }
 )
 COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType(
@@ -84,6 +86,7 @@ COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = Mapping
             "pre_game_signal": pre_game_signal_doc(load_regime_config().pre_game_signal),
             "signal_tags": signals.TAGS_DOC,
             "signal_health_daily": signals.health_docs(signals.load_signal_registry().health),
+            "best_bets": selection.BEST_BETS_DOC,
         }.items()
     }
 )
