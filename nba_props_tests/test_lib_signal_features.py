@@ -484,8 +484,7 @@ def test_future_and_same_day_box_scores_change_no_signal_feature():
     leaked = player_history_features(inputs(history_rows() + future))
     assert _signal_columns(leaked, PLAYER_HISTORY_SIGNALS).equals(_signal_columns(honest, PLAYER_HISTORY_SIGNALS))
     team_future = [
-        box(day, "mia", "AAA", "BBB", 30.0, game_id=f"{day:%Y%m%d}_BBB_AAA")
-        for day in (D29, D29 + timedelta(days=1))
+        box(day, "mia", "AAA", "BBB", 30.0, game_id=f"{day:%Y%m%d}_BBB_AAA") for day in (D29, D29 + timedelta(days=1))
     ] + [box(D29, "p_BBB", "BBB", "AAA", 30.0, game_id=f"{D29:%Y%m%d}_BBB_AAA")]
     honest = team_out()
     leaked = team_out(team_rows() + team_future)
