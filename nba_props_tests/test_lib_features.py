@@ -230,6 +230,8 @@ def test_contract_team_context_names_are_the_agreed_ones():
         "usage_diff_vs_opponent", "rest_advantage", "is_home", "is_back_to_back", "is_playoff_game",
         "avg_points_vs_opponent", "games_vs_opponent", "star_teammates_out", "game_total", "game_spread",
         "implied_team_total", "injury_risk", "days_rest", "games_last_7_days", "minutes_last_7_days", "fatigue_score",
+        # signal features (issue 11, in no model set)
+        "team_days_rest", "opponent_days_rest", "games_vs_opponent_season",
     }  # fmt: skip
     assert {s.name for s in TEAM_CONTEXT} == agreed
 

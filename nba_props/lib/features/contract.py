@@ -10,6 +10,12 @@ set flagged `no_vegas` (every set whose name says "noveg" must be) may hold none
 model of that set cannot recover the line. A line-derived feature may declare `default: null`:
 its "cannot be computed" value is then NULL (the model sees a missing value), never a number that
 reads like a real line relation (0 = "line equals average", "books agree", "line unchanged").
+
+Signal features (issue 11) are contract features in NO set (`sets: []`): computed, checked,
+range-validated and stored like every feature, read by the pick signals and filters, never by a
+model (a model's columns are `feature_columns(family.feature_set)`, so they cannot reach one).
+They are optional and their "cannot be computed" value is NULL (a signal reading NULL does not
+fire). Their thresholds are the `signal_features` rules.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from nba_props.lib.features.rules import (
     PlayerHistoryRules,
     QualityRules,
     SeasonRule,
+    SignalFeatureRules,
     TeamContextConfig,
     TeamLogConfig,
     VegasRules,
@@ -127,9 +134,10 @@ class FeatureSpec(BaseModel):
     unit: str = Field(min_length=1)
     min: float
     max: float
-    default: float | None  # None (only for line-derived features): defaulted = NULL
+    default: float | None  # None (only for line-derived and signal features): defaulted = NULL
     required: bool
-    sets: tuple[FeatureSetName, ...] = Field(min_length=1)
+    # the model feature sets holding it; empty = a signal feature (read by signals and filters only)
+    sets: tuple[FeatureSetName, ...]
     category: Category
     block: BlockName
     line_derived: bool = False  # computed from a prop line (the line, its moves, books, streaks vs it, ...)
@@ -138,9 +146,14 @@ class FeatureSpec(BaseModel):
     def _check(self) -> FeatureSpec:
         if "__" in self.name:
             raise ValueError(f"{self.name}: '__' is reserved for source columns")
+        if not self.sets and self.required:
+            raise ValueError(f"{self.name}: a feature in no set (a signal feature) cannot be required")
         if self.default is None:
-            if not self.line_derived or self.required:
-                raise ValueError(f"{self.name}: a NULL default is only allowed for optional line-derived features")
+            if not (self.line_derived or self.is_signal) or self.required:
+                raise ValueError(
+                    f"{self.name}: a NULL default is only allowed for optional line-derived features "
+                    "and signal features (in no set)"
+                )
         elif not self.min <= self.default <= self.max:
             raise ValueError(f"{self.name}: need min <= default <= max, got {self.min} <= {self.default} <= {self.max}")
         if self.min >= self.max:
@@ -157,14 +170,19 @@ class FeatureSpec(BaseModel):
     def source_column(self) -> str:
         return source_column(self.name)
 
+    @property
+    def is_signal(self) -> bool:
+        """In no model feature set: read by signals and filters only."""
+        return not self.sets
+
     def column_description(self) -> str:
         """The value column's description, from this entry: what it is, unit, range, default, role."""
         default = "NULL" if self.default is None else f"{self.default:g}"
         role = "required (a default blocks the row)" if self.required else "optional"
+        sets = f"sets {', '.join(self.sets)}" if self.sets else "no model set (read by signals and filters only)"
         return (
             f"{self.description} Unit: {self.unit}; valid [{self.min:g}, {self.max:g}]; default {default}; "
-            f"{role}; sets {', '.join(self.sets)}; {self.category}"
-            + ("; derived from a prop line." if self.line_derived else ".")
+            f"{role}; {sets}; {self.category}" + ("; derived from a prop line." if self.line_derived else ".")
         )
 
     def source_description(self) -> str:
@@ -208,6 +226,7 @@ class FeatureContract(BaseModel):
     team_logs: TeamLogConfig
     team_context: TeamContextConfig
     vegas: VegasRules
+    signal_features: SignalFeatureRules
     quality: QualityRules
     checks: FeatureChecks
     features: tuple[FeatureSpec, ...] = Field(min_length=1)
@@ -259,6 +278,11 @@ class FeatureContract(BaseModel):
     def vegas_line_features(self) -> tuple[str, ...]:
         """Alias of `line_derived_features` (a set holding any of them needs a line)."""
         return self.line_derived_features
+
+    @property
+    def signal_feature_names(self) -> tuple[str, ...]:
+        """Features in no model set (read by signals and filters only), in contract order."""
+        return tuple(f.name for f in self.features if f.is_signal)
 
     @property
     def no_vegas_sets(self) -> tuple[str, ...]:

@@ -49,6 +49,7 @@ STRUCTURAL_CAP = _RULES.structural_cap
 ZSCORE_STD_FLOOR = _RULES.zscore_std_floor
 BREAKOUT_Z = _RULES.breakout_z
 BREAKOUT_POINTS = _RULES.breakout_points
+SIGNAL_RULES = load_contract().signal_features  # thresholds of the signal features (sets: [])
 
 FEATURES = (
     "points_avg_last_5",
@@ -71,9 +72,24 @@ FEATURES = (
     "consecutive_games_below_avg",
     "usage_rate_last_5",
     "games_since_structural_change",
+    # signal features (in no model set; read by the pick signals and filters)
+    "minutes_avg_last_3",
+    "minutes_avg_season",
+    "minutes_prev_game",
+    "starter_share_last_5",
+    "fg3a_per_game_season",
+    "fg3_pct_season",
+    "fg3_pct_last_3",
+    "fg3_pct_std_season",
+    "negative_plus_minus_streak",
+    "is_big_man",
 )
 
 _USAGE_STATS = ("minutes", "fga", "fg3a", "fta", "tov")
+_SIGNAL_STATS = ("fg3m", "reb", "plus_minus")
+# Season-rule sums of the signal features: season to date `s_<name>` after each game, the
+# previous season's totals `p_<name>` (see `_season_totals`).
+SIGNAL_SEASON_SUMS = ("fg3a_f", "fg3m_f", "miss_3", "reb_f", "miss_reb", "k3", "p3", "p3sq")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,13 +219,16 @@ def season_points(targets: pl.DataFrame, box: pl.DataFrame) -> pl.DataFrame:
     return joined.select(*KEY_COLUMNS, season_points_mean=mean, season_points_std=std, season_points_source=source)
 
 
-def _season_totals(log: pl.DataFrame) -> pl.DataFrame:
+def _season_totals(log: pl.DataFrame, extra: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Per (player, season): games, points, points², minutes, missing minutes, and the sums of
+    the `extra` columns (`p_<name>`, NULLs as 0)."""
     return log.group_by(P, "season").agg(
         p_n=pl.len(),
         p_pts=pl.col("pts").sum(),
         p_pts2=(pl.col("pts") ** 2).sum(),
         p_min=pl.col("minutes").fill_null(0.0).sum(),
         p_min_missing=pl.col("minutes").is_null().sum().cast(pl.Int32),
+        **{f"p_{c}": pl.col(c).fill_null(0).sum() for c in extra},
     )
 
 
@@ -235,9 +254,14 @@ def player_game_log(box: pl.DataFrame, players: pl.Series | None = None) -> pl.D
     that the features read (window sums, season sums, streaks, regime); only `players`' games
     when given (`of_players`: team totals still come from every row)."""
     rows = played_rows(box)
-    for stat in _USAGE_STATS:
+    for stat in (*_USAGE_STATS, *_SIGNAL_STATS):
         if stat not in rows.columns:
             rows = rows.with_columns(pl.lit(None, dtype=pl.Float64).alias(stat))
+    # Started: the box-score flag, else among the team's N highest-minute players of the game
+    # (fewer than N teammates with strictly more minutes), from every row (before the player cut).
+    flag = pl.col("starter") if "starter" in rows.columns else pl.lit(None, dtype=pl.Boolean)
+    proxy = pl.col("minutes").rank("min", descending=True).over("game_id", "team") <= SIGNAL_RULES.starter_proxy_players
+    rows = rows.with_columns(started=pl.coalesce(flag.cast(pl.Boolean), proxy).cast(pl.Float64))
     poss = pl.col("fga") + USAGE_FTA_WEIGHT * pl.col("fta") + pl.col("tov")
     any_missing = pl.any_horizontal([pl.col(s).is_null() for s in _USAGE_STATS])
     team_totals = rows.group_by("game_id", "team").agg(
@@ -262,13 +286,24 @@ def player_game_log(box: pl.DataFrame, players: pl.Series | None = None) -> pl.D
             usage_num=(poss * pl.col("team_minutes") / 5.0).cast(pl.Float64),
             usage_den=(pl.col("minutes") * pl.col("team_poss")).cast(pl.Float64),
         )
+        .with_columns(_signal_game_exprs())
     )
     log = season_stats_log(
-        rows, carry=("fga_f", "fg3a_f", "fta_f", "miss_min", "miss_shots", "miss_usage", "usage_num", "usage_den")
-    )
-    log = log.rename({"fga_f": "fga", "fg3a_f": "fg3a", "fta_f": "fta"})
+        rows,
+        carry=(
+            "fga_f", "fg3a_f", "fta_f", "miss_min", "miss_shots", "miss_usage", "usage_num", "usage_den",
+            *_SIGNAL_CARRY,
+        ),
+    )  # fmt: skip
+    log = log.rename({"fga_f": "fga", "fta_f": "fta"})
+    log = log.with_columns(fg3a=pl.col("fg3a_f"))
     n = pl.col("n")
     log = log.with_columns(n=pl.int_range(1, pl.len() + 1).over(P)).with_columns(
+        **{f"s_{c}": pl.col(c).fill_null(0).cum_sum().over(P, "season") for c in SIGNAL_SEASON_SUMS},
+        c_fg3m=pl.col("fg3m_f").fill_null(0.0).cum_sum().over(P),
+        c_miss_3=pl.col("miss_3").cum_sum().over(P),
+        c_start=pl.col("started").fill_null(0.0).cum_sum().over(P),
+        c_start_known=pl.col("started").is_not_null().cast(pl.Int32).cum_sum().over(P),
         c_pts=pl.col("pts").cum_sum().over(P),
         c_pts2=(pl.col("pts") ** 2).cum_sum().over(P),
         c_npts=(n.cast(pl.Float64) * pl.col("pts")).cum_sum().over(P),
@@ -296,6 +331,14 @@ def player_game_log(box: pl.DataFrame, players: pl.Series | None = None) -> pl.D
         "w5_un": _window("c_un", 5),
         "w5_ud": _window("c_ud", 5),
         "w5_miss_usage": _window("c_miss_usage", 5),
+        # signal features
+        "w3_min": _window("c_min", 3),
+        "w3_miss_min": _window("c_miss_min", 3),
+        "w3_fg3a": _window("c_fg3a", 3),
+        "w3_fg3m": _window("c_fg3m", 3),
+        "w3_miss_3": _window("c_miss_3", 3),
+        "w5_start": _window("c_start", 5),
+        "w5_start_known": _window("c_start_known", 5),
     }
     # Season-rule mean entering each game (for the below-average streak).
     cur_n_in = pl.col("s_n") - 1
@@ -323,13 +366,40 @@ def player_game_log(box: pl.DataFrame, players: pl.Series | None = None) -> pl.D
         _below=pl.col("below").fill_null(False),
     )
     run = (~pl.col("_below")).cast(pl.Int32).cum_sum().over(P)
-    log = log.with_columns(_run=run).with_columns(
+    negative = pl.col("plus_minus") < 0
+    neg_run = (~negative.fill_null(False)).cast(pl.Int32).cum_sum().over(P)
+    log = log.with_columns(_run=run, _neg_run=neg_run).with_columns(
         below_streak=pl.when(pl.col("below").is_not_null()).then(
             pl.col("_below").cast(pl.Int32).cum_sum().over(P, "_run")
         ),
+        neg_pm_streak=pl.when(negative.is_not_null()).then(
+            negative.fill_null(False).cast(pl.Int32).cum_sum().over(P, "_neg_run")
+        ),
         games_since_change=n - pl.col("change_n") + 1,
     )
-    return log.drop("_below", "_run", "below", "change_n")
+    return log.drop("_below", "_run", "_neg_run", "below", "change_n")
+
+
+_SIGNAL_CARRY = ("fg3m_f", "reb_f", "plus_minus", "started", "miss_3", "miss_reb", "k3", "p3", "p3sq")
+
+
+def _signal_game_exprs() -> list[pl.Expr]:
+    """Per-game inputs of the signal features: 3PM, rebounds, plus-minus, missing flags and the
+    per-game 3P% of games with enough 3PA (k3 = 1 for such a game; p3, p3sq its 3P% and square)."""
+    fg3a, fg3m = pl.col("fg3a").cast(pl.Float64), pl.col("fg3m").cast(pl.Float64)
+    missing_3 = fg3a.is_null() | fg3m.is_null()
+    counts = ~missing_3 & (fg3a >= SIGNAL_RULES.fg3_std_game_min_attempts)
+    pct = pl.when(counts).then(fg3m / fg3a)
+    return [
+        fg3m.alias("fg3m_f"),
+        pl.col("reb").cast(pl.Float64).alias("reb_f"),
+        pl.col("plus_minus").cast(pl.Float64),
+        missing_3.cast(pl.Int32).alias("miss_3"),
+        pl.col("reb").is_null().cast(pl.Int32).alias("miss_reb"),
+        counts.cast(pl.Int32).alias("k3"),
+        pct.alias("p3"),
+        (pct * pct).alias("p3sq"),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,6 +490,9 @@ def player_history_features(inputs: FeatureInputs) -> pl.DataFrame:
         "s_min_missing",
         "below_streak",
         "games_since_change",
+        "neg_pm_streak",
+        *[f"s_{c}" for c in SIGNAL_SEASON_SUMS],
+        last_minutes="minutes",
         last_date="game_date",
         last_team="team",
         last_season="season",
@@ -433,7 +506,12 @@ def player_history_features(inputs: FeatureInputs) -> pl.DataFrame:
     ).select(*KEY_COLUMNS, "n60", "c_pts60")
     joined = (
         joined.join(back, on=list(KEY_COLUMNS), how="left")
-        .join(_season_totals(log), left_on=[P, "prior_season_year"], right_on=[P, "season"], how="left")
+        .join(
+            _season_totals(log, SIGNAL_SEASON_SUMS),
+            left_on=[P, "prior_season_year"],
+            right_on=[P, "season"],
+            how="left",
+        )
         .join(_dnp_frame(joined, box, players), on=list(KEY_COLUMNS), how="left")
     )
     return joined.with_columns(_season_exprs()).select(*KEY_COLUMNS, *_feature_exprs()).sort(*KEY_COLUMNS)
@@ -538,4 +616,60 @@ def _feature_exprs() -> list[pl.Expr]:
         ),
         *feature_pair("usage_rate_last_5", usage, usage_ok, BOX),
         *feature_pair("games_since_structural_change", since, n.is_not_null(), BOX),
+        *_signal_feature_exprs(season_min, season_min_ok),
+    ]
+
+
+def _signal_feature_exprs(season_min: pl.Expr, season_min_ok: pl.Expr) -> list[pl.Expr]:
+    """The signal features of this block (in no model set): config/features.yaml signal_features."""
+    r = SIGNAL_RULES
+    n = pl.col("n")
+    season_src = pl.col("_season_src")
+    season_ok = season_src.is_not_null()
+    use_cur = pl.col("_cur_n") >= SEASON_MIN_GAMES
+
+    def period(name: str) -> pl.Expr:  # the season-rule period's sum (current season, else the previous)
+        return pl.when(use_cur).then(pl.col(f"s_{name}")).otherwise(pl.col(f"p_{name}"))
+
+    games = pl.when(use_cur).then(pl.col("_cur_n")).otherwise(pl.col("p_n")).cast(pl.Float64)
+    minutes = pl.when(use_cur).then(pl.col("s_min")).otherwise(pl.col("p_min"))
+    fg3a, fg3m, k3 = period("fg3a_f"), period("fg3m_f"), period("k3").cast(pl.Float64)
+    shots_ok = season_ok & (period("miss_3") == 0)
+    p3, p3sq = period("p3"), period("p3sq")
+    std3 = ((p3sq - p3 * p3 / k3).clip(lower_bound=0.0) / (k3 - 1)).sqrt()
+    c3 = pl.min_horizontal(n, pl.lit(3)).cast(pl.Float64)
+    fg3a_pg = fg3a / games
+    reb36 = 36.0 * period("reb_f") / minutes
+    big = (reb36 >= r.big_man.min_reb_per_36) & (fg3a_pg < r.big_man.max_fg3a_per_game)
+    big_ok = shots_ok & season_min_ok & (period("miss_reb") == 0) & (minutes > 0)
+    return [
+        *feature_pair(
+            "minutes_avg_last_3",
+            pl.col("w3_min") / c3,
+            (c3 >= r.minutes_last_3_min_games) & (pl.col("w3_miss_min") == 0),
+            BOX,
+        ),
+        *feature_pair("minutes_avg_season", season_min, season_min_ok, season_src),
+        *feature_pair("minutes_prev_game", pl.col("last_minutes"), pl.col("last_minutes").is_not_null(), BOX),
+        *feature_pair(
+            "starter_share_last_5",
+            pl.col("w5_start") / pl.col("w5_start_known"),
+            pl.col("w5_start_known") >= r.starter_share_min_games,
+            BOX,
+        ),
+        *feature_pair("fg3a_per_game_season", fg3a_pg, shots_ok, season_src),
+        *feature_pair("fg3_pct_season", fg3m / fg3a, shots_ok & (fg3a >= r.fg3_season_min_attempts), season_src),
+        *feature_pair(
+            "fg3_pct_last_3",
+            pl.col("w3_fg3m") / pl.col("w3_fg3a"),
+            (c3 >= r.fg3_last_3_min_games)
+            & (pl.col("w3_miss_3") == 0)
+            & (pl.col("w3_fg3a") >= r.fg3_last_3_min_attempts),
+            BOX,
+        ),
+        *feature_pair("fg3_pct_std_season", std3, shots_ok & (k3 >= r.fg3_std_min_games), season_src),
+        *feature_pair(
+            "negative_plus_minus_streak", pl.col("neg_pm_streak"), pl.col("neg_pm_streak").is_not_null(), BOX
+        ),
+        *feature_pair("is_big_man", big.cast(pl.Float64), big_ok, season_src),
     ]

@@ -104,6 +104,30 @@ class VegasRules(_Rules):
     line_history_days: int = Field(ge=1)
 
 
+class BigManRule(_Rules):
+    """is_big_man, a position proxy (box scores carry no position): season-rule rebounds per 36
+    minutes at least `min_reb_per_36` and 3PA per game strictly below `max_fg3a_per_game`."""
+
+    min_reb_per_36: float = Field(gt=0)
+    max_fg3a_per_game: float = Field(gt=0)
+
+
+class SignalFeatureRules(_Rules):
+    """Thresholds of the signal features (features in no model set, read by the pick signals and
+    filters; lib/features/player_history.py, team_context.py). The windows (last 3 / last 5
+    games) are part of the feature names, as for every window feature."""
+
+    minutes_last_3_min_games: int = Field(ge=1, le=3)  # minutes_avg_last_3
+    starter_share_min_games: int = Field(ge=1, le=5)  # starter_share_last_5: games with a known start
+    starter_proxy_players: int = Field(ge=1)  # no starter flag: among the team's N highest-minute players
+    fg3_last_3_min_games: int = Field(ge=1, le=3)  # fg3_pct_last_3 ...
+    fg3_last_3_min_attempts: int = Field(ge=1)  # ... and this many 3PA in the window
+    fg3_season_min_attempts: int = Field(ge=1)  # fg3_pct_season: 3PA in the season-rule period
+    fg3_std_game_min_attempts: int = Field(ge=1)  # fg3_pct_std_season: a game counts with this many 3PA ...
+    fg3_std_min_games: int = Field(ge=2)  # ... and the period needs this many such games
+    big_man: BigManRule
+
+
 class QualityRules(_Rules):
     """Per-row quality score, tiers and readiness (lib/features/quality.py)."""
 

@@ -44,6 +44,13 @@ Definitions (team totals, plays, possessions and game minutes are defined in `te
   one −5; clamped to [0, 100].
 - `avg_points_vs_opponent`, `games_vs_opponent`: his games against this opponent before D, any
   season (average NULL with 0 games).
+
+Signal features (in no model set; read by the pick signals and filters only):
+- `team_days_rest`, `opponent_days_rest` (source `box_scores`) = D − the team's / the opponent's
+  previous recorded game (any season; 1 = back-to-back), capped at `days_rest_cap` like
+  `days_rest`. NULL when the team has no earlier game.
+- `games_vs_opponent_season`: his games against this opponent in the target's season before D
+  (0 is real for a player with history; NULL without history or opponent, as games_vs_opponent).
 - A player without any box-score row before D gets NULL (default) for every player-history
   feature above (days_rest, is_back_to_back, the 7-day windows, fatigue, games vs opponent): an
   unknown player is unknown, not rested. With history, 0 is a real value.
@@ -102,6 +109,10 @@ FEATURES = (
     "game_total",
     "game_spread",
     "implied_team_total",
+    # signal features (in no model set)
+    "team_days_rest",
+    "opponent_days_rest",
+    "games_vs_opponent_season",
 )
 NO_SOURCE_YET = ("game_total", "game_spread", "implied_team_total")
 
@@ -237,8 +248,13 @@ def _player_usage(frame, player_logs, cfg: TeamContextConfig) -> pl.DataFrame:
 def _team_rest(frame, logs, side: str, name: str, cfg: TeamContextConfig) -> pl.DataFrame:
     dates = logs.select("team", _DATE, pl.col(_DATE).alias("prev")).unique().sort(_DATE)
     frame = _asof(frame, dates, _DATE, [side], ["team"], f"{name}_")
-    rest = (_days(pl.col(_DATE), pl.col(f"{name}_prev")) - 1).clip(upper_bound=cfg.rest_cap_days)
-    return frame.with_columns(rest.cast(pl.Float64).alias(name)).drop(f"{name}_prev")
+    days = _days(pl.col(_DATE), pl.col(f"{name}_prev"))
+    rest = (days - 1).clip(upper_bound=cfg.rest_cap_days)
+    return frame.with_columns(
+        rest.cast(pl.Float64).alias(name),
+        # calendar days since the previous game (1 = back-to-back), capped as days_rest
+        days.clip(upper_bound=cfg.days_rest_cap).cast(pl.Float64).alias(f"{name}_days"),
+    ).drop(f"{name}_prev")
 
 
 def _player_windows(frame, player_logs, cfg: TeamContextConfig) -> pl.DataFrame:
@@ -287,7 +303,11 @@ def _fatigue(cfg: FatigueConfig) -> pl.Expr:
 
 
 def _vs_opponent(frame, player_logs) -> pl.DataFrame:
-    hist = player_logs.select("player_lookup", "opponent", _DATE, "opp_cum_games", "opp_cum_points")
+    # His newest game against the opponent before D: its counts any season, and this season's
+    # count when that game is of the target's season (an older newest game means 0 this season).
+    hist = player_logs.select(
+        "player_lookup", "opponent", _DATE, "opp_cum_games", "opp_cum_points", "opp_season_cum_games", "season"
+    )
     return _asof(frame, hist, _DATE, ["player_lookup", "opponent"], ["player_lookup", "opponent"], "vs_")
 
 
@@ -460,5 +480,15 @@ def team_context_features(inputs: FeatureInputs, config: TeamContextConfig = DEF
         *_feature("star_teammates_out", c("star_teammates_out"), "injuries"),
         *_feature("injury_risk", c("injury_risk"), "injuries"),
         *[e for name in NO_SOURCE_YET for e in _feature(name, pl.lit(None), "default")],
+        # signal features
+        *_feature("team_days_rest", c("team_rest_days"), "box_scores"),
+        *_feature("opponent_days_rest", c("opp_rest_days"), "box_scores"),
+        *_feature(
+            "games_vs_opponent_season",
+            pl.when(has_opp & known).then(
+                pl.when(c("vs_season") == c("season")).then(c("vs_opp_season_cum_games")).otherwise(0.0)
+            ),
+            "box_scores",
+        ),
     ]
     return frame.sort("_row").select(*KEY_COLUMNS, *exprs)

@@ -134,7 +134,8 @@ def player_game_logs(
       day after his previous game), `last_game_date`, `recent_mpg` (mean minutes of this game and
       the previous `rolling_minutes_games - 1`);
     - per season: `season_cum_<PLAYER_SEASON_SUMS>` (team plays / game minutes of the games he played);
-    - per opponent (any season): `opp_cum_games`, `opp_cum_points`.
+    - per opponent (any season): `opp_cum_games`, `opp_cum_points`; per opponent and season:
+      `opp_season_cum_games`.
     A player with two rows on one date (two players sharing a lookup) keeps both; sums add up.
     With `players`, only their rows: every sum here is per player (team columns come from
     `logs`, built from every row), so other players' rows cannot change them.
@@ -179,5 +180,6 @@ def player_game_logs(
     games = games.sort("player_lookup", "opponent", "game_date", "game_id").with_columns(
         opp_cum_games=pl.col("games").cum_sum().over("player_lookup", "opponent"),
         opp_cum_points=pl.col("points").fill_null(0.0).cum_sum().over("player_lookup", "opponent"),
+        opp_season_cum_games=pl.col("games").cum_sum().over("player_lookup", "opponent", "season"),
     )
     return games.sort("game_date")
