@@ -673,3 +673,35 @@ def test_realized_summary_is_the_evaluation_of_non_quarantined_recommended_picks
     # identical to the report's own figures
     graded = graded_predictions(predictions, box, lines, schedule)
     assert fam["hr"] == evaluate(graded.filter(pl.col("family") == "fam"))["hr"]
+
+
+def test_best_bets_record_counts_only_published_picks_and_real_prices():
+    from nba_props.lib.evaluation import best_bets_record, best_bets_markdown
+
+    d1, d2, d3 = date(2025, 11, 1), date(2025, 11, 2), date(2025, 11, 3)
+    picks = pl.DataFrame(
+        {
+            "game_date": [d1, d1, d1, d2, d2, d2],
+            "status": ["published", "published", "withdrawn", "published", "late", "published"],
+            "counted": [True, True, False, True, False, True],
+            "direction": ["OVER", "UNDER", "OVER", "UNDER", "OVER", "OVER"],
+            "ultra": [True, False, False, False, False, True],
+            "result": ["WIN", "LOSS", "WIN", "WIN", "WIN", "PUSH"],
+            "price": [150, -110, -110, None, -110, -110],
+            "default_priced": [False, False, False, True, False, False],
+        }
+    )
+    days = pl.DataFrame({"game_date": [d1, d2, d3, d3], "health_gate_active": [False, False, True, True]})
+    r = best_bets_record(picks, days)
+    # counted: 4 picks (2 W, 1 L, 1 P); the withdrawn and the late one are left out
+    assert (r["picks"], r["wins"], r["losses"], r["pushes"]) == (4, 2, 1, 1)
+    assert r["hr"] == pytest.approx(2 / 3, abs=1e-4)
+    # ROI over real prices only: +1.5 (WIN at +150) and -1 (LOSS); the DFS win is outside it
+    assert (r["roi"], r["n_roi"], r["unpriced_picks"]) == (pytest.approx(0.25), 2, 1)
+    assert (r["days"], r["days_with_picks"], r["health_gate_days"]) == (3, 2, 1)
+    assert r["picks_per_day"] == pytest.approx(4 / 3, abs=1e-4)
+    assert r["left_out"] == {"late": 1, "withdrawn": 1}
+    assert (r["ultra"]["wins"], r["ultra"]["pushes"]) == (1, 1)
+    assert (r["by_direction"]["UNDER"]["wins"], r["by_direction"]["UNDER"]["losses"]) == (1, 1)
+    text = "\n".join(best_bets_markdown(r))
+    assert "66.7% (3)" in text and "late 1, withdrawn 1" in text

@@ -619,6 +619,63 @@ def evaluation_report(
 
 
 # ---------------------------------------------------------------------------------------------
+# best bets: what the system would really have published
+
+
+def best_bets_record(picks: pl.DataFrame, days: pl.DataFrame) -> dict[str, Any]:
+    """The published best bets of a window, as a bettor would have seen them: the ledger's picks
+    graded (`pick_accuracy`: status, counted, result, price, default_priced) and, per game date of
+    the window with candidates (`best_bets` rows: game_date, health_gate_active), whether the
+    champion's health gate closed the day. Counts only `counted` picks (published; withdrawn and
+    late additions are listed as left out). ROI only over picks with a REAL price (DFS lines have
+    none: their count is reported, never an assumed -110)."""
+    counted = picks.filter(pl.col("counted"))
+    block = _hr_block(counted)
+    priced = counted.filter(pl.col("result").is_in([WIN, LOSS]) & ~pl.col("default_priced"))
+    value = roi(priced["result"], priced["price"]) if priced.height else None
+    slate = days.group_by("game_date").agg(pl.col("health_gate_active").any()) if days.height else days
+    n_days = slate.height
+    gate_days = int(slate["health_gate_active"].sum()) if n_days else 0
+    per_day = counted.group_by("game_date").len()
+    status = {str(k): int(v) for k, v in picks.group_by("status").len().iter_rows()} if picks.height else {}
+    by_direction = {side: _hr_block(counted.filter(pl.col("direction") == side)) for side in (OVER, UNDER)}
+    return {
+        **block,
+        "picks": counted.height,
+        "roi": _r(value),
+        "n_roi": priced.height,
+        "unpriced_picks": int((counted["default_priced"]).sum()) if counted.height else 0,
+        "days": n_days,
+        "days_with_picks": per_day.height,
+        "picks_per_day": _r(counted.height / n_days) if n_days else None,
+        "health_gate_days": gate_days,
+        "ultra": _hr_block(counted.filter(pl.col("ultra"))),
+        "by_direction": by_direction,
+        "left_out": {k: v for k, v in status.items() if k != "published"},
+    }
+
+
+def best_bets_markdown(record: dict[str, Any]) -> list[str]:
+    """The best-bets section of the report."""
+    if not record:
+        return []
+    lines = ["## Best bets (the published-picks ledger, graded)", ""]
+    lines += _table(
+        ["picks", "HR (N) [95% CI]", "pushes / voids / pending", "ROI (N priced)", "days", "picks per day",
+         "gate closed"],
+        [[str(record["picks"]), _hr_cell(record), f"{record['pushes']} / {record['voids']} / {record['pending']}",
+          _roi_cell(record["roi"], record["n_roi"]), f"{record['days_with_picks']} of {record['days']}",
+          _fmt(record["picks_per_day"], 2), str(record["health_gate_days"])]],
+    )  # fmt: skip
+    sides = [[side, _hr_cell(block)] for side, block in record["by_direction"].items()]
+    lines += ["", *_table(["direction", "HR (N) [95% CI]"], [*sides, ["ultra", _hr_cell(record["ultra"])]])]
+    left = ", ".join(f"{k} {v}" for k, v in sorted(record["left_out"].items())) or "none"
+    lines += ["", f"Counted: picks with status `published` (shown before their games). Left out: {left}; "
+              f"{record['unpriced_picks']} counted picks have no real price (DFS) and are outside the ROI.", ""]  # fmt: skip
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------
 # markdown
 
 
@@ -696,6 +753,8 @@ def report_markdown(report: dict[str, Any]) -> str:
               "real price of the pick's side, 1 unit each, **sportsbook** rows only (N = priced WIN/LOSS picks). "
               "Brier: P(over) vs actual > line over every decided row (all markets); market Brier: de-vigged "
               "sportsbook prices, with the model's Brier on exactly those rows.", ""]  # fmt: skip
+
+    lines += best_bets_markdown(report.get("best_bets") or {})
 
     top_rows = [[f"**{f}**" if f == champion else f, _top_cell(fam.get("top5_daily")),
                  str((fam.get("top5_daily") or {}).get("days", 0))] for f, fam in families.items()]  # fmt: skip
