@@ -676,7 +676,7 @@ def test_realized_summary_is_the_evaluation_of_non_quarantined_recommended_picks
 
 
 def test_best_bets_record_counts_only_published_picks_and_real_prices():
-    from nba_props.lib.evaluation import best_bets_record, best_bets_markdown
+    from nba_props.lib.evaluation import best_bets_markdown, best_bets_record
 
     d1, d2, d3 = date(2025, 11, 1), date(2025, 11, 2), date(2025, 11, 3)
     picks = pl.DataFrame(
