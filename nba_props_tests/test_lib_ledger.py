@@ -211,8 +211,14 @@ def test_grade_picks_results_profit_and_counted_by_hand():
     rows = ledger.grade_picks(
         picks,
         accuracy(
-            [acc("w", 25.0), acc("l", 25.0), acc("p", 20.0), acc("v", None, void="DNP"),
-             acc("o", 12.0, model="catboost_v9_2025-11-03"), acc("z", None, status="live", game="other_game")]
+            [
+                acc("w", 25.0),
+                acc("l", 25.0),
+                acc("p", 20.0),
+                acc("v", None, void="DNP"),
+                acc("o", 12.0, model="catboost_v9_2025-11-03"),
+                acc("z", None, status="live", game="other_game"),
+            ]
         ),  # fmt: skip
         default_price=-110,
     )

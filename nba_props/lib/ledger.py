@@ -283,13 +283,10 @@ def merge(
     refuse = (status == PUBLISHED) & ~pl.col("_selected") & started
     republish = (status == WITHDRAWN) & pl.col("_selected") & ~started
     reselected_late = (status == WITHDRAWN) & pl.col("_selected") & started
-    changed = (
-        pl.col("_selected")
-        & (
-            pl.col("_bb_model").ne_missing(pl.col("model_id"))
-            | pl.col("_bb_direction").ne_missing(pl.col("direction"))
-            | pl.col("_bb_line").ne_missing(pl.col("line"))
-        )
+    changed = pl.col("_selected") & (
+        pl.col("_bb_model").ne_missing(pl.col("model_id"))
+        | pl.col("_bb_direction").ne_missing(pl.col("direction"))
+        | pl.col("_bb_line").ne_missing(pl.col("line"))
     )
     kept = kept.with_columns(
         _event=pl.when(withdraw)
@@ -302,11 +299,7 @@ def merge(
         .then(pl.lit("reselected_after_tip"))
         .when(changed)
         .then(pl.lit("reselected_changed")),
-        status=pl.when(withdraw)
-        .then(pl.lit(WITHDRAWN))
-        .when(republish)
-        .then(pl.lit(PUBLISHED))
-        .otherwise(status),
+        status=pl.when(withdraw).then(pl.lit(WITHDRAWN)).when(republish).then(pl.lit(PUBLISHED)).otherwise(status),
         withdrawn_at=pl.when(withdraw)
         .then(now_value)
         .when(republish)
@@ -360,14 +353,10 @@ def violations(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
     schema = {"game_date": pl.Date, "game_id": pl.Utf8, "player_lookup": pl.Utf8, "violation": pl.Utf8}
     b = _conform(before, LEDGER_SCHEMA)
     a = _conform(after, LEDGER_SCHEMA)
-    lost = b.join(a.select(KEY), on=list(KEY), how="anti").select(
-        "game_date", *KEY, violation=pl.lit("key lost")
-    )
+    lost = b.join(a.select(KEY), on=list(KEY), how="anti").select("game_date", *KEY, violation=pl.lit("key lost"))
     both = b.join(a, on=list(KEY), how="inner", suffix="_after")
     fields = [c for c in PUBLISHED_FIELDS if c not in KEY]
-    diff = [
-        pl.when(pl.col(c).ne_missing(pl.col(f"{c}_after"))).then(pl.lit(c)) for c in fields
-    ]
+    diff = [pl.when(pl.col(c).ne_missing(pl.col(f"{c}_after"))).then(pl.lit(c)) for c in fields]
     changed = (
         both.with_columns(_changed=pl.concat_list(diff).list.drop_nulls())
         .filter(pl.col("_changed").list.len() > 0)

@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 import polars as pl
 
-from nba_props.lib import health, schemas
+from nba_props.lib import health, ledger, schemas
 from nba_props.lib.features.contract import load_contract, player_features_descriptions, player_features_schema
 from nba_props.lib.grading import ACCURACY_DOC, ACCURACY_KEY, ACCURACY_SCHEMA
 from nba_props.lib.models.predict import PREDICTIONS_DOC, PREDICTIONS_KEY, PREDICTIONS_SCHEMA
@@ -43,6 +43,8 @@ TABLE_SCHEMAS: MappingProxyType[str, pl.Schema] = MappingProxyType(
         "model_performance_daily": health.performance_schema(health.load_health_config()),
         "market_regime": MARKET_REGIME_SCHEMA,
         "pre_game_signal": PRE_GAME_SIGNAL_SCHEMA,
+        "published_picks": ledger.LEDGER_SCHEMA,
+        "pick_accuracy": ledger.PICK_ACCURACY_SCHEMA,
     }
 )
 TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
@@ -59,6 +61,8 @@ TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "model_performance_daily": health.KEY,
         "market_regime": MARKET_REGIME_KEY,
         "pre_game_signal": PRE_GAME_SIGNAL_KEY,
+        "published_picks": ledger.LEDGER_KEY,
+        "pick_accuracy": ledger.PICK_ACCURACY_KEY,
     }
 )
 COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType(
@@ -78,6 +82,8 @@ COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = Mapping
             "model_performance_daily": health.performance_docs(health.load_health_config()),
             "market_regime": market_regime_doc(load_regime_config().market_regime),
             "pre_game_signal": pre_game_signal_doc(load_regime_config().pre_game_signal),
+            "published_picks": ledger.LEDGER_DOC,
+            "pick_accuracy": ledger.pick_accuracy_doc(health.load_health_config().default_price),
         }.items()
     }
 )
