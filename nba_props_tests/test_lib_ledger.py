@@ -176,6 +176,8 @@ def test_the_invariant_catches_a_lost_key_a_rewritten_field_and_a_forbidden_move
         "c": "key lost",
     }
     assert ledger.violations(first, first).height == 0
+    doubled = ledger.violations(first, pl.concat([first, first.filter(pl.col("player_lookup") == "c")]))
+    assert doubled.select("player_lookup", "violation").rows() == [("c", "duplicate key")]
 
 
 # ----------------------------------------------------------------------------- pick_accuracy

@@ -269,7 +269,6 @@ def merge(
         health_gate_active=pl.col("health_gate_active"),
         health_gate_reason=pl.col("health_gate_reason"),
         rejected_by=pl.col("rejected_by"),
-        _same=pl.lit(True),
         _bb_model=pl.col("model_id"),
         _bb_direction=pl.col("direction"),
         _bb_line=pl.col("line"),
@@ -349,7 +348,8 @@ def violations(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
     """The ledger's invariant between the rows read (`before`) and the rows about to be written
     (`after`): one row per offending key (game_date, game_id, player_lookup, violation). A key
     read and not written ("key lost"), a published field that differs ("changed: <columns>"), a
-    status move outside published <-> withdrawn / late -> late, or a status outside STATUSES."""
+    status move outside published <-> withdrawn / late -> late, a status outside STATUSES, or a
+    key written twice."""
     schema = {"game_date": pl.Date, "game_id": pl.Utf8, "player_lookup": pl.Utf8, "violation": pl.Utf8}
     b = _conform(before, LEDGER_SCHEMA)
     a = _conform(after, LEDGER_SCHEMA)
@@ -371,7 +371,11 @@ def violations(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
     unknown = a.filter(~pl.col("status").is_in(STATUSES).fill_null(False)).select(
         "game_date", *KEY, violation=pl.lit("unknown status")
     )
-    return pl.concat([f.select(pl.col(c).cast(t) for c, t in schema.items()) for f in (lost, changed, moved, unknown)])
+    duplicated = (
+        a.filter(pl.len().over(KEY) > 1).unique(list(KEY)).select("game_date", *KEY, violation=pl.lit("duplicate key"))
+    )
+    found = (lost, changed, moved, unknown, duplicated)
+    return pl.concat([f.select(pl.col(c).cast(t) for c, t in schema.items()) for f in found])
 
 
 # ----------------------------------------------------------------------------- grading
