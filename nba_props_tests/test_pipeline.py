@@ -88,6 +88,10 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
             "model_performance_daily",
             "pre_game_signal",
             "market_regime",
+            # issue 11: best_bets (B's; a stand-in writing no candidate before the merge), the ledger, its grading
+            "best_bets",
+            "published_picks",
+            "pick_accuracy",
         ]
     )
     checks = _check_results(result)
