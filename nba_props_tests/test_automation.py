@@ -98,6 +98,8 @@ def test_only_derived_daily_assets_carry_the_condition(real_defs):
         "signal_tags",
         "best_bets",
         "signal_health_daily",
+        "published_picks",
+        "pick_accuracy",
     }
     # every materializable asset has a freshness policy except the hand-run report
     no_policy = {
@@ -214,10 +216,10 @@ def test_prediction_accuracy_grades_yesterday_when_its_box_scores_land(real_defs
     # yesterday (thanks to the lookback) graded; health and regime of yesterday and of today (whose
     # windows end today and include yesterday) in the same request
     both = {YESTERDAY, TODAY}
-    following = [
-        asset for asset, triggers in CONDITIONS.post_game_assets.items() if triggers == ("prediction_accuracy",)
-    ]
-    assert following  # health, regime, signal health ...
+    # health, regime, signal health ...; pick_accuracy also waits for the day's ledger (none here)
+    following = [asset for asset, triggers in CONDITIONS.post_game_assets.items()
+                 if triggers == ("prediction_accuracy",) and asset not in CONDITIONS.same_day_blockers]  # fmt: skip
+    assert following and "pick_accuracy" not in following
     assert tick(1, 30) == {"prediction_accuracy": {YESTERDAY}} | {asset: both for asset in following}
     mat(instance, "prediction_accuracy", YESTERDAY)
     for asset in following:

@@ -90,6 +90,9 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
             "market_regime",
             "signal_tags",
             "signal_health_daily",
+            "best_bets",
+            "published_picks",
+            "pick_accuracy",
         ]
     )
     checks = _check_results(result)

@@ -321,11 +321,11 @@ def test_market_regime_rerun_leaves_the_table_unchanged(warehouse_resources):
     ]
     accuracy = frame(rows).with_columns(model_id=pl.col("family") + "_m")
     store.replace_partitions("prediction_accuracy", accuracy, start=first, end=END)
-    result = _materialize(market_regime, ["prediction_accuracy"], resources, day(20), END)
+    result = _materialize(market_regime, ["prediction_accuracy", "pick_accuracy"], resources, day(20), END)
     once = store.load("market_regime").sort("game_date")
     assert once.height == sum(1 for i in range(20, 31) if i % 6)
     assert set(once["family"]) == {CHAMPION}
-    _materialize(market_regime, ["prediction_accuracy"], resources, day(20), END)
+    _materialize(market_regime, ["prediction_accuracy", "pick_accuracy"], resources, day(20), END)
     assert store.load("market_regime").sort("game_date").equals(once)
     # each partition carries its own figures (the Plots tab)
     by_partition = {
@@ -338,7 +338,7 @@ def test_market_regime_rerun_leaves_the_table_unchanged(warehouse_resources):
     assert by_partition[day(29).isoformat()]["regime_colour"].value == expected["regime_colour"]
     assert "compression" not in by_partition[END.isoformat()]  # day 30 has no games: no row, no figure
     # a partition run alone gives the row the range run gave (each window is the date's own)
-    _materialize(market_regime, ["prediction_accuracy"], resources, day(29), day(29))
+    _materialize(market_regime, ["prediction_accuracy", "pick_accuracy"], resources, day(29), day(29))
     assert store.load("market_regime").sort("game_date").equals(once)
     assert store.load("market_regime", start=day(29), end=day(29)).equals(once.filter(pl.col("game_date") == day(29)))
 
@@ -349,7 +349,7 @@ def test_market_regime_without_graded_rows_writes_nothing(warehouse_resources):
     from nba_props.defs.health.regime import market_regime
 
     store, resources = warehouse_resources
-    _materialize(market_regime, ["prediction_accuracy"], resources, day(29), END)
+    _materialize(market_regime, ["prediction_accuracy", "pick_accuracy"], resources, day(29), END)
     assert store.load("market_regime").height == 0
 
 
@@ -377,3 +377,108 @@ def test_pre_game_signal_rerun_leaves_the_table_unchanged(warehouse_resources):
     assert once["signal"].to_list() == [GREEN, RED]
     _materialize(pre_game_signal, ["predictions", "schedule"], resources, SIGNAL_DAY, SIGNAL_DAY)
     assert store.load("pre_game_signal").sort("model_id").equals(once)
+
+
+# ----------------------------------------------------------------------------- best-bet metrics
+
+BB = MARKET.best_bets
+
+
+def bet(day_: date, result: str | None, direction: str = "OVER", counted: bool = True) -> dict:
+    return {"game_date": day_, "direction": direction, "counted": counted, "result": result}
+
+
+def bb_run(bets: list[dict]) -> dict:
+    """END's row, the champion having a slate every day of the window."""
+    picks = pl.DataFrame(bets, schema=regime.PICK_ACCURACY_CONTRACT)
+    rows = regime.market_regime(frame([pick(day(i), 4.0) for i in range(1, 31)]), CHAMP, END, END, MARKET, picks)
+    return rows.row(0, named=True)
+
+
+def test_best_bet_windows_come_from_the_config():
+    from nba_props.defs.health import regime as assets
+
+    mapping = assets.market_regime.get_partition_mapping(dg.AssetKey("pick_accuracy"))
+    assert (BB.windows.hit_rate, BB.windows.direction) == (3, 14)
+    assert (mapping.start_offset, mapping.end_offset) == (-(BB.history_days - 1), 0) == (-13, 0)
+
+
+def test_three_day_hit_rate_counts_only_counted_decided_picks_of_its_window():
+    row = bb_run(
+        [bet(day(27), "WIN")] * 5  # day 27 is outside the 3 days (28, 29, 30)
+        + [bet(day(28), "WIN"), bet(day(28), "WIN"), bet(day(28), "LOSS")]
+        + [bet(day(29), "WIN"), bet(day(29), "LOSS"), bet(day(29), "PUSH"), bet(day(29), "VOID"), bet(day(29), None)]
+        + [bet(END, "WIN"), bet(END, "LOSS", counted=False)]  # a late / withdrawn pick never counts
+    )
+    assert (row["best_bets_wins"], row["best_bets_n"]) == (4, 6)
+    assert row["best_bets_hr"] == pytest.approx(4 / 6)
+    assert row["best_bets_hr_colour"] == GREEN
+
+
+@pytest.mark.parametrize(
+    "wins, losses, colour",
+    [(3, 2, GREEN), (5, 4, YELLOW), (3, 3, YELLOW), (4, 5, RED), (3, 1, NO_DATA), (0, 0, NO_DATA)],
+)  # 3/5 = 0.60 exactly: GREEN; 0.5 exactly: not RED; N = 4 < min_decided 5: NO_DATA
+def test_best_bet_hit_rate_colour_at_its_boundaries(wins, losses, colour):
+    assert (BB.hit_rate.green_at_least, BB.hit_rate.red_below, BB.min_decided) == (0.60, 0.50, 5)
+    row = bb_run([bet(END, "WIN")] * wins + [bet(END, "LOSS")] * losses)
+    assert row["best_bets_hr_colour"] == colour
+
+
+def _sides(over_w, over_n, under_w, under_n, when=END):
+    return (
+        [bet(when, "WIN")] * over_w
+        + [bet(when, "LOSS")] * (over_n - over_w)
+        + [bet(when, "WIN", "UNDER")] * under_w
+        + [bet(when, "LOSS", "UNDER")] * (under_n - under_w)
+    )
+
+
+@pytest.mark.parametrize(
+    "sides, divergence, colour",
+    [
+        ((3, 5, 3, 5), 0.0, GREEN),
+        ((6, 8, 6, 10), 15.0, YELLOW),  # 75% - 60%: exactly 15 points
+        ((7, 10, 6, 10), 10.0, GREEN),
+        ((5, 5, 6, 8), 25.0, RED),  # 100% - 75%: exactly 25 points
+        ((2, 5, 9, 10), -50.0, RED),  # UNDER doing better: the colour reads |divergence|
+        ((4, 5, 2, 4), 30.0, NO_DATA),  # 4 UNDER picks < min_decided
+    ],
+)
+def test_over_under_divergence_and_its_colour(sides, divergence, colour):
+    row = bb_run(_sides(*sides))
+    assert row["best_bets_divergence"] == pytest.approx(divergence)
+    assert row["best_bets_divergence_colour"] == colour
+
+
+def test_the_direction_window_is_fourteen_days_ending_on_the_date():
+    inside = bb_run(_sides(5, 5, 5, 5, when=day(17)))  # day 17 .. 30 is the 14-day window
+    outside = bb_run(_sides(5, 5, 5, 5, when=day(16)))
+    assert (inside["best_bets_over_n"], inside["best_bets_under_n"]) == (5, 5)
+    assert (outside["best_bets_over_n"], outside["best_bets_under_n"], outside["best_bets_divergence"]) == (0, 0, None)
+    assert outside["best_bets_hr"] is None and outside["best_bets_hr_colour"] == NO_DATA
+
+
+def test_market_regime_asset_reads_the_graded_picks(warehouse_resources):
+    from nba_props.defs.health.regime import CHAMPION, market_regime
+    from nba_props.lib import tables
+
+    store, resources = warehouse_resources
+    champion_days = [pick(day(i), 4.0, family=CHAMPION) for i in range(25, 31)]
+    store.replace_partitions("prediction_accuracy", frame(champion_days), start=day(25),
+                             end=END)  # fmt: skip
+    schema = tables.TABLE_SCHEMAS["pick_accuracy"]
+    bets = pl.DataFrame(_sides(4, 5, 1, 5, when=day(29)), schema=regime.PICK_ACCURACY_CONTRACT).with_columns(
+        game_id=pl.format("g{}", pl.int_range(pl.len())), player_lookup=pl.lit("p")
+    )
+    bets = bets.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in schema.items() if c not in bets.columns)
+    store.replace_partitions("pick_accuracy", bets.select(pl.col(c).cast(t) for c, t in schema.items()),
+                             start=day(29), end=day(29), declared=schema)  # fmt: skip
+    result = _materialize(market_regime, ["prediction_accuracy", "pick_accuracy"], resources, day(29), END)
+    rows = store.load("market_regime").sort("game_date")
+    end_row = rows.filter(pl.col("game_date") == END).row(0, named=True)
+    assert (end_row["best_bets_wins"], end_row["best_bets_n"]) == (5, 10)
+    assert end_row["best_bets_divergence"] == pytest.approx(60.0) and end_row["best_bets_divergence_colour"] == RED
+    meta = {m.partition: m.metadata for m in (e.materialization for e in result.get_asset_materialization_events())}
+    assert meta[END.isoformat()]["best_bets_hr"].value == 0.5
+    assert meta[END.isoformat()]["best_bets_hr_level"].value == 1  # YELLOW

@@ -25,6 +25,12 @@ of [start, end] on which `family` (the champion) has at least one prediction row
 - colours GREEN / YELLOW / RED (NO_DATA when the figure is NULL) of `compression`,
   `avg_max_edge_short` and `edge_high_per_day_short`; `regime_colour` = the worst of the three
   (NO_DATA only when all three are).
+- best-bet metrics (`market_regime.best_bets`), from `pick_accuracy` (the ledger's COUNTED picks,
+  decided WIN / LOSS only): `best_bets_hr` with its N over the `hit_rate` window (3 calendar days
+  ending on the date), the OVER and UNDER hit rates over the `direction` window (14 days) and
+  their `best_bets_divergence` in points (OVER - UNDER). Their own colours
+  (`best_bets_hr_colour`, `best_bets_divergence_colour`; NO_DATA below `min_decided` picks), kept
+  OUT of `regime_colour` (the champion's edge supply, unchanged).
 
 **pre_game_signal** (`pre_game_signal(predictions, schedule, config)`): per date and model_id with
 at least `min_lined_predictions` lined predictions (line not NULL; quarantined rows included: they
@@ -106,6 +112,36 @@ class LineMaeBands(_Frozen):
         return self
 
 
+class BestBetWindows(_Frozen):
+    hit_rate: int = Field(ge=1)
+    direction: int = Field(ge=1)
+
+
+class DivergenceBand(_Frozen):
+    """|OVER HR - UNDER HR| in points: GREEN below `yellow_at_least`, RED at or above `red_at_least`."""
+
+    yellow_at_least: float = Field(ge=0)
+    red_at_least: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DivergenceBand:
+        if self.yellow_at_least > self.red_at_least:
+            raise ValueError("divergence: yellow_at_least must not exceed red_at_least")
+        return self
+
+
+class BestBetMetrics(_Frozen):
+    windows: BestBetWindows
+    min_decided: int = Field(ge=1)
+    hit_rate: Band
+    divergence: DivergenceBand
+
+    @property
+    def history_days(self) -> int:
+        """Calendar days of pick_accuracy the asset reads, the partition's day included."""
+        return max(self.windows.hit_rate, self.windows.direction)
+
+
 class MarketRegimeConfig(_Frozen):
     windows: Windows
     edge_floors: EdgeFloors
@@ -113,11 +149,12 @@ class MarketRegimeConfig(_Frozen):
     max_edge: Band
     edge_high_per_day: Band
     line_mae: LineMaeBands
+    best_bets: BestBetMetrics
 
     @property
     def history_days(self) -> int:
         """Calendar days the asset reads, the partition's day included: the longest window."""
-        return max(self.windows.short, self.windows.medium, self.windows.long)
+        return max(self.windows.short, self.windows.medium, self.windows.long, self.best_bets.history_days)
 
 
 class Skew(_Frozen):
@@ -191,6 +228,16 @@ MARKET_REGIME_SCHEMA = pl.Schema(
         "max_edge_colour": pl.Utf8,
         "edge_high_colour": pl.Utf8,
         "regime_colour": pl.Utf8,
+        "best_bets_wins": pl.Int64,
+        "best_bets_n": pl.Int64,
+        "best_bets_hr": pl.Float64,
+        "best_bets_over_n": pl.Int64,
+        "best_bets_over_hr": pl.Float64,
+        "best_bets_under_n": pl.Int64,
+        "best_bets_under_hr": pl.Float64,
+        "best_bets_divergence": pl.Float64,
+        "best_bets_hr_colour": pl.Utf8,
+        "best_bets_divergence_colour": pl.Utf8,
     }
 )
 MARKET_REGIME_KEY = ("game_date", "family")
@@ -240,7 +287,30 @@ def market_regime_doc(config: MarketRegimeConfig) -> dict[str, str]:
         f"(< {config.max_edge.red_below:g}) / YELLOW; NO_DATA when NULL.",
         "edge_high_colour": f"edge_high_per_day_short: GREEN (>= {config.edge_high_per_day.green_at_least:g}) / "
         f"RED (< {config.edge_high_per_day.red_below:g}) / YELLOW; NO_DATA when NULL.",
-        "regime_colour": "The worst of the three colours (RED > YELLOW > GREEN); NO_DATA only when all are.",
+        "regime_colour": "The worst of the three colours (RED > YELLOW > GREEN); NO_DATA only when all are. The "
+        "best-bet colours are separate (not part of it).",
+        **best_bets_doc(config.best_bets),
+    }
+
+
+def best_bets_doc(config: BestBetMetrics) -> dict[str, str]:
+    w, m = config.windows, config.min_decided
+    picks = "counted best bets (pick_accuracy: ledger status published) decided WIN / LOSS"
+    return {
+        "best_bets_wins": f"Wins of the {picks} in the {w.hit_rate} calendar days ending on the date.",
+        "best_bets_n": f"The {picks} in the {w.hit_rate} calendar days ending on the date (the HR's N).",
+        "best_bets_hr": f"{w.hit_rate}-day best-bet hit rate: best_bets_wins / best_bets_n; NULL without a decided pick.",
+        "best_bets_over_n": f"OVER {picks} in the {w.direction} calendar days ending on the date.",
+        "best_bets_over_hr": f"{w.direction}-day hit rate of the OVER best bets; NULL without one.",
+        "best_bets_under_n": f"UNDER {picks} in the {w.direction} calendar days ending on the date.",
+        "best_bets_under_hr": f"{w.direction}-day hit rate of the UNDER best bets; NULL without one.",
+        "best_bets_divergence": "100 * (best_bets_over_hr - best_bets_under_hr), in points (> 0: OVER doing better); "
+        "NULL unless both sides have a decided pick.",
+        "best_bets_hr_colour": f"best_bets_hr: GREEN (>= {config.hit_rate.green_at_least:g}) / RED "
+        f"(< {config.hit_rate.red_below:g}) / YELLOW; NO_DATA with fewer than {m} decided picks.",
+        "best_bets_divergence_colour": f"|best_bets_divergence|: GREEN (< {config.divergence.yellow_at_least:g} "
+        f"points) / YELLOW / RED (>= {config.divergence.red_at_least:g}); NO_DATA unless each side has >= {m} "
+        "decided picks.",
     }
 
 
@@ -354,21 +424,96 @@ def _ratio(num: str, den: str) -> pl.Expr:
     return pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).otherwise(None)
 
 
+PICK_ACCURACY_CONTRACT = pl.Schema(
+    {"game_date": pl.Date, "direction": pl.Utf8, "counted": pl.Boolean, "result": pl.Utf8}
+)  # what the best-bet metrics read of pick_accuracy
+BB_SUMS = ("bb_w", "bb_n", "bb_over_w", "bb_over_n", "bb_under_w", "bb_under_n")
+
+
+def best_bet_daily(picks: pl.DataFrame | None) -> pl.DataFrame:
+    """Per game date: wins / decided of the counted best bets, overall and per side."""
+    schema = {"game_date": pl.Date, **{c: pl.Int64 for c in BB_SUMS}}
+    if picks is None or picks.height == 0:
+        return pl.DataFrame(schema=schema)
+    decided = picks.filter(pl.col("counted").fill_null(False) & pl.col("result").is_in(DECIDED))
+    win = pl.col("result") == "WIN"
+    over, under = pl.col("direction") == "OVER", pl.col("direction") == "UNDER"
+    return (
+        decided.group_by("game_date")
+        .agg(
+            bb_w=win.sum(),
+            bb_n=pl.len(),
+            bb_over_w=(win & over).sum(),
+            bb_over_n=over.sum(),
+            bb_under_w=(win & under).sum(),
+            bb_under_n=under.sum(),
+        )
+        .select(pl.col(c).cast(t) for c, t in schema.items())
+    )
+
+
+def _best_bet_columns(frame: pl.DataFrame, config: BestBetMetrics) -> pl.DataFrame:
+    w, m = config.windows, config.min_decided
+
+    def rolled(column: str, days: int) -> pl.Expr:
+        return pl.col(column).rolling_sum(window_size=days, min_samples=1)
+
+    frame = frame.with_columns(
+        best_bets_wins=rolled("bb_w", w.hit_rate),
+        best_bets_n=rolled("bb_n", w.hit_rate),
+        _over_w=rolled("bb_over_w", w.direction),
+        best_bets_over_n=rolled("bb_over_n", w.direction),
+        _under_w=rolled("bb_under_w", w.direction),
+        best_bets_under_n=rolled("bb_under_n", w.direction),
+    ).with_columns(
+        best_bets_hr=_ratio("best_bets_wins", "best_bets_n"),
+        best_bets_over_hr=_ratio("_over_w", "best_bets_over_n"),
+        best_bets_under_hr=_ratio("_under_w", "best_bets_under_n"),
+    )
+    divergence = pl.col("best_bets_divergence").abs()
+    d = config.divergence
+    return frame.with_columns(
+        best_bets_divergence=100.0 * (pl.col("best_bets_over_hr") - pl.col("best_bets_under_hr"))
+    ).with_columns(
+        best_bets_hr_colour=pl.when(pl.col("best_bets_n") < m)
+        .then(pl.lit(NO_DATA))
+        .otherwise(band_colour(pl.col("best_bets_hr"), config.hit_rate)),
+        best_bets_divergence_colour=pl.when(
+            (pl.col("best_bets_over_n") < m) | (pl.col("best_bets_under_n") < m) | divergence.is_null()
+        )
+        .then(pl.lit(NO_DATA))
+        .when(divergence >= d.red_at_least)
+        .then(pl.lit(RED))
+        .when(divergence >= d.yellow_at_least)
+        .then(pl.lit(YELLOW))
+        .otherwise(pl.lit(GREEN)),
+    )
+
+
 def market_regime(
-    accuracy: pl.DataFrame, family: str, start: date, end: date, config: MarketRegimeConfig
+    accuracy: pl.DataFrame,
+    family: str,
+    start: date,
+    end: date,
+    config: MarketRegimeConfig,
+    picks: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The `market_regime` rows of [start, end] (see the module doc). `accuracy` holds
     prediction_accuracy rows; only those of `family` dated within the longest window before each
-    date are used (rows outside [start - (long - 1), end] are ignored)."""
+    date are used (rows outside [start - (long - 1), end] are ignored). `picks` (pick_accuracy
+    rows, optional) gives the best-bet metrics (NULL / NO_DATA without)."""
     w = config.windows
     first = start - timedelta(days=config.history_days - 1)
     rows = accuracy.filter(pl.col("game_date").is_between(first, end))
     daily = daily_figures(rows, family, config)
     calendar = pl.DataFrame({"game_date": pl.date_range(first, end, "1d", eager=True)})
     sums = ("slate", "max_edge", "picks_edge_high", "bias_sum", "bias_n", "line_abs_sum", "model_abs_sum", "decided_n")
-    frame = calendar.join(daily, on="game_date", how="left").with_columns(
-        pl.col(c).fill_null(0) for c in sums
+    frame = (
+        calendar.join(daily, on="game_date", how="left")
+        .join(best_bet_daily(picks), on="game_date", how="left")
+        .with_columns(pl.col(c).fill_null(0) for c in (*sums, *BB_SUMS))
     )  # a day without games adds nothing to any sum (its max_edge is 0, its slate flag 0)
+    frame = _best_bet_columns(frame, config.best_bets)
 
     def rolled(column: str, days: int, name: str) -> pl.Expr:
         return pl.col(column).rolling_sum(window_size=days, min_samples=1).alias(name)

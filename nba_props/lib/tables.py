@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 import polars as pl
 
-from nba_props.lib import health, schemas, selection, signals
+from nba_props.lib import health, ledger, schemas, selection, signals
 from nba_props.lib.features.contract import load_contract, player_features_descriptions, player_features_schema
 from nba_props.lib.grading import ACCURACY_DOC, ACCURACY_KEY, ACCURACY_SCHEMA
 from nba_props.lib.models.predict import PREDICTIONS_DOC, PREDICTIONS_KEY, PREDICTIONS_SCHEMA
@@ -46,6 +46,8 @@ TABLE_SCHEMAS: MappingProxyType[str, pl.Schema] = MappingProxyType(
         "signal_tags": signals.TAGS_SCHEMA,
         "signal_health_daily": signals.health_schema(signals.load_signal_registry().health),
         "best_bets": selection.BEST_BETS_SCHEMA,
+        "published_picks": ledger.LEDGER_SCHEMA,
+        "pick_accuracy": ledger.PICK_ACCURACY_SCHEMA,
     }
 )
 TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
@@ -65,6 +67,8 @@ TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "signal_tags": signals.TAGS_KEY,
         "signal_health_daily": signals.HEALTH_KEY,
         "best_bets": selection.KEY,
+        "published_picks": ledger.LEDGER_KEY,
+        "pick_accuracy": ledger.PICK_ACCURACY_KEY,
     }
 )
 COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType(
@@ -87,6 +91,8 @@ COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = Mapping
             "signal_tags": signals.TAGS_DOC,
             "signal_health_daily": signals.health_docs(signals.load_signal_registry().health),
             "best_bets": selection.BEST_BETS_DOC,
+            "published_picks": ledger.LEDGER_DOC,
+            "pick_accuracy": ledger.pick_accuracy_doc(health.load_health_config().default_price),
         }.items()
     }
 )

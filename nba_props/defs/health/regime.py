@@ -42,12 +42,16 @@ def _colour_number(column: str) -> pl.Expr:
         f"The market's edge supply for the champion ({CHAMPION}) after the games: the day's max edge and "
         f"edge {MARKET.edge_floors.low:g}+ / {MARKET.edge_floors.high:g}+ picks, compression "
         f"({MARKET.windows.short} vs {MARKET.windows.long} days), edge-{MARKET.edge_floors.high:g}+ supply per "
-        "day, residual bias, the line's MAE and the model's gap, each GREEN / YELLOW / RED.",
+        "day, residual bias, the line's MAE and the model's gap, each GREEN / YELLOW / RED; and the best bets' "
+        f"{MARKET.best_bets.windows.hit_rate}-day hit rate and OVER / UNDER {MARKET.best_bets.windows.direction}-day "
+        "divergence from the ledger's graded picks, with their own colours.",
         GROUP,
     ),
     ins={
         # the graded history: the longest window, ending on the partition's own day (after its games)
         "accuracy": history_input("prediction_accuracy", last_n_game_days(MARKET.history_days)),
+        # the ledger's graded picks: the longer best-bet window, ending on the partition's day
+        "picks": history_input("pick_accuracy", last_n_game_days(MARKET.best_bets.history_days)),
     },
     # After the games: the automation requests it when its grading lands (automation.yaml
     # post_game_assets), not at midnight when nothing of the new day is graded.
@@ -60,9 +64,9 @@ def _colour_number(column: str) -> pl.Expr:
         ),
     ],
 )
-def market_regime(context: dg.AssetExecutionContext, accuracy: pl.DataFrame) -> Iterator:
+def market_regime(context: dg.AssetExecutionContext, accuracy: pl.DataFrame, picks: pl.DataFrame) -> Iterator:
     start, end = date_range_of(context.partition_time_window)
-    rows = regime.market_regime(accuracy, CHAMPION, start, end, MARKET)
+    rows = regime.market_regime(accuracy, CHAMPION, start, end, MARKET, picks=picks)
     record_partition_metadata(
         context,
         rows,
@@ -85,19 +89,29 @@ def market_regime(context: dg.AssetExecutionContext, accuracy: pl.DataFrame) -> 
             "line_state_short": _first("line_state_short"),
             "regime_level": _colour_number("regime_colour"),
             "compression_level": _colour_number("compression_colour"),
+            "best_bets_hr": _first("best_bets_hr"),
+            "best_bets_n": _first("best_bets_n"),
+            "best_bets_over_hr": _first("best_bets_over_hr"),
+            "best_bets_under_hr": _first("best_bets_under_hr"),
+            "best_bets_divergence": _first("best_bets_divergence"),
+            "best_bets_hr_colour": _first("best_bets_hr_colour"),
+            "best_bets_divergence_colour": _first("best_bets_divergence_colour"),
+            "best_bets_hr_level": _colour_number("best_bets_hr_colour"),
         },
     )
     yield dg.Output(
         rows,
         metadata={
             "run_rows": rows.height,
+            "run_pick_rows": picks.height,
             "family": CHAMPION,
             "run_regime_colours": dg.MetadataValue.json(counts_of(rows, "regime_colour")),
             "regime_config": dg.MetadataValue.json(MARKET.model_dump(mode="json")),
         },
     )
     yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS["market_regime"]))
-    colours = ("compression_colour", "max_edge_colour", "edge_high_colour", "regime_colour")
+    colours = ("compression_colour", "max_edge_colour", "edge_high_colour", "regime_colour", "best_bets_hr_colour",
+               "best_bets_divergence_colour")  # fmt: skip
     states = ("line_state_short", "line_state_medium")
     yield rows_check(
         "valid_colours",
