@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 import polars as pl
 
-from nba_props.lib import health, schemas
+from nba_props.lib import health, schemas, steering
 from nba_props.lib.features.contract import load_contract, player_features_descriptions, player_features_schema
 from nba_props.lib.grading import ACCURACY_DOC, ACCURACY_KEY, ACCURACY_SCHEMA
 from nba_props.lib.models.predict import PREDICTIONS_DOC, PREDICTIONS_KEY, PREDICTIONS_SCHEMA
@@ -43,6 +43,7 @@ TABLE_SCHEMAS: MappingProxyType[str, pl.Schema] = MappingProxyType(
         "model_performance_daily": health.performance_schema(health.load_health_config()),
         "market_regime": MARKET_REGIME_SCHEMA,
         "pre_game_signal": PRE_GAME_SIGNAL_SCHEMA,
+        "steering_report": steering.report_schema(steering.load_steering_config(), health.load_health_config()),
     }
 )
 TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
@@ -59,6 +60,7 @@ TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "model_performance_daily": health.KEY,
         "market_regime": MARKET_REGIME_KEY,
         "pre_game_signal": PRE_GAME_SIGNAL_KEY,
+        "steering_report": steering.KEY,
     }
 )
 COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType(
@@ -78,6 +80,7 @@ COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = Mapping
             "model_performance_daily": health.performance_docs(health.load_health_config()),
             "market_regime": market_regime_doc(load_regime_config().market_regime),
             "pre_game_signal": pre_game_signal_doc(load_regime_config().pre_game_signal),
+            "steering_report": steering.report_docs(steering.load_steering_config(), health.load_health_config()),
         }.items()
     }
 )
