@@ -560,16 +560,25 @@ def build_reports(
     )
     gates = dict(gate.iter_rows())
     label = health_config.state_label
+    # split once by day (a season's run: no per-day filtering of the whole frames)
+    perf_of = _by_day(inputs.performance.filter(pl.col("game_date").is_between(start, end)))
+    signal_of = _by_day(inputs.signal_health.filter(pl.col("game_date").is_between(start, end)))
+    regime_of = _by_day(inputs.regime.filter(pl.col("game_date").is_between(start, end)))
+    record_of = {r["game_date"]: r for r in record.iter_rows(named=True)}
+    observe_of = _observe_items(observe.filter(pl.col("game_date").is_between(start, end)), config)
     rows, reports = [], []
     for day in days:
-        perf = inputs.performance.filter(pl.col("game_date") == day)
+        perf = perf_of.get(day, inputs.performance.clear())
         rec = recommend(perf, champion, trained[day], config)
         champ = perf.filter(pl.col("family") == champion)
         c = champ.row(0, named=True) if champ.height else {}
-        rec_row = record.filter(pl.col("game_date") == day).row(0, named=True)
+        rec_row = record_of[day]
+        daily = _daily_record(record_of, day, config)
+        items = observe_of.get(day, [])
         risks = risk_factors(day, perf, champion, trained[day], with_games, gates, config)
-        md = render_markdown(day, rec, champion, perf, inputs, record, observe, risks, day in with_games, config,
-                             health_config)  # fmt: skip
+        sections = _Sections(perf, signal_of.get(day, inputs.signal_health.clear()),
+                             regime_of.get(day, inputs.regime.clear()), rec_row, daily, items)  # fmt: skip
+        md = render_markdown(day, rec, sections, risks, day in with_games, config, health_config)
         row = {
             "game_date": day,
             "recommendation": rec.recommendation,
@@ -596,8 +605,8 @@ def build_reports(
         payload = {k: v for k, v in row.items() if k != "markdown"}
         payload |= {
             "game_date": day.isoformat(),
-            "record_daily": _daily_record(record, day, config).to_dicts(),
-            "observe_filters": _observe_rows(observe, day, config),
+            "record_daily": daily,
+            "observe_filters": items,
             "gaps": ["alerts: open alerts are not read (the alerts asset is unpartitioned and sensor-written)"],
         }
         reports.append(Report(day, rec, md, payload))
@@ -652,22 +661,28 @@ def _roi(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 100:+.1f}%"
 
 
-def _daily_record(record: pl.DataFrame, day: date, config: SteeringConfig) -> pl.DataFrame:
-    first = day - timedelta(days=config.record.daily_days - 1)
-    return (
-        record.filter(pl.col("game_date").is_between(first, day))
-        .select("game_date", "wins", "losses", "pushes", "n", "hr", "roi")
-        .sort("game_date", descending=True)
-        .with_columns(pl.col("game_date").dt.strftime("%Y-%m-%d"))
-    )
+def _by_day(frame: pl.DataFrame) -> dict[date, pl.DataFrame]:
+    return {key[0]: part for key, part in frame.partition_by("game_date", as_dict=True).items()}
 
 
-def _observe_rows(observe: pl.DataFrame, day: date, config: SteeringConfig) -> list[dict[str, Any]]:
-    if observe.height == 0:
-        return []
-    today = observe.filter(pl.col("game_date") == day).sort("filter")
+def _daily_record(record_of: Mapping[date, dict], day: date, config: SteeringConfig) -> list[dict[str, Any]]:
+    """The per-day record of the last `daily_days` days ending on `day`, newest first."""
     out = []
-    for r in today.iter_rows(named=True):
+    for k in range(config.record.daily_days):
+        r = record_of.get(day - timedelta(days=k))
+        if r is not None:
+            out.append({"game_date": r["game_date"].isoformat(),
+                        **{f: r[f] for f in ("wins", "losses", "pushes", "n", "hr", "roi")}})  # fmt: skip
+    return out
+
+
+def _observe_items(observe: pl.DataFrame, config: SteeringConfig) -> dict[date, list[dict[str, Any]]]:
+    """Per day, the observe-mode filters that flagged a candidate this season (by name) with their
+    window figures and verdict."""
+    out: dict[date, list[dict[str, Any]]] = {}
+    if observe.height == 0:
+        return out
+    for r in observe.sort("game_date", "filter").iter_rows(named=True):
         if r[f"flagged_{SEASON}"] == 0:
             continue
         item = {"filter": r["filter"]}
@@ -675,13 +690,24 @@ def _observe_rows(observe: pl.DataFrame, day: date, config: SteeringConfig) -> l
             item |= {f"{k}_{lb}": r[f"{k}_{lb}"] for k in ("flagged", "wins", "losses", "n", "hr", "roi",
                                                            "selected_wins", "selected_losses")}  # fmt: skip
         item["verdict"] = observe_verdict(r[f"wins_{SEASON}"], r[f"n_{SEASON}"], config)
-        out.append(item)
+        out.setdefault(r["game_date"], []).append(item)
     return out
 
 
+@dataclass(frozen=True)
+class _Sections:
+    """A day's pieces of the report."""
+
+    perf: pl.DataFrame
+    signal: pl.DataFrame
+    regime: pl.DataFrame
+    record: dict[str, Any]
+    daily: list[dict[str, Any]]
+    observe: list[dict[str, Any]]
+
+
 def render_markdown(
-    day: date, rec: Recommendation, champion: str, perf: pl.DataFrame, inputs: Inputs, record: pl.DataFrame,
-    observe: pl.DataFrame, risks: Sequence[str], has_games: bool, config: SteeringConfig,
+    day: date, rec: Recommendation, parts: _Sections, risks: Sequence[str], has_games: bool, config: SteeringConfig,
     health_config: health.HealthConfig,
 ) -> str:  # fmt: skip
     out = [
@@ -693,20 +719,20 @@ def render_markdown(
         "",
         "## Model health",
         "",
-        health.states_markdown(perf, health_config) if perf.height else "No model_performance_daily rows.",
+        health.states_markdown(parts.perf, health_config) if parts.perf.height else "No model_performance_daily rows.",
         "",
         "## Signal health",
         "",
-        _signal_section(inputs.signal_health.filter(pl.col("game_date") == day)),
+        _signal_section(parts.signal),
         "",
         "## Market regime",
         "",
-        _regime_section(inputs.regime.filter(pl.col("game_date") == day)),
+        _regime_section(parts.regime),
         "",
         "## Best-bets record",
         "",
     ]
-    r = record.filter(pl.col("game_date") == day).row(0, named=True)
+    r = parts.record
     body = []
     for lb in config.record_labels:
         name = "season" if lb == SEASON else lb.replace("d", " days")
@@ -714,16 +740,15 @@ def render_markdown(
                      r[f"pushes_{lb}"], r[f"priced_{lb}"]])  # fmt: skip
     out += [_table(["window", "W-L", "HR", "ROI", "pushes", "priced"], body), ""]
     out += [f"### Per day (last {config.record.daily_days} days)", ""]
-    daily = _daily_record(record, day, config)
     out += [_table(["date", "W-L", "HR", "ROI", "pushes"],
                    [[d["game_date"], f"{d['wins']}-{d['losses']}", _pct(d["hr"]), _roi(d["roi"]), d["pushes"]]
-                    for d in daily.iter_rows(named=True)]), ""]  # fmt: skip
+                    for d in parts.daily]), ""]  # fmt: skip
     out += ["## Risk factors", ""]
     out += [f"- {risk}" for risk in risks] or ["- none"]
     if not has_games:
         out += ["- no games on this date"]
     out += ["", "## Observe-mode filters (would-have-blocked candidates, graded)", ""]
-    items = _observe_rows(observe, day, config)
+    items = parts.observe
     if items:
         header = ["filter"]
         for lb in config.observe_labels:

@@ -81,9 +81,10 @@ def steering_report(
     inputs = steering.Inputs(performance, signal_health, regime, picks, best_bets, accuracy, registry, schedule)
     rows, reports = steering.build_reports(inputs, start, end, champion=CHAMPION, config=CONFIG, health_config=HEALTH)
     store = artifacts.store()
+    row_of = {r["game_date"]: r for r in rows.iter_rows(named=True)}
     for report in reports:
         files = write_report(store, report)
-        r = rows.filter(pl.col("game_date") == report.day).row(0, named=True)
+        r = row_of[report.day]
         figures = {"steering_report": dg.MetadataValue.md(report.markdown), "dagster/row_count": 1,
                    "recommendation": report.recommendation.recommendation,
                    "recommendation_code": report.recommendation.code, "risk_factors": len(r["risk_factors"]),
