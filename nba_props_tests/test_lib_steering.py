@@ -329,3 +329,46 @@ def test_config_windows_are_validated():
         steering.SteeringConfig.model_validate(CONFIG.model_dump() | {"switch": CONFIG.switch.model_dump()
                                                                        | {"state": "GREAT"}})  # fmt: skip
     assert CONFIG.history_days == health.season_span_days()
+
+
+def test_empty_inputs_still_give_one_recommendation_per_day():
+    """A new deployment (nothing graded, no model, no schedule): every day gets a row, RETRAIN (no
+    champion model in the last 30 days), a zero record and no observe outcome."""
+    empty = steering.Inputs(
+        perf(),
+        pl.DataFrame(
+            schema={
+                "game_date": pl.Date,
+                "name": pl.Utf8,
+                "kind": pl.Utf8,
+                "state": pl.Utf8,
+                "status": pl.Utf8,
+                "regime": pl.Utf8,
+            }
+        ),  # fmt: skip
+        pl.DataFrame(schema={c: pl.Date if c == "game_date" else pl.Utf8 for c in steering.REGIME_USED}),
+        picks_frame([]),
+        pl.DataFrame(
+            schema={
+                "game_date": pl.Date,
+                "game_id": pl.Utf8,
+                "player_lookup": pl.Utf8,
+                "model_id": pl.Utf8,
+                "selected": pl.Boolean,
+                "observed_by": pl.List(pl.Utf8),
+                "health_gate_active": pl.Boolean,
+                "health_gate_reason": pl.Utf8,
+            }
+        ),  # fmt: skip
+        pl.DataFrame(schema=ACCURACY_SCHEMA),
+        pl.DataFrame(schema={"family": pl.Utf8, "week_start": pl.Date}),
+        pl.DataFrame(schema={"game_date": pl.Date, "status": pl.Utf8}),
+    )
+    rows, reports = steering.build_reports(empty, DAY, DAY + timedelta(days=2), champion=CHAMP, config=CONFIG,
+                                           health_config=HEALTH)  # fmt: skip
+    assert rows.get_column("recommendation").to_list() == ["RETRAIN"] * 3
+    assert rows.get_column("bb_n_season").to_list() == [0, 0, 0]
+    assert not rows.get_column("has_games").any()
+    assert "No observe-mode filter flagged a candidate this season." in reports[0].markdown
+    assert "- no games on this date" in reports[0].markdown
+    assert steering.invalid_rows(rows, DAY, DAY + timedelta(days=2)).height == 0
