@@ -2,7 +2,8 @@
 report reads that other branches build (`signal_health_daily`, `best_bets`, `pick_accuracy`), so
 this branch's graph resolves. At merge the real assets define these keys and this module must go
 (Dagster refuses two definitions of one key, so forgetting it fails loudly). Their column schema
-lists only the shared-contract columns `lib/steering.py` reads."""
+lists only the shared-contract columns `lib/steering.py` reads. They sit in group `sources` (as
+external feeds do) so the automation, whose config this branch does not own, leaves them alone."""
 
 import dagster as dg
 import polars as pl
@@ -10,6 +11,7 @@ import polars as pl
 from nba_props.dagster_helpers import column_schema, labels
 from nba_props.partitions import game_date_partitions
 
+STAND_IN_GROUP = "sources"
 _DATE = "Game date (America/New_York): the partition key."
 _COLUMNS: dict[str, tuple[str, dict[str, tuple[pl.DataType, str]]]] = {
     "signal_health_daily": (
@@ -50,10 +52,10 @@ _COLUMNS: dict[str, tuple[str, dict[str, tuple[pl.DataType, str]]]] = {
 steering_stand_ins = [
     dg.AssetSpec(
         name,
-        group_name=group,
+        group_name=STAND_IN_GROUP,
         partitions_def=game_date_partitions,
-        description=f"Stand-in for {name} (built on another issue-11 branch).",
-        **labels(group, "daily"),
+        description=f"Stand-in for {name} (group {group}; built on another issue-11 branch).",
+        **labels(STAND_IN_GROUP, "external"),
         metadata={
             "partition_expr": "game_date",
             "dagster/column_schema": column_schema(
