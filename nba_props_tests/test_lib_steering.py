@@ -372,3 +372,18 @@ def test_empty_inputs_still_give_one_recommendation_per_day():
     assert "No observe-mode filter flagged a candidate this season." in reports[0].markdown
     assert "- no games on this date" in reports[0].markdown
     assert steering.invalid_rows(rows, DAY, DAY + timedelta(days=2)).height == 0
+
+
+def test_risk_factors_name_the_crash_stale_models_and_the_champion_below_watch():
+    crash = "CRASH: 2 models below 40% today (v12, v9_q43)"
+    rows, _ = build(inputs_for(perf(perf_row(CHAMP, "BLOCKED", 0.3, crash=True, signal=crash),
+                                    perf_row(OTHER, "HEALTHY", 0.3, crash=True, staleness="URGENT", days=16))))  # fmt: skip
+    r = rows.row(0, named=True)
+    assert r["recommendation"] == "MARKET DISRUPTION" and r["market_crash"]
+    assert r["risk_factors"] == [
+        "schedule gap: first slate after 2 days without games (the rolling windows hold fewer game days)",
+        "schedule gap: no games in the next 1 day(s) (or their schedule not ingested yet)",
+        f"market crash: {crash}",
+        "stale model v9_q43: URGENT (16 days since training)",
+        "champion v12 BLOCKED",
+    ]
