@@ -130,6 +130,14 @@ def previous_n_game_days(n: int, *, allow_nonexistent: bool = True) -> TimeWindo
     return _window_mapping(-n, -1, allow_nonexistent)
 
 
+def days_around(before: int, after: int, *, allow_nonexistent: bool = True) -> TimeWindowPartitionMapping:
+    """The `before` days before the partition, the day itself and the `after` days after it:
+    [day - before, day + after]. Days after the last existing partition are left out."""
+    if before < 0 or after < 0:
+        raise ValueError(f"before and after must be >= 0, got {before}, {after}")
+    return _window_mapping(-before, after, allow_nonexistent)
+
+
 # Input metadata: the calendar days (offsets from the run's first and last date) a history input
 # means. A mapping's offsets count partitions; the IO manager reads exactly these calendar days, so
 # what an asset reads would not change if partitions ever skipped days (exclusions).

@@ -100,6 +100,7 @@ def test_only_derived_daily_assets_carry_the_condition(real_defs):
         "signal_health_daily",
         "published_picks",
         "pick_accuracy",
+        "steering_report",
     }
     # every materializable asset has a freshness policy except the hand-run report
     no_policy = {
@@ -216,10 +217,14 @@ def test_prediction_accuracy_grades_yesterday_when_its_box_scores_land(real_defs
     # yesterday (thanks to the lookback) graded; health and regime of yesterday and of today (whose
     # windows end today and include yesterday) in the same request
     both = {YESTERDAY, TODAY}
-    # health, regime, signal health ...; pick_accuracy also waits for the day's ledger (none here)
-    following = [asset for asset, triggers in CONDITIONS.post_game_assets.items()
-                 if triggers == ("prediction_accuracy",) and asset not in CONDITIONS.same_day_blockers]  # fmt: skip
-    assert following and "pick_accuracy" not in following
+    # health, regime, signal health, then the steering report (after the health) ...; pick_accuracy
+    # also waits for the day's ledger (none here)
+    following: list[str] = []
+    while added := [asset for asset, triggers in CONDITIONS.post_game_assets.items()
+                    if asset not in following and asset not in CONDITIONS.same_day_blockers
+                    and set(triggers) <= {"prediction_accuracy", *following}]:  # fmt: skip
+        following += added
+    assert "steering_report" in following and "pick_accuracy" not in following
     assert tick(1, 30) == {"prediction_accuracy": {YESTERDAY}} | {asset: both for asset in following}
     mat(instance, "prediction_accuracy", YESTERDAY)
     for asset in following:

@@ -25,6 +25,7 @@ from nba_props.lib.runs_config import load_runs_config
 from nba_props.lib.selection import load_selection_config
 from nba_props.lib.sensing import load_sensor_config
 from nba_props.lib.signals import load_signal_registry
+from nba_props.lib.steering import load_steering_config
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "nba_props" / "config"
 LOADERS = {
@@ -39,6 +40,7 @@ LOADERS = {
     "runs.yaml": load_runs_config,
     "sensors.yaml": load_sensor_config,
     "signals.yaml": load_signal_registry,
+    "steering.yaml": load_steering_config,
 }
 
 
@@ -106,6 +108,21 @@ def test_asset_partition_mappings_use_the_derived_windows():
     assert (recent.start_offset, recent.end_offset) == (-windows.lines_box_scores, -1)
     snapshots = _mapping(player_lines, "prop_line_snapshots")
     assert (snapshots.start_offset, snapshots.end_offset) == (-windows.lines_snapshots, 0)
+    from nba_props.defs.health.steering import steering_report
+
+    steering = load_steering_config()
+    for name in (
+        "pick_accuracy",
+        "best_bets",
+        "prediction_accuracy",
+    ):  # season to date: a season label's span, ending on the day
+        mapping = _mapping(steering_report, name)
+        assert (mapping.start_offset, mapping.end_offset) == (-(steering.history_days - 1), 0)
+    registry = _mapping(steering_report, "trained_models")
+    assert (registry.start_offset, registry.end_offset) == (-(steering.retrain.stale_days - 1), 0)
+    schedule = _mapping(steering_report, "schedule")
+    around = (-steering.schedule.look_behind_days, steering.schedule.look_ahead_days)
+    assert (schedule.start_offset, schedule.end_offset) == around
 
 
 def test_cli_evaluation_reads_the_same_windows_and_default_history():

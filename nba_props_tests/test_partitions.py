@@ -8,6 +8,7 @@ from nba_props import partitions, seasons
 from nba_props.partitions import (
     GAME_DATE_START,
     date_range_of,
+    days_around,
     game_date_partitions,
     last_n_game_days,
     partition_dates,
@@ -98,6 +99,19 @@ def test_last_n_game_days_includes_the_day():
     assert result.required_but_nonexistent_subset.is_empty
     keys, _ = _upstream_keys(last_n_game_days(1), "2025-01-15")
     assert keys == ["2025-01-15"]
+
+
+def test_days_around_reads_behind_the_day_and_ahead_up_to_the_last_partition():
+    keys, result = _upstream_keys(days_around(2, 1), "2025-01-10")
+    assert keys == ["2025-01-08", "2025-01-09", "2025-01-10", "2025-01-11"]
+    assert result.required_but_nonexistent_subset.is_empty
+    # FROZEN is 2025-01-15 22:00 ET: the last partition is today's, 2025-01-15 (end_offset=1); the
+    # days after it are left out, not an error
+    keys, result = _upstream_keys(days_around(0, 2), "2025-01-15")
+    assert keys == ["2025-01-15"]
+    assert result.required_but_nonexistent_subset.is_empty
+    with pytest.raises(ValueError):
+        days_around(-1, 0)
 
 
 def test_previous_n_game_days_excludes_the_day():

@@ -93,6 +93,7 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
             "best_bets",
             "published_picks",
             "pick_accuracy",
+            "steering_report",
         ]
     )
     checks = _check_results(result)

@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 import polars as pl
 
-from nba_props.lib import health, ledger, schemas, selection, signals
+from nba_props.lib import health, ledger, schemas, selection, signals, steering
 from nba_props.lib.features.contract import load_contract, player_features_descriptions, player_features_schema
 from nba_props.lib.grading import ACCURACY_DOC, ACCURACY_KEY, ACCURACY_SCHEMA
 from nba_props.lib.models.predict import PREDICTIONS_DOC, PREDICTIONS_KEY, PREDICTIONS_SCHEMA
@@ -48,6 +48,7 @@ TABLE_SCHEMAS: MappingProxyType[str, pl.Schema] = MappingProxyType(
         "best_bets": selection.BEST_BETS_SCHEMA,
         "published_picks": ledger.LEDGER_SCHEMA,
         "pick_accuracy": ledger.PICK_ACCURACY_SCHEMA,
+        "steering_report": steering.report_schema(steering.load_steering_config(), health.load_health_config()),
     }
 )
 TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
@@ -69,6 +70,7 @@ TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "best_bets": selection.KEY,
         "published_picks": ledger.LEDGER_KEY,
         "pick_accuracy": ledger.PICK_ACCURACY_KEY,
+        "steering_report": steering.KEY,
     }
 )
 COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType(
@@ -93,6 +95,7 @@ COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = Mapping
             "best_bets": selection.BEST_BETS_DOC,
             "published_picks": ledger.LEDGER_DOC,
             "pick_accuracy": ledger.pick_accuracy_doc(health.load_health_config().default_price),
+            "steering_report": steering.report_docs(steering.load_steering_config(), health.load_health_config()),
         }.items()
     }
 )

@@ -1,0 +1,823 @@
+"""The daily steering report: ONE recommendation per game date, after its games, with the
+figures behind it. Pure polars (no dagster); rules in `config/steering.yaml` (`SteeringConfig`).
+
+Inputs for a day X (all known once X's games are graded):
+- `model_performance_daily` of X (lib/health.py): every family's state, windows, staleness,
+  `market_crash` (the ONE crash rule, config/health.yaml `crash`);
+- `signal_health_daily` of X (the signal registry's health), `market_regime` of X (colours);
+- `pick_accuracy` (the ledger's graded picks) of the season up to X: the best-bets record;
+- `best_bets` and `prediction_accuracy` of the season up to X: the observe-mode filters'
+  would-have-blocked candidates (`observed_by`) and their graded outcome; X's health gate;
+- `trained_models` of the `retrain.stale_days` days ending on X: the champion's days since
+  training (exact up to that many days; none in that window is stale);
+- `schedule` of X - look_behind .. X + look_ahead: days without games around X.
+Open alerts are NOT read (a documented gap: the `alerts` asset is unpartitioned, written by a
+sensor with wall-clock rows; reading it would make a day's report depend on when it ran).
+
+The decision tree (`recommend`), in order:
+  market_crash on X                        -> MARKET DISRUPTION (before anything else)
+  champion BLOCKED                          -> SWITCH to a qualifying challenger, else BLOCKED
+  champion DEGRADING                        -> SWITCH, else RETRAIN when stale, else WATCH
+  champion WATCH                            -> WATCH
+  champion HEALTHY                          -> RETRAIN when stale, else ALL CLEAR
+  champion INSUFFICIENT_DATA (or no row)    -> RETRAIN when stale, else WATCH
+A qualifying challenger: a non-champion family in `switch.state` (HEALTHY) with hit rate >=
+`switch.min_hr_pct` over n >= `switch.min_n` in the `switch.window_days` window (exactly 56% and
+exactly 30 qualify). Stale: days since training >= `retrain.stale_days` (exactly 30 is stale).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from nba_props import seasons
+from nba_props.lib import health
+from nba_props.lib.config_files import CONFIG_DIR, load_config
+from nba_props.lib.grading import LOSS, PUSH, WIN, profit_expr
+
+STEERING_CONFIG_PATH = CONFIG_DIR / "steering.yaml"
+TABLE = "steering_report"
+KEY = ("game_date",)
+TOLERANCE = health.TOLERANCE
+REPORT_DIR = "reports/steering"
+
+ALL_CLEAR, WATCH, RETRAIN, SWITCH, BLOCKED, MARKET_DISRUPTION = (
+    "ALL CLEAR", "WATCH", "RETRAIN", "SWITCH", "BLOCKED", "MARKET DISRUPTION",
+)  # fmt: skip
+# the allowed set, by severity: the code is the index (a number that plots)
+RECOMMENDATIONS = (ALL_CLEAR, WATCH, RETRAIN, SWITCH, BLOCKED, MARKET_DISRUPTION)
+SEASON = health.SEASON_WINDOW
+NOT_PLAYED = ("postponed", "cancelled")
+
+
+# ---------------------------------------------------------------------------------------------
+# config
+
+
+class _Rules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SwitchRule(_Rules):
+    state: str
+    window_days: int = Field(ge=1)
+    min_hr_pct: float = Field(gt=0, lt=100)
+    min_n: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _known_state(self) -> SwitchRule:
+        if self.state not in health.STATES:
+            raise ValueError(f"switch.state {self.state!r} is not one of {health.STATES}")
+        return self
+
+
+class RetrainRule(_Rules):
+    stale_days: int = Field(ge=1)
+
+
+def _windows_ok(windows: tuple[int, ...], what: str) -> None:
+    if not windows or any(w < 1 for w in windows) or list(windows) != sorted(set(windows)):
+        raise ValueError(f"{what} must be increasing positive day counts, got {windows}")
+
+
+class RecordRule(_Rules):
+    windows: tuple[int, ...]
+    daily_days: int = Field(ge=1)
+    counted_statuses: tuple[str, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _valid(self) -> RecordRule:
+        _windows_ok(self.windows, "record.windows")
+        return self
+
+
+class ObserveRule(_Rules):
+    windows: tuple[int, ...]
+    breakeven_pct: float = Field(gt=0, lt=100)
+    min_n: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _valid(self) -> ObserveRule:
+        _windows_ok(self.windows, "observe.windows")
+        return self
+
+
+class ScheduleRule(_Rules):
+    look_behind_days: int = Field(ge=1)
+    look_ahead_days: int = Field(ge=0)
+    min_gap_days: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _valid(self) -> ScheduleRule:
+        if self.min_gap_days > self.look_behind_days:
+            raise ValueError("schedule.min_gap_days cannot exceed look_behind_days (the gap would never be seen)")
+        return self
+
+
+class RiskRule(_Rules):
+    stale_staleness: tuple[str, ...]
+
+    @model_validator(mode="after")
+    def _known(self) -> RiskRule:
+        unknown = set(self.stale_staleness) - set(health.STALENESS)
+        if unknown:
+            raise ValueError(f"risk.stale_staleness: unknown {sorted(unknown)} (known {health.STALENESS})")
+        return self
+
+
+class SteeringConfig(_Rules):
+    switch: SwitchRule
+    retrain: RetrainRule
+    record: RecordRule
+    observe: ObserveRule
+    schedule: ScheduleRule
+    risk: RiskRule
+
+    def check_against(self, health_config: health.HealthConfig) -> SteeringConfig:
+        """The switch window must be a window model_performance_daily computes."""
+        if self.switch.window_days not in health_config.windows:
+            raise ValueError(
+                f"switch.window_days {self.switch.window_days} is not a model_performance_daily window "
+                f"{health_config.windows} (config/health.yaml)"
+            )
+        return self
+
+    @property
+    def switch_label(self) -> str:
+        return f"{self.switch.window_days}d"
+
+    @property
+    def history_days(self) -> int:
+        """Calendar days of pick / best-bets / accuracy history a day's report reads (ending on
+        it): the longest record, per-day or observe window, or a season label's span (season to
+        date)."""
+        longest = max(*self.record.windows, self.record.daily_days, *self.observe.windows)
+        return max(longest, health.season_span_days())
+
+    @property
+    def record_labels(self) -> tuple[str, ...]:
+        return (*(f"{w}d" for w in self.record.windows), SEASON)
+
+    @property
+    def observe_labels(self) -> tuple[str, ...]:
+        return (*(f"{w}d" for w in self.observe.windows), SEASON)
+
+
+def load_steering_config(path: str | Path | None = None) -> SteeringConfig:
+    return load_config(SteeringConfig, path or STEERING_CONFIG_PATH)
+
+
+# ---------------------------------------------------------------------------------------------
+# input contracts: the columns read here (a table with more columns is fine)
+
+PERFORMANCE_USED = ("game_date", "family", "state", "staleness", "days_since_training", "market_crash",
+                    "decay_signal")  # fmt: skip
+PICKS_USED = ("game_date", "status", "result", "profit")
+BEST_BETS_USED = ("game_date", "game_id", "player_lookup", "model_id", "selected", "observed_by",
+                  "health_gate_active", "health_gate_reason")  # fmt: skip
+ACCURACY_USED = ("game_id", "player_lookup", "model_id", "result", "price")
+SIGNAL_HEALTH_USED = ("game_date", "name", "kind", "state", "status", "regime")
+SIGNAL_HEALTH_FIGURES = ("hr_7d", "n_7d", "hr_season", "n_season")  # shown when present
+REGIME_USED = ("game_date", "regime_colour", "compression_colour", "max_edge_colour", "edge_high_colour",
+               "line_state_short")  # fmt: skip
+SCHEDULE_USED = ("game_date", "status")
+REGISTRY_USED = ("family", "week_start")
+
+
+# ---------------------------------------------------------------------------------------------
+# the decision tree
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    recommendation: str
+    reason: str
+    rule_path: str
+    switch_to: str | None = None
+
+    @property
+    def code(self) -> int:
+        return RECOMMENDATIONS.index(self.recommendation)
+
+
+def _pct(hr: float | None) -> str:
+    return "n/a" if hr is None else f"{hr * 100:.1f}%"
+
+
+def qualifying_challengers(day_rows: pl.DataFrame, champion: str, config: SteeringConfig) -> pl.DataFrame:
+    """The non-champion families of one day's model_performance_daily rows that a BLOCKED /
+    DEGRADING champion may be switched to, best first (HR, then N, then name)."""
+    label, rule = config.switch_label, config.switch
+    hr, n = pl.col(f"hr_{label}"), pl.col(f"n_{label}")
+    return day_rows.filter(
+        (pl.col("family") != champion)
+        & (pl.col("state") == rule.state)
+        & hr.is_not_null()
+        & (hr * 100.0 >= rule.min_hr_pct - TOLERANCE)
+        & (n >= rule.min_n)
+    ).sort([f"hr_{label}", f"n_{label}", "family"], descending=[True, True, False])
+
+
+def is_stale(days_since_training: int | None, config: SteeringConfig) -> bool:
+    """Stale from `stale_days` on (exactly that many IS stale); None = no model in the window read."""
+    return days_since_training is None or days_since_training >= config.retrain.stale_days
+
+
+def recommend(
+    day_rows: pl.DataFrame, champion: str, days_since_training: int | None, config: SteeringConfig
+) -> Recommendation:
+    """ONE recommendation for a day from its model_performance_daily rows (every family) and the
+    champion's days since training (None: no model in the last `stale_days` days)."""
+    label, rule = config.switch_label, config.switch
+    stale_days = config.retrain.stale_days
+    crash = day_rows.filter(pl.col("market_crash").fill_null(False))
+    if crash.height:
+        signal = crash.get_column("decay_signal").drop_nulls()
+        why = signal[0] if signal.len() else "models below the crash rule's hit rate the same day"
+        return Recommendation(MARKET_DISRUPTION, f"Market disruption, do not switch models: {why}",
+                              "market_crash: yes > MARKET DISRUPTION")  # fmt: skip
+    path = ["market_crash: no"]
+    row = day_rows.filter(pl.col("family") == champion)
+    if row.height:
+        r = row.row(0, named=True)
+        state = r["state"]
+        figures = f"{label} HR {_pct(r.get(f'hr_{label}'))}, N {r.get(f'n_{label}')}"
+    else:
+        state, figures = health.INSUFFICIENT_DATA, "no health row"
+    path.append(f"champion {champion}: {state} ({figures})")
+    stale_text = (
+        f"no {champion} model in the last {stale_days} days"
+        if days_since_training is None
+        else f"{days_since_training} days since training"
+    )
+    stale = is_stale(days_since_training, config)
+
+    def staleness_step() -> str:
+        return f"stale: {stale_text} {'>=' if stale else '<'} {stale_days}"
+
+    def done(recommendation: str, reason: str, switch_to: str | None = None) -> Recommendation:
+        return Recommendation(recommendation, reason, " > ".join([*path, recommendation]), switch_to)
+
+    if state in (health.BLOCKED, health.DEGRADING):
+        challengers = qualifying_challengers(day_rows, champion, config)
+        bar = f"{rule.state} with {label} HR >= {rule.min_hr_pct:g}% and N >= {rule.min_n}"
+        if challengers.height:
+            c = challengers.row(0, named=True)
+            path.append(f"challenger: {c['family']} ({label} HR {_pct(c[f'hr_{label}'])}, N {c[f'n_{label}']}; {bar})")
+            return done(
+                SWITCH,
+                f"Champion {champion} is {state} ({figures}); switch to {c['family']}, {rule.state} at "
+                f"{label} HR {_pct(c[f'hr_{label}'])} over N {c[f'n_{label}']}.",
+                c["family"],
+            )
+        path.append(f"challenger: none ({bar})")
+        if state == health.BLOCKED:
+            return done(BLOCKED, f"Champion {champion} is BLOCKED ({figures}) and no challenger qualifies ({bar}).")
+        path.append(staleness_step())
+        if stale:
+            return done(RETRAIN, f"Champion {champion} is DEGRADING ({figures}), no challenger qualifies, and "
+                                 f"{stale_text} (>= {stale_days}): retrain.")  # fmt: skip
+        return done(WATCH, f"Champion {champion} is DEGRADING ({figures}); no challenger qualifies and the model "
+                           f"is not stale ({stale_text}): watch.")  # fmt: skip
+    if state == health.WATCH:
+        return done(WATCH, f"Champion {champion} is in WATCH ({figures}).")
+    path.append(staleness_step())
+    if stale:
+        return done(RETRAIN, f"Champion {champion} is {state} ({figures}) and {stale_text} (>= {stale_days}): retrain.")
+    if state == health.HEALTHY:
+        return done(ALL_CLEAR, f"Champion {champion} is HEALTHY ({figures}) and fresh ({stale_text}).")
+    return done(WATCH, f"Champion {champion} has too few graded picks to judge ({figures}); watch.")
+
+
+def champion_days_since_training(registry: pl.DataFrame, champion: str, days: Sequence[date]) -> dict[date, int | None]:
+    """Per day, days since the champion's newest registry model with week_start <= the day."""
+    starts = sorted(
+        registry.filter(pl.col("family") == champion).get_column("week_start").drop_nulls().unique().to_list()
+    )
+    out: dict[date, int | None] = {}
+    for day in days:
+        known = [s for s in starts if s <= day]
+        out[day] = (day - known[-1]).days if known else None
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# rolling sums over calendar days (the record and the observe outcomes)
+
+
+def _window_sums(
+    daily: pl.DataFrame, by: Sequence[str], values: Sequence[str], first: date, end: date,
+    windows: Sequence[int],
+) -> pl.DataFrame:  # fmt: skip
+    """`daily` (one row per group and game_date with `values`) on a dense calendar first .. end
+    per group, with `<value>_<w>d` (the w days ending on the day) and `<value>_season` (the
+    season label's days up to the day; needs first <= the season's first day)."""
+    groups = daily.select(by).unique() if by else pl.DataFrame({"_all": [0]})
+    keys = list(by) or ["_all"]
+    if not by:
+        daily = daily.with_columns(_all=pl.lit(0))
+    calendar = pl.DataFrame({"game_date": pl.date_range(first, end, "1d", eager=True)})
+    grid = (
+        groups.join(calendar, how="cross")
+        .join(daily.filter(pl.col("game_date").is_between(first, end)), on=[*keys, "game_date"], how="left")
+        .with_columns(pl.col(v).fill_null(0) for v in values)
+        .sort(*keys, "game_date")
+    )
+    exprs = [
+        pl.col(v).rolling_sum(window_size=w, min_samples=1).over(keys).alias(f"{v}_{w}d")
+        for w in windows
+        for v in values
+    ]
+    label = seasons.season_label_expr(pl.col("game_date"))
+    exprs += [pl.col(v).cum_sum().over([*keys, label]).alias(f"{v}_{SEASON}") for v in values]
+    out = grid.with_columns(exprs)
+    return out.drop("_all") if not by else out
+
+
+def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
+    return pl.when(den > 0).then(num / den)
+
+
+def record_figures(picks: pl.DataFrame, first: date, end: date, config: SteeringConfig) -> pl.DataFrame:
+    """The best-bets record per calendar day first .. end: the day's wins / losses / pushes /
+    n / hr / roi and the same over each record window and season to date. `picks`:
+    pick_accuracy rows (at least `PICKS_USED`); only `counted_statuses` count; ROI = profit /
+    priced decided picks (at the picks' own prices: a DFS pick without a price has no profit)."""
+    counted = picks.filter(pl.col("status").is_in(config.record.counted_statuses))
+    daily = counted.group_by("game_date").agg(
+        wins=(pl.col("result") == WIN).sum().cast(pl.Int64),
+        losses=(pl.col("result") == LOSS).sum().cast(pl.Int64),
+        pushes=(pl.col("result") == PUSH).sum().cast(pl.Int64),
+        profit=pl.col("profit").filter(pl.col("result").is_in([WIN, LOSS])).sum().cast(pl.Float64),
+        priced=(pl.col("result").is_in([WIN, LOSS]) & pl.col("profit").is_not_null()).sum().cast(pl.Int64),
+    )
+    values = ("wins", "losses", "pushes", "profit", "priced")
+    grid = _window_sums(daily, (), values, first, end, config.record.windows)
+    exprs = []
+    for lb in ("", *(f"_{x}" for x in config.record_labels)):
+        n = pl.col(f"wins{lb}") + pl.col(f"losses{lb}")
+        exprs += [n.alias(f"n{lb}"), _ratio(pl.col(f"wins{lb}"), n).alias(f"hr{lb}"),
+                  _ratio(pl.col(f"profit{lb}"), pl.col(f"priced{lb}")).alias(f"roi{lb}")]  # fmt: skip
+    return grid.with_columns(exprs)
+
+
+def observe_figures(
+    best_bets: pl.DataFrame, accuracy: pl.DataFrame, first: date, end: date, config: SteeringConfig
+) -> pl.DataFrame:
+    """Per observe-mode filter and calendar day first .. end: its would-have-blocked candidates
+    (`best_bets.observed_by`) graded from prediction_accuracy (the candidate's own model row):
+    flagged, wins, losses, profit, priced, and the selected ones' wins / losses, per observe
+    window and season to date."""
+    flagged = (
+        best_bets.select(BEST_BETS_USED)
+        .filter(pl.col("game_date").is_between(first, end) & (pl.col("observed_by").list.len() > 0))
+        .explode("observed_by")
+        .rename({"observed_by": "filter"})
+        .join(accuracy.select(ACCURACY_USED), on=["game_id", "player_lookup", "model_id"], how="left")
+        .with_columns(
+            decided=pl.col("result").is_in([WIN, LOSS]).fill_null(False),
+            pick_profit=profit_expr(pl.col("result"), pl.col("price")),
+        )
+    )
+    selected = pl.col("selected").fill_null(False)
+    daily = flagged.group_by("filter", "game_date").agg(
+        flagged=pl.len().cast(pl.Int64),
+        wins=(pl.col("result") == WIN).sum().cast(pl.Int64),
+        losses=(pl.col("result") == LOSS).sum().cast(pl.Int64),
+        profit=pl.col("pick_profit").sum().cast(pl.Float64),
+        priced=pl.col("pick_profit").is_not_null().sum().cast(pl.Int64),
+        selected_wins=((pl.col("result") == WIN) & selected).sum().cast(pl.Int64),
+        selected_losses=((pl.col("result") == LOSS) & selected).sum().cast(pl.Int64),
+    )
+    values = ("flagged", "wins", "losses", "profit", "priced", "selected_wins", "selected_losses")
+    if daily.height == 0:
+        return pl.DataFrame(schema={"filter": pl.Utf8, "game_date": pl.Date})
+    grid = _window_sums(daily, ("filter",), values, first, end, config.observe.windows)
+    exprs = []
+    for lb in (f"_{x}" for x in config.observe_labels):
+        n = pl.col(f"wins{lb}") + pl.col(f"losses{lb}")
+        exprs += [n.alias(f"n{lb}"), _ratio(pl.col(f"wins{lb}"), n).alias(f"hr{lb}"),
+                  _ratio(pl.col(f"profit{lb}"), pl.col(f"priced{lb}")).alias(f"roi{lb}")]  # fmt: skip
+    return grid.with_columns(exprs)
+
+
+def observe_verdict(wins: int, n: int, config: SteeringConfig) -> str:
+    rule = config.observe
+    if n < rule.min_n:
+        return "too few"
+    return "would have helped" if wins / n * 100.0 < rule.breakeven_pct - TOLERANCE else "would have hurt"
+
+
+# ---------------------------------------------------------------------------------------------
+# schedule gaps
+
+
+def game_days(schedule: pl.DataFrame) -> set[date]:
+    """Days with at least one game that is not postponed / cancelled."""
+    played = schedule.filter(~pl.col("status").is_in(NOT_PLAYED).fill_null(False))
+    return set(played.get_column("game_date").unique().to_list())
+
+
+def schedule_gaps(days_with_games: set[date], day: date, config: SteeringConfig) -> tuple[int, int | None]:
+    """(days without games right before `day` within look_behind_days, days without games ahead:
+    the number of days read ahead when none of them has games, else None; None also when nothing
+    is read ahead)."""
+    rule = config.schedule
+    behind = 0
+    for k in range(1, rule.look_behind_days + 1):
+        if day - timedelta(days=k) in days_with_games:
+            break
+        behind += 1
+    ahead_days = [day + timedelta(days=k) for k in range(1, rule.look_ahead_days + 1)]
+    ahead = len(ahead_days) if ahead_days and not any(d in days_with_games for d in ahead_days) else None
+    return behind, ahead
+
+
+# ---------------------------------------------------------------------------------------------
+# the table
+
+
+def report_schema(config: SteeringConfig, health_config: health.HealthConfig) -> pl.Schema:
+    label = health_config.state_label
+    columns: dict[str, pl.DataType] = {
+        "game_date": pl.Date(),
+        "recommendation": pl.Utf8(),
+        "recommendation_code": pl.Int64(),
+        "reason": pl.Utf8(),
+        "rule_path": pl.Utf8(),
+        "switch_to": pl.Utf8(),
+        "champion": pl.Utf8(),
+        "champion_state": pl.Utf8(),
+        f"champion_hr_{label}": pl.Float64(),
+        f"champion_n_{label}": pl.Int64(),
+        "champion_days_since_training": pl.Int64(),
+        "market_crash": pl.Boolean(),
+        "health_gate_active": pl.Boolean(),
+        "has_games": pl.Boolean(),
+        "risk_factors": pl.List(pl.Utf8()),
+    }
+    for lb in config.record_labels:
+        columns |= {
+            f"bb_wins_{lb}": pl.Int64(),
+            f"bb_losses_{lb}": pl.Int64(),
+            f"bb_n_{lb}": pl.Int64(),
+            f"bb_hr_{lb}": pl.Float64(),
+            f"bb_roi_{lb}": pl.Float64(),
+        }
+    columns |= {"report_path": pl.Utf8(), "markdown": pl.Utf8()}
+    return pl.Schema(columns)
+
+
+def report_docs(config: SteeringConfig, health_config: health.HealthConfig) -> dict[str, str]:
+    label = health_config.state_label
+    rule, stale = config.switch, config.retrain.stale_days
+    docs = {
+        "game_date": "The partition's game date (ET): the report after its games.",
+        "recommendation": f"ONE of {', '.join(RECOMMENDATIONS)} (config/steering.yaml decision tree).",
+        "recommendation_code": "The recommendation as a number that plots: "
+        + ", ".join(f"{r} {i}" for i, r in enumerate(RECOMMENDATIONS))
+        + ".",
+        "reason": "Why, in one sentence with the figures.",
+        "rule_path": "The decision tree's path to the recommendation, step by step (' > ').",
+        "switch_to": f"The family to switch to (a non-champion {rule.state}, {rule.window_days}-day HR at least "
+        f"{rule.min_hr_pct:g}% over N at least {rule.min_n}); NULL unless SWITCH.",
+        "champion": "The champion family (config/models.yaml).",
+        "champion_state": "The champion's model_performance_daily state on the day (INSUFFICIENT_DATA: no row).",
+        f"champion_hr_{label}": f"The champion's {label} hit rate (model_performance_daily).",
+        f"champion_n_{label}": f"The champion's {label} counted picks.",
+        "champion_days_since_training": f"Days since the champion's newest model's week_start; NULL when there is "
+        f"none in the last {stale} days (stale).",
+        "market_crash": "model_performance_daily's cross-model crash on the day (config/health.yaml crash rule).",
+        "health_gate_active": "best_bets' champion health gate was closed on the day (zero picks).",
+        "has_games": "The day's schedule has at least one game that is not postponed or cancelled.",
+        "risk_factors": "Risks of the day in words: schedule gaps, stale models, crash, health gate, champion "
+        "below watch.",
+        "report_path": "The report's markdown in the artifact store (the JSON beside it, .json).",
+        "markdown": "The whole report as markdown (also in the materialization metadata).",
+    }
+    for lb in config.record_labels:
+        span = "season to date" if lb == SEASON else f"the {lb} ending on game_date"
+        docs |= {
+            f"bb_wins_{lb}": f"Best bets (the ledger's graded picks) won over {span}.",
+            f"bb_losses_{lb}": f"Best bets lost over {span} (pushes and voids not counted).",
+            f"bb_n_{lb}": f"bb_wins + bb_losses over {span}.",
+            f"bb_hr_{lb}": f"Best-bets hit rate over {span} (NULL without a decided pick).",
+            f"bb_roi_{lb}": f"Best-bets return per unit over {span} at the picks' own prices (priced picks only).",
+        }
+    return docs
+
+
+# ---------------------------------------------------------------------------------------------
+# building the reports
+
+
+@dataclass(frozen=True)
+class Inputs:
+    performance: pl.DataFrame
+    signal_health: pl.DataFrame
+    regime: pl.DataFrame
+    picks: pl.DataFrame
+    best_bets: pl.DataFrame
+    accuracy: pl.DataFrame
+    registry: pl.DataFrame
+    schedule: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class Report:
+    day: date
+    recommendation: Recommendation
+    markdown: str
+    payload: dict[str, Any]
+
+
+def report_path(day: date, ext: str) -> str:
+    return f"{REPORT_DIR}/{day.isoformat()}.{ext}"
+
+
+def build_reports(
+    inputs: Inputs, start: date, end: date, *, champion: str, config: SteeringConfig,
+    health_config: health.HealthConfig,
+) -> tuple[pl.DataFrame, list[Report]]:  # fmt: skip
+    """The table rows of start .. end (one per day) and each day's report."""
+    first = start - timedelta(days=config.history_days - 1)
+    record = record_figures(inputs.picks.select(PICKS_USED), first, end, config)
+    observe = observe_figures(inputs.best_bets, inputs.accuracy, first, end, config)
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    trained = champion_days_since_training(inputs.registry.select(REGISTRY_USED), champion, days)
+    with_games = game_days(inputs.schedule.select(SCHEDULE_USED))
+    gate = (
+        inputs.best_bets.filter(pl.col("health_gate_active").fill_null(False))
+        .group_by("game_date")
+        .agg(pl.col("health_gate_reason").drop_nulls().first())
+    )
+    gates = dict(gate.iter_rows())
+    label = health_config.state_label
+    # split once by day (a season's run: no per-day filtering of the whole frames)
+    perf_of = _by_day(inputs.performance.filter(pl.col("game_date").is_between(start, end)))
+    signal_of = _by_day(inputs.signal_health.filter(pl.col("game_date").is_between(start, end)))
+    regime_of = _by_day(inputs.regime.filter(pl.col("game_date").is_between(start, end)))
+    record_of = {r["game_date"]: r for r in record.iter_rows(named=True)}
+    observe_of = _observe_items(observe.filter(pl.col("game_date").is_between(start, end)), config)
+    rows, reports = [], []
+    for day in days:
+        perf = perf_of.get(day, inputs.performance.clear())
+        rec = recommend(perf, champion, trained[day], config)
+        champ = perf.filter(pl.col("family") == champion)
+        c = champ.row(0, named=True) if champ.height else {}
+        rec_row = record_of[day]
+        daily = _daily_record(record_of, day, config)
+        items = observe_of.get(day, [])
+        risks = risk_factors(day, perf, champion, trained[day], with_games, gates, config)
+        sections = _Sections(perf, signal_of.get(day, inputs.signal_health.clear()),
+                             regime_of.get(day, inputs.regime.clear()), rec_row, daily, items)  # fmt: skip
+        md = render_markdown(day, rec, sections, risks, day in with_games, config, health_config)
+        row = {
+            "game_date": day,
+            "recommendation": rec.recommendation,
+            "recommendation_code": rec.code,
+            "reason": rec.reason,
+            "rule_path": rec.rule_path,
+            "switch_to": rec.switch_to,
+            "champion": champion,
+            "champion_state": c.get("state", health.INSUFFICIENT_DATA),
+            f"champion_hr_{label}": c.get(f"hr_{label}"),
+            f"champion_n_{label}": c.get(f"n_{label}"),
+            "champion_days_since_training": trained[day],
+            "market_crash": bool(perf.get_column("market_crash").fill_null(False).any()) if perf.height else False,
+            "health_gate_active": day in gates,
+            "has_games": day in with_games,
+            "risk_factors": risks,
+            "report_path": report_path(day, "md"),
+            "markdown": md,
+        }
+        for lb in config.record_labels:
+            for figure in ("wins", "losses", "n", "hr", "roi"):
+                row[f"bb_{figure}_{lb}"] = rec_row[f"{figure}_{lb}"]
+        rows.append(row)
+        payload = {k: v for k, v in row.items() if k != "markdown"}
+        payload |= {
+            "game_date": day.isoformat(),
+            "record_daily": daily,
+            "observe_filters": items,
+            "gaps": ["alerts: open alerts are not read (the alerts asset is unpartitioned and sensor-written)"],
+        }
+        reports.append(Report(day, rec, md, payload))
+    schema = report_schema(config, health_config)
+    table = pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
+    return table, reports
+
+
+def risk_factors(
+    day: date, perf: pl.DataFrame, champion: str, days_since_training: int | None, with_games: set[date],
+    gates: Mapping[date, str | None], config: SteeringConfig,
+) -> list[str]:  # fmt: skip
+    risks = []
+    behind, ahead = schedule_gaps(with_games, day, config)
+    if day in with_games and behind >= config.schedule.min_gap_days:
+        risks.append(f"schedule gap: first slate after {behind} days without games (the rolling windows hold "
+                     "fewer game days)")  # fmt: skip
+    if ahead is not None and ahead >= min(config.schedule.min_gap_days, config.schedule.look_ahead_days):
+        risks.append(f"schedule gap: no games in the next {ahead} day(s) (or their schedule not ingested yet)")
+    if perf.height and perf.get_column("market_crash").fill_null(False).any():
+        risks.append("market crash: " + (perf.get_column("decay_signal").drop_nulls().first() or "crash rule"))
+    if day in gates:
+        risks.append(f"health gate closed: zero picks ({gates[day] or 'champion blocked'})")
+    if is_stale(days_since_training, config):
+        text = "no model" if days_since_training is None else f"{days_since_training} days"
+        risks.append(f"stale champion {champion}: {text} since training (>= {config.retrain.stale_days})")
+    stale = perf.filter(pl.col("staleness").is_in(config.risk.stale_staleness)).sort("family")
+    for r in stale.iter_rows(named=True):
+        since = "none" if r["days_since_training"] is None else f"{r['days_since_training']} days"
+        risks.append(f"stale model {r['family']}: {r['staleness']} ({since} since training)")
+    champ = perf.filter(pl.col("family") == champion)
+    if champ.height and champ.item(0, "state") in health.BELOW_WATCH:
+        risks.append(f"champion {champion} {champ.item(0, 'state')}")
+    return risks
+
+
+# ---------------------------------------------------------------------------------------------
+# rendering
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value).replace("|", "/")
+
+
+def _table(header: Sequence[str], body: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in body]
+    return "\n".join(lines)
+
+
+def _roi(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:+.1f}%"
+
+
+def _by_day(frame: pl.DataFrame) -> dict[date, pl.DataFrame]:
+    return {key[0]: part for key, part in frame.partition_by("game_date", as_dict=True).items()}
+
+
+def _daily_record(record_of: Mapping[date, dict], day: date, config: SteeringConfig) -> list[dict[str, Any]]:
+    """The per-day record of the last `daily_days` days ending on `day`, newest first."""
+    out = []
+    for k in range(config.record.daily_days):
+        r = record_of.get(day - timedelta(days=k))
+        if r is not None:
+            out.append({"game_date": r["game_date"].isoformat(),
+                        **{f: r[f] for f in ("wins", "losses", "pushes", "n", "hr", "roi")}})  # fmt: skip
+    return out
+
+
+def _observe_items(observe: pl.DataFrame, config: SteeringConfig) -> dict[date, list[dict[str, Any]]]:
+    """Per day, the observe-mode filters that flagged a candidate this season (by name) with their
+    window figures and verdict."""
+    out: dict[date, list[dict[str, Any]]] = {}
+    if observe.height == 0:
+        return out
+    for r in observe.sort("game_date", "filter").iter_rows(named=True):
+        if r[f"flagged_{SEASON}"] == 0:
+            continue
+        item = {"filter": r["filter"]}
+        for lb in config.observe_labels:
+            item |= {f"{k}_{lb}": r[f"{k}_{lb}"] for k in ("flagged", "wins", "losses", "n", "hr", "roi",
+                                                           "selected_wins", "selected_losses")}  # fmt: skip
+        item["verdict"] = observe_verdict(r[f"wins_{SEASON}"], r[f"n_{SEASON}"], config)
+        out.setdefault(r["game_date"], []).append(item)
+    return out
+
+
+@dataclass(frozen=True)
+class _Sections:
+    """A day's pieces of the report."""
+
+    perf: pl.DataFrame
+    signal: pl.DataFrame
+    regime: pl.DataFrame
+    record: dict[str, Any]
+    daily: list[dict[str, Any]]
+    observe: list[dict[str, Any]]
+
+
+def render_markdown(
+    day: date, rec: Recommendation, parts: _Sections, risks: Sequence[str], has_games: bool, config: SteeringConfig,
+    health_config: health.HealthConfig,
+) -> str:  # fmt: skip
+    out = [
+        f"# Steering report {day.isoformat()}",
+        "",
+        f"**Recommendation: {rec.recommendation}**: {rec.reason}",
+        "",
+        f"Rule path: {rec.rule_path}",
+        "",
+        "## Model health",
+        "",
+        health.states_markdown(parts.perf, health_config) if parts.perf.height else "No model_performance_daily rows.",
+        "",
+        "## Signal health",
+        "",
+        _signal_section(parts.signal),
+        "",
+        "## Market regime",
+        "",
+        _regime_section(parts.regime),
+        "",
+        "## Best-bets record",
+        "",
+    ]
+    r = parts.record
+    body = []
+    for lb in config.record_labels:
+        name = "season" if lb == SEASON else lb.replace("d", " days")
+        body.append([name, f"{r[f'wins_{lb}']}-{r[f'losses_{lb}']}", _pct(r[f"hr_{lb}"]), _roi(r[f"roi_{lb}"]),
+                     r[f"pushes_{lb}"], r[f"priced_{lb}"]])  # fmt: skip
+    out += [_table(["window", "W-L", "HR", "ROI", "pushes", "priced"], body), ""]
+    out += [f"### Per day (last {config.record.daily_days} days)", ""]
+    out += [_table(["date", "W-L", "HR", "ROI", "pushes"],
+                   [[d["game_date"], f"{d['wins']}-{d['losses']}", _pct(d["hr"]), _roi(d["roi"]), d["pushes"]]
+                    for d in parts.daily]), ""]  # fmt: skip
+    out += ["## Risk factors", ""]
+    out += [f"- {risk}" for risk in risks] or ["- none"]
+    if not has_games:
+        out += ["- no games on this date"]
+    out += ["", "## Observe-mode filters (would-have-blocked candidates, graded)", ""]
+    items = parts.observe
+    if items:
+        header = ["filter"]
+        for lb in config.observe_labels:
+            header += [f"flagged {lb}", f"W-L {lb}", f"HR {lb}", f"ROI {lb}", f"selected W-L {lb}"]
+        header.append("verdict")
+        body = []
+        for item in items:
+            row = [item["filter"]]
+            for lb in config.observe_labels:
+                row += [item[f"flagged_{lb}"], f"{item[f'wins_{lb}']}-{item[f'losses_{lb}']}", _pct(item[f"hr_{lb}"]),
+                        _roi(item[f"roi_{lb}"]), f"{item[f'selected_wins_{lb}']}-{item[f'selected_losses_{lb}']}"]  # fmt: skip
+            row.append(item["verdict"])
+            body.append(row)
+        out += [_table(header, body)]
+        out += ["", f"Verdict: season HR below {config.observe.breakeven_pct:g}% over N >= {config.observe.min_n} "
+                    "would have helped."]  # fmt: skip
+    else:
+        out += ["No observe-mode filter flagged a candidate this season."]
+    out += ["", "## Not covered", "", "- open alerts (the `alerts` asset is unpartitioned and written by a sensor; "
+            "see it in the UI)"]  # fmt: skip
+    return "\n".join(out) + "\n"
+
+
+def _signal_section(rows: pl.DataFrame) -> str:
+    if rows.height == 0:
+        return "No signal_health_daily rows."
+    counts = rows.group_by("status").len().sort("status")
+    summary = ", ".join(f"{s} {n}" for s, n in counts.iter_rows())
+    regimes = ", ".join(f"{s} {n}" for s, n in rows.group_by("regime").len().sort("regime").iter_rows())
+    figures = [c for c in SIGNAL_HEALTH_FIGURES if c in rows.columns]
+    body = [[r["name"], r["kind"], r["state"], *(_pct(r[c]) if c.startswith("hr") else r[c] for c in figures),
+             r["regime"], r["status"]] for r in rows.sort("kind", "name").iter_rows(named=True)]  # fmt: skip
+    return (f"Status: {summary}. Regime: {regimes}.\n\n"
+            + _table(["name", "kind", "state", *figures, "regime", "status"], body))  # fmt: skip
+
+
+def _regime_section(rows: pl.DataFrame) -> str:
+    if rows.height == 0:
+        return "No market_regime row (no slate for the champion on this date)."
+    r = rows.row(0, named=True)
+    return _table(["regime", "compression", "max edge", "edge supply", "line state"],
+                  [[r["regime_colour"], r["compression_colour"], r["max_edge_colour"], r["edge_high_colour"],
+                    r["line_state_short"]]])  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# checks and files
+
+
+def invalid_rows(rows: pl.DataFrame, start: date, end: date) -> pl.DataFrame:
+    """Days of start .. end without exactly one row, or with a recommendation outside the set."""
+    days = pl.DataFrame({"game_date": pl.date_range(start, end, "1d", eager=True)})
+    counts = rows.group_by("game_date").agg(rows=pl.len(), recommendation=pl.col("recommendation").first())
+    joined = days.join(counts, on="game_date", how="full", coalesce=True).with_columns(pl.col("rows").fill_null(0))
+    return joined.filter((pl.col("rows") != 1) | ~pl.col("recommendation").is_in(RECOMMENDATIONS).fill_null(False))
+
+
+def report_files(report: Report, dumps: Callable[[Any], str]) -> dict[str, bytes]:
+    """The two files of a day, rendered before anything is written: {relative path: bytes} of
+    the markdown and the JSON (`dumps`: the artifact store's one JSON encoding)."""
+    return {
+        report_path(report.day, "md"): report.markdown.encode("utf-8"),
+        report_path(report.day, "json"): (dumps(report.payload) + "\n").encode("utf-8"),
+    }
+
+
+__all__: Sequence[str] = (
+    "Inputs", "RECOMMENDATIONS", "Recommendation", "Report", "SteeringConfig", "build_reports",
+    "champion_days_since_training", "invalid_rows", "is_stale", "load_steering_config", "observe_figures",
+    "qualifying_challengers", "recommend", "record_figures", "report_docs", "report_files", "report_schema",
+    "schedule_gaps",
+)  # fmt: skip

@@ -1,0 +1,389 @@
+"""The steering report's pure logic (lib/steering.py): the decision tree branch by branch with
+its boundaries (56% / N 30 / 30 days exactly, crash precedence, the crash taken from
+model_performance_daily's one rule), the best-bets record and the observe-mode outcomes on
+hand-computed figures, schedule gaps, the markdown's sections and the files (atomic)."""
+
+from datetime import date, timedelta
+
+import polars as pl
+import pytest
+
+from nba_props.defs.health.steering import write_report
+from nba_props.io.artifacts import LocalArtifactStore
+from nba_props.lib import health, steering
+from nba_props.lib.grading import ACCURACY_SCHEMA
+
+HEALTH = health.load_health_config()
+CONFIG = steering.load_steering_config().check_against(HEALTH)
+PERF = health.performance_schema(HEALTH)
+CHAMP, OTHER, THIRD = "v12", "v9_q43", "v12_mae"
+DAY = date(2026, 1, 20)
+
+
+def perf_row(family: str, state: str, hr: float | None = None, n: int = 40, *, crash: bool = False,
+             day: date = DAY, staleness: str = "FRESH", days: int | None = 3, signal: str | None = None) -> dict:  # fmt: skip
+    row = dict.fromkeys(PERF.names())
+    row |= {"game_date": day, "family": family, "state": state, "hr_7d": hr, "n_7d": n, "market_crash": crash,
+            "is_champion": family == CHAMP, "staleness": staleness, "days_since_training": days,
+            "decay_signal": signal, "transition": "NO_CHANGE", "hr_season": hr, "wins_day": 0, "losses_day": 0}  # fmt: skip
+    return row
+
+
+def perf(*rows: dict) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=PERF)
+
+
+def rec(rows: pl.DataFrame, days: int | None = 5) -> steering.Recommendation:
+    return steering.recommend(rows, CHAMP, days, CONFIG)
+
+
+# ------------------------------------------------------------------ the decision tree
+
+
+def test_blocked_switches_to_a_healthy_challenger_at_exactly_56_pct_and_n_30():
+    r = rec(perf(perf_row(CHAMP, "BLOCKED", 0.45), perf_row(OTHER, "HEALTHY", 0.56, 30)))
+    assert (r.recommendation, r.switch_to) == ("SWITCH", OTHER)
+    assert r.rule_path.startswith("market_crash: no > champion v12: BLOCKED")
+    assert r.rule_path.endswith("> SWITCH")
+    assert "challenger: v9_q43 (7d HR 56.0%, N 30" in r.rule_path
+
+
+@pytest.mark.parametrize(
+    "hr, n, state",
+    [(0.5599, 30, "HEALTHY"), (0.56, 29, "HEALTHY"), (0.70, 60, "WATCH"), (None, 40, "HEALTHY")],
+    ids=["hr-just-below-56", "n-29", "not-healthy", "no-hr"],
+)
+def test_blocked_without_a_qualifying_challenger_stays_blocked(hr, n, state):
+    r = rec(perf(perf_row(CHAMP, "BLOCKED", 0.45), perf_row(OTHER, state, hr, n)), days=90)
+    assert (r.recommendation, r.switch_to) == ("BLOCKED", None)  # BLOCKED never turns into RETRAIN
+    assert "challenger: none" in r.rule_path
+
+
+def test_the_best_challenger_is_chosen_and_the_champion_never_is():
+    r = rec(perf(perf_row(CHAMP, "BLOCKED", 0.45, 100), perf_row(OTHER, "HEALTHY", 0.60, 30),
+                 perf_row(THIRD, "HEALTHY", 0.62, 31)))  # fmt: skip
+    assert r.switch_to == THIRD
+    tie = rec(perf(perf_row(CHAMP, "DEGRADING", 0.53), perf_row(OTHER, "HEALTHY", 0.60, 40),
+                   perf_row(THIRD, "HEALTHY", 0.60, 35)))  # fmt: skip
+    assert tie.switch_to == OTHER  # same HR: the larger N
+
+
+def test_degrading_switch_then_retrain_at_exactly_30_days_else_watch():
+    challenger = perf_row(OTHER, "HEALTHY", 0.58, 30)
+    assert rec(perf(perf_row(CHAMP, "DEGRADING", 0.53), challenger), days=45).recommendation == "SWITCH"
+    alone = perf(perf_row(CHAMP, "DEGRADING", 0.53), perf_row(OTHER, "HEALTHY", 0.58, 29))
+    assert rec(alone, days=30).recommendation == "RETRAIN"
+    assert rec(alone, days=None).recommendation == "RETRAIN"  # no model in the last 30 days
+    watch = rec(alone, days=29)
+    assert watch.recommendation == "WATCH"
+    assert watch.rule_path.endswith("stale: 29 days since training < 30 > WATCH")
+
+
+def test_watch_is_watch_even_when_stale():
+    assert rec(perf(perf_row(CHAMP, "WATCH", 0.56), perf_row(OTHER, "HEALTHY", 0.7, 90)), days=60).recommendation == (
+        "WATCH"
+    )
+
+
+def test_healthy_retrain_at_exactly_30_days_else_all_clear():
+    rows = perf(perf_row(CHAMP, "HEALTHY", 0.60))
+    r = rec(rows, days=30)
+    assert r.recommendation == "RETRAIN"
+    assert r.rule_path.endswith("stale: 30 days since training >= 30 > RETRAIN")
+    assert rec(rows, days=29).recommendation == "ALL CLEAR"
+
+
+def test_insufficient_data_or_no_champion_row_is_watch_or_retrain_when_stale():
+    assert rec(perf(perf_row(CHAMP, "INSUFFICIENT_DATA", None, 2)), days=3).recommendation == "WATCH"
+    assert rec(perf(perf_row(OTHER, "HEALTHY", 0.7, 50)), days=3).recommendation == "WATCH"
+    assert rec(perf(), days=None).recommendation == "RETRAIN"
+
+
+@pytest.mark.parametrize("state", ["BLOCKED", "DEGRADING", "WATCH", "HEALTHY", "INSUFFICIENT_DATA"])
+def test_a_market_crash_takes_precedence_over_every_state(state):
+    rows = perf(perf_row(CHAMP, state, 0.30, crash=True, signal="CRASH: 2 models below 40% today (v12, v9_q43)"),
+                perf_row(OTHER, "HEALTHY", 0.70, 50, crash=True))  # fmt: skip
+    r = rec(rows, days=80)
+    assert (r.recommendation, r.switch_to) == ("MARKET DISRUPTION", None)
+    assert r.rule_path == "market_crash: yes > MARKET DISRUPTION"
+    assert "CRASH: 2 models below 40%" in r.reason
+
+
+def _accuracy(day: date, family: str, wins: int, n: int) -> list[dict]:
+    return [
+        dict.fromkeys(ACCURACY_SCHEMA.names())
+        | {
+            "game_date": day,
+            "game_id": f"g{i}",
+            "player_lookup": f"p{i}",
+            "model_id": f"{family}_m",
+            "family": family,
+            "predicted_points": 25.0,
+            "actual_points": 30.0 if i < wins else 10.0,
+            "line": 20.5,
+            "edge": 4.5,
+            "direction": "OVER",
+            "p_over": 0.6,
+            "recommendation": "OVER",
+            "quarantined": False,
+            "price": -110,
+            "result": "WIN" if i < wins else "LOSS",
+        }  # fmt: skip
+        for i in range(n)
+    ]
+
+
+def test_the_crash_is_model_performance_dailys_one_rule():
+    """Two families below 40% over 5 picks the same day: model_performance_daily flags the crash
+    (config/health.yaml crash), and the steering report reads that flag; with one pick fewer
+    (n_day 4 < min_daily_n 5) there is no crash and no disruption."""
+    for n, expected in ((5, "MARKET DISRUPTION"), (4, "WATCH")):
+        rows = pl.DataFrame(_accuracy(DAY, CHAMP, 1, n) + _accuracy(DAY, OTHER, 1, n), schema=ACCURACY_SCHEMA)
+        daily = health.model_performance(rows, None, start=DAY, end=DAY, champion=CHAMP, families=[CHAMP, OTHER],
+                                         config=HEALTH)  # fmt: skip
+        assert rec(daily, days=3).recommendation == expected
+
+
+def test_stale_boundary_and_days_since_training_from_the_registry():
+    registry = pl.DataFrame({"family": [CHAMP, CHAMP, OTHER], "week_start": [date(2025, 12, 15), date(2025, 12, 22),
+                                                                             date(2026, 1, 19)]})  # fmt: skip
+    days = steering.champion_days_since_training(registry, CHAMP, [date(2025, 12, 14), date(2026, 1, 20),
+                                                                   date(2026, 1, 21)])  # fmt: skip
+    assert days == {date(2025, 12, 14): None, date(2026, 1, 20): 29, date(2026, 1, 21): 30}
+    assert [steering.is_stale(d, CONFIG) for d in (None, 29, 30)] == [True, False, True]
+
+
+# ------------------------------------------------------------------ record and observe figures
+
+
+def picks_frame(rows: list[tuple[date, str, float | None, str]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"game_date": d, "status": s, "result": r, "profit": p} for d, r, p, s in rows],
+        schema={"game_date": pl.Date, "status": pl.Utf8, "result": pl.Utf8, "profit": pl.Float64},
+    )
+
+
+W, L = 100 / 110, -1.0
+PICKS = picks_frame(
+    [
+        (DAY, "WIN", W, "published"), (DAY, "LOSS", L, "published"), (DAY, "PUSH", None, "published"),
+        (DAY, "WIN", None, "published"),  # a DFS win: no price, no profit
+        (DAY, "WIN", W, "withdrawn"),  # never a bet
+        (DAY - timedelta(days=6), "WIN", W, "published"),  # the 7-day window's first day
+        (DAY - timedelta(days=7), "LOSS", L, "published"),  # 14 days, not 7
+        (DAY - timedelta(days=20), "WIN", 1.5, "published"),  # 30 days
+        (DAY - timedelta(days=40), "LOSS", L, "published"),  # season only (2025-26)
+        (date(2025, 6, 1), "WIN", W, "published"),  # the previous season: never
+    ]
+)  # fmt: skip
+
+
+def test_record_windows_hand_computed():
+    first = DAY - timedelta(days=CONFIG.history_days - 1)
+    r = steering.record_figures(PICKS, first, DAY, CONFIG).filter(pl.col("game_date") == DAY).row(0, named=True)
+    assert (r["wins"], r["losses"], r["pushes"], r["n"]) == (2, 1, 1, 3)
+    assert r["roi"] == pytest.approx((W + L) / 2)  # priced decided picks only
+    assert (r["wins_7d"], r["losses_7d"], r["hr_7d"]) == (3, 1, 0.75)
+    assert r["roi_7d"] == pytest.approx((2 * W + L) / 3)
+    assert (r["wins_14d"], r["losses_14d"]) == (3, 2)
+    assert (r["wins_30d"], r["losses_30d"]) == (4, 2)
+    assert r["roi_30d"] == pytest.approx((2 * W + 2 * L + 1.5) / 5)
+    assert (r["wins_season"], r["losses_season"], r["n_season"]) == (4, 3, 7)
+
+
+def test_observe_filters_graded_outcome_hand_computed():
+    bb = pl.DataFrame(
+        {
+            "game_date": [DAY, DAY, DAY, DAY - timedelta(days=35)],
+            "game_id": ["g1", "g2", "g3", "g4"],
+            "player_lookup": ["a", "b", "c", "d"],
+            "model_id": ["m", "m", "m", "m"],
+            "selected": [True, False, True, True],
+            "observed_by": [["affinity"], ["affinity", "familiar"], [], ["affinity"]],
+            "health_gate_active": [False] * 4,
+            "health_gate_reason": [None] * 4,
+        }
+    )
+    acc = pl.DataFrame({"game_id": ["g1", "g2", "g3", "g4"], "player_lookup": ["a", "b", "c", "d"],
+                        "model_id": ["m"] * 4, "result": ["WIN", "LOSS", "WIN", "LOSS"],
+                        "price": [-110, 120, -110, None]}, schema_overrides={"price": pl.Int32})  # fmt: skip
+    first = DAY - timedelta(days=CONFIG.history_days - 1)
+    out = steering.observe_figures(bb, acc, first, DAY, CONFIG).filter(pl.col("game_date") == DAY).sort("filter")
+    aff, fam = out.row(0, named=True), out.row(1, named=True)
+    assert (aff["filter"], aff["flagged_30d"], aff["wins_30d"], aff["losses_30d"]) == ("affinity", 2, 1, 1)
+    assert aff["roi_30d"] == pytest.approx((W - 1) / 2)
+    assert (aff["selected_wins_30d"], aff["selected_losses_30d"]) == (1, 0)
+    assert (aff["flagged_season"], aff["n_season"], aff["priced_season"]) == (3, 3, 2)  # g4 has no price
+    assert (fam["filter"], fam["wins_30d"], fam["losses_30d"], fam["hr_30d"]) == ("familiar", 0, 1, 0.0)
+    assert steering.observe_verdict(1, 19, CONFIG) == "too few"
+
+
+def test_observe_verdict_boundary():
+    assert steering.observe_verdict(10, 20, CONFIG) == "would have helped"  # 50% < 52.4%
+    assert steering.observe_verdict(524, 1000, CONFIG) == "would have hurt"  # exactly the breakeven
+    assert steering.observe_verdict(523, 1000, CONFIG) == "would have helped"
+
+
+def test_schedule_gaps():
+    played = {DAY - timedelta(days=3), DAY}
+    assert steering.schedule_gaps(played, DAY, CONFIG) == (2, 1)  # two days off before, none tomorrow
+    assert steering.schedule_gaps(played | {DAY + timedelta(days=1)}, DAY, CONFIG) == (2, None)
+    assert steering.schedule_gaps(set(), DAY, CONFIG)[0] == CONFIG.schedule.look_behind_days
+
+
+# ------------------------------------------------------------------ the whole report
+
+
+def inputs_for(performance: pl.DataFrame, picks: pl.DataFrame = PICKS, gate: bool = False) -> steering.Inputs:
+    bb = pl.DataFrame(
+        {
+            "game_date": [DAY],
+            "game_id": ["g1"],
+            "player_lookup": ["a"],
+            "model_id": ["m"],
+            "selected": [False],
+            "observed_by": [["affinity"]],
+            "health_gate_active": [gate],
+            "health_gate_reason": ["champion v12 BLOCKED on 2026-01-19" if gate else None],
+        }  # fmt: skip
+    )
+    acc = pl.DataFrame({"game_id": ["g1"], "player_lookup": ["a"], "model_id": ["m"], "result": ["LOSS"],
+                        "price": [-110]}, schema_overrides={"price": pl.Int32})  # fmt: skip
+    signal = pl.DataFrame({"game_date": [DAY, DAY], "name": ["high_edge", "combo_3way"], "kind": ["signal", "combo"],
+                           "state": ["active", "active"], "status": ["HEALTHY", "DEGRADING"],
+                           "regime": ["NORMAL", "COLD"], "hr_7d": [0.6, 0.4], "n_7d": [20, 10]})  # fmt: skip
+    regime = pl.DataFrame({"game_date": [DAY], "regime_colour": ["YELLOW"], "compression_colour": ["GREEN"],
+                           "max_edge_colour": ["YELLOW"], "edge_high_colour": ["RED"],
+                           "line_state_short": ["NORMAL"]})  # fmt: skip
+    schedule = pl.DataFrame({"game_date": [DAY - timedelta(days=3), DAY], "status": ["final", "final"]})
+    registry = pl.DataFrame({"family": [CHAMP], "week_start": [DAY - timedelta(days=8)]})
+    return steering.Inputs(performance, signal, regime, picks, bb, acc, registry, schedule)
+
+
+def build(inputs: steering.Inputs) -> tuple[pl.DataFrame, list[steering.Report]]:
+    return steering.build_reports(inputs, DAY, DAY, champion=CHAMP, config=CONFIG, health_config=HEALTH)
+
+
+def test_markdown_sections_and_record_figures():
+    rows, [report] = build(inputs_for(perf(perf_row(CHAMP, "HEALTHY", 0.62), perf_row(OTHER, "WATCH", 0.56)),
+                                      gate=True))  # fmt: skip
+    md = report.markdown
+    for section in ("# Steering report 2026-01-20", "**Recommendation: ALL CLEAR**", "Rule path: market_crash: no",
+                    "## Model health", "## Signal health", "## Market regime", "## Best-bets record",
+                    "### Per day (last 14 days)", "## Risk factors",
+                    "## Observe-mode filters (would-have-blocked candidates, graded)", "## Not covered"):  # fmt: skip
+        assert section in md, section
+    assert "| 7 days | 3-1 | 75.0% | " in md
+    assert "| 14 days | 3-2 | 60.0% |" in md
+    assert "| 30 days | 4-2 | 66.7% |" in md
+    assert "| season | 4-3 | 57.1% |" in md
+    assert "| 2026-01-20 | 2-1 | 66.7% |" in md  # the per-day table, newest first
+    assert "| 2026-01-14 | 1-0 | 100.0% |" in md
+    assert md.count("\n| 2026-01-") == 14  # exactly the 14 days
+    assert "| YELLOW | GREEN | YELLOW | RED | NORMAL |" in md
+    assert "Status: DEGRADING 1, HEALTHY 1. Regime: COLD 1, NORMAL 1." in md
+    assert "health gate closed: zero picks (champion v12 BLOCKED on 2026-01-19)" in md
+    assert "schedule gap: first slate after 2 days without games" in md
+    assert "| affinity | 1 | 0-1 | 0.0% |" in md
+    r = rows.row(0, named=True)
+    assert (r["recommendation"], r["recommendation_code"], r["bb_wins_7d"], r["bb_losses_7d"]) == ("ALL CLEAR", 0, 3, 1)
+    assert r["health_gate_active"] and r["has_games"] and r["champion_days_since_training"] == 8
+    assert report.payload["recommendation"] == "ALL CLEAR" and len(report.payload["record_daily"]) == 14
+    assert steering.invalid_rows(rows, DAY, DAY).height == 0
+
+
+def test_the_one_recommendation_check_fails_on_a_planted_fault():
+    rows, _ = build(inputs_for(perf(perf_row(CHAMP, "HEALTHY", 0.62))))
+    assert steering.invalid_rows(rows.with_columns(recommendation=pl.lit("PANIC")), DAY, DAY).height == 1
+    assert steering.invalid_rows(pl.concat([rows, rows]), DAY, DAY).height == 1
+    assert steering.invalid_rows(rows, DAY, DAY + timedelta(days=1)).height == 1  # a day without a row
+
+
+def test_files_are_written_and_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    store = LocalArtifactStore(tmp_path)
+    _, [old] = build(inputs_for(perf(perf_row(CHAMP, "HEALTHY", 0.62))))
+    sizes = write_report(store, old)
+    assert sizes == {"reports/steering/2026-01-20.md": len(old.markdown.encode()),
+                     "reports/steering/2026-01-20.json": len(store.read_bytes("reports/steering/2026-01-20.json"))}  # fmt: skip
+    assert store.read_bytes("reports/steering/2026-01-20.md").decode() == old.markdown
+    assert store.read_json("reports/steering/2026-01-20.json")["recommendation"] == "ALL CLEAR"
+    _, [new] = build(inputs_for(perf(perf_row(CHAMP, "BLOCKED", 0.40))))
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("nba_props.io.artifacts.os.replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        write_report(store, new)
+    assert store.read_bytes("reports/steering/2026-01-20.md").decode() == old.markdown  # the old file stays
+    assert store.list("reports/") == ["reports/steering/2026-01-20.json", "reports/steering/2026-01-20.md"]
+    assert not [p for p in (tmp_path / "reports" / "steering").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_config_windows_are_validated():
+    with pytest.raises(ValueError, match="switch.window_days"):
+        steering.SteeringConfig.model_validate(
+            CONFIG.model_dump() | {"switch": CONFIG.switch.model_dump() | {"window_days": 10}}
+        ).check_against(HEALTH)
+    with pytest.raises(ValueError, match="switch.state"):
+        steering.SteeringConfig.model_validate(CONFIG.model_dump() | {"switch": CONFIG.switch.model_dump()
+                                                                       | {"state": "GREAT"}})  # fmt: skip
+    assert CONFIG.history_days == health.season_span_days()
+
+
+def test_empty_inputs_still_give_one_recommendation_per_day():
+    """A new deployment (nothing graded, no model, no schedule): every day gets a row, RETRAIN (no
+    champion model in the last 30 days), a zero record and no observe outcome."""
+    empty = steering.Inputs(
+        perf(),
+        pl.DataFrame(
+            schema={
+                "game_date": pl.Date,
+                "name": pl.Utf8,
+                "kind": pl.Utf8,
+                "state": pl.Utf8,
+                "status": pl.Utf8,
+                "regime": pl.Utf8,
+            }
+        ),  # fmt: skip
+        pl.DataFrame(schema={c: pl.Date if c == "game_date" else pl.Utf8 for c in steering.REGIME_USED}),
+        picks_frame([]),
+        pl.DataFrame(
+            schema={
+                "game_date": pl.Date,
+                "game_id": pl.Utf8,
+                "player_lookup": pl.Utf8,
+                "model_id": pl.Utf8,
+                "selected": pl.Boolean,
+                "observed_by": pl.List(pl.Utf8),
+                "health_gate_active": pl.Boolean,
+                "health_gate_reason": pl.Utf8,
+            }
+        ),  # fmt: skip
+        pl.DataFrame(schema=ACCURACY_SCHEMA),
+        pl.DataFrame(schema={"family": pl.Utf8, "week_start": pl.Date}),
+        pl.DataFrame(schema={"game_date": pl.Date, "status": pl.Utf8}),
+    )
+    rows, reports = steering.build_reports(empty, DAY, DAY + timedelta(days=2), champion=CHAMP, config=CONFIG,
+                                           health_config=HEALTH)  # fmt: skip
+    assert rows.get_column("recommendation").to_list() == ["RETRAIN"] * 3
+    assert rows.get_column("bb_n_season").to_list() == [0, 0, 0]
+    assert not rows.get_column("has_games").any()
+    assert "No observe-mode filter flagged a candidate this season." in reports[0].markdown
+    assert "- no games on this date" in reports[0].markdown
+    assert steering.invalid_rows(rows, DAY, DAY + timedelta(days=2)).height == 0
+
+
+def test_risk_factors_name_the_crash_stale_models_and_the_champion_below_watch():
+    crash = "CRASH: 2 models below 40% today (v12, v9_q43)"
+    rows, _ = build(inputs_for(perf(perf_row(CHAMP, "BLOCKED", 0.3, crash=True, signal=crash),
+                                    perf_row(OTHER, "HEALTHY", 0.3, crash=True, staleness="URGENT", days=16))))  # fmt: skip
+    r = rows.row(0, named=True)
+    assert r["recommendation"] == "MARKET DISRUPTION" and r["market_crash"]
+    assert r["risk_factors"] == [
+        "schedule gap: first slate after 2 days without games (the rolling windows hold fewer game days)",
+        "schedule gap: no games in the next 1 day(s) (or their schedule not ingested yet)",
+        f"market crash: {crash}",
+        "stale model v9_q43: URGENT (16 days since training)",
+        "champion v12 BLOCKED",
+    ]
