@@ -369,8 +369,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
          lambda: _timed_backfill(feature_start, args.end, select=["player_lines", "player_features"], **runs)),
         (f"walk-forward training, weeks {first_week} .. {last_week}",
          lambda: _timed_backfill(first_week, last_week, job_name=TRAINING_JOB, **runs)),
-        (f"predictions + prediction_accuracy {args.start} .. {args.end}",
-         lambda: _timed_backfill(args.start, args.end, select=["predictions", "prediction_accuracy"], **runs)),
+        (f"predictions and everything built from them (grading, health, signals, best bets, the ledger) "
+         f"{args.start} .. {args.end}",
+         lambda: _timed_backfill(args.start, args.end, select=daily_downstream_of("predictions"), **runs)),
     ]  # fmt: skip
     total = len(steps) + 1
     for i, (title, run) in enumerate(steps, start=1):

@@ -10,7 +10,7 @@ from nba_props.dagster_helpers import labels
 from nba_props.io.artifacts import ArtifactStoreResource
 from nba_props.io.io_manager import WarehouseResource
 from nba_props.lib import schemas, tables
-from nba_props.lib.evaluation import evaluation_report, load_evaluation_config, report_markdown
+from nba_props.lib.evaluation import best_bets_record, evaluation_report, load_evaluation_config, report_markdown
 from nba_props.lib.features.contract import load_contract
 from nba_props.lib.models.graded import with_market_p_over
 from nba_props.lib.models.registry import load_models_config
@@ -55,7 +55,15 @@ def _training_skips(instance: dg.DagsterInstance, start: date, end: date) -> dic
     group_name="models",
     **labels("models", "on_demand"),
     kinds={"duckdb", "polars"},
-    deps=["prediction_accuracy", "box_scores", "player_lines", "player_features", "trained_models"],
+    deps=[
+        "prediction_accuracy",
+        "box_scores",
+        "player_lines",
+        "player_features",
+        "trained_models",
+        "pick_accuracy",
+        "best_bets",
+    ],
 )
 def model_evaluation(
     context: dg.AssetExecutionContext,
@@ -94,6 +102,12 @@ def model_evaluation(
         skipped=_training_skips(context.instance, start, end),
         config=eval_config,
     )
+    # what the system would really have published: the graded ledger (empty when the window's
+    # picks were not built; the section is then left out)
+    picks = store.load("pick_accuracy", start=start, end=end, declared=tables.TABLE_SCHEMAS["pick_accuracy"])
+    if picks.height:
+        slate = store.load("best_bets", start=start, end=end, declared=tables.TABLE_SCHEMAS["best_bets"])
+        report["best_bets"] = best_bets_record(picks, slate.select("game_date", "health_gate_active"))
     broken = {f: fam["coverage"]["broken_identities"] for f, fam in report["families"].items()
               if fam["coverage"]["broken_identities"]}  # fmt: skip
     if broken:
@@ -110,6 +124,8 @@ def model_evaluation(
             "markdown": md_uri,
             "graded_rows": graded.height,
             "champion_mae_ratio": champion.get("mae_ratio"),
+            "best_bets_hr": (report.get("best_bets") or {}).get("hr"),
+            "best_bets_picks": (report.get("best_bets") or {}).get("picks", 0),
             "window": f"{start} .. {end}",
             "settings": settings.metadata(),
         }
