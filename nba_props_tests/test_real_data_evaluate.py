@@ -13,6 +13,7 @@ Measured on the shared 2-core machine: 173 s wall for the whole command (121 s u
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -29,7 +30,9 @@ HISTORY_DAYS = "313"  # 2025-01-01 .. the window
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> dict:
+def evaluated(tmp_path_factory) -> tuple[dict, Path]:
+    """The report and the evaluation's warehouse (every asset downstream of the predictions is
+    built for the window: grading, health, signals, best bets, the ledger)."""
     base = tmp_path_factory.mktemp("evaluate")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NBA_PROPS_HOME", str(base / "home"))
@@ -38,7 +41,13 @@ def report(tmp_path_factory) -> dict:
                      "--out", str(base / "out")])  # fmt: skip
     assert code == 0
     assert (base / "out" / "evaluation.md").read_text().startswith("# Model evaluation")
-    return json.loads((base / "out" / "evaluation.json").read_text())
+    warehouse = base / "home" / "evaluation" / DATA.name / "warehouse.duckdb"
+    return json.loads((base / "out" / "evaluation.json").read_text()), warehouse
+
+
+@pytest.fixture(scope="module")
+def report(evaluated) -> dict:
+    return evaluated[0]
 
 
 def test_report_structure_lists_every_family(report):
@@ -114,3 +123,46 @@ def test_baselines_on_the_champions_decided_rows(report):
             >= block["hr"]["3"]["wins"] + block["hr"]["3"]["losses"]
         )
         assert 0 < block["top5_daily"]["picks"] <= 35
+
+
+def test_best_bets_of_each_day_and_their_record_match_an_independent_query(evaluated):
+    """The window's best bets: each day's selected candidates are exactly the ledger's picks of the
+    day (its first publication), graded on their published side and line by a query written here
+    against box scores and the schedule directly, and the report's record is that query's."""
+    import duckdb
+
+    report, warehouse = evaluated
+    con = duckdb.connect(str(warehouse), read_only=True)
+    selected = con.sql(
+        "SELECT game_date, game_id, player_lookup, model_id, direction, line FROM nba_props.best_bets "
+        "WHERE selected ORDER BY ALL"
+    ).fetchall()
+    ledger = con.sql(
+        "SELECT game_date, game_id, player_lookup, model_id, direction, line FROM nba_props.published_picks "
+        "WHERE status = 'published' ORDER BY ALL"
+    ).fetchall()
+    assert selected == ledger  # every selected pick published once, nothing else
+    # grade each published pick from the box score of its player-game (a player without a row did
+    # not play: void); the line and side are the published ones
+    graded = con.sql(
+        """
+        WITH box AS (
+            SELECT game_id, player_lookup, max(points) AS points FROM nba_props.box_scores
+            WHERE played GROUP BY ALL
+        )
+        SELECT p.game_date, p.game_id, p.player_lookup,
+               CASE WHEN b.points IS NULL THEN 'VOID'
+                    WHEN b.points = p.line THEN 'PUSH'
+                    WHEN (b.points > p.line) = (p.direction = 'OVER') THEN 'WIN' ELSE 'LOSS' END AS result
+        FROM nba_props.published_picks p LEFT JOIN box b USING (game_id, player_lookup)
+        WHERE p.status = 'published'
+        """
+    ).pl()
+    stored = con.sql("SELECT game_date, game_id, player_lookup, result FROM nba_props.pick_accuracy WHERE counted").pl()
+    assert graded.sort("game_id", "player_lookup").equals(stored.sort("game_id", "player_lookup"))
+    counts = {r: int((graded["result"] == r).sum()) for r in ("WIN", "LOSS", "PUSH", "VOID")}
+    record = report["best_bets"]
+    assert (record["wins"], record["losses"], record["pushes"], record["voids"]) == (
+        counts["WIN"], counts["LOSS"], counts["PUSH"], counts["VOID"])  # fmt: skip
+    assert record["picks"] == len(ledger) and record["days"] == 7
+    assert record["health_gate_days"] + record["days_with_picks"] <= record["days"] or record["picks"] == 0

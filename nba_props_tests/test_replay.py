@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 
 from nba_props import seasons
+from nba_props.lib.automation import load_automation_config
 from nba_props_tests.conftest import TRAINED_WEEK as WEEK
 
 # Tuesday .. Thursday (Thanksgiving: no games, so nothing is due the next morning)
@@ -92,12 +93,39 @@ def test_the_withheld_day_raises_a_freshness_alert_at_the_deadline_and_recovers(
     deadline = datetime.combine(withheld + timedelta(days=1), time(8), tzinfo=seasons.GAME_TZ)
     # the box scores late, and with them the day's grading (graded when its box scores land): both due
     # yesterday by 08:00 ET, raised at that tick, recovered once the box scores are released
-    late = {"box_scores", "prediction_accuracy"}
+    # (and the day's graded picks, graded with its predictions, due by 08:30)
+    late = {"box_scores", "prediction_accuracy", "pick_accuracy"}
     assert sorted(a["asset"] for a in raised) == sorted(late)
-    assert all(deadline <= a["tick"] < deadline + timedelta(hours=1) for a in raised)
+    # each at the first hourly tick from its own deadline (08:00; the graded picks 08:30)
+    due = {d.asset: datetime.combine(withheld + timedelta(days=1), d.at, tzinfo=seasons.GAME_TZ)
+           for d in load_automation_config().deadlines}  # fmt: skip
+    assert due["box_scores"] == deadline
+    assert all(due[a["asset"]] <= a["tick"] < due[a["asset"]] + timedelta(hours=1) for a in raised)
     assert sorted(a["asset"] for a in recovered) == sorted(late)
     assert all(a["tick"] >= release for a in recovered)
     # nothing else was late or broken (business alerts on the champion's health are not faults)
     faults = [a for a in alerts if a["kind"] != "model_health"]
     assert {(a["asset"], a["partition"]) for a in faults} == {(asset, withheld.isoformat()) for asset in late}
     assert {a["asset"] for a in alerts if a["kind"] == "model_health"} <= {"model_performance_daily"}
+
+
+def test_the_replay_publishes_each_days_best_bets_before_its_games(replayed):
+    """The posting runs build the day's signals, best bets and ledger before the first tip; every
+    selected pick is in the ledger, published (never late) before its game."""
+    import duckdb
+
+    report, played, _, _, home = replayed
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    for day in sorted(set(played.get_column("game_date").to_list())):
+        first_tip = min(played.filter(pl.col("game_date") == day).get_column("tip_time_utc"))
+        built = [r for r in report.runs if "best_bets" in r.assets and r.partition == day.isoformat()]
+        assert built and all(r.at < first_tip for r in built), day  # never rebuilt once its games started
+        candidates = con.execute("SELECT count(*) FROM nba_props.best_bets WHERE game_date = ?", [day]).fetchall()
+        assert candidates[0][0] > 0, day
+    selected = con.sql("SELECT game_id, player_lookup FROM nba_props.best_bets WHERE selected ORDER BY ALL").fetchall()
+    ledger = con.sql(
+        "SELECT game_id, player_lookup FROM nba_props.published_picks WHERE status = 'published' ORDER BY ALL"
+    ).fetchall()
+    assert selected == ledger
+    late = con.sql("SELECT count(*) FROM nba_props.published_picks WHERE published_at >= tip_time_utc").fetchall()
+    assert late == [(0,)]
