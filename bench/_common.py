@@ -59,3 +59,55 @@ def build_lines_and_features(raw: dict, start, end):
         CONTRACT,
     )
     return lines, features
+
+
+def quiet(fn, *args, **kwargs):
+    """Call fn with its stdout swallowed (the CLI's per-step tables of a set-up)."""
+    from contextlib import redirect_stdout
+    from io import StringIO
+
+    with redirect_stdout(StringIO()):
+        return fn(*args, **kwargs)
+
+
+UPSTREAM = ("schedule", "box_scores", "prop_line_snapshots", "injury_report", "player_lines", "player_features")
+
+
+def simulated_setup(home: Path, sim_days: int | None, *, then: tuple[str, ...] = (), ready=None) -> dict:
+    """The set-up the stage benches share (not timed by them): the simulated season (its first
+    `sim_days` days) ingested, featured, trained week by week and predicted in `home`, then the
+    assets of `then`; skipped when `ready(duckdb_path, start, end)` says the warehouse already has
+    them. Returns settings, start, end, dagster_home, setup_s and, when a step failed, setup_failed."""
+    import os
+    import time
+    from datetime import timedelta
+
+    from nba_props import seasons
+    from nba_props.cli import TRAINING_JOB, mondays, run_backfill
+    from nba_props.lib.sources.factory import ensure_simulated_season
+    from nba_props.settings import load_settings
+
+    os.environ["NBA_PROPS_HOME"] = str(home)
+    settings = load_settings(home=home, provider="simulated")
+    ensure_simulated_season(settings.data_dir, settings.sim_season, settings.sim_seed)
+    season = seasons.season(settings.sim_season)
+    start, end = season.opening_night, season.regular_season_end
+    if sim_days:
+        end = min(end, start + timedelta(days=sim_days - 1))
+    dagster_home = home / "dagster_home"
+    runs = {"settings": settings, "dagster_home": dagster_home, "launched_by": "cli"}
+    started = time.perf_counter()
+    summaries = []
+    if not (ready and ready(settings.duckdb_path, start, end)):
+        first_week, last_week = mondays(start, end)
+        summaries = [
+            quiet(run_backfill, start, end, select=list(UPSTREAM), **runs),
+            quiet(run_backfill, first_week, last_week, job_name=TRAINING_JOB, **runs),
+            quiet(run_backfill, start, end, select=["predictions", *then], **runs),
+        ]
+    out = {"settings": settings, "start": start, "end": end, "dagster_home": dagster_home,
+           "setup_s": round(time.perf_counter() - started, 1)}  # fmt: skip
+    broken = sorted(step for summary in summaries for step, f in summary.items() if f.get("failed"))
+    if broken:
+        out["setup_failed"] = broken
+    return out

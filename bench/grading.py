@@ -33,13 +33,11 @@ import os
 import sys
 import tempfile
 import time
-from contextlib import redirect_stdout
-from datetime import date, timedelta
-from io import StringIO
+from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_DATA  # noqa: E402
+from _common import DEFAULT_DATA, quiet, simulated_setup  # noqa: E402
 
 ASSETS = ("prediction_accuracy", "model_performance_daily", "market_regime", "pre_game_signal")
 REAL_WINDOW = (date(2025, 10, 21), date(2025, 11, 23))
@@ -172,13 +170,6 @@ def _timed(start: date, end: date, assets: list[str], settings, dagster_home: Pa
     }
 
 
-def _quiet(fn, *args, **kwargs):
-    """Run a set-up step with its summary tables kept off the benchmark's output."""
-    buffer = StringIO()
-    with redirect_stdout(buffer):
-        return fn(*args, **kwargs)
-
-
 def real_window(data: Path, home: Path, history_days: int, assets: list[str]) -> dict:
     from nba_props.cli import main as cli_main
     from nba_props.settings import load_settings
@@ -189,7 +180,7 @@ def real_window(data: Path, home: Path, history_days: int, assets: list[str]) ->
     started = time.perf_counter()
     argv = ["evaluate", "--data", str(data), "--start", start.isoformat(), "--end", end.isoformat(),
             "--history-days", str(history_days), "--out", str(home / "report")]  # fmt: skip
-    code = 0 if _has_predictions(eval_home / "warehouse.duckdb", start, end) else _quiet(cli_main, argv)
+    code = 0 if _has_predictions(eval_home / "warehouse.duckdb", start, end) else quiet(cli_main, argv)
     setup = time.perf_counter() - started
     if code != 0:
         return {"setup_failed": "nba-props evaluate failed", "setup_s": round(setup, 1)}
@@ -202,39 +193,15 @@ def real_window(data: Path, home: Path, history_days: int, assets: list[str]) ->
 
 
 def simulated_season(home: Path, sim_days: int | None, assets: list[str]) -> dict:
-    from nba_props import seasons
-    from nba_props.cli import TRAINING_JOB, mondays, run_backfill
-    from nba_props.lib.sources.factory import ensure_simulated_season
-    from nba_props.settings import load_settings
-
-    os.environ["NBA_PROPS_HOME"] = str(home)
-    settings = load_settings(home=home, provider="simulated")
-    ensure_simulated_season(settings.data_dir, settings.sim_season, settings.sim_seed)
-    season = seasons.season(settings.sim_season)
-    start, end = season.opening_night, season.regular_season_end
-    if sim_days:
-        end = min(end, start + timedelta(days=sim_days - 1))
-    dagster_home = home / "dagster_home"
-    runs = {"settings": settings, "dagster_home": dagster_home, "launched_by": "cli"}
-    started = time.perf_counter()
-    upstream = ["schedule", "box_scores", "prop_line_snapshots", "injury_report", "player_lines", "player_features"]
-    first_week, last_week = mondays(start, end)
-    summaries = []
-    if not _has_predictions(settings.duckdb_path, start, end):
-        summaries = [
-            _quiet(run_backfill, start, end, select=upstream, **runs),
-            _quiet(run_backfill, first_week, last_week, job_name=TRAINING_JOB, **runs),
-            _quiet(run_backfill, start, end, select=["predictions"], **runs),
-        ]
-    setup = time.perf_counter() - started
-    broken = sorted(step for summary in summaries for step, f in summary.items() if f.get("failed"))
-    if broken:
-        return {"setup_failed": broken, "setup_s": round(setup, 1)}
+    setup = simulated_setup(home, sim_days, ready=_has_predictions)
+    if "setup_failed" in setup:
+        return {"setup_failed": setup["setup_failed"], "setup_s": setup["setup_s"]}
+    settings, start, end = setup["settings"], setup["start"], setup["end"]
     extra = {}
     if STAND_IN["on"]:
         extra["stand_in_prediction_accuracy_rows"] = stand_in_grading(settings, start, end)
     return {"season": settings.sim_season, "window": [start.isoformat(), end.isoformat()],
-            "setup_s": round(setup, 1), **extra, **_timed(start, end, assets, settings, dagster_home)}  # fmt: skip
+            "setup_s": setup["setup_s"], **extra, **_timed(start, end, assets, settings, setup["dagster_home"])}  # fmt: skip
 
 
 def main() -> int:

@@ -24,24 +24,17 @@ import shutil
 import sys
 import tempfile
 import time
-from contextlib import redirect_stdout
-from datetime import date, timedelta
-from io import StringIO
+from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import simulated_setup  # noqa: E402
 from grading import step_times  # noqa: E402
 
 ASSETS = ("signal_tags", "best_bets", "published_picks", "pick_accuracy", "signal_health_daily", "steering_report")
 # what the picks read and the set-up builds (when in the graph)
 GRADING = ("prediction_accuracy", "model_performance_daily", "market_regime", "pre_game_signal")
 BUDGET_S = 10.0
-
-
-def _quiet(fn, *args, **kwargs):
-    buffer = StringIO()
-    with redirect_stdout(buffer):
-        return fn(*args, **kwargs)
 
 
 def _ready(duckdb_path: Path, start: date, end: date) -> bool:
@@ -78,37 +71,12 @@ def _timed(start: date, end: date, assets: list[str], settings, dagster_home: Pa
 
 
 def simulated_season(home: Path, sim_days: int | None, assets: list[str], reuse: bool) -> dict:
-    from nba_props import seasons
-    from nba_props.cli import TRAINING_JOB, mondays, run_backfill
-    from nba_props.lib.sources.factory import ensure_simulated_season
-    from nba_props.settings import load_settings
-
-    os.environ["NBA_PROPS_HOME"] = str(home)
-    settings = load_settings(home=home, provider="simulated")
-    ensure_simulated_season(settings.data_dir, settings.sim_season, settings.sim_seed)
-    season = seasons.season(settings.sim_season)
-    start, end = season.opening_night, season.regular_season_end
-    if sim_days:
-        end = min(end, start + timedelta(days=sim_days - 1))
-    dagster_home = home / "dagster_home"
-    runs = {"settings": settings, "dagster_home": dagster_home, "launched_by": "cli"}
-    started = time.perf_counter()
-    summaries = []
-    if not (reuse and _ready(settings.duckdb_path, start, end)):
-        upstream = ["schedule", "box_scores", "prop_line_snapshots", "injury_report", "player_lines", "player_features"]
-        first_week, last_week = mondays(start, end)
-        summaries = [
-            _quiet(run_backfill, start, end, select=upstream, **runs),
-            _quiet(run_backfill, first_week, last_week, job_name=TRAINING_JOB, **runs),
-            _quiet(run_backfill, start, end, select=["predictions"], **runs),
-            _quiet(run_backfill, start, end, select=list(GRADING), **runs),
-        ]
-    setup = time.perf_counter() - started
-    broken = sorted(step for summary in summaries for step, f in summary.items() if f.get("failed"))
-    if broken:
-        return {"setup_failed": broken, "setup_s": round(setup, 1)}
+    setup = simulated_setup(home, sim_days, then=GRADING, ready=_ready if reuse else None)
+    if "setup_failed" in setup:
+        return {"setup_failed": setup["setup_failed"], "setup_s": setup["setup_s"]}
+    settings, start, end = setup["settings"], setup["start"], setup["end"]
     return {"season": settings.sim_season, "window": [start.isoformat(), end.isoformat()],
-            "setup_s": round(setup, 1), **_timed(start, end, assets, settings, dagster_home)}  # fmt: skip
+            "setup_s": setup["setup_s"], **_timed(start, end, assets, settings, setup["dagster_home"])}  # fmt: skip
 
 
 def main() -> int:
