@@ -251,9 +251,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     _print_tables(settings)
     _print_prediction_summary(max(first_week, start), end, settings)
+    _print_best_bets_summary(max(first_week, start), end, settings)
     print("\nresults:")
     print(f"  warehouse (DuckDB)  {settings.duckdb_path}   tables nba_props.<asset>")
-    print(f"  artifacts           {settings.artifacts_dir}   (models/week=YYYY-MM-DD/<family>.cbm)")
+    print(
+        f"  artifacts           {settings.artifacts_dir}   (models/week=YYYY-MM-DD/<family>.cbm, "
+        "reports/steering/<date>.md)"
+    )
     print(f"  simulated raw data  {settings.data_dir}")
     print(f"  Dagster runs        {_dagster_home(settings)}   (open with `make ui`)")
     return 1 if failed else 0
@@ -301,6 +305,31 @@ def _print_prediction_summary(start: date, end: date, settings) -> None:
             f"{_rate(top['hr']):>10}{top['wins'] + top['losses']:>6}{_rate(figures['roi_edge3']):>9}"
             f"{figures['n_roi_edge3']:>6}"
         )
+
+
+def _print_best_bets_summary(start: date, end: date, settings) -> None:
+    """The published best bets of the window, graded from the ledger (the evaluation's record),
+    and the newest steering recommendation."""
+    from nba_props.io.warehouse import Warehouse
+    from nba_props.lib import tables
+    from nba_props.lib.evaluation import best_bets_record
+
+    warehouse = Warehouse(settings.duckdb_path)
+    if not (warehouse.table_exists("pick_accuracy") and warehouse.table_exists("best_bets")):
+        return
+    picks = warehouse.load("pick_accuracy", start=start, end=end, declared=tables.TABLE_SCHEMAS["pick_accuracy"])
+    slate = warehouse.load("best_bets", start=start, end=end, declared=tables.TABLE_SCHEMAS["best_bets"])
+    r = best_bets_record(picks, slate.select("game_date", "health_gate_active"))
+    print(f"\nbest bets {start} .. {end} (published_picks graded: pick_accuracy):")
+    print(f"  {r['picks']} picks on {r['days_with_picks']} of {r['days']} days, {r['wins']}-{r['losses']} "
+          f"(HR {_rate(r['hr'])}, {r['pushes']} pushes, {r['voids']} voids, {r['pending']} pending), ROI "
+          f"{_rate(r['roi'])} over {r['n_roi']} priced, health gate closed {r['health_gate_days']} days")  # fmt: skip
+    if warehouse.table_exists("steering_report"):
+        report = warehouse.load("steering_report", start=start, end=end,
+                                declared=tables.TABLE_SCHEMAS["steering_report"])  # fmt: skip
+        if report.height:
+            last = report.sort("game_date").row(-1, named=True)
+            print(f"  steering {last['game_date']}: {last['recommendation']} ({last['reason']})")
 
 
 def _rate(value: float | None) -> str:
