@@ -155,13 +155,13 @@ def test_backfill_equals_one_day_runs_and_reruns_change_nothing(tmp_path):
         assert by_key["2025-11-09"]["champion_n_7d"].value == 70
         assert "| **v9_mae** (champion) | HEALTHY |" in md["model_states"].value
         assert md["champion_state_rank"].value == 3  # HEALTHY plots as 3 (BLOCKED 0)
-        # the run's last day carries the champion's season timeline: opening night (2025-10-21,
-        # no graded picks before 11-03) .. 11-09, newest first, the change on 11-03 explained
+        # the run's last day carries the champion's season timeline, newest first, from its first
+        # day with a counted pick of the season (11-03; opening night 10-21 .. 11-02 say nothing)
         assert "champion_season_timeline" not in md
         timeline = by_key["2025-11-09"]["champion_season_timeline"].value.splitlines()
-        assert len(timeline) == 2 + (DAYS[-1] - date(2025, 10, 21)).days + 1
+        assert len(timeline) == 2 + len(DAYS)
         assert timeline[2].startswith("| 2025-11-09 | HEALTHY | 70.0% | 70 |")
-        assert timeline[-1].startswith("| 2025-10-21 | INSUFFICIENT_DATA |")
+        assert timeline[-1].startswith("| 2025-11-03 | HEALTHY | 70.0% | 10 |")
         assert [line for line in timeline if "RECOVERED" in line or "DEGRADED" in line] == []
         checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
         assert checks["champion_health"].passed and checks["unique_key"].passed and checks["counts_consistent"].passed

@@ -111,7 +111,7 @@ def test_first_publication_records_the_clock_the_run_and_per_partition_figures(d
     assert set(rows["published_at"]) == {before(day)}
     assert set(rows["run_id"]) == {result.run_id}
     meta = result.asset_materializations_for_node(ASSET)[0].metadata
-    assert meta["published"].value == 2 and meta["added"].value == 2 and meta["withdrawn"].value == 0
+    assert meta["published"].value == 2 and meta["run_added"].value == 2 and meta["withdrawn"].value == 0
 
 
 def test_rerunning_the_date_changes_nothing(database):
@@ -124,7 +124,7 @@ def test_rerunning_the_date_changes_nothing(database):
         result = materialize(database, now, day)
         assert result.success
         assert stored(database).equals(once)
-        assert result.asset_materializations_for_node(ASSET)[0].metadata["added"].value == 0
+        assert result.asset_materializations_for_node(ASSET)[0].metadata["run_added"].value == 0
 
 
 def test_disabling_the_source_model_withdraws_before_tip_and_keeps_after(database):
@@ -174,7 +174,7 @@ def test_a_backfill_with_changed_config_after_the_games_loses_nothing_and_adds_l
     assert kept.equals(published)  # the published line 20.5 of 'b' is not rewritten to 24.5
     per_day = {m.partition: m.metadata for m in result.asset_materializations_for_node(ASSET)}
     assert per_day[DAYS[0].isoformat()]["late"].value == 1
-    assert per_day[DAYS[0].isoformat()]["refused_after_tip"].value == 1
+    assert per_day[DAYS[0].isoformat()]["run_refused_after_tip"].value == 1
     assert per_day[DAYS[2].isoformat()]["published"].value == 2
 
 

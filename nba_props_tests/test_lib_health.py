@@ -171,6 +171,8 @@ def test_transitions_and_days_below_watch_on_a_series():
     reasons = out.get_column("transition_reason").to_list()
     assert reasons[1] == "HEALTHY -> BLOCKED: 7d HR 50.0% < 52.4% (N 58)"
     assert reasons[3] == "WATCH -> HEALTHY: 7d HR 61.8% >= 58% (N 76)"
+    # a recovery quotes the floor of the state reached: BLOCKED -> WATCH needs >= 55%, not 52.4%
+    assert reasons[2] == "BLOCKED -> WATCH: 7d HR 56.7% >= 55% (N 67)"
 
 
 def test_staleness_bands_from_the_registry():
@@ -192,6 +194,14 @@ def test_staleness_bands_from_the_registry():
     assert by_day[date(2025, 11, 9)]["staleness"] == OVERDUE  # 13 days
     assert by_day[date(2025, 11, 10)]["model_id"] == "future" and by_day[date(2025, 11, 10)]["staleness"] == FRESH
     assert by_day[date(2025, 11, 22)]["days_since_training"] == 12
+    # a model blocked by governance never served: the family's newest is the week before it
+    blocked = registry.with_columns(lifecycle_state=pl.Series(["active", "active", "blocked", "active"]))
+    out = run([], start=D0, end=date(2025, 11, 9), registry=blocked)
+    assert (one(out, day=date(2025, 11, 9))["model_id"], one(out, day=date(2025, 11, 9))["days_since_training"]) == (
+        "w1020",
+        20,
+    )
+    assert one(out, day=date(2025, 11, 9))["staleness"] == URGENT
     gone = run([], start=date(2025, 10, 15), registry=registry.head(1))  # 44 days after 09-01: > 22 days back
     assert (one(gone, day=date(2025, 10, 15))["staleness"], one(gone, day=date(2025, 10, 15))["model_id"]) == (
         NO_MODEL,

@@ -50,6 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from nba_props import seasons
 from nba_props.lib.config_files import CONFIG_DIR, load_config
 from nba_props.lib.grading import ACCURACY_SCHEMA, LOSS, OVER, UNDER, WIN, profit_expr, wilson_interval
+from nba_props.lib.models.registry import LifecycleState
 
 HEALTH_CONFIG_PATH = CONFIG_DIR / "health.yaml"
 TABLE = "model_performance_daily"
@@ -59,6 +60,7 @@ TOLERANCE = 1e-9  # float noise: an edge of exactly 3.0 counts, a hit rate of ex
 INSUFFICIENT_DATA, BLOCKED, DEGRADING, WATCH, HEALTHY = "INSUFFICIENT_DATA", "BLOCKED", "DEGRADING", "WATCH", "HEALTHY"
 STATES = (INSUFFICIENT_DATA, BLOCKED, DEGRADING, WATCH, HEALTHY)
 _RANK = {BLOCKED: 0, DEGRADING: 1, WATCH: 2, HEALTHY: 3}
+_BY_RANK = {rank: state for state, rank in _RANK.items()}
 BELOW_WATCH = (BLOCKED, DEGRADING, WATCH)
 ALERT_STATES = (BLOCKED, DEGRADING)  # the champion in one of these: the champion_health check warns
 DEGRADED, RECOVERED, NO_CHANGE = "DEGRADED", "RECOVERED", "NO_CHANGE"
@@ -232,7 +234,8 @@ def performance_docs(config: HealthConfig) -> dict[str, str]:
         "game_date": "The partition's game date (ET); every window ends on it, inclusive.",
         "family": "The model family (config/models.yaml).",
         "is_champion": "True for the champion family (models.yaml `champion`).",
-        "model_id": "The family's newest trained model with week_start <= game_date (NULL: none in the lookback).",
+        "model_id": "The family's newest trained model with week_start <= game_date not blocked by governance "
+        "(NULL: none in the lookback).",
         "model_week_start": "That model's week_start (the Monday it was trained, on data before it).",
         "days_since_training": "game_date - model_week_start, in days (NULL without a model).",
         "staleness": f"FRESH (< {config.staleness.routine_from} days), ROUTINE, OVERDUE (from "
@@ -370,8 +373,9 @@ def transition_reason(previous: str | None, state: str, hr: float | None, n: int
     move = transition_of(previous, state)
     if move == DEGRADED:
         return f"{previous} -> {state}: {label} HR {_pct(hr)} < {_bound(state, config):g}% (N {n})"
-    if move == RECOVERED:
-        return f"{previous} -> {state}: {label} HR {_pct(hr)} >= {_bound(previous, config):g}% (N {n})"
+    if move == RECOVERED:  # the floor of the state reached (HEALTHY: >= the watch bound)
+        floor = _bound(_BY_RANK[_RANK[state] - 1], config)
+        return f"{previous} -> {state}: {label} HR {_pct(hr)} >= {floor:g}% (N {n})"
     return f"{state} ({figures})"
 
 
@@ -531,6 +535,9 @@ def _day_figures(out: pl.DataFrame, rows: pl.DataFrame, config: HealthConfig) ->
 
 
 def _training(out: pl.DataFrame, registry: pl.DataFrame | None, config: HealthConfig) -> pl.DataFrame:
+    if registry is not None and "lifecycle_state" in registry.columns:
+        # a model blocked by governance never serves: the family's newest model is the one before it
+        registry = registry.filter(pl.col("lifecycle_state").fill_null("") != LifecycleState.BLOCKED.value)
     models = (
         registry.select("family", "model_id", model_week_start="week_start")
         if registry is not None and registry.height
@@ -677,11 +684,16 @@ def state_rank_expr(state: pl.Expr) -> pl.Expr:
 
 
 def timeline_markdown(rows: pl.DataFrame, family: str, config: HealthConfig) -> str:
-    """One family's day-by-day health as a markdown table (newest first): the state, the
-    state-window HR with N, season-to-date HR, and the transition with its reason when the state
-    changed. `rows`: model_performance_daily rows of the days to show."""
+    """One family's day-by-day health as a markdown table (newest first) from its first day with a
+    counted pick of the season: the state, the state-window HR with N, season-to-date HR, and the
+    transition with its reason when the state changed. `rows`: model_performance_daily rows."""
     label = config.state_label
-    days = rows.filter(pl.col("family") == family).sort("game_date", descending=True)
+    days = rows.filter(pl.col("family") == family)
+    # from the first day with a counted pick of the season (the days before it say nothing)
+    started = days.filter(pl.col(f"n_{SEASON_WINDOW}") > 0)
+    if started.height:
+        days = days.filter(pl.col("game_date") >= started.get_column("game_date").min())
+    days = days.sort("game_date", descending=True)
     lines = [
         f"| date | state | {label} HR | {label} N | season HR | day W-L | change |",
         "|---|---|---|---|---|---|---|",

@@ -15,7 +15,8 @@ unknown counts as the end of the game date, midnight America/New_York):
   games: a first-time backfill builds the history (what the rules would have shown).
 - a `published` pick no longer selected: before its tip -> `withdrawn` with `withdrawn_at` = now
   and `withdrawn_reason` (the health gate and its reason; else the best_bets row's `rejected_by`;
-  else "no longer a candidate (source model missing)" when best_bets has no row for it at all;
+  else "no longer a candidate (...)" when best_bets has no row for it at all (the line or the
+  prediction moved below the recommendation, or the source model stopped predicting);
   else "not selected (cap or ranking)"). After its tip it stays `published` (a bettor saw it):
   the refusal is counted (`refused_after_tip`), nothing else changes.
 - a `withdrawn` pick selected again before its tip is `published` again (its withdrawn_at /
@@ -53,7 +54,10 @@ STATUSES = (PUBLISHED, WITHDRAWN, LATE)
 KEY = ("game_id", "player_lookup")
 UTC_US = pl.Datetime("us", "UTC")
 
-REASON_MISSING = "no longer a candidate (source model missing)"
+REASON_MISSING = (
+    "no longer a candidate (no recommended, lined prediction for the player-game now: the line or the prediction "
+    "moved, or its model stopped predicting)"
+)
 REASON_NOT_SELECTED = "not selected (cap or ranking)"
 REASON_GATE = "health gate"
 REASON_FILTER = "filter"

@@ -62,7 +62,9 @@ def published_picks(
     figures = partition_figures(rows, context.partition_keys, figures=ledger.ledger_figures())
     moved = partition_figures(events, context.partition_keys, figures={e: (pl.col("event") == e).sum() for e in EVENTS})
     for key, values in figures.items():
-        values |= {e: v for e, v in moved[key].items() if e in EVENTS}
+        # this run's moves under names of their own: the ledger's status counts (published,
+        # withdrawn, late) must not be overwritten by the run's events of the same name
+        values |= {f"run_{e}": v for e, v in moved[key].items() if e in EVENTS}
         context.add_asset_metadata(values, asset_key=ASSET, partition_key=key)
     yield dg.Output(
         rows,
