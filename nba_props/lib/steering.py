@@ -535,29 +535,30 @@ def _et(instant: datetime) -> str:
     return f"{instant.astimezone(seasons.GAME_TZ):%Y-%m-%d %H:%M} ET"
 
 
-def _utc(instant: datetime | None) -> str | None:
-    return None if instant is None else f"{instant.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+def _utc(instant: datetime) -> str:
+    return f"{instant.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
 
 
 def _alert_items(day_alerts: pl.DataFrame, business: bool) -> list[dict[str, Any]]:
+    """The listed alerts without their recovery: every one was open at the cutoff, and a recovery
+    known only later must not change a rerun's report."""
     rows = day_alerts.filter(pl.col("business") == business)
     return [
         {"alert_id": r["alert_id"], "raised_at": _utc(r["raised_at"]), "kind": r["kind"], "asset": r["asset"],
-         "partition": r["partition"], "check": r["check"], "message": r["message"],
-         "recovered_at": _utc(r["recovered_at"])}
+         "partition": r["partition"], "check": r["check"], "message": r["message"]}
         for r in rows.iter_rows(named=True)
     ]  # fmt: skip
 
 
 def _alerts_section(cutoff: datetime, rule: str, model_health: list[dict], data: list[dict]) -> list[str]:
     out = [f"Open as of {_et(cutoff)} ({rule}): raised by then and not recovered by then (a recovery after "
-           "it still shows), about this date's partition, an earlier one or none.", ""]  # fmt: skip
+           "it is not shown: a rerun gives the same list), about this date's partition, an earlier one or none.", ""]  # fmt: skip
     for title, items in (("Model health (business alerts)", model_health), ("Data faults", data)):
         out += [f"### {title}", ""]
         if items:
-            out += [_table(["raised", "kind", "asset", "partition", "check", "message", "recovered"],
-                           [[i["raised_at"], i["kind"], i["asset"], i["partition"], i["check"], i["message"],
-                             i["recovered_at"] or "open"] for i in items])]  # fmt: skip
+            out += [_table(["raised", "kind", "asset", "partition", "check", "message"],
+                           [[i["raised_at"], i["kind"], i["asset"], i["partition"], i["check"], i["message"]]
+                            for i in items])]  # fmt: skip
         else:
             out += ["None open."]
         out += [""]
