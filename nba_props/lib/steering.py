@@ -482,7 +482,7 @@ class AlertsCutoff:
             if self.days_after
             else "the day"
         )
-        return f"{self.at:%H:%M} ET {when} (the report's deadline, config/automation.yaml deadlines)"
+        return f"{self.at:%H:%M} ET {when}, the report's deadline in config/automation.yaml deadlines"
 
 
 def open_alerts(alerts: pl.DataFrame, days: Sequence[date], cutoff: AlertsCutoff) -> pl.DataFrame:
@@ -551,7 +551,7 @@ def _alert_items(day_alerts: pl.DataFrame, business: bool) -> list[dict[str, Any
 
 
 def _alerts_section(cutoff: datetime, rule: str, model_health: list[dict], data: list[dict]) -> list[str]:
-    out = [f"Open as of {_et(cutoff)} ({rule}): raised by then and not recovered by then (a recovery after "
+    out = [f"Open as of {_et(cutoff)} ({rule}). Raised by then and not recovered by then (a recovery after "
            "it is not shown: a rerun gives the same list), about this date's partition, an earlier one or none.", ""]  # fmt: skip
     for title, items in (("Model health (business alerts)", model_health), ("Data faults", data)):
         out += [f"### {title}", ""]
