@@ -308,3 +308,30 @@ def test_a_blocker_read_through_a_history_window_is_refused(real_defs):
     spec = next(s for s in real_defs.resolve_all_asset_specs() if s.key == dg.AssetKey("player_lines"))
     with pytest.raises(ValueError, match="history window"):
         condition_for(spec, bad)
+
+
+def test_an_alerts_update_never_requests_the_steering_report(raw_defs, real_defs, instance):
+    """steering_report reads the (unpartitioned, sensor-written) `alerts` asset, but its only
+    post-game trigger is model_performance_daily: the alerts sensor's many updates request
+    nothing; the day's health does."""
+    graph = real_defs.resolve_asset_graph()
+    assert dg.AssetKey("alerts") in graph.get(dg.AssetKey("steering_report")).parent_keys
+    assert tuple(CONDITIONS.post_game_assets["steering_report"]) == ("model_performance_daily",)
+    tick = Ticks(real_defs, instance, ignore=frozenset(PRE_GAME_CHAIN))
+    todays_inputs(instance, YESTERDAY)
+    assert tick(9, 0, day=14) == {}
+    for minute in (0, 5):  # an alert raised, then recovered: two runless updates of `alerts`
+        instance.report_runless_asset_event(dg.AssetMaterialization("alerts"))
+        assert tick(8, minute) == {}
+    mat(instance, "model_performance_daily", YESTERDAY)
+    assert "steering_report" in tick(8, 10)
+    # the planted fault: `alerts` as a trigger too, and the same alert update requests the report
+    config = load_automation_config()
+    posts = dict(config.conditions.post_game_assets) | {"steering_report": ["model_performance_daily", "alerts"]}
+    bad = config.model_copy(update={"conditions": config.conditions.model_copy(update={"post_game_assets": posts})})
+    with dg.instance_for_test() as other:
+        tick = Ticks(apply_automation(raw_defs, bad), other, ignore=frozenset(PRE_GAME_CHAIN))
+        todays_inputs(other, YESTERDAY)
+        assert tick(9, 0, day=14) == {}
+        other.report_runless_asset_event(dg.AssetMaterialization("alerts"))
+        assert "steering_report" in tick(8, 0)

@@ -3,7 +3,7 @@
 # No `from __future__ import annotations` here: dagster checks the `context` annotation by
 # identity, and a string annotation is refused.
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 
 import dagster as dg
@@ -348,3 +348,34 @@ def three_calendar_days(history: pl.DataFrame) -> None:
 )
 def three_partitions(history: pl.DataFrame) -> None:
     SEEN["three_partitions"] = history
+
+
+EVENT_LOG = pl.Schema({"event_id": pl.Utf8, "raised_at": pl.Datetime("us", "UTC"), "partition": pl.Utf8})
+# an unpartitioned table written outside any run (e.g. the alerts sensor's `alerts`): an external spec
+event_log = dg.AssetSpec("event_log")
+
+
+@dg.asset(partitions_def=DAILY, backfill_policy=dg.BackfillPolicy.single_run())
+def daily_event_reader(event_log: pl.DataFrame) -> None:
+    SEEN.setdefault("daily_event_reader", []).append(event_log)
+
+
+def test_a_partitioned_asset_reads_an_unpartitioned_upstream_whole_and_empty_when_never_written(database, monkeypatch):
+    monkeypatch.setattr(tables, "TABLE_SCHEMAS", MappingProxyType({**tables.TABLE_SCHEMAS, "event_log": EVENT_LOG}))
+    # never written (no event yet): an empty frame with the declared columns, not an error
+    assert run([event_log, daily_event_reader], database, selection=[daily_event_reader], tags=RANGE_TAGS).success
+    (seen,) = SEEN.pop("daily_event_reader")
+    assert seen.height == 0 and seen.schema == EVENT_LOG
+    assert not Warehouse(database).table_exists("event_log")
+    # written: the whole table (every row, whatever its partition), once for the run's whole range
+    rows = pl.DataFrame({"event_id": ["a", "b"], "raised_at": [datetime(2024, 10, 20, 12, tzinfo=UTC)] * 2,
+                         "partition": ["2024-10-01", None]}, schema=EVENT_LOG)  # fmt: skip
+    Warehouse(database).replace_table("event_log", rows, declared=EVENT_LOG)
+    assert run([event_log, daily_event_reader], database, selection=[daily_event_reader], tags=RANGE_TAGS).success
+    (seen,) = SEEN.pop("daily_event_reader")
+    assert seen.sort("event_id").equals(rows)
+
+
+def test_an_unregistered_unpartitioned_upstream_never_written_fails_loudly(database):
+    with pytest.raises(LookupError, match="event_log does not exist"):
+        run([event_log, daily_event_reader], database, selection=[daily_event_reader], partition_key="2024-10-21")

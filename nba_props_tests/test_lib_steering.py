@@ -3,14 +3,16 @@ its boundaries (56% / N 30 / 30 days exactly, crash precedence, the crash taken 
 model_performance_daily's one rule), the best-bets record and the observe-mode outcomes on
 hand-computed figures, schedule gaps, the markdown's sections and the files (atomic)."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import polars as pl
 import pytest
 
-from nba_props.defs.health.steering import write_report
+from nba_props.defs.health.steering import ALERTS_CUTOFF, write_report
 from nba_props.io.artifacts import LocalArtifactStore
 from nba_props.lib import health, steering
+from nba_props.lib.alerts import ALERTS_SCHEMA
+from nba_props.lib.automation import Deadline
 from nba_props.lib.grading import ACCURACY_SCHEMA
 
 HEALTH = health.load_health_config()
@@ -234,7 +236,11 @@ def test_schedule_gaps():
 # ------------------------------------------------------------------ the whole report
 
 
-def inputs_for(performance: pl.DataFrame, picks: pl.DataFrame = PICKS, gate: bool = False) -> steering.Inputs:
+NO_ALERTS = pl.DataFrame(schema=ALERTS_SCHEMA)
+
+
+def inputs_for(performance: pl.DataFrame, picks: pl.DataFrame = PICKS, gate: bool = False,
+               alerts: pl.DataFrame = NO_ALERTS) -> steering.Inputs:  # fmt: skip
     bb = pl.DataFrame(
         {
             "game_date": [DAY],
@@ -257,11 +263,14 @@ def inputs_for(performance: pl.DataFrame, picks: pl.DataFrame = PICKS, gate: boo
                            "line_state_short": ["NORMAL"]})  # fmt: skip
     schedule = pl.DataFrame({"game_date": [DAY - timedelta(days=3), DAY], "status": ["final", "final"]})
     registry = pl.DataFrame({"family": [CHAMP], "week_start": [DAY - timedelta(days=8)]})
-    return steering.Inputs(performance, signal, regime, picks, bb, acc, registry, schedule)
+    return steering.Inputs(performance, signal, regime, picks, bb, acc, registry, schedule, alerts)
 
 
-def build(inputs: steering.Inputs) -> tuple[pl.DataFrame, list[steering.Report]]:
-    return steering.build_reports(inputs, DAY, DAY, champion=CHAMP, config=CONFIG, health_config=HEALTH)
+def build(
+    inputs: steering.Inputs, config: steering.SteeringConfig = CONFIG
+) -> tuple[pl.DataFrame, list[steering.Report]]:
+    return steering.build_reports(inputs, DAY, DAY, champion=CHAMP, config=config, health_config=HEALTH,
+                                  cutoff=ALERTS_CUTOFF)  # fmt: skip
 
 
 def test_markdown_sections_and_record_figures():
@@ -271,8 +280,11 @@ def test_markdown_sections_and_record_figures():
     for section in ("# Steering report 2026-01-20", "**Recommendation: ALL CLEAR**", "Rule path: market_crash: no",
                     "## Model health", "## Signal health", "## Market regime", "## Best-bets record",
                     "### Per day (last 14 days)", "## Risk factors",
-                    "## Observe-mode filters (would-have-blocked candidates, graded)", "## Not covered"):  # fmt: skip
+                    "## Observe-mode filters (would-have-blocked candidates, graded)", "## Open alerts",
+                    "### Model health (business alerts)", "### Data faults"):  # fmt: skip
         assert section in md, section
+    assert "Not covered" not in md and report.payload["gaps"] == []
+    assert md.count("None open.") == 2 and report.open_alerts == 0
     assert "| 7 days | 3-1 | 75.0% | " in md
     assert "| 14 days | 3-2 | 60.0% |" in md
     assert "| 30 days | 4-2 | 66.7% |" in md
@@ -363,9 +375,10 @@ def test_empty_inputs_still_give_one_recommendation_per_day():
         pl.DataFrame(schema=ACCURACY_SCHEMA),
         pl.DataFrame(schema={"family": pl.Utf8, "week_start": pl.Date}),
         pl.DataFrame(schema={"game_date": pl.Date, "status": pl.Utf8}),
+        NO_ALERTS,
     )
     rows, reports = steering.build_reports(empty, DAY, DAY + timedelta(days=2), champion=CHAMP, config=CONFIG,
-                                           health_config=HEALTH)  # fmt: skip
+                                           health_config=HEALTH, cutoff=ALERTS_CUTOFF)  # fmt: skip
     assert rows.get_column("recommendation").to_list() == ["RETRAIN"] * 3
     assert rows.get_column("bb_n_season").to_list() == [0, 0, 0]
     assert not rows.get_column("has_games").any()
@@ -387,3 +400,116 @@ def test_risk_factors_name_the_crash_stale_models_and_the_champion_below_watch()
         "stale model v9_q43: URGENT (16 days since training)",
         "champion v12 BLOCKED",
     ]
+
+
+# ------------------------------------------------------------------ open alerts as of the cutoff
+
+# DAY's report is due 09:00 ET the next day (config/automation.yaml deadlines): 14:00 UTC in January
+CUTOFF = datetime(2026, 1, 21, 14, 0, tzinfo=UTC)
+SECOND = timedelta(seconds=1)
+
+
+def alert(alert_id: str, raised: datetime, *, kind: str = "freshness", asset: str | None = "box_scores",
+          partition: str | None = "2026-01-20", check: str | None = None, recovered: datetime | None = None) -> dict:  # fmt: skip
+    return {"alert_id": alert_id, "raised_at": raised, "kind": kind, "asset": asset, "partition": partition,
+            "check": check, "message": f"{alert_id} failed", "run_id": None,
+            "status": "open" if recovered is None else "recovered", "recovered_at": recovered}  # fmt: skip
+
+
+def alerts_frame(*rows: dict) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=ALERTS_SCHEMA)
+
+
+LOG = alerts_frame(
+    alert("at_cutoff", CUTOFF),  # raised exactly at the cutoff: open
+    alert("after_cutoff", CUTOFF + SECOND),  # raised a second later: not yet
+    alert("recovered_at_cutoff", CUTOFF - timedelta(hours=5), recovered=CUTOFF),  # recovered by then
+    alert(
+        "recovered_later",
+        CUTOFF - timedelta(hours=5),
+        recovered=CUTOFF + SECOND,
+        kind="check",
+        asset="player_lines",
+        check="unique_key",
+    ),  # recovered after it: still open  # fmt: skip
+    alert("later_partition", CUTOFF - timedelta(hours=6), partition="2026-01-21"),  # tomorrow's: not this report's
+    alert("no_partition", CUTOFF - timedelta(hours=7), kind="run", asset="job:ingest_job", partition=None),
+    alert("range", CUTOFF - timedelta(hours=8), kind="run", asset="job:backfill", partition="2026-01-19...2026-01-21"),
+    alert(
+        "champion",
+        CUTOFF - timedelta(hours=9),
+        kind="model_health",
+        asset="model_performance_daily",
+        check="champion_health",
+    ),  # fmt: skip
+)
+
+
+def test_the_cutoff_is_the_reports_own_deadline():
+    assert ALERTS_CUTOFF == steering.AlertsCutoff(time(9, 0), 1)
+    assert ALERTS_CUTOFF.of(DAY) == CUTOFF
+    assert ALERTS_CUTOFF.of(date(2026, 7, 1)) == datetime(2026, 7, 2, 13, 0, tzinfo=UTC)  # EDT
+    today = Deadline(asset="x", partition="today", at=time(13, 0))
+    assert steering.AlertsCutoff.from_deadline(today).of(DAY) == datetime(2026, 1, 20, 18, 0, tzinfo=UTC)
+
+
+def test_open_alerts_at_the_cutoff_boundaries():
+    day = steering.open_alerts(LOG, [DAY], ALERTS_CUTOFF)
+    assert day.get_column("alert_id").to_list() == ["champion", "range", "no_partition", "recovered_later",
+                                                    "at_cutoff"]  # fmt: skip
+    assert day.filter("business").get_column("alert_id").to_list() == ["champion"]
+    # the day before (its own cutoff 24 hours earlier): only what was raised by then, about <= that day
+    before = steering.open_alerts(LOG, [DAY - timedelta(days=1)], ALERTS_CUTOFF)
+    assert before.get_column("alert_id").to_list() == []
+    both = steering.open_alerts(LOG, [DAY - timedelta(days=1), DAY], ALERTS_CUTOFF)
+    assert both.equals(pl.concat([before, day]))
+
+
+def test_alerts_in_the_report_risk_factors_markdown_and_json():
+    rows, [report] = build(inputs_for(perf(perf_row(CHAMP, "HEALTHY", 0.62)), alerts=LOG))
+    r = rows.row(0, named=True)
+    assert r["risk_factors"][-2:] == [
+        "1 open model-health alert as of 2026-01-21 09:00 ET: model_performance_daily 2026-01-20 model_health "
+        "champion_health",
+        "4 open data alerts as of 2026-01-21 09:00 ET: job:backfill 2026-01-19...2026-01-21 run, job:ingest_job run, "
+        "player_lines 2026-01-20 unique_key, box_scores 2026-01-20 freshness",
+    ]
+    assert (report.open_alerts, report.open_model_health_alerts) == (5, 1)
+    payload = report.payload["open_alerts"]
+    assert payload["as_of"] == "2026-01-21T14:00:00+00:00" and payload["open"] == 5
+    assert [i["alert_id"] for i in payload["model_health"]] == ["champion"]
+    assert [i["alert_id"] for i in payload["data"]] == ["range", "no_partition", "recovered_later", "at_cutoff"]
+    md = report.markdown
+    business, data = md.split("### Model health (business alerts)")[1].split("### Data faults")
+    assert "champion failed" in business and "box_scores" not in business
+    assert "| 2026-01-21 14:00:00 UTC | freshness | box_scores | 2026-01-20 |  | at_cutoff failed |" in data
+    assert "recovered_later failed" in data  # recovered after the cutoff: listed, its recovery not shown
+    assert "14:00:01" not in md
+    for absent in ("after_cutoff", "recovered_at_cutoff", "later_partition"):
+        assert absent not in md
+    # at most risk_items alerts named per line, the section lists all
+    few = CONFIG.model_copy(update={"alerts": steering.AlertsRule(risk_items=2)})
+    rows, [report] = build(inputs_for(perf(perf_row(CHAMP, "HEALTHY", 0.62)), alerts=LOG), few)
+    assert rows.item(0, "risk_factors")[-1].endswith("job:ingest_job run (+2 more)")
+    assert "at_cutoff failed" in report.markdown
+
+
+def test_a_rerun_after_the_cutoff_lists_the_same_alerts():
+    """The table as it was at the cutoff (rows raised by then, recoveries by then) and the same
+    table days later (a recovery after the cutoff, new alerts, a later partition's): one report."""
+    at_cutoff = LOG.filter(pl.col("raised_at") <= CUTOFF).with_columns(
+        recovered_at=pl.when(pl.col("recovered_at") <= CUTOFF).then(pl.col("recovered_at")),
+        status=pl.when(pl.col("recovered_at") <= CUTOFF).then(pl.lit("recovered")).otherwise(pl.lit("open")),
+    )
+    later = pl.concat([LOG.with_columns(status=pl.lit("recovered"), recovered_at=pl.lit(CUTOFF + timedelta(days=3))
+                                        .cast(ALERTS_SCHEMA["recovered_at"]))
+                       .filter(pl.col("alert_id") != "recovered_at_cutoff"),
+                       LOG.filter(pl.col("alert_id") == "recovered_at_cutoff"),
+                       alerts_frame(alert("next_week", CUTOFF + timedelta(days=7), partition="2026-01-19"))])  # fmt: skip
+    _, [then] = build(inputs_for(perf(perf_row(CHAMP, "HEALTHY", 0.62)), alerts=at_cutoff))
+    _, [now] = build(inputs_for(perf(perf_row(CHAMP, "HEALTHY", 0.62)), alerts=later))
+    assert then.payload["open_alerts"]["open"] == 5
+    ids = ["range", "no_partition", "recovered_later", "at_cutoff"]
+    assert [i["alert_id"] for i in then.payload["open_alerts"]["data"]] == ids
+    # the same report: the recoveries known only later are not shown
+    assert now.markdown == then.markdown and now.payload == then.payload

@@ -2,19 +2,22 @@
 (the issue-11 tables of other branches are built here by hand against the shared contract): one
 row per day, the recommendation of each day's champion state, the markdown in each partition's
 metadata, the files in the artifact store, a one-day run equal to the range run and a rerun
-leaving the table and the files unchanged."""
+leaving the table and the files unchanged; the alerts open as of each day's deadline from the
+alert sink's table (none before any alert was raised)."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import polars as pl
 import pytest
 
+from nba_props.defs.alerts.sensor import alerts_asset
 from nba_props.defs.health.steering import CHAMPION, steering_report
 from nba_props.io.artifacts import ArtifactStoreResource, LocalArtifactStore
 from nba_props.io.io_manager import DuckDBPolarsIOManager, WarehouseResource
 from nba_props.io.warehouse import Warehouse
 from nba_props.lib import tables
+from nba_props.lib.alerts import ALERTS_SCHEMA, ALERTS_TABLE
 from nba_props.partitions import game_date_partitions, training_week_partitions
 
 ASSET = "steering_report"
@@ -104,6 +107,7 @@ def stand_ins() -> list[dg.AssetSpec]:
              for n in DAILY_INPUTS]  # fmt: skip
     specs.append(dg.AssetSpec("trained_models", partitions_def=training_week_partitions,
                               metadata={"partition_expr": "week_start"}))  # fmt: skip
+    specs.append(alerts_asset)  # the real external spec (written by the alert sink, outside runs)
     return specs
 
 
@@ -171,6 +175,57 @@ def test_a_one_day_run_equals_the_range_run_and_a_rerun_changes_nothing(env):
     contents = {p: files.read_bytes(p) for p in files.list("reports/")}
     assert len(contents) == 6
     run(resources, DAYS[1], DAYS[1])
+    run(resources, DAYS[0], DAYS[-1])
+    assert stored(store).equals(once)
+    assert {p: files.read_bytes(p) for p in files.list("reports/")} == contents
+    assert {p: files.read_bytes(p) for p in files.list("reports/")} == contents
+
+
+def alert(alert_id: str, raised: datetime, partition: str | None, kind: str = "freshness",
+          recovered: datetime | None = None) -> dict:  # fmt: skip
+    return {"alert_id": alert_id, "raised_at": raised, "kind": kind, "asset": "box_scores", "partition": partition,
+            "check": None, "message": f"{alert_id} late", "run_id": None,
+            "status": "open" if recovered is None else "recovered", "recovered_at": recovered}  # fmt: skip
+
+
+def test_open_alerts_as_of_each_days_deadline_and_none_before_any_alert(env):
+    store, resources, files = env
+    assert not store.table_exists(ALERTS_TABLE)  # no alert ever raised: an empty table, not a failure
+    result = run(resources, DAYS[0], DAYS[-1])
+    assert all("None open." in md for md in stored(store).get_column("markdown"))
+    meta = {e.materialization.partition: e.materialization.metadata for e in result.get_asset_materialization_events()}
+    assert [meta[d.isoformat()]["open_alerts"].value for d in DAYS] == [0, 0, 0]
+
+    # DAYS[1]'s report is due 09:00 ET on DAYS[2] (14:00 UTC in January)
+    cutoff = datetime(DAYS[2].year, DAYS[2].month, DAYS[2].day, 14, tzinfo=UTC)
+    log = pl.DataFrame(
+        [
+            alert("a", cutoff - timedelta(hours=20), DAYS[1].isoformat()),  # open through DAYS[1] and DAYS[2]
+            alert("b", cutoff, DAYS[0].isoformat(), recovered=cutoff + timedelta(seconds=1)),  # open at DAYS[1]'s
+            alert("c", cutoff + timedelta(seconds=1), None),  # after DAYS[1]'s cutoff: DAYS[2]'s only
+            alert("d", cutoff - timedelta(hours=1), DAYS[2].isoformat(), kind="model_health"),  # DAYS[2]'s partition
+        ],
+        schema=ALERTS_SCHEMA,
+    )
+    store.replace_table(ALERTS_TABLE, log, declared=ALERTS_SCHEMA)
+    result = run(resources, DAYS[0], DAYS[-1])
+    meta = {e.materialization.partition: e.materialization.metadata for e in result.get_asset_materialization_events()}
+    assert [meta[d.isoformat()]["open_alerts"].value for d in DAYS] == [0, 2, 3]
+    assert [meta[d.isoformat()]["open_model_health_alerts"].value for d in DAYS] == [0, 0, 1]
+    rows = stored(store)
+    assert rows.item(1, "risk_factors")[-1] == (
+        "2 open data alerts as of 2026-01-21 09:00 ET: box_scores 2026-01-20 freshness, box_scores 2026-01-19 freshness"
+    )
+    day2 = files.read_json(f"reports/steering/{DAYS[2]}.json")["open_alerts"]
+    assert [i["alert_id"] for i in day2["model_health"]] == ["d"]
+    assert [i["alert_id"] for i in day2["data"]] == ["a", "c"]  # b recovered at DAYS[1]'s cutoff + 1 s
+    # a later rerun (a recovered, e raised for an old day after every cutoff): the same reports
+    once = stored(store)
+    contents = {p: files.read_bytes(p) for p in files.list("reports/")}
+    later = pl.concat([log.with_columns(recovered_at=pl.when(pl.col("alert_id") == "a").then(
+        pl.lit(cutoff + timedelta(days=5))).otherwise(pl.col("recovered_at"))),
+        pl.DataFrame([alert("e", cutoff + timedelta(days=6), DAYS[0].isoformat())], schema=ALERTS_SCHEMA)])  # fmt: skip
+    store.replace_table(ALERTS_TABLE, later, declared=ALERTS_SCHEMA)
     run(resources, DAYS[0], DAYS[-1])
     assert stored(store).equals(once)
     assert {p: files.read_bytes(p) for p in files.list("reports/")} == contents

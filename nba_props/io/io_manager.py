@@ -17,7 +17,10 @@ Inputs
       ``TimeWindowPartitionMapping``, a backfill range); an empty mapping (no history before the
       first partition) gives an empty frame with the declared columns.
     * unpartitioned upstream, or a downstream that depends on every upstream partition (an
-      unpartitioned downstream): the whole table.
+      unpartitioned downstream): the whole table, also into a partitioned downstream (once per
+      run, whatever its window; e.g. the external ``alerts`` asset, written outside runs). A table
+      never written gives an empty frame with its declared columns (``tables.TABLE_SCHEMAS``); an
+      undeclared one is an error (``LookupError``).
 
 The table is ``<schema_name>.<last component of the asset key>`` unless the asset's metadata names
 another with ``table``; ``table_scope`` ({column: value}) then makes the asset own only the rows

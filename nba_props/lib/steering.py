@@ -10,9 +10,14 @@ Inputs for a day X (all known once X's games are graded):
   would-have-blocked candidates (`observed_by`) and their graded outcome; X's health gate;
 - `trained_models` of the `retrain.stale_days` days ending on X: the champion's days since
   training (exact up to that many days; none in that window is stale);
-- `schedule` of X - look_behind .. X + look_ahead: days without games around X.
-Open alerts are NOT read (a documented gap: the `alerts` asset is unpartitioned, written by a
-sensor with wall-clock rows; reading it would make a day's report depend on when it ran).
+- `schedule` of X - look_behind .. X + look_ahead: days without games around X;
+- `alerts` (the alert sink's table `nba_props.alerts`, unpartitioned: one row per alert, upserted
+  on recovery): the alerts OPEN AS OF X's cutoff (`AlertsCutoff`: the report's own deadline,
+  config/automation.yaml `deadlines`, e.g. 09:00 ET on X + 1): raised_at <= cutoff and
+  (recovered_at NULL or > cutoff), about a partition <= X or none. Only the timestamps are read
+  (never `status`, which is "now"), so a rerun of X after its cutoff lists the same alerts; a run
+  BEFORE the cutoff cannot know the alerts raised between the run and the cutoff. Business alerts
+  (`lib.automation.BUSINESS_KINDS`: model_health) are listed apart from data faults.
 
 The decision tree (`recommend`), in order:
   market_crash on X                        -> MARKET DISRUPTION (before anything else)
@@ -30,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +44,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nba_props import seasons
 from nba_props.lib import health
+from nba_props.lib.alerts import ALERTS_SCHEMA
+from nba_props.lib.automation import BUSINESS_KINDS, Deadline
 from nba_props.lib.config_files import CONFIG_DIR, load_config
 from nba_props.lib.grading import LOSS, PUSH, WIN, profit_expr
 
@@ -132,6 +139,10 @@ class RiskRule(_Rules):
         return self
 
 
+class AlertsRule(_Rules):
+    risk_items: int = Field(ge=1)
+
+
 class SteeringConfig(_Rules):
     switch: SwitchRule
     retrain: RetrainRule
@@ -139,6 +150,7 @@ class SteeringConfig(_Rules):
     observe: ObserveRule
     schedule: ScheduleRule
     risk: RiskRule
+    alerts: AlertsRule
 
     def check_against(self, health_config: health.HealthConfig) -> SteeringConfig:
         """The switch window must be a window model_performance_daily computes."""
@@ -189,6 +201,7 @@ REGIME_USED = ("game_date", "regime_colour", "compression_colour", "max_edge_col
                "line_state_short")  # fmt: skip
 SCHEDULE_USED = ("game_date", "status")
 REGISTRY_USED = ("family", "week_start")
+ALERTS_USED = ("alert_id", "raised_at", "kind", "asset", "partition", "check", "message", "recovered_at")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -441,6 +454,118 @@ def schedule_gaps(days_with_games: set[date], day: date, config: SteeringConfig)
 
 
 # ---------------------------------------------------------------------------------------------
+# open alerts
+
+
+@dataclass(frozen=True)
+class AlertsCutoff:
+    """The instant a day's open alerts are taken at: `at` (ET) on the day + `days_after`."""
+
+    at: time
+    days_after: int
+
+    @classmethod
+    def from_deadline(cls, deadline: Deadline) -> AlertsCutoff:
+        """The report's own deadline (config/automation.yaml `deadlines`): partition `yesterday`
+        due at `at` = `at` on X + 1; `today` = `at` on X."""
+        return cls(deadline.at, 1 if deadline.partition == "yesterday" else 0)
+
+    def of(self, day: date) -> datetime:
+        """The cutoff of `day` in UTC (zoneinfo: the right offset on DST days)."""
+        return datetime.combine(day + timedelta(days=self.days_after), self.at, tzinfo=seasons.GAME_TZ).astimezone(UTC)
+
+    def describe(self) -> str:
+        when = (
+            "the next day"
+            if self.days_after == 1
+            else f"{self.days_after} days later"
+            if self.days_after
+            else "the day"
+        )
+        return f"{self.at:%H:%M} ET {when}, the report's deadline in config/automation.yaml deadlines"
+
+
+def open_alerts(alerts: pl.DataFrame, days: Sequence[date], cutoff: AlertsCutoff) -> pl.DataFrame:
+    """Per day of `days` (column `game_date`), the alerts open as of its cutoff: raised_at <=
+    cutoff and (recovered_at NULL or > cutoff), about a partition <= the day (a range
+    `start...end` by its start) or none / not a date. Only timestamps are read (never `status`),
+    so the rows of a day never change once its cutoff has passed. Sorted by day, raised_at, id."""
+    cutoffs = pl.DataFrame(
+        {"game_date": list(days), "cutoff": [cutoff.of(d) for d in days]},
+        schema={"game_date": pl.Date, "cutoff": ALERTS_SCHEMA["raised_at"]},
+    )
+    rows = alerts.select(ALERTS_USED).with_columns(
+        partition_date=pl.col("partition").str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    )
+    return (
+        cutoffs.join(rows, how="cross")
+        .filter(
+            (pl.col("raised_at") <= pl.col("cutoff"))
+            & (pl.col("recovered_at").is_null() | (pl.col("recovered_at") > pl.col("cutoff")))
+            & (pl.col("partition_date").is_null() | (pl.col("partition_date") <= pl.col("game_date")))
+        )
+        .drop("partition_date")
+        .with_columns(business=pl.col("kind").is_in(BUSINESS_KINDS))
+        .sort("game_date", "raised_at", "alert_id")
+    )
+
+
+def alert_label(row: Mapping[str, Any]) -> str:
+    """'box_scores 2025-11-02 freshness', 'model_performance_daily 2025-11-02 champion_health'."""
+    parts = [row["asset"], row["partition"], None if row["kind"] == "check" else row["kind"], row["check"]]
+    return " ".join(str(p) for p in parts if p)
+
+
+def alert_risks(day_alerts: pl.DataFrame, cutoff: datetime, config: SteeringConfig) -> list[str]:
+    """At most two lines: the open model-health (business) alerts, then the open data alerts."""
+    out = []
+    at = _et(cutoff)
+    for business, what in ((True, "model-health"), (False, "data")):
+        rows = day_alerts.filter(pl.col("business") == business).to_dicts()
+        if not rows:
+            continue
+        shown = [alert_label(r) for r in rows[: config.alerts.risk_items]]
+        more = f" (+{len(rows) - len(shown)} more)" if len(rows) > len(shown) else ""
+        plural = "" if len(rows) == 1 else "s"
+        out.append(f"{len(rows)} open {what} alert{plural} as of {at}: {', '.join(shown)}{more}")
+    return out
+
+
+def _et(instant: datetime) -> str:
+    return f"{instant.astimezone(seasons.GAME_TZ):%Y-%m-%d %H:%M} ET"
+
+
+def _utc(instant: datetime) -> str:
+    return f"{instant.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _alert_items(day_alerts: pl.DataFrame, business: bool) -> list[dict[str, Any]]:
+    """The listed alerts without their recovery: every one was open at the cutoff, and a recovery
+    known only later must not change a rerun's report."""
+    rows = day_alerts.filter(pl.col("business") == business)
+    return [
+        {"alert_id": r["alert_id"], "raised_at": _utc(r["raised_at"]), "kind": r["kind"], "asset": r["asset"],
+         "partition": r["partition"], "check": r["check"], "message": r["message"]}
+        for r in rows.iter_rows(named=True)
+    ]  # fmt: skip
+
+
+def _alerts_section(cutoff: datetime, rule: str, model_health: list[dict], data: list[dict]) -> list[str]:
+    out = [f"Open as of {_et(cutoff)} ({rule}). Raised by then and not recovered by then (a recovery after "
+           "it is not shown: a rerun gives the same list), about this date's partition, an earlier one or none.", ""]  # fmt: skip
+    for title, items in (("Model health (business alerts)", model_health), ("Data faults", data)):
+        out += [f"### {title}", ""]
+        if items:
+            out += [_table(["raised", "kind", "asset", "partition", "check", "message"],
+                           [[i["raised_at"], i["kind"], i["asset"], i["partition"], i["check"], i["message"]]
+                            for i in items])]  # fmt: skip
+        else:
+            out += ["None open."]
+        out += [""]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # the table
 
 
@@ -498,7 +623,7 @@ def report_docs(config: SteeringConfig, health_config: health.HealthConfig) -> d
         "health_gate_active": "best_bets' champion health gate was closed on the day (zero picks).",
         "has_games": "The day's schedule has at least one game that is not postponed or cancelled.",
         "risk_factors": "Risks of the day in words: schedule gaps, stale models, crash, health gate, champion "
-        "below watch.",
+        "below watch, open alerts (model-health and data, as of the report's deadline).",
         "report_path": "The report's markdown in the artifact store (the JSON beside it, .json).",
         "markdown": "The whole report as markdown (also in the materialization metadata).",
     }
@@ -528,6 +653,7 @@ class Inputs:
     accuracy: pl.DataFrame
     registry: pl.DataFrame
     schedule: pl.DataFrame
+    alerts: pl.DataFrame  # the whole alerts table (ALERTS_SCHEMA; empty before any alert)
 
 
 @dataclass(frozen=True)
@@ -536,6 +662,8 @@ class Report:
     recommendation: Recommendation
     markdown: str
     payload: dict[str, Any]
+    open_alerts: int = 0
+    open_model_health_alerts: int = 0
 
 
 def report_path(day: date, ext: str) -> str:
@@ -544,9 +672,10 @@ def report_path(day: date, ext: str) -> str:
 
 def build_reports(
     inputs: Inputs, start: date, end: date, *, champion: str, config: SteeringConfig,
-    health_config: health.HealthConfig,
+    health_config: health.HealthConfig, cutoff: AlertsCutoff,
 ) -> tuple[pl.DataFrame, list[Report]]:  # fmt: skip
-    """The table rows of start .. end (one per day) and each day's report."""
+    """The table rows of start .. end (one per day) and each day's report (open alerts as of
+    each day's `cutoff`)."""
     first = start - timedelta(days=config.history_days - 1)
     record = record_figures(inputs.picks.select(PICKS_USED), first, end, config)
     observe = observe_figures(inputs.best_bets, inputs.accuracy, first, end, config)
@@ -566,6 +695,8 @@ def build_reports(
     regime_of = _by_day(inputs.regime.filter(pl.col("game_date").is_between(start, end)))
     record_of = {r["game_date"]: r for r in record.iter_rows(named=True)}
     observe_of = _observe_items(observe.filter(pl.col("game_date").is_between(start, end)), config)
+    alerts_of = _by_day(open_alerts(inputs.alerts, days, cutoff))
+    no_alerts = open_alerts(inputs.alerts.clear(), [], cutoff)
     rows, reports = [], []
     for day in days:
         perf = perf_of.get(day, inputs.performance.clear())
@@ -575,9 +706,15 @@ def build_reports(
         rec_row = record_of[day]
         daily = _daily_record(record_of, day, config)
         items = observe_of.get(day, [])
+        day_alerts, day_cutoff = alerts_of.get(day, no_alerts), cutoff.of(day)
         risks = risk_factors(day, perf, champion, trained[day], with_games, gates, config)
+        risks += alert_risks(day_alerts, day_cutoff, config)
+        alert_items = {"as_of": day_cutoff.isoformat(), "rule": cutoff.describe(), "open": day_alerts.height,
+                       "model_health": _alert_items(day_alerts, True), "data": _alert_items(day_alerts, False)}  # fmt: skip
         sections = _Sections(perf, signal_of.get(day, inputs.signal_health.clear()),
-                             regime_of.get(day, inputs.regime.clear()), rec_row, daily, items)  # fmt: skip
+                             regime_of.get(day, inputs.regime.clear()), rec_row, daily, items,
+                             _alerts_section(day_cutoff, cutoff.describe(), alert_items["model_health"],
+                                             alert_items["data"]))  # fmt: skip
         md = render_markdown(day, rec, sections, risks, day in with_games, config, health_config)
         row = {
             "game_date": day,
@@ -607,9 +744,11 @@ def build_reports(
             "game_date": day.isoformat(),
             "record_daily": daily,
             "observe_filters": items,
-            "gaps": ["alerts: open alerts are not read (the alerts asset is unpartitioned and sensor-written)"],
+            "open_alerts": alert_items,
+            "gaps": [],
         }
-        reports.append(Report(day, rec, md, payload))
+        business = len(alert_items["model_health"])
+        reports.append(Report(day, rec, md, payload, day_alerts.height, business))
     schema = report_schema(config, health_config)
     table = pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
     return table, reports
@@ -704,6 +843,7 @@ class _Sections:
     record: dict[str, Any]
     daily: list[dict[str, Any]]
     observe: list[dict[str, Any]]
+    alerts: list[str]  # the open-alerts section's markdown lines
 
 
 def render_markdown(
@@ -747,6 +887,7 @@ def render_markdown(
     out += [f"- {risk}" for risk in risks] or ["- none"]
     if not has_games:
         out += ["- no games on this date"]
+    out += ["", "## Open alerts", "", *parts.alerts]
     out += ["", "## Observe-mode filters (would-have-blocked candidates, graded)", ""]
     items = parts.observe
     if items:
@@ -767,8 +908,6 @@ def render_markdown(
                     "would have helped."]  # fmt: skip
     else:
         out += ["No observe-mode filter flagged a candidate this season."]
-    out += ["", "## Not covered", "", "- open alerts (the `alerts` asset is unpartitioned and written by a sensor; "
-            "see it in the UI)"]  # fmt: skip
     return "\n".join(out) + "\n"
 
 
@@ -816,7 +955,8 @@ def report_files(report: Report, dumps: Callable[[Any], str]) -> dict[str, bytes
 
 
 __all__: Sequence[str] = (
-    "Inputs", "RECOMMENDATIONS", "Recommendation", "Report", "SteeringConfig", "build_reports",
+    "AlertsCutoff", "Inputs", "RECOMMENDATIONS", "Recommendation", "Report", "SteeringConfig", "alert_risks",
+    "build_reports", "open_alerts",
     "champion_days_since_training", "invalid_rows", "is_stale", "load_steering_config", "observe_figures",
     "qualifying_challengers", "recommend", "record_figures", "report_docs", "report_files", "report_schema",
     "schedule_gaps",

@@ -1,6 +1,7 @@
 """`steering_report` (daily, after the games): ONE recommendation per game date by the
 original's decision tree, with the model health table, signal health, market regime colours, the
-best-bets record, risk factors and the observe-mode filters' graded outcome. Markdown in each
+best-bets record, risk factors, the alerts open as of the report's deadline and the observe-mode
+filters' graded outcome. Markdown in each
 partition's metadata, a row in the warehouse, and `reports/steering/{date}.md` / `.json` written
 through the artifact store. Rules: config/steering.yaml; logic: lib/steering.py."""
 
@@ -12,6 +13,7 @@ import polars as pl
 from nba_props.dagster_helpers import check_spec, daily_asset_kwargs, rows_check, unique_key_spec
 from nba_props.io.artifacts import ArtifactStore, ArtifactStoreResource, dumps_json
 from nba_props.lib import health, steering, tables
+from nba_props.lib.automation import load_automation_config
 from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.models.registry import load_models_config
 from nba_props.partitions import DATE_FMT, date_range_of, days_around, history_input, last_n_game_days
@@ -23,6 +25,11 @@ CONFIG = steering.load_steering_config().check_against(HEALTH)
 CHAMPION = load_models_config().champion
 HISTORY = last_n_game_days(CONFIG.history_days)
 SCHEDULE = CONFIG.schedule
+# open alerts as of the report's own deadline (config/automation.yaml `deadlines`, never typed twice)
+_DEADLINE = next((d for d in load_automation_config().deadlines if d.asset == ASSET), None)
+if _DEADLINE is None:
+    raise ValueError(f"config/automation.yaml deadlines: no entry for {ASSET} (its open alerts are taken at it)")
+ALERTS_CUTOFF = steering.AlertsCutoff.from_deadline(_DEADLINE)
 
 
 def write_report(store: ArtifactStore, report: steering.Report) -> dict[str, int]:
@@ -39,8 +46,9 @@ def write_report(store: ArtifactStore, report: steering.Report) -> dict[str, int
         ASSET,
         f"After the games: ONE recommendation ({', '.join(steering.RECOMMENDATIONS)}) for the champion "
         f"({CHAMPION}) by the decision tree of config/steering.yaml, with the model health table, signal health, "
-        f"market regime colours, the best-bets record ({'/'.join(CONFIG.record_labels)} and per day), risk factors "
-        "and the observe-mode filters' graded outcome; also reports/steering/{date}.md and .json.",
+        f"market regime colours, the best-bets record ({'/'.join(CONFIG.record_labels)} and per day), risk factors, "
+        f"the alerts open as of {ALERTS_CUTOFF.describe()} and the observe-mode filters' graded outcome; also "
+        "reports/steering/{date}.md and .json.",
         GROUP,
     ),
     ins={
@@ -54,6 +62,9 @@ def write_report(store: ArtifactStore, report: steering.Report) -> dict[str, int
         # the champion's newest model within the stale window (older: stale)
         "registry": dg.AssetIn("trained_models", partition_mapping=last_n_game_days(CONFIG.retrain.stale_days)),
         "schedule": history_input("schedule", days_around(SCHEDULE.look_behind_days, SCHEDULE.look_ahead_days)),
+        # unpartitioned (the alert sink's table, every alert with its raise / recovery times): the
+        # whole table, filtered to each day's cutoff; empty before any alert was raised
+        "alerts": dg.AssetIn("alerts"),
     },
     check_specs=[
         unique_key_spec(ASSET),
@@ -76,10 +87,12 @@ def steering_report(
     accuracy: pl.DataFrame,
     registry: pl.DataFrame,
     schedule: pl.DataFrame,
+    alerts: pl.DataFrame,
 ) -> Iterator:
     start, end = date_range_of(context.partition_time_window)
-    inputs = steering.Inputs(performance, signal_health, regime, picks, best_bets, accuracy, registry, schedule)
-    rows, reports = steering.build_reports(inputs, start, end, champion=CHAMPION, config=CONFIG, health_config=HEALTH)
+    inputs = steering.Inputs(performance, signal_health, regime, picks, best_bets, accuracy, registry, schedule, alerts)
+    rows, reports = steering.build_reports(inputs, start, end, champion=CHAMPION, config=CONFIG, health_config=HEALTH,
+                                           cutoff=ALERTS_CUTOFF)  # fmt: skip
     store = artifacts.store()
     row_of = {r["game_date"]: r for r in rows.iter_rows(named=True)}
     for report in reports:
@@ -88,6 +101,7 @@ def steering_report(
         figures = {"steering_report": dg.MetadataValue.md(report.markdown), "dagster/row_count": 1,
                    "recommendation": report.recommendation.recommendation,
                    "recommendation_code": report.recommendation.code, "risk_factors": len(r["risk_factors"]),
+                   "open_alerts": report.open_alerts, "open_model_health_alerts": report.open_model_health_alerts,
                    **{f"files/{path}": dg.MetadataValue.path(store.uri(path)) for path in files},
                    **{f"bytes/{path.rsplit('.', 1)[-1]}": size for path, size in files.items()}}  # fmt: skip
         for lb in CONFIG.record_labels:
@@ -103,7 +117,7 @@ def steering_report(
                 {k: int(v) for k, v in rows.group_by("recommendation").len().sort("recommendation").iter_rows()}
             ),
             "steering_config": dg.MetadataValue.json(CONFIG.model_dump(mode="json")),
-            "not_read": "alerts (unpartitioned, sensor-written: a day's report would depend on when it ran)",
+            "alerts_as_of": ALERTS_CUTOFF.describe(),
         },
     )
     yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS[ASSET]))
