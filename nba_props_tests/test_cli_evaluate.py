@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+import polars  # noqa: F401  (imported first: polars sets its allocator's variable in os.environ on import)
+
 from nba_props.cli import main
 
 
