@@ -451,7 +451,9 @@ def test_angles_quote_only_figures_computed_from_graded_history():
     # an UNDER on a low line after a cold UNDER run: tier figure and the direction-health warning
     r = one([pred(family="v12_mae", edge=5.5, direction="UNDER", line=14.5)], history=history)
     assert r["angles"][0] == "Ultra (strong edge): 65.0% live hit rate this season (N=20)"  # every ultra rule
-    assert "UNDER on low lines: 25.0% this season (N=12)" in r["angles"]
+    # a record below break-even (52.4%) is a caution, never a reason for the pick; 65% is support
+    assert "Caution, below break-even: UNDER on low lines: 25.0% this season (N=12)" in r["angles"]
+    assert "Ultra (strong edge): 65.0% live hit rate this season (N=20)" in r["angles"]
     assert not any(a.startswith("Warning") for a in r["angles"])  # 12 < the warning's min N of 20
     # without graded history: no number at all
     assert one([pred(edge=7.5)])["angles"] == [

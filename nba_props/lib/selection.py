@@ -296,10 +296,11 @@ class Templates(_Rules):
     signal: str
     warning: str
     direction_health: str
+    below_break_even: str  # wraps a record angle whose hit rate is below break-even: {angle}
 
     @model_validator(mode="after")
     def _texts(self) -> Templates:
-        allowed = {"hr", "n", "rule", "direction", "tier", "signal", "filter"}
+        allowed = {"hr", "n", "rule", "direction", "tier", "signal", "filter", "angle"}
         for name, text in self.model_dump().items():
             _no_digits(text, f"angle template {name}")
             unknown = set(re.findall(r"{(\w*)}", text)) - allowed
@@ -316,6 +317,9 @@ class Angles(_Rules):
     skip_signals: tuple[str, ...] = ()
     signal_hr_column: str = "hr_season"
     signal_n_column: str = "n_season"
+    # a record quoted below this hit rate is not a reason for the pick: it is shown wrapped in
+    # `templates.below_break_even` (a caution), never as support
+    break_even: float = Field(gt=0, lt=1)
     direction_health: DirectionHealth
     templates: Templates
 
@@ -912,21 +916,26 @@ def _angles_of(
             return None
         return fmt_hr(wins or 0, n), str(n)
 
+    def record(text: str, hit_rate: float, figures: list[str]) -> tuple[str, list[str]]:
+        """A record angle; below break-even it is a caution, never a reason for the pick."""
+        if hit_rate < a.break_even - TOLERANCE:
+            return t.below_break_even.format(angle=text), figures
+        return text, figures
+
     if row["ultra_rule"] is not None:
         q = rate(row["ultra_wins"], row["ultra_n"])
         rule = labels[row["ultra_rule"]]
         if q:
-            out.append((t.ultra.format(rule=rule, hr=q[0], n=q[1]), list(q)))
+            out.append(record(t.ultra.format(rule=rule, hr=q[0], n=q[1]), row["ultra_wins"] / row["ultra_n"], list(q)))
         else:
             out.append((t.ultra_no_history.format(rule=rule), []))
     if row["edge"] >= a.high_conviction_edge - TOLERANCE and (q := rate(row["high_wins"], row["high_n"])):
-        out.append((t.high_conviction.format(hr=q[0], n=q[1]), list(q)))
+        out.append(record(t.high_conviction.format(hr=q[0], n=q[1]), row["high_wins"] / row["high_n"], list(q)))
     if row["line_tier"] is not None and (q := rate(row["tier_wins"], row["tier_n"])):
-        out.append(
-            (t.direction_tier.format(direction=row["direction"], tier=row["line_tier"], hr=q[0], n=q[1]), list(q))
-        )
+        text = t.direction_tier.format(direction=row["direction"], tier=row["line_tier"], hr=q[0], n=q[1])
+        out.append(record(text, row["tier_wins"] / row["tier_n"], list(q)))
     if row["consensus_votes"] >= a.consensus_min_votes and (q := rate(row["cons_wins"], row["cons_n"])):
-        out.append((t.consensus.format(hr=q[0], n=q[1]), list(q)))
+        out.append(record(t.consensus.format(hr=q[0], n=q[1]), row["cons_wins"] / row["cons_n"], list(q)))
     sig = []
     for s in row["signals"] or []:
         if s in a.skip_signals:
@@ -934,7 +943,7 @@ def _angles_of(
         found = signal_hr.get((row["game_date"], s))
         if found and found[1] and found[1] >= a.min_n and found[0] is not None:
             hr, n = f"{100.0 * found[0]:.1f}", str(int(found[1]))
-            sig.append((-found[0], s, (t.signal.format(signal=s, hr=hr, n=n), [hr, n])))
+            sig.append((-found[0], s, record(t.signal.format(signal=s, hr=hr, n=n), found[0], [hr, n])))
     out.extend(item for *_, item in sorted(sig))
     for fid in row["observed_by"] or []:
         out.append((t.warning.format(filter=labels[fid]), []))
