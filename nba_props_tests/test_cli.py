@@ -25,6 +25,10 @@ def test_backfill_prints_rows_and_seconds_per_asset_and_records_one_run(nba_home
         "market_regime",
         "signal_tags",
         "signal_health_daily",
+        "best_bets",
+        "published_picks",
+        "pick_accuracy",
+        "steering_report",
     }
     for asset, figures in lines.items():
         if asset == "player_features":
