@@ -142,6 +142,8 @@ def days_around(before: int, after: int, *, allow_nonexistent: bool = True) -> T
 # means. A mapping's offsets count partitions; the IO manager reads exactly these calendar days, so
 # what an asset reads would not change if partitions ever skipped days (exclusions).
 CALENDAR_WINDOW = "calendar_window_days"
+# An input's metadata key naming the only columns it reads of a wide table (the IO manager selects them).
+INPUT_COLUMNS = "columns"
 
 
 def history_input(asset: str, mapping: TimeWindowPartitionMapping) -> AssetIn:

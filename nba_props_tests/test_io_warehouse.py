@@ -414,3 +414,14 @@ def test_a_lock_held_by_another_process_is_a_clear_error(wh):
         holder.wait(timeout=30)
     # released once the other process closes its connection
     assert wh.row_counts() == {"x": 1}
+
+
+def test_load_only_some_columns_of_a_table(wh):
+    wh.replace_partitions("t", simple([(D1, 1, 10, "a"), (D2, 2, 20, "b")]), start=D1, end=D2, declared=SIMPLE)
+    picked = list(SIMPLE.names())[1:3]
+    frame = wh.load("t", start=D2, end=D2, declared=SIMPLE, columns=picked)
+    assert frame.columns == picked and frame.height == 1  # the window still applies (on game_date)
+    assert frame.schema == pl.Schema({c: SIMPLE[c] for c in picked})
+    assert wh.load("missing", declared=SIMPLE, columns=picked).columns == picked  # empty, typed
+    with pytest.raises(ValueError, match="not declared"):
+        wh.load("t", declared=SIMPLE, columns=["nope"])

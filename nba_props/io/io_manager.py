@@ -40,6 +40,8 @@ duckdb 2.x.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -49,7 +51,7 @@ from dagster import InputContext, OutputContext
 
 from nba_props.io.warehouse import Warehouse
 from nba_props.lib import schemas, tables
-from nba_props.partitions import CALENDAR_WINDOW, window_dates
+from nba_props.partitions import CALENDAR_WINDOW, INPUT_COLUMNS, window_dates
 
 DEFAULT_PARTITION_COLUMN = "game_date"
 
@@ -160,28 +162,31 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
         declared = tables.TABLE_SCHEMAS.get(name)
         warehouse = self.storage.warehouse()
         column = _partition_column(upstream_metadata)
-        frame = self._load(context, warehouse, name, declared, column, scope)
+        # an input may read only some columns of a wide table (its AssetIn metadata `columns`)
+        wanted = _metadata_value(context.definition_metadata, INPUT_COLUMNS)
+        load = functools.partial(warehouse.load, columns=list(wanted) if wanted is not None else None)
+        frame = self._load(context, load, name, declared, column, scope)
         typing_type = getattr(context.dagster_type, "typing_type", None)
         return frame.lazy() if typing_type is pl.LazyFrame else frame
 
     def _load(
         self,
         context: InputContext,
-        warehouse: Warehouse,
+        load: Callable[..., pl.DataFrame],
         name: str,
         declared: pl.Schema | None,
         column: str,
         scope: dict[str, str],
     ) -> pl.DataFrame:
         if not context.has_asset_partitions:
-            return warehouse.load(name, declared=declared, where=scope)
+            return load(name, declared=declared, where=scope)
         partitions_def = context.asset_partitions_def
         keys = context.asset_partition_keys
         calendar_days = _metadata_value(context.definition_metadata, CALENDAR_WINDOW)
         if _is_time_window(partitions_def):
             if not keys:  # e.g. the days before the first partition: no history yet
                 start = partitions_def.start.date()
-                return warehouse.load(
+                return load(
                     name,
                     start=start,
                     end=start - timedelta(days=1),
@@ -195,10 +200,10 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
                 start = max(start, first + timedelta(days=int(calendar_days[0])))
                 end = min(end, last + timedelta(days=int(calendar_days[1])))
             elif self._covers_every_partition(partitions_def, keys):
-                return warehouse.load(name, declared=declared, where=scope)
-            return warehouse.load(name, start=start, end=end, declared=declared, partition_column=column, where=scope)
+                return load(name, declared=declared, where=scope)
+            return load(name, start=start, end=end, declared=declared, partition_column=column, where=scope)
         if self._covers_every_partition(partitions_def, keys):
-            return warehouse.load(name, declared=declared, where=scope)
+            return load(name, declared=declared, where=scope)
         raise NotImplementedError(
             f"input {name!r}: {type(self).__name__} only loads time-window partitions or the whole "
             f"table (got a subset of {type(partitions_def).__name__})"

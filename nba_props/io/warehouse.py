@@ -15,7 +15,7 @@ Every connection runs with ``TimeZone='UTC'`` so timestamps are never shifted.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from itertools import count
@@ -361,29 +361,37 @@ class Warehouse:
         declared: pl.Schema | None = None,
         partition_column: str = "game_date",
         where: dict[str, str] | None = None,
+        columns: Sequence[str] | None = None,
     ) -> pl.DataFrame:
         """Rows with ``start <= partition_column <= end`` (either bound optional; none: the whole
         table), ordered by the partition column when the table has it.
 
         With ``declared`` the frame has exactly the declared columns and dtypes. A missing table
         or an empty window gives an empty frame with the declared (else the table's) schema;
-        ``end < start`` is an empty window.
+        ``end < start`` is an empty window. ``columns``: only these (a wide table read by an asset
+        that needs a few of its columns); each must be declared / stored.
         """
         qualified = self.qualified(table)
-        columns = None
+        if columns is not None and declared is not None:
+            unknown = [c for c in columns if c not in declared]
+            if unknown:
+                raise ValueError(f"{qualified}: columns {unknown} are not declared")
+            declared = pl.Schema({c: declared[c] for c in columns})
+        stored = None
         if self._path.exists():
             with self._connect() as con:
-                columns = self._columns(con, table)
-                if columns is not None:
-                    frame = self._select(con, table, columns, start, end, partition_column, where or {})
-        if columns is None:
+                stored = self._columns(con, table)
+                if stored is not None:
+                    picked = stored if columns is None else {c: stored[c] for c in columns if c in stored}
+                    frame = self._select(con, table, stored, start, end, partition_column, where or {}, picked)
+        if stored is None:
             if declared is None:
                 raise LookupError(
                     f"{qualified} does not exist in {self._path} and no declared schema is known "
                     f"(materialize the asset first, or add it to lib.tables.TABLE_SCHEMAS)"
                 )
             return pl.DataFrame(schema=declared)
-        table_schema = pl.Schema({name: polars_type(sql) or frame.schema[name] for name, sql in columns.items()})
+        table_schema = pl.Schema({name: polars_type(sql) or frame.schema[name] for name, sql in picked.items()})
         # A stored table may hold more columns than declared (they are dropped), never fewer.
         return schemas.conform(frame, declared if declared is not None else table_schema, missing="error",
                                what=qualified, hint="migrate or drop the table")  # fmt: skip
@@ -397,6 +405,7 @@ class Warehouse:
         end: date | None,
         partition_column: str,
         where: Mapping[str, str],
+        picked: Mapping[str, str] | None = None,
     ) -> pl.DataFrame:
         conditions: list[str] = []
         params: list[object] = []
@@ -415,7 +424,8 @@ class Warehouse:
                 raise ValueError(f"{self.qualified(table)} has no column {column!r} (used in where)")
             conditions.append(f"CAST({_quote(column)} AS VARCHAR) = ?")
             params.append(str(value))
-        sql = f"SELECT * FROM {self._table_sql(table)}"
+        selected = "*" if picked is None or picked is columns else ", ".join(_quote(c) for c in picked)
+        sql = f"SELECT {selected} FROM {self._table_sql(table)}"
         if conditions:
             sql += " WHERE " + " AND ".join(conditions)
         # rowid as tie-breaker: rows of one date come back in insertion order.

@@ -12,7 +12,7 @@ from nba_props.dagster_helpers import check_spec, daily_asset_kwargs, partition_
 from nba_props.lib import health, selection, tables
 from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.models.registry import load_models_config
-from nba_props.partitions import DATE_FMT, date_range_of, history_input, previous_n_game_days
+from nba_props.partitions import DATE_FMT, INPUT_COLUMNS, date_range_of, history_input, previous_n_game_days
 
 GROUP = "picks"
 ASSET = selection.TABLE
@@ -72,7 +72,10 @@ def _history_figures(day: pl.DataFrame) -> dict[str, object]:
         "predictions": dg.AssetIn("predictions"),
         "signal_tags": dg.AssetIn("signal_tags"),
         "player_lines": dg.AssetIn("player_lines"),
-        "player_features": dg.AssetIn("player_features"),
+        # the few columns it reads of the wide feature table
+        "player_features": dg.AssetIn(
+            "player_features", metadata={INPUT_COLUMNS: ["game_date", *selection.FEATURE_COLUMNS.names()]}
+        ),
         # the day before only: health and signal health a day uses are as of X - 1
         "performance": history_input("model_performance_daily", previous_n_game_days(1)),
         "signal_health": history_input("signal_health_daily", previous_n_game_days(1)),

@@ -11,7 +11,7 @@ import polars as pl
 from nba_props.dagster_helpers import check_spec, daily_asset_kwargs, partition_figures, rows_check, unique_key_spec
 from nba_props.lib import signals, tables
 from nba_props.lib.ingest_checks import duplicate_keys
-from nba_props.partitions import DATE_FMT, history_input, previous_n_game_days
+from nba_props.partitions import DATE_FMT, INPUT_COLUMNS, history_input, previous_n_game_days
 
 ASSET = signals.TAGS_TABLE
 REGISTRY = signals.load_signal_registry()
@@ -43,7 +43,22 @@ def _figures() -> dict[str, pl.Expr]:
     ),
     ins={
         "predictions": dg.AssetIn("predictions"),
-        "player_features": dg.AssetIn("player_features"),
+        # the signals' inputs (and their sources) of the wide feature table
+        "player_features": dg.AssetIn(
+            "player_features",
+            metadata={
+                INPUT_COLUMNS: [
+                    c
+                    for c in (
+                        "game_date",
+                        "game_id",
+                        "player_lookup",
+                        *(c for f in signals.FEATURE_INPUTS for c in (f, f"{f}__source")),
+                    )
+                    if c in tables.TABLE_SCHEMAS["player_features"]
+                ]
+            },
+        ),  # fmt: skip
         "player_lines": dg.AssetIn("player_lines"),
         # health as of X - 1: the day before only
         "health": history_input("model_performance_daily", previous_n_game_days(1)),
