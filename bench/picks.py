@@ -23,13 +23,12 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import simulated_setup  # noqa: E402
-from grading import step_times  # noqa: E402
+from grading import timed  # noqa: E402
 
 ASSETS = ("signal_tags", "best_bets", "published_picks", "pick_accuracy", "signal_health_daily", "steering_report")
 # what the picks read and the set-up builds (when in the graph)
@@ -47,29 +46,6 @@ def _ready(duckdb_path: Path, start: date, end: date) -> bool:
     )
 
 
-def _timed(start: date, end: date, assets: list[str], settings, dagster_home: Path) -> dict:
-    from nba_props.cli import run_backfill
-
-    started = time.perf_counter()
-    summary = run_backfill(start, end, select=assets, settings=settings, dagster_home=dagster_home, launched_by="cli")
-    wall = time.perf_counter() - started
-    steps = step_times(dagster_home, assets)
-    per_asset = {a: steps.get(a, {}).get("compute_s") for a in assets}
-    asset_s = sum(s for s in per_asset.values() if s is not None)
-    return {
-        "days": (end - start).days + 1,
-        "asset_seconds": per_asset,
-        "steps": steps,
-        "rows": {a: summary.get(a, {}).get("rows") for a in assets},
-        "asset_s": round(asset_s, 2),
-        "run_wall_s": round(wall, 2),
-        "overhead_s": round(wall - asset_s, 2),
-        "within_budget": asset_s < BUDGET_S,
-        "failed_steps": sorted(step for step, f in summary.items() if f.get("failed")),
-        "failed_checks": {step: f["failed_checks"] for step, f in summary.items() if f.get("failed_checks")},
-    }
-
-
 def simulated_season(home: Path, sim_days: int | None, assets: list[str], reuse: bool) -> dict:
     setup = simulated_setup(home, sim_days, then=GRADING, ready=_ready if reuse else None)
     if "setup_failed" in setup:
@@ -80,7 +56,7 @@ def simulated_season(home: Path, sim_days: int | None, assets: list[str], reuse:
     timed_home = home / "dagster_home_timed"
     shutil.rmtree(timed_home, ignore_errors=True)
     return {"season": settings.sim_season, "window": [start.isoformat(), end.isoformat()],
-            "setup_s": setup["setup_s"], **_timed(start, end, assets, settings, timed_home)}  # fmt: skip
+            "setup_s": setup["setup_s"], **timed(start, end, assets, settings, timed_home, BUDGET_S)}  # fmt: skip
 
 
 def main() -> int:

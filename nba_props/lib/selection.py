@@ -58,6 +58,7 @@ from nba_props import seasons
 from nba_props.lib import schemas, signals
 from nba_props.lib.config_files import CONFIG_DIR, load_config
 from nba_props.lib.grading import LOSS, OVER, UNDER, WIN
+from nba_props.lib.models.predict import PREDICTIONS_SCHEMA
 
 FILTERS_CONFIG_PATH = CONFIG_DIR / "filters.yaml"
 TABLE = "best_bets"
@@ -365,24 +366,8 @@ def anti_pattern_combos() -> tuple[tuple[str, ...], ...]:
 # ---------------------------------------------------------------------------------------------
 # input contracts (the columns read; missing optional columns are NULL and never fire)
 
-PREDICTION_COLUMNS = pl.Schema(
-    {
-        "game_date": pl.Date,
-        "game_id": pl.Utf8,
-        "player_lookup": pl.Utf8,
-        "model_id": pl.Utf8,
-        "family": pl.Utf8,
-        "predicted_points": pl.Float64,
-        "line": pl.Float64,
-        "market_type": pl.Utf8,
-        "edge": pl.Float64,
-        "direction": pl.Utf8,
-        "p_over": pl.Float64,
-        "confidence": pl.Float64,
-        "recommendation": pl.Utf8,
-        "quarantined": pl.Boolean,
-    }
-)
+# the predictions' columns read (the predictions table's own schema, without the quarantine reason)
+PREDICTION_COLUMNS = pl.Schema({c: t for c, t in PREDICTIONS_SCHEMA.items() if c != "quarantine_reason"})
 HISTORY_COLUMNS = pl.Schema({**PREDICTION_COLUMNS, "result": pl.Utf8})
 SIGNAL_TAGS_CONTRACT = pl.Schema(
     {"game_id": pl.Utf8, "player_lookup": pl.Utf8, "model_id": pl.Utf8, "signal": pl.Utf8, "state": pl.Utf8}
