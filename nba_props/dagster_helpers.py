@@ -110,6 +110,21 @@ def partition_figures(
     return {key: {k: v for k, v in by_key.get(key, empty).items() if v is not None} for key in partition_keys}
 
 
+def rows_of_partitions(
+    frame: pl.DataFrame, partition_keys: Iterable[str], *, column: str = "game_date"
+) -> dict[str, pl.DataFrame]:
+    """Each partition's rows of `frame` ({"YYYY-MM-DD": rows}, an empty frame for a key without
+    rows), split in ONE pass: a filter per key re-scans the whole range's frame for every day of a
+    season's run."""
+    parts = {
+        key[0].strftime(DATE_FMT): part
+        for key, part in frame.partition_by(column, as_dict=True, maintain_order=True).items()
+        if key[0] is not None
+    }
+    empty = frame.clear()
+    return {key: parts.get(key, empty) for key in partition_keys}
+
+
 def record_partition_metadata(
     context: dg.AssetExecutionContext,
     frame: pl.DataFrame,

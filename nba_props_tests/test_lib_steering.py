@@ -36,7 +36,7 @@ def perf(*rows: dict) -> pl.DataFrame:
 
 
 def rec(rows: pl.DataFrame, days: int | None = 5) -> steering.Recommendation:
-    return steering.recommend(rows, CHAMP, days, CONFIG)
+    return steering.recommend(rows.to_dicts(), CHAMP, days, CONFIG)
 
 
 # ------------------------------------------------------------------ the decision tree

@@ -33,6 +33,7 @@ exactly 30 qualify). Stale: days since training >= `retrain.stale_days` (exactly
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -62,6 +63,9 @@ ALL_CLEAR, WATCH, RETRAIN, SWITCH, BLOCKED, MARKET_DISRUPTION = (
 RECOMMENDATIONS = (ALL_CLEAR, WATCH, RETRAIN, SWITCH, BLOCKED, MARKET_DISRUPTION)
 SEASON = health.SEASON_WINDOW
 NOT_PLAYED = ("postponed", "cancelled")
+# one day's rows of a table as dicts: the report is rendered per day, and per-day polars calls on
+# frames of a few rows cost more than the work (a season's run made thousands of them)
+Rows = Sequence[Mapping[str, Any]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,18 +228,18 @@ def _pct(hr: float | None) -> str:
     return "n/a" if hr is None else f"{hr * 100:.1f}%"
 
 
-def qualifying_challengers(day_rows: pl.DataFrame, champion: str, config: SteeringConfig) -> pl.DataFrame:
+def qualifying_challengers(day_rows: Rows, champion: str, config: SteeringConfig) -> list[Mapping[str, Any]]:
     """The non-champion families of one day's model_performance_daily rows that a BLOCKED /
     DEGRADING champion may be switched to, best first (HR, then N, then name)."""
     label, rule = config.switch_label, config.switch
-    hr, n = pl.col(f"hr_{label}"), pl.col(f"n_{label}")
-    return day_rows.filter(
-        (pl.col("family") != champion)
-        & (pl.col("state") == rule.state)
-        & hr.is_not_null()
-        & (hr * 100.0 >= rule.min_hr_pct - TOLERANCE)
-        & (n >= rule.min_n)
-    ).sort([f"hr_{label}", f"n_{label}", "family"], descending=[True, True, False])
+    hr, n = f"hr_{label}", f"n_{label}"
+    qualifying = [
+        r for r in day_rows
+        if r["family"] != champion and r["state"] == rule.state and r[hr] is not None
+        and r[hr] * 100.0 >= rule.min_hr_pct - TOLERANCE and (r[n] or 0) >= rule.min_n
+    ]  # fmt: skip
+    # best first: HR, then N (both descending), then the name
+    return sorted(qualifying, key=lambda r: (-r[hr], -(r[n] or 0), r["family"]))
 
 
 def is_stale(days_since_training: int | None, config: SteeringConfig) -> bool:
@@ -243,23 +247,20 @@ def is_stale(days_since_training: int | None, config: SteeringConfig) -> bool:
     return days_since_training is None or days_since_training >= config.retrain.stale_days
 
 
-def recommend(
-    day_rows: pl.DataFrame, champion: str, days_since_training: int | None, config: SteeringConfig
-) -> Recommendation:
-    """ONE recommendation for a day from its model_performance_daily rows (every family) and the
-    champion's days since training (None: no model in the last `stale_days` days)."""
+def recommend(day_rows: Rows, champion: str, days_since_training: int | None, config: SteeringConfig) -> Recommendation:
+    """ONE recommendation for a day from its model_performance_daily rows (every family, as dicts)
+    and the champion's days since training (None: no model in the last `stale_days` days)."""
     label, rule = config.switch_label, config.switch
     stale_days = config.retrain.stale_days
-    crash = day_rows.filter(pl.col("market_crash").fill_null(False))
-    if crash.height:
-        signal = crash.get_column("decay_signal").drop_nulls()
-        why = signal[0] if signal.len() else "models below the crash rule's hit rate the same day"
+    crash = [r for r in day_rows if r["market_crash"]]
+    if crash:
+        signal = [r["decay_signal"] for r in crash if r["decay_signal"] is not None]
+        why = signal[0] if signal else "models below the crash rule's hit rate the same day"
         return Recommendation(MARKET_DISRUPTION, f"Market disruption, do not switch models: {why}",
                               "market_crash: yes > MARKET DISRUPTION")  # fmt: skip
     path = ["market_crash: no"]
-    row = day_rows.filter(pl.col("family") == champion)
-    if row.height:
-        r = row.row(0, named=True)
+    r = _champion_row(day_rows, champion)
+    if r:
         state = r["state"]
         figures = f"{label} HR {_pct(r.get(f'hr_{label}'))}, N {r.get(f'n_{label}')}"
     else:
@@ -281,8 +282,8 @@ def recommend(
     if state in (health.BLOCKED, health.DEGRADING):
         challengers = qualifying_challengers(day_rows, champion, config)
         bar = f"{rule.state} with {label} HR >= {rule.min_hr_pct:g}% and N >= {rule.min_n}"
-        if challengers.height:
-            c = challengers.row(0, named=True)
+        if challengers:
+            c = challengers[0]
             path.append(f"challenger: {c['family']} ({label} HR {_pct(c[f'hr_{label}'])}, N {c[f'n_{label}']}; {bar})")
             return done(
                 SWITCH,
@@ -307,6 +308,11 @@ def recommend(
     if state == health.HEALTHY:
         return done(ALL_CLEAR, f"Champion {champion} is HEALTHY ({figures}) and fresh ({stale_text}).")
     return done(WATCH, f"Champion {champion} has too few graded picks to judge ({figures}); watch.")
+
+
+def _champion_row(day_rows: Rows, champion: str) -> Mapping[str, Any]:
+    """The champion's row of a day ({} when it has none)."""
+    return next((r for r in day_rows if r["family"] == champion), {})
 
 
 def champion_days_since_training(registry: pl.DataFrame, champion: str, days: Sequence[date]) -> dict[date, int | None]:
@@ -516,12 +522,12 @@ def alert_label(row: Mapping[str, Any]) -> str:
     return " ".join(str(p) for p in parts if p)
 
 
-def alert_risks(day_alerts: pl.DataFrame, cutoff: datetime, config: SteeringConfig) -> list[str]:
+def alert_risks(day_alerts: Rows, cutoff: datetime, config: SteeringConfig) -> list[str]:
     """At most two lines: the open model-health (business) alerts, then the open data alerts."""
     out = []
     at = _et(cutoff)
     for business, what in ((True, "model-health"), (False, "data")):
-        rows = day_alerts.filter(pl.col("business") == business).to_dicts()
+        rows = [r for r in day_alerts if r["business"] == business]
         if not rows:
             continue
         shown = [alert_label(r) for r in rows[: config.alerts.risk_items]]
@@ -539,14 +545,13 @@ def _utc(instant: datetime) -> str:
     return f"{instant.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
 
 
-def _alert_items(day_alerts: pl.DataFrame, business: bool) -> list[dict[str, Any]]:
+def _alert_items(day_alerts: Rows, business: bool) -> list[dict[str, Any]]:
     """The listed alerts without their recovery: every one was open at the cutoff, and a recovery
     known only later must not change a rerun's report."""
-    rows = day_alerts.filter(pl.col("business") == business)
     return [
         {"alert_id": r["alert_id"], "raised_at": _utc(r["raised_at"]), "kind": r["kind"], "asset": r["asset"],
          "partition": r["partition"], "check": r["check"], "message": r["message"]}
-        for r in rows.iter_rows(named=True)
+        for r in day_alerts if r["business"] == business
     ]  # fmt: skip
 
 
@@ -690,29 +695,28 @@ def build_reports(
     gates = dict(gate.iter_rows())
     label = health_config.state_label
     # split once by day (a season's run: no per-day filtering of the whole frames)
-    perf_of = _by_day(inputs.performance.filter(pl.col("game_date").is_between(start, end)))
-    signal_of = _by_day(inputs.signal_health.filter(pl.col("game_date").is_between(start, end)))
-    regime_of = _by_day(inputs.regime.filter(pl.col("game_date").is_between(start, end)))
+    in_run = pl.col("game_date").is_between(start, end)
+    perf_of = _by_day(inputs.performance.filter(in_run))
+    signal_of = _rows_by_day(inputs.signal_health.filter(in_run).sort("kind", "name"))
+    regime_of = _rows_by_day(inputs.regime.filter(in_run))
     record_of = {r["game_date"]: r for r in record.iter_rows(named=True)}
-    observe_of = _observe_items(observe.filter(pl.col("game_date").is_between(start, end)), config)
-    alerts_of = _by_day(open_alerts(inputs.alerts, days, cutoff))
-    no_alerts = open_alerts(inputs.alerts.clear(), [], cutoff)
+    observe_of = _observe_items(observe.filter(in_run), config)
+    alerts_of = _rows_by_day(open_alerts(inputs.alerts, days, cutoff))
     rows, reports = [], []
     for day in days:
-        perf = perf_of.get(day, inputs.performance.clear())
+        perf_frame = perf_of.get(day, inputs.performance.clear())
+        perf = perf_frame.to_dicts()
         rec = recommend(perf, champion, trained[day], config)
-        champ = perf.filter(pl.col("family") == champion)
-        c = champ.row(0, named=True) if champ.height else {}
+        c = _champion_row(perf, champion)
         rec_row = record_of[day]
         daily = _daily_record(record_of, day, config)
         items = observe_of.get(day, [])
-        day_alerts, day_cutoff = alerts_of.get(day, no_alerts), cutoff.of(day)
+        day_alerts, day_cutoff = alerts_of.get(day, []), cutoff.of(day)
         risks = risk_factors(day, perf, champion, trained[day], with_games, gates, config)
         risks += alert_risks(day_alerts, day_cutoff, config)
-        alert_items = {"as_of": day_cutoff.isoformat(), "rule": cutoff.describe(), "open": day_alerts.height,
+        alert_items = {"as_of": day_cutoff.isoformat(), "rule": cutoff.describe(), "open": len(day_alerts),
                        "model_health": _alert_items(day_alerts, True), "data": _alert_items(day_alerts, False)}  # fmt: skip
-        sections = _Sections(perf, signal_of.get(day, inputs.signal_health.clear()),
-                             regime_of.get(day, inputs.regime.clear()), rec_row, daily, items,
+        sections = _Sections(perf_frame, signal_of.get(day, []), regime_of.get(day, []), rec_row, daily, items,
                              _alerts_section(day_cutoff, cutoff.describe(), alert_items["model_health"],
                                              alert_items["data"]))  # fmt: skip
         md = render_markdown(day, rec, sections, risks, day in with_games, config, health_config)
@@ -728,7 +732,7 @@ def build_reports(
             f"champion_hr_{label}": c.get(f"hr_{label}"),
             f"champion_n_{label}": c.get(f"n_{label}"),
             "champion_days_since_training": trained[day],
-            "market_crash": bool(perf.get_column("market_crash").fill_null(False).any()) if perf.height else False,
+            "market_crash": any(r["market_crash"] for r in perf),
             "health_gate_active": day in gates,
             "has_games": day in with_games,
             "risk_factors": risks,
@@ -748,14 +752,14 @@ def build_reports(
             "gaps": [],
         }
         business = len(alert_items["model_health"])
-        reports.append(Report(day, rec, md, payload, day_alerts.height, business))
+        reports.append(Report(day, rec, md, payload, len(day_alerts), business))
     schema = report_schema(config, health_config)
     table = pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
     return table, reports
 
 
 def risk_factors(
-    day: date, perf: pl.DataFrame, champion: str, days_since_training: int | None, with_games: set[date],
+    day: date, perf: Rows, champion: str, days_since_training: int | None, with_games: set[date],
     gates: Mapping[date, str | None], config: SteeringConfig,
 ) -> list[str]:  # fmt: skip
     risks = []
@@ -765,20 +769,22 @@ def risk_factors(
                      "fewer game days)")  # fmt: skip
     if ahead is not None and ahead >= min(config.schedule.min_gap_days, config.schedule.look_ahead_days):
         risks.append(f"schedule gap: no games in the next {ahead} day(s) (or their schedule not ingested yet)")
-    if perf.height and perf.get_column("market_crash").fill_null(False).any():
-        risks.append("market crash: " + (perf.get_column("decay_signal").drop_nulls().first() or "crash rule"))
+    crash = [r for r in perf if r["market_crash"]]
+    if crash:
+        signal = next((r["decay_signal"] for r in crash if r["decay_signal"] is not None), None)
+        risks.append("market crash: " + (signal or "crash rule"))
     if day in gates:
         risks.append(f"health gate closed: zero picks ({gates[day] or 'champion blocked'})")
     if is_stale(days_since_training, config):
         text = "no model" if days_since_training is None else f"{days_since_training} days"
         risks.append(f"stale champion {champion}: {text} since training (>= {config.retrain.stale_days})")
-    stale = perf.filter(pl.col("staleness").is_in(config.risk.stale_staleness)).sort("family")
-    for r in stale.iter_rows(named=True):
+    stale = sorted((r for r in perf if r["staleness"] in config.risk.stale_staleness), key=lambda r: r["family"])
+    for r in stale:
         since = "none" if r["days_since_training"] is None else f"{r['days_since_training']} days"
         risks.append(f"stale model {r['family']}: {r['staleness']} ({since} since training)")
-    champ = perf.filter(pl.col("family") == champion)
-    if champ.height and champ.item(0, "state") in health.BELOW_WATCH:
-        risks.append(f"champion {champion} {champ.item(0, 'state')}")
+    champ = _champion_row(perf, champion)
+    if champ and champ["state"] in health.BELOW_WATCH:
+        risks.append(f"champion {champion} {champ['state']}")
     return risks
 
 
@@ -802,6 +808,14 @@ def _roi(value: float | None) -> str:
 
 def _by_day(frame: pl.DataFrame) -> dict[date, pl.DataFrame]:
     return {key[0]: part for key, part in frame.partition_by("game_date", as_dict=True).items()}
+
+
+def _rows_by_day(frame: pl.DataFrame) -> dict[date, list[dict[str, Any]]]:
+    """The frame's rows as dicts per game_date, in the frame's order."""
+    out: dict[date, list[dict[str, Any]]] = {}
+    for r in frame.iter_rows(named=True):
+        out.setdefault(r["game_date"], []).append(r)
+    return out
 
 
 def _daily_record(record_of: Mapping[date, dict], day: date, config: SteeringConfig) -> list[dict[str, Any]]:
@@ -838,8 +852,8 @@ class _Sections:
     """A day's pieces of the report."""
 
     perf: pl.DataFrame
-    signal: pl.DataFrame
-    regime: pl.DataFrame
+    signal: Rows  # sorted by kind, name
+    regime: Rows
     record: dict[str, Any]
     daily: list[dict[str, Any]]
     observe: list[dict[str, Any]]
@@ -911,23 +925,28 @@ def render_markdown(
     return "\n".join(out) + "\n"
 
 
-def _signal_section(rows: pl.DataFrame) -> str:
-    if rows.height == 0:
+def _counts(rows: Rows, column: str) -> str:
+    """'A 2, B 1': the rows per value of `column`, by value (NULL last)."""
+    counts = Counter(r[column] for r in rows)
+    return ", ".join(f"{v} {counts[v]}" for v in sorted(counts, key=lambda v: (v is None, v or "")))
+
+
+def _signal_section(rows: Rows) -> str:
+    """`rows`: the day's signal_health_daily rows, sorted by kind and name."""
+    if not rows:
         return "No signal_health_daily rows."
-    counts = rows.group_by("status").len().sort("status")
-    summary = ", ".join(f"{s} {n}" for s, n in counts.iter_rows())
-    regimes = ", ".join(f"{s} {n}" for s, n in rows.group_by("regime").len().sort("regime").iter_rows())
-    figures = [c for c in SIGNAL_HEALTH_FIGURES if c in rows.columns]
+    summary, regimes = _counts(rows, "status"), _counts(rows, "regime")
+    figures = [c for c in SIGNAL_HEALTH_FIGURES if c in rows[0]]
     body = [[r["name"], r["kind"], r["state"], *(_pct(r[c]) if c.startswith("hr") else r[c] for c in figures),
-             r["regime"], r["status"]] for r in rows.sort("kind", "name").iter_rows(named=True)]  # fmt: skip
+             r["regime"], r["status"]] for r in rows]  # fmt: skip
     return (f"Status: {summary}. Regime: {regimes}.\n\n"
             + _table(["name", "kind", "state", *figures, "regime", "status"], body))  # fmt: skip
 
 
-def _regime_section(rows: pl.DataFrame) -> str:
-    if rows.height == 0:
+def _regime_section(rows: Rows) -> str:
+    if not rows:
         return "No market_regime row (no slate for the champion on this date)."
-    r = rows.row(0, named=True)
+    r = rows[0]
     return _table(["regime", "compression", "max edge", "edge supply", "line state"],
                   [[r["regime_colour"], r["compression_colour"], r["max_edge_colour"], r["edge_high_colour"],
                     r["line_state_short"]]])  # fmt: skip

@@ -8,7 +8,14 @@ from collections.abc import Iterator
 import dagster as dg
 import polars as pl
 
-from nba_props.dagster_helpers import check_spec, daily_asset_kwargs, partition_figures, rows_check, unique_key_spec
+from nba_props.dagster_helpers import (
+    check_spec,
+    daily_asset_kwargs,
+    partition_figures,
+    rows_check,
+    rows_of_partitions,
+    unique_key_spec,
+)
 from nba_props.lib import health, tables
 from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.models.registry import load_models_config
@@ -102,8 +109,9 @@ def model_performance_daily(
     )  # fmt: skip
     rows = season.filter(pl.col("game_date") >= start)
     recorded = partition_figures(rows, context.partition_keys, figures=_figures())
+    rows_of = rows_of_partitions(rows, recorded)
     for key, values in recorded.items():
-        day_rows = rows.filter(pl.col("game_date").dt.strftime(DATE_FMT) == key)
+        day_rows = rows_of[key]
         values["model_states"] = dg.MetadataValue.md(health.states_markdown(day_rows, CONFIG))
         if key == end.strftime(DATE_FMT):
             values["champion_season_timeline"] = dg.MetadataValue.md(health.timeline_markdown(season, CHAMPION, CONFIG))

@@ -7,10 +7,17 @@ from collections.abc import Iterator
 import dagster as dg
 import polars as pl
 
-from nba_props.dagster_helpers import check_spec, daily_asset_kwargs, partition_figures, rows_check, unique_key_spec
+from nba_props.dagster_helpers import (
+    check_spec,
+    daily_asset_kwargs,
+    partition_figures,
+    rows_check,
+    rows_of_partitions,
+    unique_key_spec,
+)
 from nba_props.lib import signals, tables
 from nba_props.lib.ingest_checks import duplicate_keys
-from nba_props.partitions import DATE_FMT, date_range_of, history_input, last_n_game_days
+from nba_props.partitions import date_range_of, history_input, last_n_game_days
 
 ASSET = signals.HEALTH_TABLE
 REGISTRY = signals.load_signal_registry()
@@ -66,8 +73,9 @@ def signal_health_daily(context: dg.AssetExecutionContext, tags: pl.DataFrame, a
     start, end = date_range_of(context.partition_time_window)
     rows = signals.signal_health(tags, accuracy, start=start, end=end, registry=REGISTRY)
     recorded = partition_figures(rows, context.partition_keys, figures=_figures())
+    rows_of = rows_of_partitions(rows, recorded)
     for key, values in recorded.items():
-        day_rows = rows.filter(pl.col("game_date").dt.strftime(DATE_FMT) == key)
+        day_rows = rows_of[key]
         values["signal_health"] = dg.MetadataValue.md(signals.health_markdown(day_rows, RULES))
         context.add_asset_metadata(values, asset_key=ASSET, partition_key=key)
     yield dg.Output(

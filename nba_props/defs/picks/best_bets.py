@@ -8,11 +8,18 @@ from collections.abc import Iterator
 import dagster as dg
 import polars as pl
 
-from nba_props.dagster_helpers import check_spec, daily_asset_kwargs, partition_figures, rows_check, unique_key_spec
+from nba_props.dagster_helpers import (
+    check_spec,
+    daily_asset_kwargs,
+    partition_figures,
+    rows_check,
+    rows_of_partitions,
+    unique_key_spec,
+)
 from nba_props.lib import health, selection, tables
 from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.models.registry import load_models_config
-from nba_props.partitions import DATE_FMT, INPUT_COLUMNS, date_range_of, history_input, previous_n_game_days
+from nba_props.partitions import INPUT_COLUMNS, date_range_of, history_input, previous_n_game_days
 
 GROUP = "picks"
 ASSET = selection.TABLE
@@ -107,12 +114,13 @@ def best_bets(
         combos=selection.anti_pattern_combos(),
     )  # fmt: skip
     recorded = partition_figures(rows, context.partition_keys, figures=_figures())
+    rows_of, counts_of = rows_of_partitions(rows, recorded), rows_of_partitions(counts, recorded)
+    history_of = rows_of_partitions(history, recorded)
     for key, values in recorded.items():
-        day = rows.filter(pl.col("game_date").dt.strftime(DATE_FMT) == key)
-        day_counts = counts.filter(pl.col("game_date").dt.strftime(DATE_FMT) == key)
+        day, day_counts = rows_of[key], counts_of[key]
         reason = day.get_column("health_gate_reason").drop_nulls()
         values["health_gate_reason"] = reason[0] if reason.len() else ""
-        values |= _history_figures(history.filter(pl.col("game_date").dt.strftime(DATE_FMT) == key))
+        values |= _history_figures(history_of[key])
         values["filter_summary"] = dg.MetadataValue.md(selection.filter_summary_markdown(day_counts))
         values["picks"] = dg.MetadataValue.md(selection.picks_markdown(day))
         context.add_asset_metadata(values, asset_key=ASSET, partition_key=key)

@@ -8,10 +8,17 @@ from collections.abc import Iterator
 import dagster as dg
 import polars as pl
 
-from nba_props.dagster_helpers import check_spec, daily_asset_kwargs, partition_figures, rows_check, unique_key_spec
+from nba_props.dagster_helpers import (
+    check_spec,
+    daily_asset_kwargs,
+    partition_figures,
+    rows_check,
+    rows_of_partitions,
+    unique_key_spec,
+)
 from nba_props.lib import signals, tables
 from nba_props.lib.ingest_checks import duplicate_keys
-from nba_props.partitions import DATE_FMT, INPUT_COLUMNS, history_input, previous_n_game_days
+from nba_props.partitions import INPUT_COLUMNS, history_input, previous_n_game_days
 
 ASSET = signals.TAGS_TABLE
 REGISTRY = signals.load_signal_registry()
@@ -83,8 +90,9 @@ def signal_tags(
 ) -> Iterator:
     rows = signals.signal_tags(predictions, player_features, player_lines, health, REGISTRY)
     recorded = partition_figures(rows, context.partition_keys, figures=_figures())
+    rows_of = rows_of_partitions(rows, recorded)
     for key, values in recorded.items():
-        day_rows = rows.filter(pl.col("game_date").dt.strftime(DATE_FMT) == key)
+        day_rows = rows_of[key]
         values["signal_counts"] = dg.MetadataValue.md(signals.tags_markdown(day_rows, REGISTRY))
         context.add_asset_metadata(values, asset_key=ASSET, partition_key=key)
     yield dg.Output(
