@@ -506,6 +506,61 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 1 if any(not run.success for run in report.runs) else 0
 
 
+def publish_assets() -> list[str]:
+    """The publish assets (config/publish.yaml), in the graph's order."""
+    from nba_props.lib.publish import load_publish_config
+
+    return list(load_publish_config().assets)
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from nba_props.seasons import today_et
+
+    start = args.date or today_et()
+    end = args.end or start
+    failed = _timed_backfill(start, end, select=publish_assets())
+    from nba_props.lib.publish import load_publish_config
+    from nba_props.settings import load_settings
+
+    print(f"published files under {load_settings().artifacts_dir / load_publish_config().prefix}")
+    return 1 if failed else 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """`show best-bets`: the current all.json (or, with --date, the version published for that
+    date, kept in the warehouse table best_bets_all_json) as a terminal table."""
+    import json
+
+    from nba_props.io.artifacts import LocalArtifactStore
+    from nba_props.io.warehouse import Warehouse
+    from nba_props.lib.exports.best_bets_files import all_json_table
+    from nba_props.lib.publish import load_publish_config
+    from nba_props.settings import load_settings
+
+    settings = load_settings()
+    config = load_publish_config()
+    path = config.relpath(config.files_of("best_bets_all_json")[0], date.today())
+    if args.date is None:
+        store = LocalArtifactStore(settings.artifacts_dir)
+        if not store.exists(path):
+            print(f"no {path} under {settings.artifacts_dir} yet: run `nba-props publish` (or make demo)")
+            return 1
+        payload = store.read_json(path)
+    else:
+        store = Warehouse(settings.duckdb_path)
+        rows = (
+            store.load("best_bets_all_json", start=args.date, end=args.date)
+            if store.table_exists("best_bets_all_json")
+            else None
+        )
+        if rows is None or rows.height == 0:
+            print(f"nothing published for {args.date}: run `nba-props publish --date {args.date}`")
+            return 1
+        payload = json.loads(rows.item(0, "payload"))
+    print(all_json_table(payload))
+    return 0
+
+
 def cmd_tables(args: argparse.Namespace) -> int:
     _print_tables()
     return 0
@@ -578,6 +633,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="simulated seconds per wall-clock second, to watch it in the UI (default 0: as fast as possible)",
     )
     replay.set_defaults(func=cmd_replay)
+
+    publish = commands.add_parser("publish", help="re-materialize the published JSON files (v1/...) of dates")
+    publish.add_argument("--date", type=_parse_date, default=None, help="the game date (default: today, ET)")
+    publish.add_argument("--end", type=_parse_date, default=None, help="publish --date .. --end in one run")
+    publish.set_defaults(func=cmd_publish)
+
+    show = commands.add_parser("show", help="print a published file in the terminal")
+    show.add_argument("what", choices=["best-bets"], help="best-bets: the season record and a day's picks")
+    show.add_argument(
+        "--date", type=_parse_date, default=None,
+        help="the date's all.json as published for it (default: the current v1/best-bets/all.json)",
+    )  # fmt: skip
+    show.set_defaults(func=cmd_show)
 
     tables = commands.add_parser("tables", help="row counts of the warehouse tables")
     tables.set_defaults(func=cmd_tables)

@@ -9,6 +9,7 @@ feature can never see its own day; `history_input` makes the IO manager read the
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -146,11 +147,13 @@ CALENDAR_WINDOW = "calendar_window_days"
 INPUT_COLUMNS = "columns"
 
 
-def history_input(asset: str, mapping: TimeWindowPartitionMapping) -> AssetIn:
-    """An input over `last_n_game_days` / `previous_n_game_days` of `asset`, read as calendar days."""
-    return AssetIn(
-        asset, partition_mapping=mapping, metadata={CALENDAR_WINDOW: [mapping.start_offset, mapping.end_offset]}
-    )
+def history_input(asset: str, mapping: TimeWindowPartitionMapping, columns: Sequence[str] | None = None) -> AssetIn:
+    """An input over `last_n_game_days` / `previous_n_game_days` of `asset`, read as calendar days
+    (only `columns` of it when given)."""
+    metadata: dict[str, object] = {CALENDAR_WINDOW: [mapping.start_offset, mapping.end_offset]}
+    if columns is not None:
+        metadata[INPUT_COLUMNS] = list(columns)
+    return AssetIn(asset, partition_mapping=mapping, metadata=metadata)
 
 
 def partition_key(day: date) -> str:

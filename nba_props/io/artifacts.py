@@ -30,6 +30,8 @@ class ArtifactStore(Protocol):
 
     def exists(self, relpath: str) -> bool: ...
 
+    def delete(self, relpath: str) -> bool: ...
+
     def list(self, prefix: str = "") -> list[str]: ...
 
     def uri(self, relpath: str) -> str: ...
@@ -107,6 +109,14 @@ class LocalArtifactStore:
 
     def exists(self, relpath: str) -> bool:
         return self.path(relpath).is_file()
+
+    def delete(self, relpath: str) -> bool:
+        """Remove a stored file; False when there was none."""
+        target = self.path(relpath)
+        if not target.is_file():
+            return False
+        target.unlink()
+        return True
 
     def list(self, prefix: str = "") -> list[str]:
         """Relative paths of the stored files whose path starts with ``prefix``, sorted

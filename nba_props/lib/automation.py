@@ -14,6 +14,9 @@ from nba_props.lib.config_files import CONFIG_DIR, load_config
 
 AUTOMATION_CONFIG_PATH = CONFIG_DIR / "automation.yaml"
 BUSINESS_KINDS = ("model_health",)  # the alert kinds of business checks (lib/alerts.Kind)
+# kinds a listed check may be routed as: a business kind, or "check" (a data fault raised by a
+# non-blocking check, e.g. the publish content guard, which must alert without stopping anything)
+ROUTED_KINDS = (*BUSINESS_KINDS, "check")
 
 
 class _Rules(BaseModel):
@@ -89,8 +92,8 @@ class BusinessCheck(_Rules):
 
     @model_validator(mode="after")
     def _known_kind(self) -> BusinessCheck:
-        if self.kind not in BUSINESS_KINDS:
-            raise ValueError(f"business check kind {self.kind!r} is not one of {BUSINESS_KINDS}")
+        if self.kind not in ROUTED_KINDS:
+            raise ValueError(f"business check kind {self.kind!r} is not one of {ROUTED_KINDS}")
         return self
 
 

@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 import polars as pl
 
-from nba_props.lib import health, ledger, schemas, selection, signals, steering
+from nba_props.lib import health, ledger, publish, schemas, selection, signals, steering
 from nba_props.lib.alerts import ALERTS_DOC, ALERTS_SCHEMA, ALERTS_TABLE
 from nba_props.lib.features.contract import load_contract, player_features_descriptions, player_features_schema
 from nba_props.lib.grading import ACCURACY_DOC, ACCURACY_KEY, ACCURACY_SCHEMA
@@ -50,6 +50,8 @@ TABLE_SCHEMAS: MappingProxyType[str, pl.Schema] = MappingProxyType(
         "published_picks": ledger.LEDGER_SCHEMA,
         "pick_accuracy": ledger.PICK_ACCURACY_SCHEMA,
         "steering_report": steering.report_schema(steering.load_steering_config(), health.load_health_config()),
+        # the publish assets: one row per file and date (lib/publish.py)
+        **dict.fromkeys(publish.load_publish_config().assets, publish.FILES_SCHEMA),
         # written by the alert sink (not an IO-managed output); registered so a reader of the external
         # `alerts` asset gets an empty frame with these columns before any alert was ever raised
         ALERTS_TABLE: ALERTS_SCHEMA,
@@ -75,6 +77,7 @@ TABLE_KEYS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "published_picks": ledger.LEDGER_KEY,
         "pick_accuracy": ledger.PICK_ACCURACY_KEY,
         "steering_report": steering.KEY,
+        **dict.fromkeys(publish.load_publish_config().assets, publish.FILES_KEY),
         ALERTS_TABLE: ("alert_id",),
     }
 )
@@ -101,6 +104,7 @@ COLUMN_DESCRIPTIONS: MappingProxyType[str, MappingProxyType[str, str]] = Mapping
             "published_picks": ledger.LEDGER_DOC,
             "pick_accuracy": ledger.pick_accuracy_doc(health.load_health_config().default_price),
             "steering_report": steering.report_docs(steering.load_steering_config(), health.load_health_config()),
+            **dict.fromkeys(publish.load_publish_config().assets, publish.FILES_DOC),
             ALERTS_TABLE: ALERTS_DOC,
         }.items()
     }

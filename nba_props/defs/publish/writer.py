@@ -1,0 +1,123 @@
+"""The one way a publish asset writes its files (the rules: `lib/publish.py`): every date of the
+run built and validated first, the content guard and the current-file rule decided, then the
+writes (each atomic through the artifact store), the degraded markers, per-partition metadata and
+the table row of every file (with its payload, so each date's version stays in the warehouse)."""
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date
+
+import dagster as dg
+import polars as pl
+from pydantic import BaseModel, ValidationError
+
+from nba_props.dagster_helpers import check_spec, daily_asset_kwargs, rows_check, unique_key_spec
+from nba_props.io.artifacts import ArtifactStore, dumps_json
+from nba_props.lib import publish
+from nba_props.lib.exports.common import to_json_bytes
+from nba_props.lib.ingest_checks import duplicate_keys
+from nba_props.partitions import DATE_FMT
+
+GROUP = "publish"
+CONFIG = publish.load_publish_config()
+SCHEMA_VALID = "schema_valid"
+CONTENT_GUARD = "content_guard"
+
+
+def asset_kwargs(asset: str, description: str) -> dict[str, object]:
+    """daily_asset_kwargs + the publish checks: the blocking schema check (nothing is written when a
+    file would not parse back into its schema) and the content guard (fails on a refused file:
+    an alert)."""
+    files = ", ".join(f"`{CONFIG.prefix}/{f.path}`" for f in CONFIG.files_of(asset))
+    return {
+        **daily_asset_kwargs(asset, f"{description} Files: {files}.", GROUP),
+        "check_specs": [
+            unique_key_spec(asset),
+            check_spec(asset, SCHEMA_VALID, "every file's encoded JSON parses back into its pydantic schema (finite "
+                       "numbers, ISO dates, non-negative edges with a direction); checked before writing: a failure "
+                       "writes nothing", blocking=True),  # fmt: skip
+            check_spec(asset, CONTENT_GUARD, f"no file replaced by one of the same date with fewer than "
+                       f"{CONFIG.content_guard.min_ratio:g} x its picks unless the upstream says why (health gate, "
+                       "no games); a refused file keeps the old one and writes a degraded marker"),  # fmt: skip
+        ],
+    }
+
+
+def _plan(asset: str, models: Mapping[date, BaseModel]) -> list[publish.Planned]:
+    rules, field = CONFIG.files_of(asset), CONFIG.assets[asset].count_field
+    planned = []
+    for day, model in sorted(models.items()):
+        data = to_json_bytes(model)
+        try:
+            type(model).model_validate_json(data)
+            valid, error = True, None
+        except ValidationError as exc:
+            valid, error = False, str(exc).splitlines()[0]
+        count = len(getattr(model, field))
+        planned += [publish.Planned(day, CONFIG.relpath(r, day), r.current, data, count, valid, error) for r in rules]
+    return planned
+
+
+def _stored(store: ArtifactStore, asset: str, planned: list[publish.Planned]) -> dict[str, publish.Stored]:
+    field = CONFIG.assets[asset].count_field
+    return {
+        path: publish.stored_of(store.read_bytes(path) if store.exists(path) else None, field)
+        for path in {p.relpath for p in planned}
+    }
+
+
+def publish_files(
+    context: dg.AssetExecutionContext,
+    asset: str,
+    store: ArtifactStore,
+    models: Mapping[date, BaseModel],
+    excuses: Mapping[date, str],
+    markdown: Callable[[BaseModel], str] | None = None,
+    figures: Callable[[BaseModel], Mapping[str, object]] | None = None,
+) -> Iterator:
+    planned = _plan(asset, models)
+    decisions = publish.decide(planned, _stored(store, asset, planned), excuses, CONFIG.content_guard.min_ratio)
+    rows = publish.files_rows(decisions)
+    invalid = rows.filter(pl.col("reason").str.starts_with("schema:")).select("game_date", "path", "reason")
+    if invalid.height:  # before anything is written: the run writes no file
+        yield rows_check(SCHEMA_VALID, invalid)
+        raise dg.Failure(f"{asset}: {invalid.height} file(s) fail their schema; nothing written")
+    for d in decisions:
+        marker = publish.marker_path(d.planned.relpath)
+        if d.write:
+            store.write_bytes(d.planned.relpath, d.planned.data)
+            store.delete(marker)  # a good file clears an earlier refusal
+        elif d.degraded:
+            store.write_bytes(marker, (dumps_json(publish.marker_payload(d)) + "\n").encode("utf-8"))
+    by_day: dict[date, list[publish.Decision]] = {}
+    for d in decisions:
+        by_day.setdefault(d.planned.day, []).append(d)
+    for day, model in models.items():
+        values: dict[str, object] = {"dagster/row_count": len(by_day[day]), "picks": by_day[day][0].planned.count,
+                                     "degraded": any(d.degraded for d in by_day[day]),
+                                     "written": sum(d.write for d in by_day[day])}  # fmt: skip
+        for d in by_day[day]:
+            name = d.planned.relpath.removeprefix(f"{CONFIG.prefix}/")
+            values[f"bytes/{name}"] = len(d.planned.data)
+            if d.write:
+                values[f"files/{name}"] = dg.MetadataValue.path(store.uri(d.planned.relpath))
+            else:
+                values[f"skipped/{name}"] = d.reason
+        if figures is not None:
+            values |= dict(figures(model))
+        if markdown is not None:
+            values["day"] = dg.MetadataValue.md(markdown(model))
+        context.add_asset_metadata(values, asset_key=asset, partition_key=day.strftime(DATE_FMT))
+    yield dg.Output(
+        rows,
+        metadata={
+            "run_rows": rows.height,
+            "run_written": int(rows.get_column("written").sum()),
+            "run_degraded": int(rows.get_column("degraded").sum()),
+            "run_bytes_written": int(rows.filter(pl.col("written")).get_column("bytes").sum()),
+            "store": store.uri(CONFIG.prefix) if hasattr(store, "uri") else CONFIG.prefix,
+        },
+    )
+    yield rows_check("unique_key", duplicate_keys(rows, publish.FILES_KEY))
+    yield rows_check(SCHEMA_VALID, invalid)
+    refused = rows.filter(pl.col("degraded")).select("game_date", "path", "picks", "previous_picks", "reason")
+    yield rows_check(CONTENT_GUARD, refused, severity=dg.AssetCheckSeverity.ERROR)

@@ -1,0 +1,155 @@
+"""The publish assets materialized on hand-built upstream tables (the real ledger and its grading
+in between, a frozen clock): files written atomically under v1/ with their figures, results after
+grading (a push is PUSH), a published pick still in all.json after its model is disabled and the
+date re-run, the content guard refusing a shrunken file (degraded marker, failed check) unless the
+upstream says why, a current file never turned back by an older date, and the blocking schema
+check writing nothing on a planted fault."""
+
+import json
+from datetime import date
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from nba_props.defs.grading.picks import pick_accuracy
+from nba_props.defs.picks.ledger import published_picks
+from nba_props.defs.publish import writer
+from nba_props.defs.publish.public import best_bets_all_json, best_bets_today_json
+from nba_props.io.artifacts import ArtifactStoreResource, LocalArtifactStore
+from nba_props.io.io_manager import DuckDBPolarsIOManager, WarehouseResource
+from nba_props.io.warehouse import Warehouse
+from nba_props.lib import tables
+from nba_props.lib.grading import ACCURACY_SCHEMA
+from nba_props.resources import ClockResource
+from nba_props_tests.test_ledger import DAYS, accuracy_rows, after, before, slate, stand_in, write_best_bets
+
+PUBLIC = ["best_bets_all_json", "best_bets_today_json"]
+ASSETS = [published_picks, pick_accuracy, best_bets_all_json, best_bets_today_json,
+          *(stand_in(n) for n in ("prediction_accuracy", "best_bets", "schedule"))]  # fmt: skip
+ALL, TODAY = "v1/best-bets/all.json", "v1/best-bets/today.json"
+
+
+@pytest.fixture
+def home(tmp_path):
+    return tmp_path
+
+
+def resources(home, now) -> dict:
+    storage = WarehouseResource(database=str(home / "w.duckdb"))
+    return {"io_manager": DuckDBPolarsIOManager(storage=storage), "warehouse": storage,
+            "clock": ClockResource(frozen_at=now.isoformat()), "artifacts": ArtifactStoreResource(root=str(home / "a"))}  # fmt: skip
+
+
+def run(home, now, first: date, last: date | None = None, select=("published_picks",)) -> dg.ExecuteInProcessResult:
+    tags = {"dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": (last or first).isoformat()}  # fmt: skip
+    with dg.instance_for_test() as instance:
+        return dg.materialize(ASSETS, resources=resources(home, now), instance=instance, selection=list(select),
+                              tags=tags, raise_on_error=False)  # fmt: skip
+
+
+def store(home) -> Warehouse:
+    return Warehouse(str(home / "w.duckdb"))
+
+
+def files(home) -> LocalArtifactStore:
+    return LocalArtifactStore(home / "a")
+
+
+def write_schedule(home, days=DAYS, status="final") -> None:
+    schema = tables.TABLE_SCHEMAS["schedule"]
+    rows = [{c: None for c in schema.names()} | {"game_date": d, "game_id": f"{d:%Y%m%d}_AAA_BBB", "status": status}
+            for d in days]  # fmt: skip
+    store(home).replace_partitions("schedule", pl.DataFrame(rows, schema=schema), start=days[0], end=days[-1],
+                                   declared=schema)  # fmt: skip
+
+
+def publish_day(home, day, players=("a", "b", "c"), *, graded: dict | None = None, overrides=None) -> None:
+    """The day's picks published before the tip, graded after it when `graded`, then the files."""
+    write_schedule(home, [day])
+    write_best_bets(store(home), slate(day, players=players, **(overrides or {})), days=[day])
+    assert run(home, before(day), day).success
+    if graded is not None:
+        store(home).replace_partitions("prediction_accuracy", accuracy_rows(day, graded), start=day, end=day,
+                                       declared=ACCURACY_SCHEMA)  # fmt: skip
+        assert run(home, after(day), day, select=["pick_accuracy"]).success
+    assert run(home, after(day), day, select=PUBLIC).success
+
+
+def checks(result) -> dict[str, bool]:
+    return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+
+
+def test_files_carry_the_graded_day_and_a_push_is_push(home):
+    day = DAYS[0]
+    # a: OVER 20.5 scores 25 (WIN); b: OVER 20.0 scores 20 (PUSH); c: OVER 20.5 scores 10 (LOSS)
+    publish_day(home, day, graded={"a": 25.0, "b": 20.0, "c": 10.0}, overrides={"b": {"line": 20.0}})
+    doc = files(home).read_json(ALL)
+    assert doc["date"] == day.isoformat() and doc["season"] == "2025-26"
+    assert [(p["player_lookup"], p["result"]) for p in doc["today"]] == [("a", "WIN"), ("b", "PUSH"), ("c", "LOSS")]
+    assert doc["record"]["season"] == {"wins": 1, "losses": 1, "pushes": 1, "total": 3, "pct": 50.0}
+    assert doc["weeks"][0]["days"][0]["status"] == "split"
+    today = files(home).read_json(TODAY)
+    assert [p["player_lookup"] for p in today["picks"]] == ["a", "b", "c"] and "result" not in today["picks"][0]
+    rows = store(home).load("best_bets_all_json", declared=tables.TABLE_SCHEMAS["best_bets_all_json"])
+    assert rows.select("path", "written", "degraded", "picks").rows() == [(ALL, True, False, 3)]
+    assert json.loads(rows.item(0, "payload")) == doc  # the date's version is kept in the warehouse
+
+
+def test_a_published_pick_stays_after_its_model_is_disabled_and_the_date_rerun(home):
+    day = DAYS[0]
+    publish_day(home, day, players=("a", "b"))
+    # after the tip, b's source model is disabled: best_bets has no row for b any more
+    write_best_bets(store(home), slate(day, players=("a",)), days=[day])
+    assert run(home, after(day), day).success
+    assert run(home, after(day), day, select=PUBLIC).success
+    assert [p["player_lookup"] for p in files(home).read_json(ALL)["today"]] == ["a", "b"]
+
+
+def test_content_guard_refuses_a_shrunken_file_unless_the_upstream_says_why(home):
+    day = DAYS[0]
+    publish_day(home, day, players=("a", "b", "c", "d"))
+    before_bytes = files(home).read_bytes(ALL)
+    # a planted fault: the day's ledger read comes back empty (a failed upstream day)
+    ledger_schema = tables.TABLE_SCHEMAS["published_picks"]
+    store(home).replace_partitions("published_picks", pl.DataFrame(schema=ledger_schema), start=day, end=day,
+                                   declared=ledger_schema)  # fmt: skip
+    result = run(home, after(day), day, select=PUBLIC)
+    assert result.success  # nothing downstream is stopped: the check alerts
+    assert checks(result)[writer.CONTENT_GUARD] is False
+    assert files(home).read_bytes(ALL) == before_bytes  # the old file stays
+    marker = files(home).read_json("v1/best-bets/all.degraded.json")
+    assert (marker["previous_count"], marker["refused_count"]) == (4, 0)
+    rows = store(home).load("best_bets_all_json", declared=tables.TABLE_SCHEMAS["best_bets_all_json"])
+    assert rows.select("written", "degraded", "previous_picks").row(0) == (False, True, 4)
+    # the champion health gate was closed that day: zero picks is the truth, written, marker cleared
+    write_best_bets(store(home), slate(day, players=("a",), a={"selected": False, "rank": None, "gate": True,
+                                                                  "gate_reason": "champion v12 BLOCKED"}), days=[day])  # fmt: skip
+    result = run(home, after(day), day, select=PUBLIC)
+    assert checks(result)[writer.CONTENT_GUARD] is True
+    assert files(home).read_json(ALL)["today"] == [] and not files(home).exists("v1/best-bets/all.degraded.json")
+
+
+def test_the_current_file_is_never_turned_back_by_an_older_date(home):
+    publish_day(home, DAYS[0])
+    publish_day(home, DAYS[1], players=("d",))
+    assert run(home, after(DAYS[1]), DAYS[0], select=PUBLIC).success  # re-run the older date
+    assert files(home).read_json(ALL)["date"] == DAYS[1].isoformat()
+    rows = store(home).load("best_bets_all_json", declared=tables.TABLE_SCHEMAS["best_bets_all_json"])
+    older = rows.filter(pl.col("game_date") == DAYS[0])
+    assert older.select("written").item() is False and "newer date" in older.select("reason").item()
+    # a two-day run writes the current file once, for its newest date
+    assert run(home, after(DAYS[1]), DAYS[0], DAYS[1], select=PUBLIC).success
+    assert files(home).read_json(ALL)["date"] == DAYS[1].isoformat()
+
+
+def test_a_file_failing_its_schema_blocks_and_writes_nothing(home, monkeypatch):
+    publish_day(home, DAYS[0])
+    good = files(home).read_bytes(ALL)
+    # planted: the encoding emits a file its schema cannot parse back
+    monkeypatch.setattr(writer, "to_json_bytes", lambda model: b'{"date": "not a date"}\n')
+    result = run(home, after(DAYS[0]), DAYS[0], select=["best_bets_all_json"])
+    assert not result.success
+    assert checks(result)[writer.SCHEMA_VALID] is False
+    assert files(home).read_bytes(ALL) == good
