@@ -22,7 +22,8 @@ from nba_props.io.warehouse import Warehouse
 from nba_props.lib import tables
 from nba_props.lib.grading import ACCURACY_SCHEMA
 from nba_props.resources import ClockResource
-from nba_props_tests.test_ledger import DAYS, accuracy_rows, after, before, slate, stand_in, write_best_bets
+from nba_props_tests.test_ledger import DAYS, accuracy_rows, after, before, slate, stand_in, tip, write_best_bets
+from nba_props_tests.test_lib_ledger import bb
 
 PUBLIC = ["best_bets_all_json", "best_bets_today_json"]
 ASSETS = [published_picks, pick_accuracy, best_bets_all_json, best_bets_today_json,
@@ -124,8 +125,8 @@ def test_content_guard_refuses_a_shrunken_file_unless_the_upstream_says_why(home
     rows = store(home).load("best_bets_all_json", declared=tables.TABLE_SCHEMAS["best_bets_all_json"])
     assert rows.select("written", "degraded", "previous_picks").row(0) == (False, True, 4)
     # the champion health gate was closed that day: zero picks is the truth, written, marker cleared
-    write_best_bets(store(home), slate(day, players=("a",), a={"selected": False, "rank": None, "gate": True,
-                                                                  "gate_reason": "champion v12 BLOCKED"}), days=[day])  # fmt: skip
+    gated = bb("a", day=day, tip=tip(day), selected=False, gate=True, gate_reason="champion v12 BLOCKED")
+    write_best_bets(store(home), [gated], days=[day])
     result = run(home, after(day), day, select=PUBLIC)
     assert checks(result)[writer.CONTENT_GUARD] is True
     assert files(home).read_json(ALL)["today"] == [] and not files(home).exists("v1/best-bets/all.degraded.json")
