@@ -147,7 +147,8 @@ def test_admin_candidates_rejected_by():
         pred("c", "m_noline", OTHER, line=None, edge=None, rec="NO_LINE"),  # no line: not listed
     ]  # fmt: skip
     m = af.build_admin_picks(frame("best_bets", cands), frame("predictions", preds), picks_of([]), DAY, **KW)
-    got = {(c.player_lookup, c.model_id): (c.chosen, c.selected, c.rejected_by, c.quality) for c in m.candidates}
+    got = {(c["player_lookup"], c["model_id"]): (c["chosen"], c["selected"], c["rejected_by"], c["quality"])
+           for c in m.candidates}  # fmt: skip
     assert got == {
         ("a", "m_champ"): (True, True, None, 95.0),
         ("a", "m_other"): (False, False, af.NOT_BEST, 95.0),
@@ -167,7 +168,7 @@ def test_admin_candidates_quality_none_and_gate():
     cands = [cand("a", selected=False, gate=True, quality=None)]
     m = af.build_admin_picks(frame("best_bets", cands), frame("predictions", [pred("a", "m_champ", CHAMPION),
                              pred("z", "m_champ", CHAMPION)]), picks_of([]), DAY, **KW)  # fmt: skip
-    got = {c.player_lookup: (c.rejected_by, c.quality, c.player) for c in m.candidates}
+    got = {c["player_lookup"]: (c["rejected_by"], c["quality"], c["player"]) for c in m.candidates}
     assert got == {"a": (af.HEALTH_GATE, None, "A"), "z": (af.NOT_BEST, None, None)}
     assert m.pipeline_summary.bottleneck == "health_gate"
     assert "health_gate" in af.admin_picks_markdown(m)

@@ -44,12 +44,14 @@ daily / team / game cap); for any other model's row "quarantined", else "not rec
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import polars as pl
-from pydantic import Field
+from pydantic import ConfigDict, Field, TypeAdapter
+from typing_extensions import TypedDict
 
 from nba_props.lib import signals as signals_lib
 from nba_props.lib.exports.common import (
@@ -63,7 +65,7 @@ from nba_props.lib.exports.common import (
     season_scope,
     utc_iso,
 )
-from nba_props.lib.grading import LOSS, OVER, UNDER, WIN
+from nba_props.lib.grading import LOSS, OVER, PUSH, UNDER, WIN
 from nba_props.lib.health import BLOCKED, DEGRADING, HEALTHY, INSUFFICIENT_DATA, WATCH, HealthConfig, load_health_config
 from nba_props.lib.models.registry import ModelsConfig, load_models_config
 from nba_props.lib.selection import TOLERANCE, SelectionConfig, load_selection_config
@@ -294,7 +296,12 @@ class AdminDashboard(Export):
     open_alerts: list[OpenAlert]
 
 
-class AdminCandidate(Export):
+class AdminCandidate(TypedDict):
+    """One lined prediction of the day (a TypedDict validated with the file: ~1000 a day, validated
+    in pydantic's core without one Python model object each; extra keys are an error)."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid", allow_inf_nan=False)  # type: ignore[misc]
+
     player: str | None
     player_lookup: str
     game_id: str
@@ -308,6 +315,9 @@ class AdminCandidate(Export):
     chosen: bool  # this model's row is the player's candidate (the best_bets row)
     selected: bool
     rejected_by: str | None
+
+
+_CANDIDATE_LIST = TypeAdapter(list[AdminCandidate])
 
 
 class UltraRecords(Export):
@@ -357,11 +367,20 @@ def _day(frame: pl.DataFrame, day: date) -> pl.DataFrame:
 
 
 def newest_per(frame: pl.DataFrame, key: str, date_col: str, day: date, since: date | None = None) -> pl.DataFrame:
-    """Per `key` the newest row with `date_col` <= day (and >= since)."""
-    rows = frame.filter(pl.col(date_col) <= day)
-    if since is not None:
-        rows = rows.filter(pl.col(date_col) >= since)
-    return rows.sort(date_col).unique(key, keep="last", maintain_order=True).sort(key)
+    """Per `key` the newest row with `date_col` <= day (and >= since; a tie: the later row), sorted
+    by key. (Python over two columns and one gather: these tables are small, and a polars window /
+    unique / sort costs milliseconds a call.)"""
+    if frame.height == 0:
+        return frame
+    dates = frame[date_col].to_list()
+    best: dict[Any, int] = {}
+    for i, (k, d) in enumerate(zip(frame[key].to_list(), dates, strict=True)):
+        if d is None or d > day or (since is not None and d < since):
+            continue
+        b = best.get(k)
+        if b is None or d >= dates[b]:
+            best[k] = i
+    return frame[[best[k] for k in sorted(best, key=str)]]
 
 
 def _performance(performance: pl.DataFrame, day: date) -> dict[str, dict[str, Any]]:
@@ -379,43 +398,49 @@ def _days_since(reg: dict[str, Any] | None, perf: dict[str, Any] | None, day: da
     return None if perf is None else perf.get("days_since_training")
 
 
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
 def admin_picks_of(candidates: pl.DataFrame) -> list[AdminPick]:
     """The selected candidates by rank, with their full metadata."""
-    rows = candidates.filter(pl.col("selected").fill_null(False)).sort("rank", "game_id", "player_lookup")
-    out = []
-    for r in rows.iter_rows(named=True):
-        tip = r.get("tip_time_utc")
-        out.append(
-            AdminPick(
-                rank=r["rank"],
-                player=r["player_name"],
-                player_lookup=r["player_lookup"],
-                team=r["team"],
-                opponent=r["opponent"],
-                game_id=r["game_id"],
-                game_time=None if tip is None else utc_iso(tip),
-                direction=r["direction"],
-                line=r["line"],
-                edge=_edge(r["edge"]),
-                predicted_points=None if r["predicted_points"] is None else round(r["predicted_points"], 2),
-                model_id=r["model_id"],
-                family=r["family"],
-                feature_set=r["feature_set"],
-                price=r["price"],
-                p_over=None if r["p_over"] is None else round(r["p_over"], 4),
-                confidence=None if r["confidence"] is None else round(r["confidence"], 4),
-                signals=list(r["signals"] or []),
-                angles=list(r["angles"] or [])[:MAX_ANGLES],
-                ultra=bool(r["ultra"]),
-                ultra_public=bool(r["ultra_public"]),
-                ultra_rule=r["ultra_rule"],
-                models_agreeing=r["models_agreeing"],
-                champion_edge=_edge(r["champion_edge"]),
-                consensus_votes=r["consensus_votes"],
-                quality=None if r["feature_quality_score"] is None else round(r["feature_quality_score"], 1),
-            )  # fmt: skip
-        )
-    return out
+    if candidates.height == 0:
+        return []
+    rows = sorted(
+        candidates.filter(pl.col("selected").fill_null(False)).iter_rows(named=True),
+        key=lambda r: (r["rank"] is None, r["rank"] or 0, r["game_id"], r["player_lookup"]),
+    )
+    return [
+        AdminPick(
+            rank=r["rank"],
+            player=r["player_name"],
+            player_lookup=r["player_lookup"],
+            team=r["team"],
+            opponent=r["opponent"],
+            game_id=r["game_id"],
+            game_time=None if r["tip_time_utc"] is None else utc_iso(r["tip_time_utc"]),
+            direction=r["direction"],
+            line=r["line"],
+            edge=_edge(r["edge"]),
+            predicted_points=_round(r["predicted_points"], 2),
+            model_id=r["model_id"],
+            family=r["family"],
+            feature_set=r["feature_set"],
+            price=r["price"],
+            p_over=_round(r["p_over"], 4),
+            confidence=_round(r["confidence"], 4),
+            signals=list(r["signals"] or []),
+            angles=list(r["angles"] or [])[:MAX_ANGLES],
+            ultra=bool(r["ultra"]),
+            ultra_public=bool(r["ultra_public"]),
+            ultra_rule=r["ultra_rule"],
+            models_agreeing=r["models_agreeing"],
+            champion_edge=_edge(r["champion_edge"]),
+            consensus_votes=r["consensus_votes"],
+            quality=_round(r["feature_quality_score"], 1),
+        )  # fmt: skip
+        for r in rows
+    ]
 
 
 def health_gate_state(
@@ -423,10 +448,14 @@ def health_gate_state(
 ) -> HealthGateState:
     """The candidates' own gate flag; without candidates, the champion's newest row before the day."""
     if candidates.height:
-        active = candidates.filter(pl.col("health_gate_active").fill_null(False))
-        if active.height:
-            return HealthGateState(active=True, reason=active["health_gate_reason"].drop_nulls().first())
-        return HealthGateState(active=False, reason=None)
+        reasons = [
+            reason
+            for active, reason in zip(
+                candidates["health_gate_active"].to_list(), candidates["health_gate_reason"].to_list(), strict=True
+            )
+            if active
+        ]
+        return HealthGateState(active=bool(reasons), reason=next((r for r in reasons if r), None))
     _, first = season_scope(day)
     prev = newest_per(performance.filter(pl.col("family") == champion), "family", "game_date", day - timedelta(days=1),
                       first)  # fmt: skip
@@ -437,64 +466,91 @@ def health_gate_state(
     return HealthGateState(active=False, reason=None)
 
 
-def _graded_before(picks: pl.DataFrame, day: date) -> pl.DataFrame:
+def _record(wins: int, losses: int, pushes: int) -> Record:
+    return record_of([WIN] * wins + [LOSS] * losses + [PUSH] * pushes)
+
+
+def pick_records(picks: pl.DataFrame, day: date, groups: dict[str, pl.Expr]) -> dict[str, Record]:
+    """The record of each group (a predicate on the picks frame) of the published picks of the
+    season scope graded before `day`, in one pass."""
     _, first = season_scope(day)
-    return picks.filter(pl.col("game_date").is_between(first, day - timedelta(days=1)))
+    before = pl.col("game_date").is_between(first, day - timedelta(days=1))
+    exprs = [
+        (before & cond & (pl.col("result") == result)).fill_null(False).sum().alias(f"{name}\x1f{result}")
+        for name, cond in groups.items()
+        for result in (WIN, LOSS, PUSH)
+    ]
+    row = picks.select(exprs).row(0) if picks.height else (0,) * len(exprs)
+    counts = iter(row)
+    return {name: _record(next(counts), next(counts), next(counts)) for name in groups}
+
+
+def _is(direction: str) -> pl.Expr:
+    return pl.col("direction") == direction
+
+
+_ULTRA = pl.col("ultra").fill_null(False)
+
+
+ULTRA_OVER = "ultra_over"
+
+
+def _gate_of(rec: Record, selection: SelectionConfig) -> UltraGate:
+    po = selection.ultra.public_over
+    n = rec.wins + rec.losses
+    return UltraGate(
+        over_n=n, over_hr=rec.pct, required_n=po.min_n, required_hr=round(po.min_hr * 100.0, 1),
+        open=n >= po.min_n and rec.wins >= po.min_hr * n - TOLERANCE,
+    )  # fmt: skip
 
 
 def ultra_gate(picks: pl.DataFrame, day: date, selection: SelectionConfig) -> UltraGate:
     """The public ultra OVER gate over the graded ultra OVER published picks before the day."""
-    po = selection.ultra.public_over
-    rows = _graded_before(picks, day).filter(pl.col("ultra").fill_null(False) & (pl.col("direction") == OVER))
-    wins = rows.filter(pl.col("result") == WIN).height
-    n = wins + rows.filter(pl.col("result") == LOSS).height
-    return UltraGate(
-        over_n=n, over_hr=round(wins / n * 100.0, 1) if n else None, required_n=po.min_n,
-        required_hr=round(po.min_hr * 100.0, 1), open=n >= po.min_n and wins >= po.min_hr * n - TOLERANCE,
-    )  # fmt: skip
+    return _gate_of(pick_records(picks, day, {ULTRA_OVER: _ULTRA & _is(OVER)})[ULTRA_OVER], selection)
 
 
 def ultra_records(picks: pl.DataFrame, day: date) -> UltraRecords:
-    rows = _graded_before(picks, day).filter(pl.col("ultra").fill_null(False))
+    """Live records of the ultra published picks graded before the day (all, OVER, UNDER)."""
     return UltraRecords(
-        ultra=record_of(rows["result"]),
-        over=record_of(rows.filter(pl.col("direction") == OVER)["result"]),
-        under=record_of(rows.filter(pl.col("direction") == UNDER)["result"]),
+        **pick_records(picks, day, {"ultra": _ULTRA, "over": _ULTRA & _is(OVER), "under": _ULTRA & _is(UNDER)})
+    )
+
+
+def _direction_groups(day: date, window_days: int) -> dict[str, pl.Expr]:
+    recent = pl.col("game_date") >= day - timedelta(days=window_days)
+    return {"over_recent": _is(OVER) & recent, "over": _is(OVER), "under_recent": _is(UNDER) & recent,
+            "under": _is(UNDER)}  # fmt: skip
+
+
+def _direction_of(r: dict[str, Record], window_days: int) -> DirectionHealth:
+    return DirectionHealth(
+        window_days=window_days,
+        over=DirectionRecords(last_days=r["over_recent"], season=r["over"]),
+        under=DirectionRecords(last_days=r["under_recent"], season=r["under"]),
     )
 
 
 def direction_health(picks: pl.DataFrame, day: date, window_days: int = DIRECTION_WINDOW_DAYS) -> DirectionHealth:
     """OVER / UNDER records of the published picks of the `window_days` days before the day and of
     the season before the day."""
-    season = _graded_before(picks, day)
-    recent = season.filter(pl.col("game_date") >= day - timedelta(days=window_days))
-
-    def of(direction: str) -> DirectionRecords:
-        return DirectionRecords(
-            last_days=record_of(recent.filter(pl.col("direction") == direction)["result"]),
-            season=record_of(season.filter(pl.col("direction") == direction)["result"]),
-        )
-
-    return DirectionHealth(window_days=window_days, over=of(OVER), under=of(UNDER))
+    return _direction_of(pick_records(picks, day, _direction_groups(day, window_days)), window_days)
 
 
 def filter_summary(candidates: pl.DataFrame, selection: SelectionConfig) -> list[FilterSummaryRow]:
     """Per filter in config order: candidates it rejected (first enforcing filter) and candidates
     it would have blocked in observe mode (`observed_by`)."""
-    rejected = dict(candidates.group_by("rejected_by").len().drop_nulls("rejected_by").iter_rows())
-    observed = dict(
-        candidates.select(pl.col("observed_by").explode().alias("f")).drop_nulls().group_by("f").len().iter_rows()
-    )
+    rejected = Counter(candidates["rejected_by"].to_list())
+    observed = Counter(f for fs in candidates["observed_by"].to_list() for f in fs or ())
     return [
-        FilterSummaryRow(id=f.id, mode=f.mode, rejected=int(rejected.get(f.id, 0)), observed=int(observed.get(f.id, 0)))
+        FilterSummaryRow(id=f.id, mode=f.mode, rejected=rejected.get(f.id, 0), observed=observed.get(f.id, 0))
         for f in selection.filters
     ]
 
 
 def signal_health_rows(signal_health: pl.DataFrame, day: date) -> list[SignalHealthRow]:
+    """Newest row (season scope, <= day) per active / shadow signal and combo, by kind and name."""
     _, first = season_scope(day)
     rows = newest_per(signal_health, "name", "game_date", day, first)
-    rows = rows.filter(pl.col("state").is_in([signals_lib.ACTIVE, signals_lib.SHADOW]) | pl.col("state").is_null())
     return [
         SignalHealthRow(
             name=r["name"],
@@ -507,7 +563,8 @@ def signal_health_rows(signal_health: pl.DataFrame, day: date) -> list[SignalHea
             hr_season=_pct(r["hr_season"]),
             n_season=r["n_season"] or 0,
         )  # fmt: skip
-        for r in rows.sort("kind", "name").iter_rows(named=True)
+        for r in sorted(rows.iter_rows(named=True), key=lambda r: (r["kind"] or "", r["name"]))
+        if r["state"] in (signals_lib.ACTIVE, signals_lib.SHADOW, None)
     ]
 
 
@@ -515,33 +572,52 @@ def _enabled_families(models: ModelsConfig) -> list[str]:
     return [f.id for f in models.families if f.enabled]
 
 
+def _candidate_counts(cands: pl.DataFrame, selection: SelectionConfig) -> dict[str, Any]:
+    """The day's candidate counts in one pass."""
+    edge, sel = pl.col("edge"), pl.col("selected").fill_null(False)
+    return cands.select(
+        pl.len().alias("total"),
+        _is(OVER).sum().alias("over"),
+        _is(UNDER).sum().alias("under"),
+        (edge >= 3.0 - TOLERANCE).sum().alias("edge_3_plus"),
+        (edge >= 5.0 - TOLERANCE).sum().alias("edge_5_plus"),
+        (edge >= selection.edge_floor - TOLERANCE).sum().alias("above_floor"),
+        sel.sum().alias("selected"),
+        (sel & _ULTRA).sum().alias("ultra"),
+        pl.col("rejected_by").is_not_null().sum().alias("rejected"),
+        pl.col("health_gate_active").fill_null(False).any().alias("gate"),
+        edge.max().alias("max_edge"),
+    ).row(0, named=True)
+
+
 def pipeline_summary(
     candidates: pl.DataFrame, predictions: pl.DataFrame, day: date, models: ModelsConfig, selection: SelectionConfig
 ) -> PipelineSummary:
     """The day's funnel and its bottleneck (the module docstring gives the order)."""
-    cands, preds = _day(candidates, day), _day(predictions, day)
+    return _pipeline(_day(candidates, day), _day(predictions, day), models, selection)
+
+
+def _pipeline(
+    cands: pl.DataFrame, preds: pl.DataFrame, models: ModelsConfig, selection: SelectionConfig
+) -> PipelineSummary:
     predicted = set(preds["family"].unique().to_list())
     models_enabled = len([f for f in _enabled_families(models) if f in predicted])
-    selected = cands.filter(pl.col("selected").fill_null(False))
-    max_edge = cands["edge"].max() if cands.height else None
-    above_floor = cands.filter(pl.col("edge") >= selection.edge_floor - TOLERANCE).height
-    gate = bool(cands["health_gate_active"].fill_null(False).any()) if cands.height else False
+    c = _candidate_counts(cands, selection)
     if models_enabled == 0:
         bottleneck: str | None = "no_models"
-    elif cands.height == 0:
+    elif c["total"] == 0:
         bottleneck = "no_candidates"
-    elif gate:
+    elif c["gate"]:
         bottleneck = "health_gate"
-    elif above_floor == 0:
+    elif c["above_floor"] == 0:
         bottleneck = "edge_floor"
-    elif selected.height == 0:
+    elif c["selected"] == 0:
         bottleneck = "filters_rejected_all"
     else:
         bottleneck = None
     return PipelineSummary(
-        models_enabled=models_enabled, total_candidates=cands.height,
-        edge_5_plus=cands.filter(pl.col("edge") >= 5.0 - TOLERANCE).height, best_bets=selected.height,
-        ultra=selected.filter(pl.col("ultra").fill_null(False)).height, max_edge=_edge(max_edge), bottleneck=bottleneck,
+        models_enabled=models_enabled, total_candidates=c["total"], edge_5_plus=c["edge_5_plus"],
+        best_bets=c["selected"], ultra=c["ultra"], max_edge=_edge(c["max_edge"]), bottleneck=bottleneck,
     )  # fmt: skip
 
 
@@ -591,45 +667,42 @@ def build_signal_best_bets(
             )  # fmt: skip
         )
 
-    flagged = cands.filter(
-        (pl.col("rejected_by") == BLACKLIST_FILTER).fill_null(False)
-        | pl.col("observed_by").list.contains(BLACKLIST_FILTER).fill_null(False)
-    ).sort("player_lookup")
+    flagged = sorted(
+        (lookup, name, team, rejected == BLACKLIST_FILTER)
+        for lookup, name, team, rejected, observed in zip(
+            *(cands[c].to_list() for c in ("player_lookup", "player_name", "team", "rejected_by", "observed_by")),
+            strict=True,
+        )
+        if rejected == BLACKLIST_FILTER or BLACKLIST_FILTER in (observed or ())
+    )
     blacklist = [
-        BlacklistedPlayer(
-            player=r["player_name"],
-            player_lookup=r["player_lookup"],
-            team=r["team"],
-            enforced=r["rejected_by"] == BLACKLIST_FILTER,
-        )  # fmt: skip
-        for r in flagged.iter_rows(named=True)
+        BlacklistedPlayer(player=name, player_lookup=lookup, team=team, enforced=enforced)
+        for lookup, name, team, enforced in flagged
     ]
 
-    edges = cands["edge"].drop_nulls()
+    edges = [e for e in cands["edge"].to_list() if e is not None]
     bins = [
         EdgeBin(
             low=lo,
             high=hi,
-            count=int(((edges >= lo - TOLERANCE) & (edges < hi - TOLERANCE)).sum())
-            if hi is not None
-            else int((edges >= lo - TOLERANCE).sum()),
-        )  # fmt: skip
+            count=sum(1 for e in edges if e >= lo - TOLERANCE and (hi is None or e < hi - TOLERANCE)),
+        )
         for lo, hi in EDGE_BINS
     ]
-    carried = (
-        dict(cands.select(pl.col("signals").explode().alias("s")).drop_nulls().group_by("s").len().iter_rows())
-        if cands.height
-        else {}
+    carried = Counter(s for ss in cands["signals"].to_list() for s in ss or ())
+    evaluated = [SignalCount(signal=s, candidates=carried.get(s, 0)) for s in signal_registry.active]
+    # the direction records and the ultra gate in one pass over the picks
+    history = pick_records(
+        picks, day, {**_direction_groups(day, direction_window_days), ULTRA_OVER: _ULTRA & _is(OVER)}
     )
-    evaluated = [SignalCount(signal=s, candidates=int(carried.get(s, 0))) for s in signal_registry.active]
 
     return SignalBestBets(
         date=day, season=season, generated_at=utc_iso(generated_at), algorithm_version=algorithm_version,
         health_gate=health_gate_state(cands, performance, day, models.champion, selection), picks=picks_today,
         total=len(picks_today), model_health=model_health, signal_health=signal_health_rows(signal_health, day),
-        blacklist=blacklist, direction_health=direction_health(picks, day, direction_window_days),
+        blacklist=blacklist, direction_health=_direction_of(history, direction_window_days),
         filter_summary=filter_summary(cands, selection), edge_distribution=bins, signals_evaluated=evaluated,
-        ultra_gate=ultra_gate(picks, day, selection),
+        ultra_gate=_gate_of(history[ULTRA_OVER], selection),
     )  # fmt: skip
 
 
@@ -652,10 +725,15 @@ def _finite(value: Any) -> float | None:
 
 def open_alerts(alerts: pl.DataFrame, generated_at: datetime) -> list[OpenAlert]:
     """Alerts open at `generated_at`: raised at or before it and not recovered by then."""
+    if alerts.height == 0:
+        return []
     at = generated_at
-    rows = alerts.filter(
-        (pl.col("raised_at") <= at) & (pl.col("recovered_at").is_null() | (pl.col("recovered_at") > at))
-    ).sort("raised_at", "alert_id")
+    raised, recovered, ids = (alerts[c].to_list() for c in ("raised_at", "recovered_at", "alert_id"))
+    keep = sorted(
+        (i for i in range(alerts.height) if raised[i] <= at and (recovered[i] is None or recovered[i] > at)),
+        key=lambda i: (raised[i], ids[i]),
+    )
+    rows = alerts[keep].iter_rows(named=True) if keep else []
     return [
         OpenAlert(
             alert_id=r["alert_id"],
@@ -666,7 +744,7 @@ def open_alerts(alerts: pl.DataFrame, generated_at: datetime) -> list[OpenAlert]
             check=r["check"],
             message=r["message"],
         )  # fmt: skip
-        for r in rows.iter_rows(named=True)
+        for r in rows
     ]
 
 
@@ -684,10 +762,10 @@ def per_model(predictions: pl.DataFrame, candidates: pl.DataFrame) -> list[PerMo
         (lined_rec & (pl.col("edge") >= 5.0 - TOLERANCE)).sum().alias("edge_5_plus"),
         pl.col("edge").filter(pl.col("line").is_not_null()).max().alias("max_edge"),
     )
-    chosen = candidates.group_by("model_id").agg(
-        pl.len().alias("chosen"), pl.col("selected").fill_null(False).sum().alias("selected")
-    )
-    rows = stats.join(chosen, on="model_id", how="left").sort("family", "model_id")
+    models = candidates["model_id"].to_list()
+    chosen = Counter(models)
+    selected = Counter(m for m, s in zip(models, candidates["selected"].to_list(), strict=True) if s)
+    rows = sorted(stats.iter_rows(named=True), key=lambda r: (r["family"], r["model_id"]))
     return [
         PerModel(
             model_id=r["model_id"],
@@ -698,10 +776,10 @@ def per_model(predictions: pl.DataFrame, candidates: pl.DataFrame) -> list[PerMo
             edge_3_plus=r["edge_3_plus"],
             edge_5_plus=r["edge_5_plus"],
             max_edge=_edge(r["max_edge"]),
-            chosen=r["chosen"] or 0,
-            selected=r["selected"] or 0,
+            chosen=chosen.get(r["model_id"], 0),
+            selected=selected.get(r["model_id"], 0),
         )  # fmt: skip
-        for r in rows.iter_rows(named=True)
+        for r in rows
     ]
 
 
@@ -757,21 +835,15 @@ def build_dashboard(
             )  # fmt: skip
         )
 
-    total = cands.height
-    over = cands.filter(pl.col("direction") == OVER).height
     admin_picks = admin_picks_of(cands)
-    summary = CandidatesSummary(
-        total=total, over=over, under=cands.filter(pl.col("direction") == UNDER).height,
-        edge_3_plus=cands.filter(pl.col("edge") >= 3.0 - TOLERANCE).height,
-        edge_5_plus=cands.filter(pl.col("edge") >= 5.0 - TOLERANCE).height,
-        selected=len(admin_picks), rejected=cands.filter(pl.col("rejected_by").is_not_null()).height,
-    )  # fmt: skip
+    counts = _candidate_counts(cands, selection)
+    summary = CandidatesSummary(**{k: counts[k] for k in CandidatesSummary.model_fields})
     champion = perf.get(models.champion) or {}
     return AdminDashboard(
         date=day, generated_at=utc_iso(generated_at), algorithm_version=algorithm_version,
         best_bets_model=models.champion, champion_state=champion.get("state") or NO_DATA, model_health=model_health,
         signal_health=signal_health_rows(signal_health, day), picks=admin_picks, today_picks=list(admin_picks),
-        pipeline_summary=pipeline_summary(cands, preds, day, models, selection),
+        pipeline_summary=_pipeline(cands, preds, models, selection),
         ultra_gate=ultra_gate(picks, day, selection), candidates_summary=summary, per_model=per_model(preds, cands),
         filter_summary=filter_summary(cands, selection), open_alerts=open_alerts(alerts, generated_at),
     )  # fmt: skip
@@ -782,14 +854,21 @@ def build_dashboard(
 
 def admin_candidates(predictions: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
     """Every lined prediction of the day with its player, quality, chosen / selected flags and
-    rejected_by (one polars pass; the module docstring gives the rejected_by rules)."""
+    rejected_by, by game, player and model (one polars pass; the module docstring gives the
+    rejected_by rules)."""
     cand = candidates.select(
         "game_id", "player_lookup", pl.col("player_name").alias("player"),
-        pl.col("feature_quality_score").alias("quality"), pl.col("model_id").alias("_cand_model"),
+        pl.col("feature_quality_score").round(1).alias("quality"), pl.col("model_id").alias("_cand_model"),
         pl.col("selected").fill_null(False).alias("_selected"), pl.col("rejected_by").alias("_rejected"),
         pl.col("health_gate_active").fill_null(False).alias("_gate"),
     )  # fmt: skip
-    rows = predictions.filter(pl.col("line").is_not_null()).join(cand, on=["game_id", "player_lookup"], how="left")
+    rows = (
+        predictions.select("game_id", "player_lookup", "model_id", "family", "line", "edge", "direction",
+                           "recommendation", "quarantined")
+        .filter(pl.col("line").is_not_null())
+        .sort("game_id", "player_lookup", "model_id")
+        .join(cand, on=["game_id", "player_lookup"], how="left", maintain_order="left")
+    )  # fmt: skip
     chosen = (pl.col("model_id") == pl.col("_cand_model")).fill_null(False)
     selected = chosen & pl.col("_selected")
     rejected = (
@@ -803,9 +882,9 @@ def admin_candidates(predictions: pl.DataFrame, candidates: pl.DataFrame) -> pl.
     )  # fmt: skip
     return rows.select(
         "player", "player_lookup", "game_id", "model_id", "family", "line", pl.col("edge").round(2), "direction",
-        "recommendation", pl.col("quality").round(1), chosen.alias("chosen"), selected.alias("selected"),
+        "recommendation", "quality", chosen.alias("chosen"), selected.alias("selected"),
         rejected.cast(pl.Utf8).alias("rejected_by"),
-    ).sort("game_id", "player_lookup", "model_id")  # fmt: skip
+    )  # fmt: skip
 
 
 def build_admin_picks(
@@ -821,18 +900,21 @@ def build_admin_picks(
 ) -> AdminPicks:
     models, selection = _configs(models, selection)
     cands, preds = _day(candidates, day), _day(predictions, day)
-    # validated in one pass from plain dicts (pydantic's core), not one Python constructor per row
-    return AdminPicks.model_validate(
+    # the ~1000 candidate rows: polars writes them as JSON and pydantic's core validates that into
+    # typed dicts in one call (no Python object per row); the rest is validated as usual
+    rows = _CANDIDATE_LIST.validate_json(admin_candidates(preds, cands).write_json())
+    head = AdminPicks.model_validate(
         {
             "date": day,
             "generated_at": utc_iso(generated_at),
             "algorithm_version": algorithm_version,
-            "candidates": admin_candidates(preds, cands).to_dicts(),
+            "candidates": [],
             "picks": admin_picks_of(cands),
             "ultra": ultra_records(picks, day),
-            "pipeline_summary": pipeline_summary(cands, preds, day, models, selection),
+            "pipeline_summary": _pipeline(cands, preds, models, selection),
         }
     )
+    return head.model_copy(update={"candidates": rows})
 
 
 def _cell(value: Any) -> str:
@@ -876,8 +958,8 @@ def admin_picks_markdown(model: AdminPicks, players_shown: int = 5) -> str:
         parts.append("No picks.")
     groups: dict[str, list[str]] = {}
     for c in model.candidates:
-        if c.chosen and not c.selected and c.rejected_by is not None:
-            groups.setdefault(c.rejected_by, []).append(c.player or c.player_lookup)
+        if c["chosen"] and not c["selected"] and c["rejected_by"] is not None:
+            groups.setdefault(c["rejected_by"], []).append(c["player"] or c["player_lookup"])
     parts.append("### Rejected candidates")
     if groups:
         ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
