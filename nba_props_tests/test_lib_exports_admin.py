@@ -125,6 +125,11 @@ def test_bottleneck_edge_floor_and_boundary():
     assert s.bottleneck == "filters_rejected_all" and s.edge_5_plus == 1 and s.max_edge == FLOOR
 
 
+def test_bottleneck_observe_mode_floor_with_picks_is_none():
+    s = summary([cand("a", edge=FLOOR - 1.0, observed_by=["edge_floor"])], [pred("a", "m_champ", CHAMPION)])
+    assert s.bottleneck is None and s.best_bets == 1
+
+
 def test_bottleneck_none_with_picks():
     s = summary([cand("a", edge=7.123456, ultra=True), cand("b", edge=4.0, selected=False, rejected_by="edge_floor")],
                 [pred("a", "m_champ", CHAMPION)])  # fmt: skip
@@ -401,3 +406,11 @@ def test_schema_groups():
     assert af.ADMIN_SCHEMAS == (af.SignalBestBets, af.AdminDashboard, af.AdminPicks)
     for schema in af.PUBLIC_SCHEMAS:
         assert not set(field_names(schema)) & ADMIN_ONLY_FIELDS
+
+
+def test_admin_candidate_rows_are_validated():
+    m = CASES["full"]()[2]
+    row = dict(m.candidates[0])
+    for bad in ({**row, "extra": 1}, {**row, "edge": -1.0}, {**row, "line": float("nan")}, {**row, "direction": "UP"}):
+        with pytest.raises(ValueError):
+            af.AdminPicks.model_validate({**m.model_dump(), "candidates": [bad]})

@@ -29,7 +29,8 @@ As-of rules (documented choices):
 1. "no_models": no ENABLED family (config/models.yaml) has a prediction on the day;
 2. "no_candidates": no best_bets row on the day;
 3. "health_gate": the champion's health gate is active (every candidate unselected);
-4. "edge_floor": no candidate's edge reaches the edge floor (an edge exactly AT the floor passes);
+4. "edge_floor": no candidate's edge reaches the edge floor (an edge exactly AT the floor passes)
+   and nothing was selected (with the edge_floor filter in observe mode picks may lie below it);
 5. "filters_rejected_all": candidates at or above the floor, none selected;
 6. None: there are picks.
 `models_enabled` counts the enabled families that predicted the day.
@@ -609,7 +610,7 @@ def _pipeline(
         bottleneck = "no_candidates"
     elif c["gate"]:
         bottleneck = "health_gate"
-    elif c["above_floor"] == 0:
+    elif c["above_floor"] == 0 and c["selected"] == 0:  # (an observe-mode edge floor may let picks below it)
         bottleneck = "edge_floor"
     elif c["selected"] == 0:
         bottleneck = "filters_rejected_all"
