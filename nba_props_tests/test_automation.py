@@ -16,6 +16,7 @@ from dagster._core.test_utils import create_run_for_test
 from nba_props import definitions
 from nba_props.automation import apply_automation, condition_for
 from nba_props.lib.automation import load_automation_config
+from nba_props.lib.publish import load_publish_config
 from nba_props.partitions import game_date_partitions
 
 ET = ZoneInfo("America/New_York")
@@ -25,6 +26,8 @@ CONDITIONS = load_automation_config().conditions
 # the pre-game chain in its order (config): lines, features, predictions, then what reads them
 PRE_GAME_CHAIN = CONDITIONS.pre_game_assets
 AFTER_PREDICTIONS = PRE_GAME_CHAIN[PRE_GAME_CHAIN.index("predictions") + 1 :]
+# the published files (config/publish.yaml): they follow the ledger and its grading
+PUBLISH = frozenset(load_publish_config().assets)
 
 
 def today(*assets: str, day: str = TODAY) -> dict[str, set[str]]:
@@ -101,6 +104,7 @@ def test_only_derived_daily_assets_carry_the_condition(real_defs):
         "published_picks",
         "pick_accuracy",
         "steering_report",
+        *PUBLISH,
     }
     # every materializable asset has a freshness policy except the hand-run report
     no_policy = {
@@ -205,7 +209,8 @@ def test_prediction_accuracy_grades_yesterday_when_its_box_scores_land(real_defs
     """Graded when the day's box scores land (a post-game trigger), held back without the day's
     predictions (its same-day blocker), never on a pre-game rebuild of the predictions; yesterday's
     partition too (the lookback); health and regime follow the grading."""
-    tick = Ticks(real_defs, instance, ignore=frozenset(PRE_GAME_CHAIN))
+    # (the files follow the ledger, which a pre-game update of the day requests: not looked at here)
+    tick = Ticks(real_defs, instance, ignore=frozenset(PRE_GAME_CHAIN) | PUBLISH)
     todays_inputs(instance, YESTERDAY)
     assert tick(9, 0, day=14) == {}
     mat(instance, "predictions", YESTERDAY)  # the day's predictions (and their rebuilds): no grading yet
@@ -221,7 +226,7 @@ def test_prediction_accuracy_grades_yesterday_when_its_box_scores_land(real_defs
     # also waits for the day's ledger (none here)
     following: list[str] = []
     while added := [asset for asset, triggers in CONDITIONS.post_game_assets.items()
-                    if asset not in following and asset not in CONDITIONS.same_day_blockers
+                    if asset not in following and asset not in CONDITIONS.same_day_blockers and asset not in PUBLISH
                     and set(triggers) <= {"prediction_accuracy", *following}]:  # fmt: skip
         following += added
     assert "steering_report" in following and "pick_accuracy" not in following

@@ -238,8 +238,7 @@ FILES_DOC = {
     "degraded": "The content guard refused the file: the old file stays and a degraded marker is written.",
     "reason": "Why written / skipped / refused.",
     "previous_picks": "The count of the file of the same date the store held before (NULL: none).",
-    "payload": "The encoded JSON of the date (kept even when not written, so each date's version is in the "
-    "warehouse).",
+    "payload": "The encoded JSON of the date (kept even when not written, so each date's version is in the warehouse).",
 }
 
 

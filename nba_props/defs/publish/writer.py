@@ -32,12 +32,21 @@ def asset_kwargs(asset: str, description: str) -> dict[str, object]:
         **daily_asset_kwargs(asset, f"{description} Files: {files}.", GROUP),
         "check_specs": [
             unique_key_spec(asset),
-            check_spec(asset, SCHEMA_VALID, "every file's encoded JSON parses back into its pydantic schema (finite "
-                       "numbers, ISO dates, non-negative edges with a direction); checked before writing: a failure "
-                       "writes nothing", blocking=True),  # fmt: skip
-            check_spec(asset, CONTENT_GUARD, f"no file replaced by one of the same date with fewer than "
-                       f"{CONFIG.content_guard.min_ratio:g} x its picks unless the upstream says why (health gate, "
-                       "no games); a refused file keeps the old one and writes a degraded marker"),  # fmt: skip
+            check_spec(
+                asset,
+                SCHEMA_VALID,
+                "every file's encoded JSON parses back into its pydantic schema (finite "
+                "numbers, ISO dates, non-negative edges with a direction); checked before writing: a failure "
+                "writes nothing",
+                blocking=True,
+            ),  # fmt: skip
+            check_spec(
+                asset,
+                CONTENT_GUARD,
+                f"no file replaced by one of the same date with fewer than "
+                f"{CONFIG.content_guard.min_ratio:g} x its picks unless the upstream says why (health gate, "
+                "no games); a refused file keeps the old one and writes a degraded marker",
+            ),  # fmt: skip
         ],
     }
 

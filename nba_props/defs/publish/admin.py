@@ -1,0 +1,187 @@
+"""The admin files and the model-health banner: `signal-best-bets/{date}.json` + `latest.json`
+(the full pick payload with model / signal health, blacklist, direction health, filter summary,
+edge distribution, health gate), `admin/dashboard.json`, `admin/picks/{date}.json` (every candidate
+of every model, selected or with the filter that rejected it) and `systems/model-health.json`
+(public). Built by `lib/exports/admin_files.py`; written by `writer.publish_files`."""
+
+from collections.abc import Iterator
+from datetime import date
+
+import dagster as dg
+import polars as pl
+
+from nba_props.dagster_helpers import rows_of_partitions
+from nba_props.defs.publish import writer
+from nba_props.defs.publish.inputs import SEASON, algorithm_version, picks_inputs, run_days
+from nba_props.io.artifacts import ArtifactStoreResource
+from nba_props.lib import publish
+from nba_props.lib.exports import admin_files, common
+from nba_props.partitions import DATE_FMT, date_range_of, history_input
+from nba_props.resources import ClockResource
+
+SIGNAL_BEST_BETS, DASHBOARD, PICKS, MODEL_HEALTH = (
+    "signal_best_bets_json", "admin_dashboard_json", "admin_picks_json", "model_health_json",
+)  # fmt: skip
+# season to date: the newest health row per family / signal as of the day, the newest trained model
+HEALTH_INPUTS = {
+    "performance": history_input("model_performance_daily", SEASON),
+    "signal_health": history_input("signal_health_daily", SEASON),
+}
+REGISTRY_INPUT = {"registry": history_input("trained_models", SEASON)}
+
+
+class _Run:
+    """What every admin asset derives the same way for its run: the days, the picks frame, the
+    clock's now, the version, each day's best_bets / predictions rows (split once)."""
+
+    def __init__(self, context, clock: ClockResource, ledger, graded, best_bets, predictions=None) -> None:
+        self.days = run_days(*date_range_of(context.partition_time_window))
+        keys = [d.strftime(DATE_FMT) for d in self.days]
+        self.picks = common.picks_frame(ledger, graded, best_bets)
+        self.best_bets = best_bets
+        self.candidates = rows_of_partitions(best_bets, keys)
+        self.predictions = rows_of_partitions(predictions, keys) if predictions is not None else {}
+        self.generated_at, self.version = clock.now(), algorithm_version()
+
+    def of(self, day: date) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+        key = day.strftime(DATE_FMT)
+        return self.candidates[key], self.predictions.get(key)
+
+    def stamp(self) -> dict:
+        return {"generated_at": self.generated_at, "algorithm_version": self.version}
+
+
+def _pick_figures(model) -> dict[str, object]:
+    return {"picks": len(model.picks)}
+
+
+@dg.asset(
+    **writer.asset_kwargs(
+        SIGNAL_BEST_BETS,
+        "The day's full pick payload: picks with every field, the champion health gate, model health and signal "
+        "health as of the day, the blacklist, direction health, filter summary, edge distribution and the signals "
+        "evaluated.",
+    ),
+    ins={**picks_inputs(None), **HEALTH_INPUTS},
+)
+def signal_best_bets_json(
+    context: dg.AssetExecutionContext,
+    artifacts: ArtifactStoreResource,
+    clock: ClockResource,
+    ledger: pl.DataFrame,
+    graded: pl.DataFrame,
+    best_bets: pl.DataFrame,
+    schedule: pl.DataFrame,
+    performance: pl.DataFrame,
+    signal_health: pl.DataFrame,
+) -> Iterator:
+    run = _Run(context, clock, ledger, graded, best_bets)
+    models = {
+        day: admin_files.build_signal_best_bets(
+            run.of(day)[0], run.picks, performance, signal_health, day, **run.stamp()
+        )  # fmt: skip
+        for day in run.days
+    }
+    excuses = publish.excuses_of(best_bets, schedule, run.days)
+    yield from writer.publish_files(context, SIGNAL_BEST_BETS, artifacts.store(), models, excuses)
+
+
+@dg.asset(
+    **writer.asset_kwargs(
+        DASHBOARD,
+        "The admin dashboard: the best-bets model and champion state, every family's health with its registry "
+        "row, signal health, today's picks with full metadata, the pipeline summary and its bottleneck, the "
+        "ultra gate's progress, candidate summaries per model, the filter summary and the open alerts.",
+    ),
+    ins={
+        **picks_inputs(None),
+        **HEALTH_INPUTS,
+        **REGISTRY_INPUT,
+        "predictions": dg.AssetIn("predictions"),
+        # unpartitioned: the alert sink's table, open as of the clock's now
+        "alerts": dg.AssetIn("alerts"),
+    },
+)
+def admin_dashboard_json(
+    context: dg.AssetExecutionContext,
+    artifacts: ArtifactStoreResource,
+    clock: ClockResource,
+    ledger: pl.DataFrame,
+    graded: pl.DataFrame,
+    best_bets: pl.DataFrame,
+    schedule: pl.DataFrame,
+    performance: pl.DataFrame,
+    signal_health: pl.DataFrame,
+    registry: pl.DataFrame,
+    predictions: pl.DataFrame,
+    alerts: pl.DataFrame,
+) -> Iterator:
+    run = _Run(context, clock, ledger, graded, best_bets, predictions)
+    models = {
+        day: admin_files.build_dashboard(
+            *run.of(day), run.picks, performance, signal_health, registry, alerts, day, **run.stamp()
+        )  # fmt: skip
+        for day in run.days
+    }
+    excuses = publish.excuses_of(best_bets, schedule, run.days)
+    yield from writer.publish_files(context, DASHBOARD, artifacts.store(), models, excuses, figures=_dashboard_figures)
+
+
+def _dashboard_figures(model: admin_files.AdminDashboard) -> dict[str, object]:
+    summary = model.pipeline_summary
+    return {"total_candidates": summary.total_candidates, "edge_5_plus": summary.edge_5_plus,
+            "bottleneck": summary.bottleneck or "none", "open_alerts": len(model.open_alerts)}  # fmt: skip
+
+
+@dg.asset(
+    **writer.asset_kwargs(
+        PICKS,
+        "The day for an admin: every candidate of every model with line, edge, quality, selected or the filter "
+        "that rejected it; the picks with full metadata; the live ultra records. The materialization shows the "
+        "day as markdown (picks, rejected candidates by filter, the bottleneck).",
+    ),
+    ins={**picks_inputs(None), "predictions": dg.AssetIn("predictions")},
+)
+def admin_picks_json(
+    context: dg.AssetExecutionContext,
+    artifacts: ArtifactStoreResource,
+    clock: ClockResource,
+    ledger: pl.DataFrame,
+    graded: pl.DataFrame,
+    best_bets: pl.DataFrame,
+    schedule: pl.DataFrame,
+    predictions: pl.DataFrame,
+) -> Iterator:
+    run = _Run(context, clock, ledger, graded, best_bets, predictions)
+    models = {day: admin_files.build_admin_picks(*run.of(day), run.picks, day, **run.stamp()) for day in run.days}
+    excuses = publish.excuses_of(best_bets, schedule, run.days)
+    yield from writer.publish_files(context, PICKS, artifacts.store(), models, excuses,
+                                    markdown=admin_files.admin_picks_markdown, figures=_pick_figures)  # fmt: skip
+
+
+@dg.asset(
+    **writer.asset_kwargs(
+        MODEL_HEALTH,
+        "The public model-health banner: per model its state with a sentence, 7 / 14-day hit rates, picks in 7 "
+        "days, days since training and a banner flag (BLOCKED / DEGRADING).",
+    ),
+    ins={
+        "performance": HEALTH_INPUTS["performance"],
+        **REGISTRY_INPUT,
+        "schedule": dg.AssetIn("schedule", metadata={"columns": ["game_date", "status"]}),
+    },  # fmt: skip
+)
+def model_health_json(
+    context: dg.AssetExecutionContext,
+    artifacts: ArtifactStoreResource,
+    clock: ClockResource,
+    performance: pl.DataFrame,
+    registry: pl.DataFrame,
+    schedule: pl.DataFrame,
+) -> Iterator:
+    days = run_days(*date_range_of(context.partition_time_window))
+    now = clock.now()
+    models = {day: admin_files.build_model_health(performance, registry, day, generated_at=now) for day in days}
+    no_games = publish.excuses_of(pl.DataFrame(schema={"game_date": pl.Date, "health_gate_active": pl.Boolean,
+                                                       "health_gate_reason": pl.Utf8}), schedule, days)  # fmt: skip
+    yield from writer.publish_files(context, MODEL_HEALTH, artifacts.store(), models, no_games)
