@@ -258,6 +258,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"  artifacts           {settings.artifacts_dir}   (models/week=YYYY-MM-DD/<family>.cbm, "
         "reports/steering/<date>.md)"
     )
+    from nba_props.lib.publish import load_publish_config
+
+    prefix = load_publish_config().prefix
+    print(f"  published JSON      {settings.artifacts_dir / prefix}   (best-bets/all.json, today.json, admin/..., "
+          "systems/model-health.json; `nba-props show best-bets`)")  # fmt: skip
     print(f"  simulated raw data  {settings.data_dir}")
     print(f"  Dagster runs        {_dagster_home(settings)}   (open with `make ui`)")
     return 1 if failed else 0

@@ -20,6 +20,7 @@ from nba_props.lib.health import load_health_config
 from nba_props.lib.lines import load_line_config
 from nba_props.lib.models.registry import DEFAULT_PATH as MODELS_YAML
 from nba_props.lib.models.registry import ModelsConfig, load_models_config
+from nba_props.lib.publish import load_publish_config
 from nba_props.lib.regime import load_regime_config
 from nba_props.lib.runs_config import load_runs_config
 from nba_props.lib.selection import load_selection_config
@@ -36,6 +37,7 @@ LOADERS = {
     "health.yaml": load_health_config,
     "lines.yaml": load_line_config,
     "models.yaml": load_models_config,
+    "publish.yaml": load_publish_config,
     "regime.yaml": load_regime_config,
     "runs.yaml": load_runs_config,
     "sensors.yaml": load_sensor_config,

@@ -154,3 +154,19 @@ def test_a_file_failing_its_schema_blocks_and_writes_nothing(home, monkeypatch):
     assert not result.success
     assert checks(result)[writer.SCHEMA_VALID] is False
     assert files(home).read_bytes(ALL) == good
+
+
+def test_show_best_bets_prints_the_current_file_and_a_dates_version(home, monkeypatch, capsys):
+    from nba_props.cli import main
+
+    publish_day(home, DAYS[0], graded={"a": 25.0, "b": 18.0, "c": 30.0})
+    publish_day(home, DAYS[1], players=("d",))
+    monkeypatch.setenv("NBA_PROPS_HOME", str(home))
+    monkeypatch.setenv("NBA_PROPS_DUCKDB_PATH", str(home / "w.duckdb"))
+    monkeypatch.setenv("NBA_PROPS_ARTIFACTS_DIR", str(home / "a"))
+    assert main(["show", "best-bets"]) == 0
+    current = capsys.readouterr().out
+    assert f"Best bets {DAYS[1]}" in current and "D " in current
+    assert main(["show", "best-bets", "--date", DAYS[0].isoformat()]) == 0
+    older = capsys.readouterr().out
+    assert "Season 2-1 (66.7%)" in older and "WIN (25)" in older and "LOSS (18)" in older and "WIN (30)" in older

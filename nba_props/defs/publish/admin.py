@@ -14,8 +14,9 @@ from nba_props.dagster_helpers import rows_of_partitions
 from nba_props.defs.publish import writer
 from nba_props.defs.publish.inputs import SEASON, algorithm_version, picks_inputs, run_days
 from nba_props.io.artifacts import ArtifactStoreResource
-from nba_props.lib import publish
+from nba_props.lib import publish, selection
 from nba_props.lib.exports import admin_files, common
+from nba_props.lib.models.registry import load_models_config
 from nba_props.partitions import DATE_FMT, date_range_of, history_input
 from nba_props.resources import ClockResource
 
@@ -28,6 +29,8 @@ HEALTH_INPUTS = {
     "signal_health": history_input("signal_health_daily", SEASON),
 }
 REGISTRY_INPUT = {"registry": history_input("trained_models", SEASON)}
+# loaded once and handed to every builder (their defaults would re-load them per call)
+CONFIGS = {"models": load_models_config(), "selection": selection.load_selection_config()}
 
 
 class _Run:
@@ -43,12 +46,16 @@ class _Run:
         self.predictions = rows_of_partitions(predictions, keys) if predictions is not None else {}
         self.generated_at, self.version = clock.now(), algorithm_version()
 
+    def as_of(self, frame: pl.DataFrame, key: str, date_col: str = "game_date") -> dict[date, pl.DataFrame]:
+        """Each day's newest row per key (the builders read a handful of rows, not the season)."""
+        return admin_files.newest_by_day(frame, key, self.days, date_col)
+
     def of(self, day: date) -> tuple[pl.DataFrame, pl.DataFrame | None]:
         key = day.strftime(DATE_FMT)
         return self.candidates[key], self.predictions.get(key)
 
     def stamp(self) -> dict:
-        return {"generated_at": self.generated_at, "algorithm_version": self.version}
+        return {"generated_at": self.generated_at, "algorithm_version": self.version, **CONFIGS}
 
 
 def _pick_figures(model) -> dict[str, object]:
@@ -76,10 +83,9 @@ def signal_best_bets_json(
     signal_health: pl.DataFrame,
 ) -> Iterator:
     run = _Run(context, clock, ledger, graded, best_bets)
+    perf, signal = run.as_of(performance, "family"), run.as_of(signal_health, "name")
     models = {
-        day: admin_files.build_signal_best_bets(
-            run.of(day)[0], run.picks, performance, signal_health, day, **run.stamp()
-        )  # fmt: skip
+        day: admin_files.build_signal_best_bets(run.of(day)[0], run.picks, perf[day], signal[day], day, **run.stamp())
         for day in run.days
     }
     excuses = publish.excuses_of(best_bets, schedule, run.days)
@@ -117,10 +123,12 @@ def admin_dashboard_json(
     alerts: pl.DataFrame,
 ) -> Iterator:
     run = _Run(context, clock, ledger, graded, best_bets, predictions)
+    perf, signal = run.as_of(performance, "family"), run.as_of(signal_health, "name")
+    trained = run.as_of(registry, "family", "week_start")
     models = {
         day: admin_files.build_dashboard(
-            *run.of(day), run.picks, performance, signal_health, registry, alerts, day, **run.stamp()
-        )  # fmt: skip
+            *run.of(day), run.picks, perf[day], signal[day], trained[day], alerts, day, **run.stamp()
+        )
         for day in run.days
     }
     excuses = publish.excuses_of(best_bets, schedule, run.days)
@@ -181,7 +189,12 @@ def model_health_json(
 ) -> Iterator:
     days = run_days(*date_range_of(context.partition_time_window))
     now = clock.now()
-    models = {day: admin_files.build_model_health(performance, registry, day, generated_at=now) for day in days}
+    perf = admin_files.newest_by_day(performance, "family", days)
+    trained = admin_files.newest_by_day(registry, "family", days, "week_start")
+    models = {
+        day: admin_files.build_model_health(perf[day], trained[day], day, generated_at=now, models=CONFIGS["models"])
+        for day in days
+    }
     no_games = publish.excuses_of(pl.DataFrame(schema={"game_date": pl.Date, "health_gate_active": pl.Boolean,
                                                        "health_gate_reason": pl.Utf8}), schedule, days)  # fmt: skip
     yield from writer.publish_files(context, MODEL_HEALTH, artifacts.store(), models, no_games)

@@ -384,6 +384,27 @@ def newest_per(frame: pl.DataFrame, key: str, date_col: str, day: date, since: d
     return frame[[best[k] for k in sorted(best, key=str)]]
 
 
+def newest_by_day(
+    frame: pl.DataFrame, key: str, days: Sequence[date], date_col: str = "game_date"
+) -> dict[date, pl.DataFrame]:
+    """Per day of `days`, the newest row per `key` with `date_col` <= the day: one as-of join for a
+    whole run, so each day's builder reads a few rows instead of the season (same result as
+    `newest_per` over the whole frame, which the builders still apply for the season scope)."""
+    empty = frame.clear()
+    if frame.height == 0 or not days:
+        return {day: empty for day in days}
+    grid = pl.DataFrame({"_day": list(days)}, schema={"_day": pl.Date}).join(frame.select(key).unique(), how="cross")
+    # ties on the date: the later row of the frame (as newest_per)
+    rows = frame.with_columns(_as_of=pl.col(date_col)).with_row_index("_order").sort("_as_of", "_order")
+    rows = rows.unique([key, "_as_of"], keep="last", maintain_order=True)
+    joined = grid.sort("_day").join_asof(
+        rows, left_on="_day", right_on="_as_of", by=key, strategy="backward", check_sortedness=False
+    )
+    joined = joined.filter(pl.col("_as_of").is_not_null())
+    parts = {k[0]: p for k, p in joined.partition_by("_day", as_dict=True).items()}
+    return {day: parts[day].select(frame.columns) if day in parts else empty for day in days}
+
+
 def _performance(performance: pl.DataFrame, day: date) -> dict[str, dict[str, Any]]:
     _, first = season_scope(day)
     return {r["family"]: r for r in newest_per(performance, "family", "game_date", day, first).iter_rows(named=True)}
