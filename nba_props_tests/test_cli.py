@@ -3,6 +3,7 @@
 import dagster as dg
 
 from nba_props.cli import main
+from nba_props.lib.publish import load_publish_config
 
 
 def test_backfill_prints_rows_and_seconds_per_asset_and_records_one_run(nba_home, capsys):
@@ -29,6 +30,7 @@ def test_backfill_prints_rows_and_seconds_per_asset_and_records_one_run(nba_home
         "published_picks",
         "pick_accuracy",
         "steering_report",
+        *load_publish_config().assets,
     }
     for asset, figures in lines.items():
         if asset == "player_features":
