@@ -10,6 +10,7 @@ import dagster as dg
 import polars as pl
 
 from nba_props.lib import schemas
+from nba_props.lib.publish import load_publish_config
 from nba_props.lib.sources.files import FilesProvider
 
 START, END = date(2024, 10, 22), date(2024, 10, 26)
@@ -94,6 +95,7 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
             "published_picks",
             "pick_accuracy",
             "steering_report",
+            *load_publish_config().assets,
         ]
     )
     checks = _check_results(result)

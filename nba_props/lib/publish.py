@@ -238,7 +238,8 @@ FILES_DOC = {
     "degraded": "The content guard refused the file: the old file stays and a degraded marker is written.",
     "reason": "Why written / skipped / refused.",
     "previous_picks": "The count of the file of the same date the store held before (NULL: none).",
-    "payload": "The encoded JSON of the date (kept even when not written, so each date's version is in the warehouse).",
+    "payload": "The encoded JSON of a current file's date (kept even when not written: the current file moves on, "
+    "each date's version stays here); NULL for a dated file (the file of that date is its own record).",
 }
 
 
@@ -247,7 +248,7 @@ def files_rows(decisions: Sequence[Decision]) -> pl.DataFrame:
         {"game_date": d.planned.day, "path": d.planned.relpath, "current": d.planned.current,
          "picks": d.planned.count, "bytes": len(d.planned.data), "sha256": hashlib.sha256(d.planned.data).hexdigest(),
          "written": d.write, "degraded": d.degraded, "reason": d.reason, "previous_picks": d.previous_count,
-         "payload": d.planned.data.decode("utf-8")}
+         "payload": d.planned.data.decode("utf-8") if d.planned.current else None}
         for d in decisions
     ]  # fmt: skip
     return pl.DataFrame(rows, schema=FILES_SCHEMA) if rows else pl.DataFrame(schema=FILES_SCHEMA)

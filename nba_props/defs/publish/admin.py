@@ -161,7 +161,19 @@ def admin_picks_json(
     predictions: pl.DataFrame,
 ) -> Iterator:
     run = _Run(context, clock, ledger, graded, best_bets, predictions)
-    models = {day: admin_files.build_admin_picks(*run.of(day), run.picks, day, **run.stamp()) for day in run.days}
+    # every candidate row of the run in one pass, then split per day
+    rows = admin_files.admin_candidates(predictions, best_bets, keep_date=True)
+    rows_of = rows_of_partitions(rows, [d.strftime(DATE_FMT) for d in run.days])
+    models = {
+        day: admin_files.build_admin_picks(
+            *run.of(day),
+            run.picks,
+            day,
+            **run.stamp(),
+            candidate_rows=rows_of[day.strftime(DATE_FMT)].drop("game_date"),
+        )  # fmt: skip
+        for day in run.days
+    }
     excuses = publish.excuses_of(best_bets, schedule, run.days)
     yield from writer.publish_files(context, PICKS, artifacts.store(), models, excuses,
                                     markdown=admin_files.admin_picks_markdown, figures=_pick_figures)  # fmt: skip

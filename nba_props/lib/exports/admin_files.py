@@ -874,10 +874,10 @@ def build_dashboard(
 # ============================================================================ admin picks
 
 
-def admin_candidates(predictions: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
-    """Every lined prediction of the day with its player, quality, chosen / selected flags and
-    rejected_by, by game, player and model (one polars pass; the module docstring gives the
-    rejected_by rules)."""
+def admin_candidates(predictions: pl.DataFrame, candidates: pl.DataFrame, *, keep_date: bool = False) -> pl.DataFrame:
+    """Every lined prediction with its player, quality, chosen / selected flags and rejected_by, by
+    game, player and model (one polars pass; the module docstring gives the rejected_by rules).
+    A whole run's days at once: `keep_date` keeps `game_date` first (split it per day after)."""
     cand = candidates.select(
         "game_id", "player_lookup", pl.col("player_name").alias("player"),
         pl.col("feature_quality_score").round(1).alias("quality"), pl.col("model_id").alias("_cand_model"),
@@ -885,10 +885,10 @@ def admin_candidates(predictions: pl.DataFrame, candidates: pl.DataFrame) -> pl.
         pl.col("health_gate_active").fill_null(False).alias("_gate"),
     )  # fmt: skip
     rows = (
-        predictions.select("game_id", "player_lookup", "model_id", "family", "line", "edge", "direction",
+        predictions.select("game_date", "game_id", "player_lookup", "model_id", "family", "line", "edge", "direction",
                            "recommendation", "quarantined")
         .filter(pl.col("line").is_not_null())
-        .sort("game_id", "player_lookup", "model_id")
+        .sort("game_date", "game_id", "player_lookup", "model_id")
         .join(cand, on=["game_id", "player_lookup"], how="left", maintain_order="left")
     )  # fmt: skip
     chosen = (pl.col("model_id") == pl.col("_cand_model")).fill_null(False)
@@ -903,6 +903,7 @@ def admin_candidates(predictions: pl.DataFrame, candidates: pl.DataFrame) -> pl.
         .otherwise(pl.lit(NOT_BEST))
     )  # fmt: skip
     return rows.select(
+        *(["game_date"] if keep_date else []),
         "player", "player_lookup", "game_id", "model_id", "family", "line", pl.col("edge").round(2), "direction",
         "recommendation", "quality", chosen.alias("chosen"), selected.alias("selected"),
         rejected.cast(pl.Utf8).alias("rejected_by"),
@@ -919,12 +920,17 @@ def build_admin_picks(
     algorithm_version: str,
     models: ModelsConfig | None = None,
     selection: SelectionConfig | None = None,
+    candidate_rows: pl.DataFrame | None = None,
 ) -> AdminPicks:
+    """`candidate_rows`: the day's `admin_candidates` when the caller computed a whole run's at
+    once (game_date dropped); computed here from the day's frames otherwise."""
     models, selection = _configs(models, selection)
     cands, preds = _day(candidates, day), _day(predictions, day)
+    if candidate_rows is None:
+        candidate_rows = admin_candidates(preds, cands)
     # the ~1000 candidate rows: polars writes them as JSON and pydantic's core validates that into
     # typed dicts in one call (no Python object per row); the rest is validated as usual
-    rows = _CANDIDATE_LIST.validate_json(admin_candidates(preds, cands).write_json())
+    rows = _CANDIDATE_LIST.validate_json(candidate_rows.write_json())
     head = AdminPicks.model_validate(
         {
             "date": day,
