@@ -414,3 +414,21 @@ def test_admin_candidate_rows_are_validated():
     for bad in ({**row, "extra": 1}, {**row, "edge": -1.0}, {**row, "line": float("nan")}, {**row, "direction": "UP"}):
         with pytest.raises(ValueError):
             af.AdminPicks.model_validate({**m.model_dump(), "candidates": [bad]})
+
+
+def test_newest_by_day_matches_newest_per_for_every_day_including_ties_and_gaps():
+    from datetime import date as d
+
+    frame = pl.DataFrame(
+        {
+            "family": ["a", "a", "b", "a", "b"],
+            "game_date": [d(2025, 1, 1), d(2025, 1, 3), d(2025, 1, 2), d(2025, 1, 3), d(2025, 1, 6)],
+            "v": [1, 2, 3, 4, 5],  # a's two rows of the 3rd: the later one (4) wins, as in newest_per
+        }
+    )
+    days = [d(2024, 12, 31), d(2025, 1, 2), d(2025, 1, 3), d(2025, 1, 5), d(2025, 1, 6)]
+    by_day = af.newest_by_day(frame, "family", days)
+    for day in days:
+        assert by_day[day].sort("family").rows() == af.newest_per(frame, "family", "game_date", day).rows()
+    assert by_day[d(2025, 1, 5)].sort("family").get_column("v").to_list() == [4, 3]
+    assert by_day[d(2024, 12, 31)].height == 0 and by_day[d(2024, 12, 31)].columns == frame.columns

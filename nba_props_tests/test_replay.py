@@ -129,3 +129,33 @@ def test_the_replay_publishes_each_days_best_bets_before_its_games(replayed):
     assert selected == ledger
     late = con.sql("SELECT count(*) FROM nba_props.published_picks WHERE published_at >= tip_time_utc").fetchall()
     assert late == [(0,)]
+
+
+def test_the_replay_writes_every_published_file_for_every_day_with_games(replayed):
+    """The automation builds the published files (config/publish.yaml) with each day's picks and
+    again when its grading lands: every dated file of every day with games exists, all.json holds
+    the newest day and carries the graded results of the days before it."""
+    import json
+
+    from nba_props.lib.publish import load_publish_config
+
+    report, played, _, _, home = replayed
+    config = load_publish_config()
+    root = home / "artifacts"
+    days = sorted(set(played.get_column("game_date").to_list()))
+    for day in days:
+        for asset, files in config.assets.items():
+            for rule in files.files:
+                if not rule.current:
+                    assert (root / config.relpath(rule, day)).is_file(), (asset, day)
+        built = [r for r in report.runs if "best_bets_all_json" in r.assets and r.partition == day.isoformat()]
+        assert built, day
+    for asset, files in config.assets.items():
+        for rule in files.files:
+            if rule.current:
+                assert (root / config.relpath(rule, days[-1])).is_file(), asset
+    all_json = json.loads((root / config.prefix / "best-bets" / "all.json").read_text())
+    assert all_json["date"] >= days[-1].isoformat()
+    shown = {d["date"]: d for w in all_json["weeks"] for d in w["days"]}
+    # the first day was graded by the end of the replay (its box scores landed the next noon)
+    assert days[0].isoformat() not in shown or shown[days[0].isoformat()]["status"] != "pending"

@@ -400,9 +400,9 @@ def newest_by_day(
     joined = grid.sort("_day").join_asof(
         rows, left_on="_day", right_on="_as_of", by=key, strategy="backward", check_sortedness=False
     )
-    joined = joined.filter(pl.col("_as_of").is_not_null())
-    parts = {k[0]: p for k, p in joined.partition_by("_day", as_dict=True).items()}
-    return {day: parts[day].select(frame.columns) if day in parts else empty for day in days}
+    joined = joined.filter(pl.col("_as_of").is_not_null()).select("_day", *frame.columns)
+    parts = {k[0]: p for k, p in joined.partition_by("_day", as_dict=True, include_key=False).items()}
+    return {day: parts.get(day, empty) for day in days}
 
 
 def _performance(performance: pl.DataFrame, day: date) -> dict[str, dict[str, Any]]:
