@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nba_props import seasons
 from nba_props.lib.grading import LOSS, PUSH, VOID, WIN
-from nba_props.lib.ledger import PUBLISHED
+from nba_props.lib.ledger import LEDGER_SCHEMA, PICK_ACCURACY_SCHEMA, PUBLISHED
 
 Direction = Literal["OVER", "UNDER"]
 Result = Literal["WIN", "LOSS", "PUSH", "VOID"]
@@ -59,38 +59,6 @@ def record_of(results: pl.Series | list[str | None]) -> Record:
 
 # ------------------------------------------------------------------------------- the picks frame
 
-# The columns of `picks_frame` (what every builder reads). `result`: WIN / LOSS / PUSH / VOID,
-# NULL while pending. `ultra_public`: the pick may be shown as ultra (best_bets' gate: UNDER, or
-# OVER once the graded ultra OVER record allows it); False when best_bets has no row for it.
-PICKS_SCHEMA = pl.Schema(
-    {
-        "game_date": pl.Date,
-        "game_id": pl.Utf8,
-        "player_lookup": pl.Utf8,
-        "player_name": pl.Utf8,
-        "team": pl.Utf8,
-        "opponent": pl.Utf8,
-        "tip_time_utc": pl.Datetime("us", "UTC"),
-        "model_id": pl.Utf8,
-        "family": pl.Utf8,
-        "direction": pl.Utf8,
-        "line": pl.Float64,
-        "edge": pl.Float64,
-        "predicted_points": pl.Float64,
-        "price": pl.Int32,
-        "rank": pl.Int64,
-        "ultra": pl.Boolean,
-        "ultra_public": pl.Boolean,
-        "angles": pl.List(pl.Utf8),
-        "signals": pl.List(pl.Utf8),
-        "status": pl.Utf8,
-        "published_at": pl.Datetime("us", "UTC"),
-        "actual_points": pl.Float64,
-        "result": pl.Utf8,
-        "void_reason": pl.Utf8,
-        "profit": pl.Float64,
-    }
-)
 # what the picks frame reads of each input (the asset loads only these columns)
 LEDGER_COLUMNS = ("game_date", "game_id", "player_lookup", "player_name", "team", "opponent", "tip_time_utc",
                   "model_id", "family", "direction", "line", "edge", "predicted_points", "price", "rank", "ultra",
@@ -98,6 +66,17 @@ LEDGER_COLUMNS = ("game_date", "game_id", "player_lookup", "player_name", "team"
 GRADED_COLUMNS = ("game_id", "player_lookup", "actual_points", "result", "void_reason", "profit")
 BEST_BETS_COLUMNS = ("game_date", "game_id", "player_lookup", "ultra_public")
 KEY = ("game_id", "player_lookup")
+# The columns of `picks_frame` (what every builder reads): the ledger's as published, `ultra_public`
+# (the pick may be shown as ultra: best_bets' gate, UNDER or OVER once the graded ultra OVER record
+# allows it; False when best_bets has no row for it), then the grading (`result` WIN / LOSS / PUSH /
+# VOID, NULL while pending). Types from the tables' own schemas.
+PICKS_SCHEMA = pl.Schema(
+    {
+        **{c: LEDGER_SCHEMA[c] for c in LEDGER_COLUMNS},
+        "ultra_public": pl.Boolean,
+        **{c: PICK_ACCURACY_SCHEMA[c] for c in GRADED_COLUMNS if c not in KEY},
+    }
+)
 
 
 def picks_frame(ledger: pl.DataFrame, graded: pl.DataFrame, best_bets: pl.DataFrame) -> pl.DataFrame:
