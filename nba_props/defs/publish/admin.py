@@ -5,7 +5,7 @@ of every model, selected or with the filter that rejected it) and `systems/model
 (public). Built by `lib/exports/admin_files.py`; written by `writer.publish_files`."""
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import polars as pl
@@ -47,8 +47,12 @@ class _Run:
         self.generated_at, self.version = clock.now(), algorithm_version()
 
     def as_of(self, frame: pl.DataFrame, key: str, date_col: str = "game_date") -> dict[date, pl.DataFrame]:
-        """Each day's newest row per key (the builders read a handful of rows, not the season)."""
-        return admin_files.newest_by_day(frame, key, self.days, date_col)
+        """Each day's newest row per key as of the day AND as of the day before (the health gate of
+        a day without candidates reads the champion's row before it): a handful of rows, not the
+        season."""
+        today = admin_files.newest_by_day(frame, key, self.days, date_col)
+        before = admin_files.newest_by_day(frame, key, [d - timedelta(days=1) for d in self.days], date_col)
+        return {d: pl.concat([before[d - timedelta(days=1)], today[d]]).unique(maintain_order=True) for d in self.days}
 
     def of(self, day: date) -> tuple[pl.DataFrame, pl.DataFrame | None]:
         key = day.strftime(DATE_FMT)
