@@ -71,14 +71,18 @@ def rows_check(
     offending: pl.DataFrame,
     *,
     severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+    description: str | None = None,
     **extra_metadata: object,
 ) -> dg.AssetCheckResult:
+    """`description`: what a failure means in words (an alert's message); `extra_metadata` may
+    name the failing `partition` (the alerts sensor reads it)."""
     metadata: dict[str, object] = {"offending_rows": offending.height, **extra_metadata}
     if offending.height:
         metadata["sample"] = dg.MetadataValue.md(_markdown(offending.head(SAMPLE_ROWS)))
     return dg.AssetCheckResult(
-        check_name=check_name, passed=offending.height == 0, severity=severity, metadata=metadata
-    )
+        check_name=check_name, passed=offending.height == 0, severity=severity, metadata=metadata,
+        description=description if offending.height else None,
+    )  # fmt: skip
 
 
 def _markdown(frame: pl.DataFrame) -> str:

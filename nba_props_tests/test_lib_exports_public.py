@@ -322,7 +322,7 @@ def test_today_markdown():
     text = bb.today_markdown(build_today(DEC3))
     lines = text.splitlines()
     assert "| rank | player | matchup | direction | line | edge | angles | ultra |" in lines
-    assert "| 1 | P2025-12-031 | BOS vs NYK | OVER | 20.5 | 3.46 | a1, a2, a3 | yes |" in lines
+    assert "| 1 | P2025-12-031 | BOS vs NYK | OVER | 20.5 | 3.46 | a1 / a2 / a3 | yes |" in lines
     assert "| 2 | P2025-12-032 | BOS vs NYK | OVER | 20.5 | 2.00 |  |  |" in lines
     assert lines[-1] == "Season record: 8-3-2 (72.7%)"
     assert "WIN" not in text

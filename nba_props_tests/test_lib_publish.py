@@ -74,6 +74,18 @@ def test_excuses_health_gate_and_days_without_played_games():
     }
 
 
+def test_withdrawn_picks_excuse_a_shrunken_day():
+    best_bets = pl.DataFrame(schema={"game_date": pl.Date, "health_gate_active": pl.Boolean,
+                                     "health_gate_reason": pl.Utf8})  # fmt: skip
+    schedule = pl.DataFrame({"game_date": [D1, D2], "status": ["final", "final"]})
+    ledger = pl.DataFrame({"game_date": [D1, D1, D2], "status": ["withdrawn", "withdrawn", "published"],
+                           "withdrawn_reason": ["filter: edge_floor", "filter: edge_floor", None]})  # fmt: skip
+    assert publish.excuses_of(best_bets, schedule, [D1, D2], ledger) == {
+        D1: "the ledger withdrew 2 pick(s) before their tip (filter: edge_floor)"
+    }
+    assert publish.excuses_of(best_bets, schedule, [D1, D2]) == {}
+
+
 def test_files_rows_and_marker():
     out = publish.decide([planned(D1, "v1/best-bets/all.json", 1)], {"v1/best-bets/all.json": Stored(D1, 8)}, {}, RATIO)
     rows = publish.files_rows(out)
@@ -112,6 +124,7 @@ def test_a_crash_between_temp_and_rename_leaves_the_old_file(tmp_path, monkeypat
     with pytest.raises(OSError, match="power cut"):
         store.write_bytes("v1/best-bets/all.json", b'{"new": true}')
     assert store.read_bytes("v1/best-bets/all.json") == b'{"old": true}'
+    assert (tmp_path / "v1" / "best-bets" / "all.json").stat().st_mode & 0o777 == 0o644  # readable, not 0600
     assert [p.name for p in (tmp_path / "v1" / "best-bets").iterdir()] == ["all.json"]  # no temporary left
 
 

@@ -6,7 +6,7 @@ upstream says why, a current file never turned back by an older date, and the bl
 check writing nothing on a planted fault."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import polars as pl
@@ -119,6 +119,10 @@ def test_content_guard_refuses_a_shrunken_file_unless_the_upstream_says_why(home
     result = run(home, after(day), day, select=PUBLIC)
     assert result.success  # nothing downstream is stopped: the check alerts
     assert checks(result)[writer.CONTENT_GUARD] is False
+    guard = next(e for e in result.get_asset_check_evaluations() if e.check_name == writer.CONTENT_GUARD)
+    # the alert says which day and why
+    assert guard.metadata["partition"].value == day.isoformat()
+    assert "content guard: 0 < 0.3 x 4" in guard.description
     assert files(home).read_bytes(ALL) == before_bytes  # the old file stays
     marker = files(home).read_json("v1/best-bets/all.degraded.json")
     assert (marker["previous_count"], marker["refused_count"]) == (4, 0)
@@ -170,3 +174,17 @@ def test_show_best_bets_prints_the_current_file_and_a_dates_version(home, monkey
     assert main(["show", "best-bets", "--date", DAYS[0].isoformat()]) == 0
     older = capsys.readouterr().out
     assert "Season 2-1 (66.7%)" in older and "WIN (25)" in older and "LOSS (18)" in older and "WIN (30)" in older
+
+
+def test_picks_withdrawn_before_their_tip_leave_the_files_without_a_guard_alert(home):
+    day = DAYS[0]
+    publish_day(home, day, players=("a", "b"))
+    # before the tip every candidate is rejected: the ledger withdraws both picks (its rules)
+    rejected = {p: {"selected": False, "rank": None, "rejected_by": "edge_floor"} for p in ("a", "b")}
+    write_best_bets(store(home), [bb(p, day=day, tip=tip(day), **rejected[p]) for p in ("a", "b")], days=[day])
+    assert run(home, before(day) + timedelta(hours=1), day).success
+    result = run(home, before(day) + timedelta(hours=1), day, select=PUBLIC)
+    assert checks(result)[writer.CONTENT_GUARD] is True
+    assert files(home).read_json(ALL)["today"] == [] and files(home).read_json(TODAY)["picks"] == []
+    rows = store(home).load("best_bets_all_json", declared=tables.TABLE_SCHEMAS["best_bets_all_json"])
+    assert "the ledger withdrew 2 pick(s) before their tip (filter: edge_floor)" in rows.item(0, "reason")

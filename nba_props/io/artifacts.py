@@ -37,6 +37,9 @@ class ArtifactStore(Protocol):
     def uri(self, relpath: str) -> str: ...
 
 
+FILE_MODE = 0o644
+
+
 def dumps_json(obj: Any) -> str:
     """The one JSON encoding of artifacts: stable key order, readable, dates as text."""
     return json.dumps(obj, indent=2, sort_keys=True, default=str)
@@ -91,6 +94,9 @@ class LocalArtifactStore:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
+                # mkstemp makes the temporary file private (0600); the artifact is readable like any
+                # file the platform writes (a web server under another user serves the v1/ files)
+                os.fchmod(handle.fileno(), FILE_MODE)
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
         except BaseException:

@@ -29,6 +29,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nba_props.lib.config_files import CONFIG_DIR, load_config
+from nba_props.lib.ledger import WITHDRAWN
 
 PUBLISH_CONFIG_PATH = CONFIG_DIR / "publish.yaml"
 DATE_TOKEN = "{date}"
@@ -177,11 +178,15 @@ def stored_of(data: bytes | None, count_field: str) -> Stored:
         return Stored(None, None)
 
 
-def excuses_of(best_bets: pl.DataFrame, schedule: pl.DataFrame, days: Sequence[date]) -> dict[date, str]:
-    """Per day, the upstream's reason for few or no picks: the champion health gate closed (its
-    reason from best_bets) or no game that is played (schedule: none, or all postponed /
-    cancelled). `best_bets` needs game_date, health_gate_active, health_gate_reason; `schedule`
-    game_date, status."""
+def excuses_of(
+    best_bets: pl.DataFrame, schedule: pl.DataFrame, days: Sequence[date], ledger: pl.DataFrame | None = None
+) -> dict[date, str]:
+    """Per day, the upstream's reason for fewer picks than a file published before: the champion
+    health gate closed (its reason from best_bets), no game that is played (schedule: none, or all
+    postponed / cancelled), or picks the ledger withdrew before their tip (each with its reason:
+    a withdrawn pick leaves the public files by the ledger's rules). `best_bets` needs game_date,
+    health_gate_active, health_gate_reason; `schedule` game_date, status; `ledger` game_date,
+    status, withdrawn_reason."""
     gate = (
         best_bets.filter(pl.col("health_gate_active").fill_null(False))
         .group_by("game_date")
@@ -193,12 +198,23 @@ def excuses_of(best_bets: pl.DataFrame, schedule: pl.DataFrame, days: Sequence[d
         .get_column("game_date")
         .to_list()
     )
+    withdrawn: dict[date, tuple[int, str | None]] = {}
+    if ledger is not None and ledger.height:
+        rows = (
+            ledger.filter(pl.col("status") == WITHDRAWN)
+            .group_by("game_date")
+            .agg(n=pl.len(), reason=pl.col("withdrawn_reason").drop_nulls().first())
+        )
+        withdrawn = {r["game_date"]: (r["n"], r["reason"]) for r in rows.iter_rows(named=True)}
     out = {}
     for day in days:
         if day in gates:
             out[day] = f"health gate closed ({gates[day] or 'champion blocked'})"
         elif day not in played:
             out[day] = "no games on the date"
+        elif day in withdrawn:
+            n, reason = withdrawn[day]
+            out[day] = f"the ledger withdrew {n} pick(s) before their tip ({reason or 'no reason recorded'})"
     return out
 
 

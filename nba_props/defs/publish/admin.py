@@ -92,7 +92,7 @@ def signal_best_bets_json(
         day: admin_files.build_signal_best_bets(run.of(day)[0], run.picks, perf[day], signal[day], day, **run.stamp())
         for day in run.days
     }
-    excuses = publish.excuses_of(best_bets, schedule, run.days)
+    excuses = publish.excuses_of(best_bets, schedule, run.days, ledger)
     yield from writer.publish_files(context, SIGNAL_BEST_BETS, artifacts.store(), models, excuses)
 
 
@@ -135,7 +135,7 @@ def admin_dashboard_json(
         )
         for day in run.days
     }
-    excuses = publish.excuses_of(best_bets, schedule, run.days)
+    excuses = publish.excuses_of(best_bets, schedule, run.days, ledger)
     yield from writer.publish_files(context, DASHBOARD, artifacts.store(), models, excuses, figures=_dashboard_figures)
 
 
@@ -178,7 +178,7 @@ def admin_picks_json(
         )  # fmt: skip
         for day in run.days
     }
-    excuses = publish.excuses_of(best_bets, schedule, run.days)
+    excuses = publish.excuses_of(best_bets, schedule, run.days, ledger)
     yield from writer.publish_files(context, PICKS, artifacts.store(), models, excuses,
                                     markdown=admin_files.admin_picks_markdown, figures=_pick_figures)  # fmt: skip
 

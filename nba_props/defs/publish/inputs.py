@@ -21,7 +21,8 @@ GATE_COLUMNS = ("health_gate_active", "health_gate_reason")
 def picks_inputs(best_bets_columns: tuple[str, ...] | None = (*common.BEST_BETS_COLUMNS, *GATE_COLUMNS)) -> dict:
     """The ledger, its grading and best_bets over the season to date; the day's schedule."""
     return {
-        "ledger": history_input("published_picks", SEASON, columns=common.LEDGER_COLUMNS),
+        # withdrawn_reason: the content guard's excuse when the ledger withdrew picks (lib/publish.excuses_of)
+        "ledger": history_input("published_picks", SEASON, columns=(*common.LEDGER_COLUMNS, "withdrawn_reason")),
         "graded": history_input("pick_accuracy", SEASON, columns=("game_date", *common.GRADED_COLUMNS)),
         "best_bets": history_input("best_bets", SEASON, columns=best_bets_columns),
         "schedule": dg.AssetIn("schedule", metadata={"columns": ["game_date", "status"]}),

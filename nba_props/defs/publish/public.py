@@ -55,7 +55,7 @@ def best_bets_all_json(
 ) -> Iterator:
     days = run_days(*date_range_of(context.partition_time_window))
     models = _models(best_bets_files.build_all, ledger, graded, best_bets, days, clock)
-    excuses = publish.excuses_of(best_bets, schedule, days)
+    excuses = publish.excuses_of(best_bets, schedule, days, ledger)
     yield from writer.publish_files(context, ALL, artifacts.store(), models, excuses, figures=_figures)
 
 
@@ -74,6 +74,6 @@ def best_bets_today_json(
 ) -> Iterator:
     days = run_days(*date_range_of(context.partition_time_window))
     models = _models(best_bets_files.build_today, ledger, graded, best_bets, days, clock)
-    excuses = publish.excuses_of(best_bets, schedule, days)
+    excuses = publish.excuses_of(best_bets, schedule, days, ledger)
     yield from writer.publish_files(context, TODAY, artifacts.store(), models, excuses,
                                     markdown=best_bets_files.today_markdown)  # fmt: skip

@@ -106,8 +106,8 @@ def publish_files(
                                      "written": sum(d.write for d in by_day[day])}  # fmt: skip
         for d in by_day[day]:
             name = d.planned.relpath.removeprefix(f"{CONFIG.prefix}/")
-            values[f"bytes/{name}"] = len(d.planned.data)
-            if d.write:
+            if d.write:  # a file not written has no size or path to show: only why
+                values[f"bytes/{name}"] = len(d.planned.data)
                 values[f"files/{name}"] = dg.MetadataValue.path(store.uri(d.planned.relpath))
             else:
                 values[f"skipped/{name}"] = d.reason
@@ -129,4 +129,10 @@ def publish_files(
     yield rows_check("unique_key", duplicate_keys(rows, publish.FILES_KEY))
     yield rows_check(SCHEMA_VALID, invalid)
     refused = rows.filter(pl.col("degraded")).select("game_date", "path", "picks", "previous_picks", "reason")
-    yield rows_check(CONTENT_GUARD, refused, severity=dg.AssetCheckSeverity.ERROR)
+    where = {}
+    if refused.height:  # the alert names the (first) day and says why
+        where = {"partition": refused.item(0, "game_date").strftime(DATE_FMT)}
+    yield rows_check(CONTENT_GUARD, refused, severity=dg.AssetCheckSeverity.ERROR,
+                     description=f"{refused.height} file(s) kept as they were: " + "; ".join(
+                         f"{r['path']}: {r['reason']}" for r in refused.head(3).iter_rows(named=True)),
+                     **where)  # fmt: skip

@@ -370,7 +370,7 @@ def today_markdown(model: BestBetsToday) -> str:
                   "| ---: | --- | --- | --- | ---: | ---: | --- | --- |"]  # fmt: skip
         for p in model.picks:
             cells = [p.rank, p.player, f"{p.team} vs {p.opponent}", p.direction, f"{p.line:.1f}", f"{p.edge:.2f}",
-                     ", ".join(p.angles), "yes" if p.ultra_tier else ""]  # fmt: skip
+                     " / ".join(p.angles), "yes" if p.ultra_tier else ""]  # fmt: skip
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     lines += ["", f"Season record: {record_text(model.record.season.model_dump())}"]
     return "\n".join(lines) + "\n"
