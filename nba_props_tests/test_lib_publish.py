@@ -67,7 +67,7 @@ def test_excuses_health_gate_and_days_without_played_games():
     best_bets = pl.DataFrame({"game_date": [D1, D2], "health_gate_active": [True, False],
                               "health_gate_reason": ["champion v12 BLOCKED", None]})  # fmt: skip
     schedule = pl.DataFrame({"game_date": [D1, D2, D3], "status": ["final", "final", "postponed"]})
-    assert publish.excuses_of(best_bets, schedule, [D1, D2, D3, date(2025, 10, 24)]) == {
+    assert publish.excuses_of(schedule, [D1, D2, D3, date(2025, 10, 24)], best_bets=best_bets) == {
         D1: "health gate closed (champion v12 BLOCKED)",
         D3: "no games on the date",
         date(2025, 10, 24): "no games on the date",
@@ -80,10 +80,10 @@ def test_withdrawn_picks_excuse_a_shrunken_day():
     schedule = pl.DataFrame({"game_date": [D1, D2], "status": ["final", "final"]})
     ledger = pl.DataFrame({"game_date": [D1, D1, D2], "status": ["withdrawn", "withdrawn", "published"],
                            "withdrawn_reason": ["filter: edge_floor", "filter: edge_floor", None]})  # fmt: skip
-    assert publish.excuses_of(best_bets, schedule, [D1, D2], ledger) == {
+    assert publish.excuses_of(schedule, [D1, D2], best_bets=best_bets, ledger=ledger) == {
         D1: "the ledger withdrew 2 pick(s) before their tip (filter: edge_floor)"
     }
-    assert publish.excuses_of(best_bets, schedule, [D1, D2]) == {}
+    assert publish.excuses_of(schedule, [D1, D2], best_bets=best_bets) == {}
 
 
 def test_files_rows_and_marker():

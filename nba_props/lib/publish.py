@@ -19,6 +19,7 @@ Every write is atomic through the store (temporary file renamed over the old one
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -30,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nba_props.lib.config_files import CONFIG_DIR, load_config
 from nba_props.lib.ledger import WITHDRAWN
+from nba_props.lib.steering import game_days
 
 PUBLISH_CONFIG_PATH = CONFIG_DIR / "publish.yaml"
 DATE_TOKEN = "{date}"
@@ -168,8 +170,6 @@ def stored_of(data: bytes | None, count_field: str) -> Stored:
     """The date and count of a stored file's bytes (None, None when absent or unreadable)."""
     if data is None:
         return Stored(None, None)
-    import json
-
     try:
         obj = json.loads(data)
         counted = obj.get(count_field)
@@ -179,25 +179,24 @@ def stored_of(data: bytes | None, count_field: str) -> Stored:
 
 
 def excuses_of(
-    best_bets: pl.DataFrame, schedule: pl.DataFrame, days: Sequence[date], ledger: pl.DataFrame | None = None
-) -> dict[date, str]:
+    schedule: pl.DataFrame, days: Sequence[date], *, best_bets: pl.DataFrame | None = None,
+    ledger: pl.DataFrame | None = None,
+) -> dict[date, str]:  # fmt: skip
     """Per day, the upstream's reason for fewer picks than a file published before: the champion
-    health gate closed (its reason from best_bets), no game that is played (schedule: none, or all
-    postponed / cancelled), or picks the ledger withdrew before their tip (each with its reason:
-    a withdrawn pick leaves the public files by the ledger's rules). `best_bets` needs game_date,
+    health gate closed (its reason from `best_bets`), no game that is played (`steering.game_days`
+    of the schedule), or picks the `ledger` withdrew before their tip (each with its reason: a
+    withdrawn pick leaves the public files by the ledger's rules). `best_bets` needs game_date,
     health_gate_active, health_gate_reason; `schedule` game_date, status; `ledger` game_date,
     status, withdrawn_reason."""
-    gate = (
-        best_bets.filter(pl.col("health_gate_active").fill_null(False))
-        .group_by("game_date")
-        .agg(pl.col("health_gate_reason").drop_nulls().first())
-    )
-    gates = dict(gate.iter_rows())
-    played = set(
-        schedule.filter(~pl.col("status").is_in(("postponed", "cancelled")).fill_null(False))
-        .get_column("game_date")
-        .to_list()
-    )
+    gates: dict[date, str | None] = {}
+    if best_bets is not None:
+        gate = (
+            best_bets.filter(pl.col("health_gate_active").fill_null(False))
+            .group_by("game_date")
+            .agg(pl.col("health_gate_reason").drop_nulls().first())
+        )
+        gates = dict(gate.iter_rows())
+    played = game_days(schedule)
     withdrawn: dict[date, tuple[int, str | None]] = {}
     if ledger is not None and ledger.height:
         rows = (

@@ -41,7 +41,6 @@ class _Run:
         self.days = run_days(*date_range_of(context.partition_time_window))
         keys = [d.strftime(DATE_FMT) for d in self.days]
         self.picks = common.picks_frame(ledger, graded, best_bets)
-        self.best_bets = best_bets
         self.candidates = rows_of_partitions(best_bets, keys)
         self.predictions = rows_of_partitions(predictions, keys) if predictions is not None else {}
         self.generated_at, self.version = clock.now(), algorithm_version()
@@ -92,7 +91,7 @@ def signal_best_bets_json(
         day: admin_files.build_signal_best_bets(run.of(day)[0], run.picks, perf[day], signal[day], day, **run.stamp())
         for day in run.days
     }
-    excuses = publish.excuses_of(best_bets, schedule, run.days, ledger)
+    excuses = publish.excuses_of(schedule, run.days, best_bets=best_bets, ledger=ledger)
     yield from writer.publish_files(context, SIGNAL_BEST_BETS, artifacts.store(), models, excuses)
 
 
@@ -135,7 +134,7 @@ def admin_dashboard_json(
         )
         for day in run.days
     }
-    excuses = publish.excuses_of(best_bets, schedule, run.days, ledger)
+    excuses = publish.excuses_of(schedule, run.days, best_bets=best_bets, ledger=ledger)
     yield from writer.publish_files(context, DASHBOARD, artifacts.store(), models, excuses, figures=_dashboard_figures)
 
 
@@ -178,7 +177,7 @@ def admin_picks_json(
         )  # fmt: skip
         for day in run.days
     }
-    excuses = publish.excuses_of(best_bets, schedule, run.days, ledger)
+    excuses = publish.excuses_of(schedule, run.days, best_bets=best_bets, ledger=ledger)
     yield from writer.publish_files(context, PICKS, artifacts.store(), models, excuses,
                                     markdown=admin_files.admin_picks_markdown, figures=_pick_figures)  # fmt: skip
 
@@ -211,6 +210,5 @@ def model_health_json(
         day: admin_files.build_model_health(perf[day], trained[day], day, generated_at=now, models=CONFIGS["models"])
         for day in days
     }
-    no_games = publish.excuses_of(pl.DataFrame(schema={"game_date": pl.Date, "health_gate_active": pl.Boolean,
-                                                       "health_gate_reason": pl.Utf8}), schedule, days)  # fmt: skip
+    no_games = publish.excuses_of(schedule, days)
     yield from writer.publish_files(context, MODEL_HEALTH, artifacts.store(), models, no_games)

@@ -4,7 +4,6 @@ by `lib/exports/best_bets_files.py` from the ledger's published picks; written b
 `writer.publish_files` (validated, guarded, atomic)."""
 
 from collections.abc import Iterator
-from datetime import date
 
 import dagster as dg
 import polars as pl
@@ -20,10 +19,14 @@ from nba_props.resources import ClockResource
 ALL, TODAY = "best_bets_all_json", "best_bets_today_json"
 
 
-def _models(builder, ledger, graded, best_bets, days: list[date], clock: ClockResource) -> dict:
+def _publish(context, asset: str, builder, artifacts, clock, ledger, graded, best_bets, schedule, **shown) -> Iterator:
+    """The one body of both public assets: the run's picks frame, each day's model, the guard's excuses."""
+    days = run_days(*date_range_of(context.partition_time_window))
     picks = common.picks_frame(ledger, graded, best_bets)
     generated_at, version = clock.now(), algorithm_version()
-    return {day: builder(picks, day, generated_at=generated_at, algorithm_version=version) for day in days}
+    models = {day: builder(picks, day, generated_at=generated_at, algorithm_version=version) for day in days}
+    excuses = publish.excuses_of(schedule, days, best_bets=best_bets, ledger=ledger)
+    yield from writer.publish_files(context, asset, artifacts.store(), models, excuses, **shown)
 
 
 def _figures(model: best_bets_files.BestBetsAll) -> dict[str, object]:
@@ -53,10 +56,8 @@ def best_bets_all_json(
     best_bets: pl.DataFrame,
     schedule: pl.DataFrame,
 ) -> Iterator:
-    days = run_days(*date_range_of(context.partition_time_window))
-    models = _models(best_bets_files.build_all, ledger, graded, best_bets, days, clock)
-    excuses = publish.excuses_of(best_bets, schedule, days, ledger)
-    yield from writer.publish_files(context, ALL, artifacts.store(), models, excuses, figures=_figures)
+    yield from _publish(context, ALL, best_bets_files.build_all, artifacts, clock, ledger, graded, best_bets, schedule,
+                        figures=_figures)  # fmt: skip
 
 
 @dg.asset(
@@ -72,8 +73,5 @@ def best_bets_today_json(
     best_bets: pl.DataFrame,
     schedule: pl.DataFrame,
 ) -> Iterator:
-    days = run_days(*date_range_of(context.partition_time_window))
-    models = _models(best_bets_files.build_today, ledger, graded, best_bets, days, clock)
-    excuses = publish.excuses_of(best_bets, schedule, days, ledger)
-    yield from writer.publish_files(context, TODAY, artifacts.store(), models, excuses,
-                                    markdown=best_bets_files.today_markdown)  # fmt: skip
+    yield from _publish(context, TODAY, best_bets_files.build_today, artifacts, clock, ledger, graded, best_bets,
+                        schedule, markdown=best_bets_files.today_markdown)  # fmt: skip

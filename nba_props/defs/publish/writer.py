@@ -123,7 +123,7 @@ def publish_files(
             "run_written": int(rows.get_column("written").sum()),
             "run_degraded": int(rows.get_column("degraded").sum()),
             "run_bytes_written": int(rows.filter(pl.col("written")).get_column("bytes").sum()),
-            "store": store.uri(CONFIG.prefix) if hasattr(store, "uri") else CONFIG.prefix,
+            "store": store.uri(CONFIG.prefix),
         },
     )
     yield rows_check("unique_key", duplicate_keys(rows, publish.FILES_KEY))

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
@@ -155,8 +154,3 @@ def _models_in(annotation: Any, walk) -> Iterator[str]:
         return
     for arg in getattr(annotation, "__args__", ()) or ():
         yield from _models_in(arg, walk)
-
-
-def dumps_sorted(obj: Any) -> str:
-    """Readable, stable JSON (golden files in tests and the README)."""
-    return json.dumps(obj, indent=2, sort_keys=False, default=str)
