@@ -136,6 +136,7 @@ def predict_rows(
     loss: str,
     edge_threshold: float,
     game_dates: Iterable[date] | None = None,
+    line_baseline: bool = False,
 ) -> pl.DataFrame:
     """`PREDICTIONS_SCHEMA` rows for the `is_quality_ready` rows of `features` (restricted to
     `game_dates` when given), sorted by (game_date, game_id, player_lookup).
@@ -143,7 +144,9 @@ def predict_rows(
     `features` needs game_date, game_id, player_lookup, is_quality_ready, line and every name
     of `feature_names` (NULL features reach the model as NaN). `loss` is validated and
     documents the family: a Quantile family's deliberate lean is absorbed by its calibration
-    (residuals of its own tail), so P(over) stays honest whatever the loss."""
+    (residuals of its own tail), so P(over) stays honest whatever the loss. `line_baseline`: the
+    model learned points - line (a `baseline: line` family): its output is added to the row's
+    line, and every row must have one."""
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     if not edge_threshold > 0:
@@ -167,6 +170,11 @@ def predict_rows(
     raw = np.asarray(model.predict(matrix), dtype=np.float64).reshape(-1)
     if raw.size != rows.height:
         raise ValueError(f"model returned {raw.size} predictions for {rows.height} rows")
+    if line_baseline:
+        start = rows.get_column("line").cast(pl.Float64).fill_nan(None)
+        if start.null_count():
+            raise ValueError(f"model {model_id} starts from the line; {start.null_count()} rows have none")
+        raw = raw + start.to_numpy().astype(np.float64)
     if np.isnan(raw).any():
         raise ValueError(f"model {model_id} returned {int(np.isnan(raw).sum())} NaN predictions")
     predicted = np.clip(raw, PREDICTION_MIN, PREDICTION_MAX)

@@ -25,6 +25,10 @@ DEFAULT_PATH = CONFIG_DIR / "models.yaml"
 FeatureSetName = Literal["v9", "v12", "v12_noveg"]
 Loss = Literal["RMSE", "MAE", "Quantile"]
 Role = Literal["champion", "challenger", "shadow"]
+# What a family's trees start from: "none" (CatBoost's own start) or "line" (the row's prop line is
+# CatBoost's baseline: the model learns points - line and predicts line + its trees, so it starts at
+# the market and moves away only where the features say so; such a family needs a line).
+Baseline = Literal["none", "line"]
 # Edge threshold for a recommendation when a family does not set one.
 DEFAULT_EDGE_THRESHOLD: dict[str, float] = {"RMSE": 1.0, "MAE": 1.0, "Quantile": 4.0}
 
@@ -57,6 +61,7 @@ class FamilyConfig(BaseModel):
     enabled: bool = True
     role: Role = "challenger"
     edge_threshold: float | None = Field(default=None, gt=0)
+    baseline: Baseline = "none"
     catboost: CatBoostParams = CatBoostParams()
 
     @model_validator(mode="after")

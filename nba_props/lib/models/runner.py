@@ -152,6 +152,7 @@ def predict_days(
                 family_id=family_id,
                 loss=family.loss,
                 edge_threshold=family.edge_threshold,
+                line_baseline=family.baseline == "line",
             )
             frames.append(frame)
             outcome.models_used[record["model_id"]] = frame.height

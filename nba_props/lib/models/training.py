@@ -105,8 +105,30 @@ class TrainedModel:
 
 
 def requires_line(family: FamilyConfig, contract: FeatureContract) -> bool:
-    """Families whose feature set holds vegas line features train on rows with a line only."""
+    """Families whose feature set holds vegas line features, and families that start from the line
+    (`baseline: line`), train on and predict rows with a line only."""
+    if family.baseline == "line":
+        return True
     return bool(set(contract.feature_columns(family.feature_set)) & set(contract.vegas_line_features))
+
+
+def baseline_of(family: FamilyConfig, frame: pl.DataFrame) -> np.ndarray | None:
+    """The per-row start of the family's trees: the line for `baseline: line` (every row has one:
+    `requires_line`), else None (CatBoost's own start)."""
+    if family.baseline == "none":
+        return None
+    line = frame.get_column("line").cast(pl.Float64).to_numpy().astype(np.float64)
+    if np.isnan(line).any():
+        raise ValueError(f"{family.id}: baseline line is missing on {int(np.isnan(line).sum())} rows")
+    return line
+
+
+def predict_points(model: CatBoostRegressor, family: FamilyConfig, frame: pl.DataFrame, names: list[str]) -> np.ndarray:
+    """The family's predicted points for the rows of `frame`: the trees' output, plus the baseline
+    for a `baseline: line` family (CatBoost does not store a Pool's baseline in the model)."""
+    raw = np.asarray(model.predict(feature_matrix(frame, names)), dtype=np.float64).reshape(-1)
+    baseline = baseline_of(family, frame)
+    return raw if baseline is None else raw + baseline
 
 
 def _labels(box_scores: pl.DataFrame) -> pl.DataFrame:
@@ -320,6 +342,8 @@ def make_regressor(family: FamilyConfig, config: ModelsConfig, *, iterations: in
         depth=p.depth,
         l2_leaf_reg=p.l2_leaf_reg,
         random_seed=p.random_seed,
+        # a line baseline is the start: CatBoost must not add the label mean on top of it
+        boost_from_average=False if family.baseline == "line" else None,
         thread_count=config.training.thread_count,
         allow_writing_files=False,
         logging_level="Silent",
@@ -354,11 +378,18 @@ def train_family(
         )
 
     names = contract.feature_columns(family.feature_set)
+
+    def pool(rows: pl.DataFrame) -> Pool:
+        return Pool(
+            feature_matrix(rows, names), rows.get_column(LABEL).to_numpy(), feature_names=names,
+            baseline=baseline_of(family, rows),
+        )  # fmt: skip
+
     model = make_regressor(family, config)
     started = time.perf_counter()
     model.fit(
-        Pool(feature_matrix(train, names), train.get_column(LABEL).to_numpy(), feature_names=names),
-        eval_set=Pool(feature_matrix(stop, names), stop.get_column(LABEL).to_numpy(), feature_names=names),
+        pool(train),
+        eval_set=pool(stop),
         early_stopping_rounds=family.catboost.early_stopping_rounds,
         use_best_model=True,
     )
@@ -368,10 +399,10 @@ def train_family(
     if config.training.refit_after_early_stopping:
         refit_rows = pl.concat([train, stop])
         model = make_regressor(family, config, iterations=stopped_trees)
-        model.fit(Pool(feature_matrix(refit_rows, names), refit_rows.get_column(LABEL).to_numpy(), feature_names=names))
+        model.fit(pool(refit_rows))
     fit_seconds = time.perf_counter() - started
 
-    prediction = model.predict(feature_matrix(tail, names))
+    prediction = predict_points(model, family, tail, names)
     market_columns = [c for c in MARKET_COLUMNS if c in tail.columns]
     scored = tail.select(*KEY, pl.col(LABEL).alias("actual"), "line", TIER_FEATURE, *market_columns).with_columns(
         prediction=pl.Series(prediction, dtype=pl.Float64)
