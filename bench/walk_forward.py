@@ -64,7 +64,10 @@ def _override(config, sets: list[str], families: list[str] | None, copies: list[
         target = by_id[family]
         for part in path[:-1]:
             target = target.setdefault(part, {})
-        target[path[-1]] = json.loads(value) if value[:1] in '[{0123456789-tfn"' else value
+        try:
+            target[path[-1]] = json.loads(value)  # numbers, true / false, lists
+        except json.JSONDecodeError:
+            target[path[-1]] = value  # a plain string: line, v13_noveg, ...
     if families:
         raw["families"] = [by_id[f] for f in families]
         raw["champion"] = families[0]

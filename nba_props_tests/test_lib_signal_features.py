@@ -209,19 +209,26 @@ def test_signal_features_are_the_agreed_columns_in_no_model_set():
     assert {s.name for s in CONTRACT.of_block("team_context") if s.is_signal} == set(TEAM_CONTEXT_SIGNALS)
 
 
+V13_ADDS = ["minutes_avg_last_3", "minutes_prev_game", "minutes_avg_season", "starter_share_last_5"]
+
+
 def test_model_feature_sets_are_unchanged_names_and_order():
-    """v9 / v12 / v12_noveg exactly as before issue 11 (membership and column order)."""
+    """v9 / v12 / v12_noveg exactly as before issue 11 (membership and column order); a signal
+    feature reaches a model only through an extension set that names it (v13_noveg, issue 13)."""
     assert CONTRACT.feature_columns("v9") == V9
     assert CONTRACT.feature_columns("v12") == V12
     assert CONTRACT.feature_columns("v12_noveg") == V12_NOVEG
+    assert CONTRACT.feature_columns("v13_noveg") == V12_NOVEG + V13_ADDS
     for set_name in FEATURE_SETS:
-        assert not set(CONTRACT.feature_columns(set_name)) & set(SIGNAL_FEATURES)
+        added = set(CONTRACT.sets[set_name].adds)
+        assert set(CONTRACT.feature_columns(set_name)) & set(SIGNAL_FEATURES) == added, set_name
         assert not set(CONTRACT.required_of(set_name)) & set(SIGNAL_FEATURES)
 
 
 def test_training_selects_the_family_set_only():
     """The training frame of every configured family (and so its model and the registry's
-    feature list the predictions use) holds its set's columns, never a signal feature."""
+    feature list the predictions use) holds its set's columns, never a signal feature its set
+    does not add."""
     from nba_props.lib.models.registry import load_models_config
     from nba_props.lib.models.training import LABEL, training_frame
 
@@ -238,7 +245,7 @@ def test_training_selects_the_family_set_only():
         assert frame.height > 0, family.id
         columns = [c for c in frame.columns if c in set(CONTRACT.names)]
         assert columns == CONTRACT.feature_columns(family.feature_set), family.id
-        assert not set(frame.columns) & set(SIGNAL_FEATURES), family.id
+        assert set(frame.columns) & set(SIGNAL_FEATURES) == set(CONTRACT.sets[family.feature_set].adds), family.id
         assert LABEL in frame.columns
 
 
@@ -520,3 +527,23 @@ def test_build_stores_signal_features_with_null_defaults_and_they_do_not_score_q
     quality = ["feature_quality_score", "quality_tier", "default_feature_names", "is_quality_ready", "block_reason"]
     assert stripped.select(*KEY_COLUMNS, *quality).equals(built.select(*KEY_COLUMNS, *quality))
     assert stripped.select(pl.col(list(SIGNAL_FEATURES)).is_null().all()).row(0) == (True,) * len(SIGNAL_FEATURES)
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda r: r["sets"]["v13_noveg"].update(adds=[]), "must `adds` features"),
+        (lambda r: r["sets"]["v13_noveg"].update(adds=["nope"]), "adds unknown features"),
+        (lambda r: r["sets"]["v13_noveg"].update(adds=["points_avg_last_5"]), "already holds"),
+        (lambda r: r["sets"]["v13_noveg"].update(adds=["prop_line_delta"]), "line-derived"),
+        (lambda r: r["sets"]["v13_noveg"].update(extends="v13_noveg"), "not a plain set"),
+        (lambda r: _spec(r, "points_avg_last_5")["sets"].append("v13_noveg"), "list its features in `adds`"),
+    ],
+)
+def test_contract_validation_of_extension_sets(mutate, message):
+    from nba_props.lib.features.contract import FeatureContract
+
+    raw = _raw()
+    mutate(raw)
+    with pytest.raises(ValueError, match=message):
+        FeatureContract.model_validate(raw)

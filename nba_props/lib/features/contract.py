@@ -16,6 +16,11 @@ range-validated and stored like every feature, read by the pick signals and filt
 model (a model's columns are `feature_columns(family.feature_set)`, so they cannot reach one).
 They are optional and their "cannot be computed" value is NULL (a signal reading NULL does not
 fire). Their thresholds are the `signal_features` rules.
+
+An extension set (issue 13) is a set that `extends` another and `adds` named features to it, after
+the parent's columns: `v13_noveg` is v12_noveg plus minutes and role history that are stored as
+signal features. Its added features keep their contract entry (NULL default, no quality score);
+a model of the set reads a NULL as missing, as it does a line-derived NULL.
 """
 
 from __future__ import annotations
@@ -41,8 +46,8 @@ from nba_props.lib.features.rules import (
 
 DEFAULT_PATH = CONFIG_DIR / "features.yaml"
 
-FeatureSetName = Literal["v9", "v12", "v12_noveg"]
-FEATURE_SETS: tuple[str, ...] = ("v9", "v12", "v12_noveg")
+FeatureSetName = Literal["v9", "v12", "v12_noveg", "v13_noveg"]
+FEATURE_SETS: tuple[str, ...] = ("v9", "v12", "v12_noveg", "v13_noveg")
 Category = Literal["player_history", "team_context", "matchup", "vegas", "game_context"]
 CATEGORIES: tuple[str, ...] = ("player_history", "team_context", "matchup", "vegas", "game_context")
 BlockName = Literal["player_history", "vegas", "team_context"]
@@ -211,6 +216,17 @@ class SetSpec(BaseModel):
 
     description: str = Field(min_length=1)
     no_vegas: bool = False  # holds no line-derived feature (validated)
+    # an extension set: the parent's features, then `adds` (feature names, in this order)
+    extends: FeatureSetName | None = None
+    adds: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> SetSpec:
+        if bool(self.extends) != bool(self.adds):
+            raise ValueError("a set with `extends` must `adds` features, and `adds` needs `extends`")
+        if len(set(self.adds)) != len(self.adds):
+            raise ValueError(f"duplicate names in adds: {self.adds}")
+        return self
 
 
 class FeatureContract(BaseModel):
@@ -245,6 +261,24 @@ class FeatureContract(BaseModel):
             raise ValueError(f"sets section lacks {sorted(missing_sets)}")
         vegas = set(self.line_derived_features)
         members = {s: {f.name for f in self.features if s in f.sets} for s in FEATURE_SETS}
+        for set_name, spec in self.sets.items():
+            if not spec.extends:
+                continue
+            if members[set_name]:
+                raise ValueError(f"extension set {set_name}: list its features in `adds`, not in features' sets")
+            parent = self.sets.get(spec.extends)
+            if parent is None or parent.extends:
+                raise ValueError(f"set {set_name} extends {spec.extends!r}: not a plain set of this contract")
+            unknown = sorted(set(spec.adds) - set(names))
+            if unknown:
+                raise ValueError(f"set {set_name} adds unknown features: {unknown}")
+            already = sorted(set(spec.adds) & members[spec.extends])
+            if already:
+                raise ValueError(f"set {set_name} adds features {spec.extends} already holds: {already}")
+            required = sorted(n for n in spec.adds if self.feature(n).required)
+            if required:
+                raise ValueError(f"set {set_name} adds required features (an added feature is optional): {required}")
+            members[set_name] = members[spec.extends] | set(spec.adds)
         for set_name, spec in self.sets.items():
             if "noveg" in set_name and not spec.no_vegas:
                 raise ValueError(f"set {set_name}: its name says no vegas, so it must be flagged no_vegas: true")
@@ -299,8 +333,12 @@ class FeatureContract(BaseModel):
             raise ValueError(f"unknown feature set {set_name!r}; known: {', '.join(FEATURE_SETS)}")
 
     def features_of(self, set_name: str) -> list[FeatureSpec]:
-        """The set's features in contract order (the model column order)."""
+        """The set's features in the model column order: contract order; an extension set's
+        parent features first, then its `adds` in their listed order."""
         self._check_set(set_name)
+        spec = self.sets[set_name]
+        if spec.extends:
+            return [*self.features_of(spec.extends), *(self.feature(n) for n in spec.adds)]
         return [f for f in self.features if set_name in f.sets]
 
     def required_of(self, set_name: str) -> list[FeatureSpec]:

@@ -19,10 +19,10 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nba_props.lib.config_files import CONFIG_DIR, load_config
+from nba_props.lib.features.contract import FeatureSetName
 
 DEFAULT_PATH = CONFIG_DIR / "models.yaml"
 
-FeatureSetName = Literal["v9", "v12", "v12_noveg"]
 Loss = Literal["RMSE", "MAE", "Quantile"]
 Role = Literal["champion", "challenger", "shadow"]
 # What a family's trees start from: "none" (CatBoost's own start) or "line" (the row's prop line is
@@ -348,7 +348,7 @@ REGISTRY_DOC = {  # the column schema the UI shows
     "week_start": "The weekly partition (Monday ET); every row the model saw is before it.",
     "model_id": "Unique model id (family and week).",
     "family": "The model family (config/models.yaml).",
-    "feature_set": "The feature set the model reads (v9 / v12 / v12_noveg).",
+    "feature_set": "The feature set the model reads (v9 / v12 / v12_noveg / v13_noveg).",
     "loss": "CatBoost loss: RMSE, MAE or Quantile.",
     "quantile_alpha": "The quantile of a Quantile loss; NULL otherwise.",
     "train_start": "First game date of the train part.",
