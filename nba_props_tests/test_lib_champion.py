@@ -218,3 +218,10 @@ def test_the_shipped_rules_are_valid_and_named():
     rules = BASE.champion_selection
     assert rules.window in BASE.window_labels and rules.min_n >= 1 and rules.persistence_slate_days >= 1
     assert set(rules.ineligible_states) <= set(health.STATES)
+
+
+def test_the_decisions_are_the_ones_the_table_check_knows():
+    assert champion.TRANSITIONS == health.CHAMPION_DECISIONS
+    out = performance(season_records(), date(2025, 10, 21), date(2025, 10, 25))
+    assert health.valid_rows(out, CONFIG).height == 0
+    assert health.valid_rows(out.with_columns(champion_transition=pl.lit("MAYBE")), CONFIG).height == out.height

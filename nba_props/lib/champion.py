@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # lib/health.py calls this module: no import cycle at run tim
 TOLERANCE = 1e-9  # as lib/health.py: a lead of exactly the margin counts
 
 SEED, KEEP, SWITCH = "SEED", "KEEP", "SWITCH"
-TRANSITIONS = (SEED, KEEP, SWITCH)
+TRANSITIONS = (SEED, KEEP, SWITCH)  # = health.CHAMPION_DECISIONS (the table's check)
 USED_COLUMNS_BASE = ("game_date", "family", "state", "model_id", "n_day", "market_crash")
 
 SCHEMA = pl.Schema(

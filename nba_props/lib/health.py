@@ -68,6 +68,7 @@ TRANSITIONS = (DEGRADED, RECOVERED, NO_CHANGE)
 FRESH, ROUTINE, OVERDUE, URGENT, NO_MODEL = "FRESH", "ROUTINE", "OVERDUE", "URGENT", "NO_MODEL"
 STALENESS = (FRESH, ROUTINE, OVERDUE, URGENT, NO_MODEL)
 SEASON_WINDOW = "season"
+CHAMPION_DECISIONS = ("SEED", "KEEP", "SWITCH")  # lib/champion.py TRANSITIONS (it imports this module)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -792,7 +793,8 @@ def timeline_markdown(rows: pl.DataFrame, family: str | None, config: HealthConf
 
 def valid_rows(rows: pl.DataFrame, config: HealthConfig) -> pl.DataFrame:
     """Rows breaking the table's own arithmetic: n != wins + losses, hr outside [0, 1], a state
-    outside STATES or a window shorter than the one before it counting more picks."""
+    outside STATES, a window shorter than the one before it counting more picks, or a missing /
+    unknown champion decision."""
     bad = pl.lit(False)
     for lb in (*config.window_labels, "day"):
         bad = bad | (pl.col(f"n_{lb}") != pl.col(f"wins_{lb}") + pl.col(f"losses_{lb}"))
@@ -800,6 +802,9 @@ def valid_rows(rows: pl.DataFrame, config: HealthConfig) -> pl.DataFrame:
     for shorter, longer in zip(config.windows, config.windows[1:], strict=False):
         bad = bad | (pl.col(f"n_{shorter}d") > pl.col(f"n_{longer}d"))
     bad = bad | ~pl.col("state").is_in(STATES) | ~pl.col("transition").is_in(TRANSITIONS)
+    # the champion choice: a known decision, and a next champion exactly when there is one
+    bad = bad | ~pl.col("champion_transition").is_in(CHAMPION_DECISIONS).fill_null(False)
+    bad = bad | pl.col("next_champion").is_null()
     return rows.filter(bad)
 
 
