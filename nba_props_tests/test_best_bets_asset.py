@@ -8,7 +8,8 @@ from datetime import date, timedelta
 import dagster as dg
 import polars as pl
 
-from nba_props.defs.picks.best_bets import ASSET, CHAMPION, CONFIG, best_bets
+from nba_props.defs.picks.best_bets import ASSET, CONFIG, best_bets
+from nba_props.defs.picks.best_bets import SEED as CHAMPION
 from nba_props.io.io_manager import DuckDBPolarsIOManager, WarehouseResource
 from nba_props.io.warehouse import Warehouse
 from nba_props.lib import schemas, selection, tables

@@ -16,7 +16,8 @@ from nba_props import definitions
 from nba_props.alerts import AlertSink
 from nba_props.automation import apply_automation
 from nba_props.defs.alerts.sensor import alerts_sensor
-from nba_props.defs.health.assets import CHAMPION, FAMILIES, model_performance_daily
+from nba_props.defs.health.assets import FAMILIES, model_performance_daily
+from nba_props.defs.health.assets import SEED as CHAMPION
 from nba_props.io.io_manager import DuckDBPolarsIOManager, WarehouseResource
 from nba_props.io.warehouse import Warehouse
 from nba_props.lib import tables
@@ -160,8 +161,10 @@ def test_backfill_equals_one_day_runs_and_reruns_change_nothing(tmp_path):
         assert "champion_season_timeline" not in md
         timeline = by_key["2025-11-09"]["champion_season_timeline"].value.splitlines()
         assert len(timeline) == 2 + len(DAYS)
-        assert timeline[2].startswith("| 2025-11-09 | HEALTHY | 70.0% | 70 |")
-        assert timeline[-1].startswith("| 2025-11-03 | HEALTHY | 70.0% | 10 |")
+        # each day's chosen champion is named (no switch here: the seed all along)
+        assert timeline[2].startswith(f"| 2025-11-09 | {CHAMPION} | HEALTHY | 70.0% | 70 |")
+        assert timeline[-1].startswith(f"| 2025-11-03 | {CHAMPION} | HEALTHY | 70.0% | 10 |")
+        assert md["champion"].value == CHAMPION and md["champion_switch"].value == 0
         assert [line for line in timeline if "RECOVERED" in line or "DEGRADED" in line] == []
         checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
         assert checks["champion_health"].passed and checks["unique_key"].passed and checks["counts_consistent"].passed

@@ -705,3 +705,26 @@ def test_best_bets_record_counts_only_published_picks_and_real_prices():
     assert (r["by_direction"]["UNDER"]["wins"], r["by_direction"]["UNDER"]["losses"]) == (1, 1)
     text = "\n".join(best_bets_markdown(r))
     assert "66.7% (3)" in text and "late 1, withdrawn 1" in text
+
+
+def test_the_champion_chosen_by_evidence_is_evaluated_day_by_day():
+    """Each day's rows of that day's chosen champion, pooled: a on day 1 (r1 W, r4 L), b on day 2
+    (r5 W); the configured champion keeps naming the report's comparisons."""
+    from nba_props.lib.evaluation import chosen_champion_markdown, evaluation_report
+
+    d1, d2 = date(2025, 1, 6), date(2025, 1, 7)
+    a = _frame([RECOMMENDED_ROWS[0], RECOMMENDED_ROWS[3]], day=d1)
+    a2 = _frame([RECOMMENDED_ROWS[4]], day=d2)  # a's day-2 win: not the champion that day
+    b = _frame([RECOMMENDED_ROWS[5]], day=d1)  # b's day-1 win: not the champion that day
+    b2 = _frame([RECOMMENDED_ROWS[4]], day=d2)
+    graded = pl.concat([a.with_columns(family=pl.lit("a")), a2.with_columns(family=pl.lit("a")),
+                        b.with_columns(family=pl.lit("b")), b2.with_columns(family=pl.lit("b"))])  # fmt: skip
+    champions = pl.DataFrame({"game_date": [d1, d2], "champion": ["a", "b"], "previous_champion": [None, "a"],
+                              "transition": ["SEED", "SWITCH"], "reason": ["seed", "SWITCH a -> b ..."]})  # fmt: skip
+    report = evaluation_report(graded, families=["a", "b"], champion="a", start=d1, end=d2, champions=champions)
+    block = report["chosen_champion"]
+    assert report["champion"] == "a" and block["days"] == {"a": 1, "b": 1}
+    assert (block["hr"]["3"]["wins"], block["hr"]["3"]["losses"]) == (2, 1)
+    assert block["switches"] == [{"from_day": "2025-01-07", "from": "a", "to": "b", "reason": "SWITCH a -> b ..."}]
+    md = "\n".join(chosen_champion_markdown(block))
+    assert "Days as champion: a 1, b 1." in md and "- from 2025-01-07: a -> b: SWITCH a -> b ..." in md

@@ -196,6 +196,25 @@ def test_admin_ultra_records_before_day_in_season():
 # ------------------------------------------------------------------------------- dashboard
 
 
+def test_the_champion_state_follows_the_champion_chosen_by_evidence():
+    """model_performance_daily's next_champion of the day before names the day's champion (here
+    OTHER, not the configured champion): the dashboard's best_bets_model / champion_state and the
+    public model-health file's champion flag follow it; without the column, the configured one."""
+    performance = frame("model_performance_daily", [
+        perf(CHAMPION, DAY - timedelta(days=1), "BLOCKED") | {"next_champion": OTHER},
+        perf(OTHER, DAY - timedelta(days=1), "HEALTHY") | {"next_champion": OTHER},
+        perf(CHAMPION, DAY, "HEALTHY") | {"next_champion": CHAMPION},  # the day's own row: not used for the day
+    ])  # fmt: skip
+    assert af.day_champion(performance, DAY, CHAMPION) == OTHER
+    assert af.day_champion(performance.drop("next_champion"), DAY, CHAMPION) == CHAMPION
+    assert af.day_champion(performance, DAY - timedelta(days=1), CHAMPION) == CHAMPION  # no row before: the seed
+    d = af.build_dashboard(EMPTY["best_bets"], EMPTY["predictions"], picks_of([]), performance,
+                           EMPTY["signal_health_daily"], EMPTY["trained_models"], EMPTY["alerts"], DAY, **KW)  # fmt: skip
+    assert (d.best_bets_model, d.champion_state) == (OTHER, "HEALTHY")
+    public = af.build_model_health(performance, EMPTY["trained_models"], DAY, generated_at=GEN, models=MODELS)
+    assert [m.model for m in public.models if m.champion] == [OTHER]
+
+
 def test_dashboard_alias_alerts_and_newest_rows():
     cands = [cand("a", edge=8.0), cand("b", edge=6.5, rank=2), cand("c", edge=3.2, selected=False,
              rejected_by="edge_floor", observed_by=["model_direction_affinity"])]  # fmt: skip

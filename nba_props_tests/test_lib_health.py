@@ -280,9 +280,9 @@ def test_states_markdown_and_champion_alert():
     out = run(picks(D0, CHAMP, 5, 5) + picks(D0, "b", 8, 2), families=(CHAMP, "b"))
     md = health.states_markdown(out, CONFIG)
     assert "| **champ** (champion) | BLOCKED | 50.0% | 10 |" in md and "| b | HEALTHY | 80.0% |" in md
-    passed, message = health.champion_alert(out, CHAMP, D0)
+    passed, message = health.champion_alert(out, D0)  # the day's champion (is_champion): the seed here
     assert not passed and message.startswith("champion champ BLOCKED on 2025-11-01")
-    assert health.champion_alert(out, "b", D0)[0]
+    assert health.champion_alert(out.with_columns(is_champion=pl.col("family") == "b"), D0)[0]
 
 
 def test_the_columns_read_are_in_the_registered_prediction_accuracy_table():

@@ -304,6 +304,28 @@ def test_markdown_sections_and_record_figures():
     assert steering.invalid_rows(rows, DAY, DAY).height == 0
 
 
+def test_the_report_follows_the_champion_chosen_by_evidence_and_names_its_switch():
+    """The day's champion is model_performance_daily's is_champion (here OTHER, not the seed
+    CHAMP); a switch decided on the day (champion_transition SWITCH) is in the row, the risks and
+    the report's champion line."""
+    reason = "SWITCH v9_q43 -> v12_mae from 2026-01-21: v12_mae 60.0% over N 120 leads ..."
+    choice = {"next_champion": THIRD, "champion_transition": "SWITCH", "champion_reason": reason}
+    rows_ = [perf_row(CHAMP, "HEALTHY", 0.62) | {"is_champion": False} | choice,
+             perf_row(OTHER, "BLOCKED", 0.45) | {"is_champion": True} | choice,
+             perf_row(THIRD, "HEALTHY", 0.60) | choice]  # fmt: skip
+    rows, [report] = build(inputs_for(perf(*rows_)))
+    r = rows.row(0, named=True)
+    assert (r["champion"], r["champion_state"], r["next_champion"], r["champion_switch"]) == (OTHER, "BLOCKED",
+                                                                                            THIRD, True)  # fmt: skip
+    assert r["champion_reason"] == reason and r["recommendation"] in ("SWITCH", "BLOCKED")
+    assert f"champion switch (automatic, config/health.yaml champion_selection): {reason}" in r["risk_factors"]
+    assert f"**Champion SWITCH for 2026-01-21: {THIRD}**: {reason}" in report.markdown
+    assert f"**Champion of 2026-01-20: {OTHER}**" in report.markdown
+    # without rows: the seed, no switch
+    rows, _ = build(inputs_for(perf()))
+    assert (rows["champion"][0], rows["champion_switch"][0]) == (CHAMP, False)
+
+
 def test_the_one_recommendation_check_fails_on_a_planted_fault():
     rows, _ = build(inputs_for(perf(perf_row(CHAMP, "HEALTHY", 0.62))))
     assert steering.invalid_rows(rows.with_columns(recommendation=pl.lit("PANIC")), DAY, DAY).height == 1

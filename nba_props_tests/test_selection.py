@@ -113,7 +113,7 @@ EMPTY_SIGNAL_HEALTH = pl.DataFrame(schema=SIGNAL_HEALTH_SCHEMA)
 
 
 def run(rows, *, tags=None, lines=None, features=None, health=None, signal_health=None, history=(), config=CONFIG,
-        combos=(), signals=("model_health", "high_edge"), start=DAY, end=DAY):  # fmt: skip
+        combos=(), signals=("model_health", "high_edge"), start=DAY, end=DAY, champion=CHAMPION):  # fmt: skip
     preds = frame(rows, selection.PREDICTION_COLUMNS)
     out, counts, figures, _ = selection.best_bets(
         preds,
@@ -123,7 +123,7 @@ def run(rows, *, tags=None, lines=None, features=None, health=None, signal_healt
         health if health is not None else EMPTY_HEALTH,
         signal_health if signal_health is not None else EMPTY_SIGNAL_HEALTH,
         frame(list(history)),
-        start=start, end=end, champion=CHAMPION, families=FAMILIES, config=config, combos=combos,
+        start=start, end=end, champion=champion, families=FAMILIES, config=config, combos=combos,
     )  # fmt: skip
     return out, counts, figures
 
@@ -222,6 +222,30 @@ def test_the_champion_blocked_the_day_before_closes_the_day():
                    health_rows("DEGRADING", DAY - timedelta(days=1))):  # fmt: skip
         r = one(rows, health=health)
         assert (r["health_gate_active"], r["selected"], r["health_gate_reason"]) == (False, True, None)
+
+
+def test_the_champion_chosen_by_evidence_sets_the_gate_the_champion_edge_and_the_blacklist():
+    """The day's champion (lib/champion.py: next_champion of the day before) is v12_mae, not the
+    configured v9_mae: the gate reads v12_mae's state, champion_edge is v12_mae's edge, the
+    blacklist reads v12_mae's record of the player."""
+    from nba_props.lib import champion
+
+    before = DAY - timedelta(days=1)
+    perf = pl.DataFrame({"game_date": [before] * 2, "family": [CHAMPION, "v12_mae"], "state": ["BLOCKED", "HEALTHY"],
+                         "next_champion": ["v12_mae"] * 2})  # fmt: skip
+    chosen = champion.champions_for_days(perf, [DAY], CHAMPION)
+    assert chosen.row(0) == (DAY, "v12_mae") and CHAMPION != "v12_mae"
+    rows = [pred(family="v12_noveg_mae", edge=6.0), pred(family="v12_mae", edge=4.0, direction="UNDER"),
+            pred(family=CHAMPION, edge=3.0)]  # fmt: skip
+    r = one(rows, health=perf, champion=chosen)
+    # v9_mae BLOCKED the day before no longer closes the day: v12_mae is the champion
+    assert (r["health_gate_active"], r["selected"], r["champion_edge"]) == (False, True, pytest.approx(-4.0))
+    r = one(rows, health=perf.with_columns(pl.lit("BLOCKED").alias("state")), champion=chosen)
+    assert r["health_gate_active"] and r["health_gate_reason"].startswith("champion v12_mae was BLOCKED on")
+    # the blacklist: v12_mae's 3-5 record of the player blocks; the seed's would not have
+    record = graded(8, 3, family="v12_mae", player="p1", edge=3.0, tag="bl")
+    assert verdict(rows, history=record, champion=chosen)[:2] == (False, "blacklist")
+    assert verdict(rows, history=record)[:2] == (True, None)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 
 from nba_props.defs.alerts.sensor import alerts_asset
-from nba_props.defs.health.steering import CHAMPION, steering_report
+from nba_props.defs.health.steering import SEED as CHAMPION
+from nba_props.defs.health.steering import steering_report
 from nba_props.io.artifacts import ArtifactStoreResource, LocalArtifactStore
 from nba_props.io.io_manager import DuckDBPolarsIOManager, WarehouseResource
 from nba_props.io.warehouse import Warehouse

@@ -583,6 +583,7 @@ def evaluation_report(
     needs_line: dict[str, bool] | None = None,
     skipped: dict[str, str] | None = None,
     config: EvaluationConfig | None = None,
+    champions: pl.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The report of every family in `families` (listed even with zero predictions, with `why`),
     each with `coverage` when `features` and `registry` are given, and `baselines` on the
@@ -615,7 +616,57 @@ def evaluation_report(
     }
     if box_scores is not None:
         report["baselines"] = baselines(by_family.get(champion, empty), box_scores, config=config)
+    if champions is not None:
+        report["chosen_champion"] = chosen_champion(graded, champions, start=start, end=end, config=config)
     return report
+
+
+def chosen_champion(
+    graded: pl.DataFrame, champions: pl.DataFrame, *, start: date, end: date, config: EvaluationConfig
+) -> dict[str, Any]:
+    """The champion chosen by evidence each day (`champions`: game_date, champion, transition,
+    reason - lib/champion.py) evaluated as ONE family: each day's rows of that day's champion
+    (the picks best bets would have annotated as the champion's), with its days per family and
+    the switches of the window. `report["champion"]` (the configured seed) keeps the comparisons."""
+    days = champions.filter(pl.col("game_date").is_between(start, end))
+    rows = graded.join(days.select("game_date", pl.col("champion").alias("_chosen")), on="game_date", how="inner")
+    rows = rows.filter(pl.col("family") == pl.col("_chosen")).drop("_chosen")
+    figures = evaluate(rows, config=config)
+    switches = days.filter(pl.col("transition") == "SWITCH").sort("game_date")
+    return {
+        "days": {str(k): int(v) for k, v in days.group_by("champion").len().sort("champion").iter_rows()},
+        "switches": [
+            {
+                "from_day": r["game_date"].isoformat(),
+                "from": r["previous_champion"],
+                "to": r["champion"],
+                "reason": r["reason"],
+            }
+            for r in switches.iter_rows(named=True)
+        ],  # fmt: skip
+        "hr": figures["hr"],
+        "top5_daily": figures["top5_daily"],
+        "mae_ratio": figures["mae_ratio"],
+        "roi_edge3": figures["roi_edge3"],
+        "n_roi_edge3": figures["n_roi_edge3"],
+    }
+
+
+def chosen_champion_markdown(block: dict[str, Any]) -> list[str]:
+    if not block:
+        return []
+    floors = sorted(block.get("hr") or {}, key=float)
+    days = ", ".join(f"{f} {n}" for f, n in (block.get("days") or {}).items()) or "none"
+    lines = ["## Champion by evidence (config/health.yaml champion_selection)", "",
+             f"Days as champion: {days}. The figures below are each day's chosen champion's picks, pooled.", "",
+             *_table(["MAE ratio", *(f"HR@{k} (N) [95% CI]" for k in floors), "ROI@3 (N)", "top-5 daily"],
+                     [[_fmt(block.get("mae_ratio")), *(_hr_cell(block["hr"].get(k)) for k in floors),
+                       _roi_cell(block.get("roi_edge3"), block.get("n_roi_edge3")),
+                       _top_cell(block.get("top5_daily"))]]), ""]  # fmt: skip
+    switches = block.get("switches") or []
+    lines += [f"Switches: {len(switches)}", ""]
+    lines += [f"- from {s['from_day']}: {s['from']} -> {s['to']}: {s['reason']}" for s in switches]
+    return lines + ([""] if switches else [])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -755,6 +806,7 @@ def report_markdown(report: dict[str, Any]) -> str:
               "sportsbook prices, with the model's Brier on exactly those rows.", ""]  # fmt: skip
 
     lines += best_bets_markdown(report.get("best_bets") or {})
+    lines += chosen_champion_markdown(report.get("chosen_champion") or {})
 
     top_rows = [[f"**{f}**" if f == champion else f, _top_cell(fam.get("top5_daily")),
                  str((fam.get("top5_daily") or {}).get("days", 0))] for f, fam in families.items()]  # fmt: skip

@@ -68,6 +68,7 @@ TRANSITIONS = (DEGRADED, RECOVERED, NO_CHANGE)
 FRESH, ROUTINE, OVERDUE, URGENT, NO_MODEL = "FRESH", "ROUTINE", "OVERDUE", "URGENT", "NO_MODEL"
 STALENESS = (FRESH, ROUTINE, OVERDUE, URGENT, NO_MODEL)
 SEASON_WINDOW = "season"
+CHAMPION_DECISIONS = ("SEED", "KEEP", "SWITCH")  # lib/champion.py TRANSITIONS (it imports this module)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,6 +121,24 @@ class CrashRule(_Rules):
     min_daily_n: int = Field(ge=1)
 
 
+class ChampionSelection(_Rules):
+    """Champion by evidence (lib/champion.py): the record window, the minimum N, the margin a
+    challenger must lead by, for how many slate days, and the states never chosen."""
+
+    window: str
+    min_n: int = Field(ge=1)
+    margin_points: float = Field(ge=0)
+    persistence_slate_days: int = Field(ge=1)
+    ineligible_states: tuple[str, ...]
+
+    @model_validator(mode="after")
+    def _valid(self) -> ChampionSelection:
+        unknown = sorted(set(self.ineligible_states) - set(STATES))
+        if unknown:
+            raise ValueError(f"champion_selection.ineligible_states: unknown states {unknown} (known: {STATES})")
+        return self
+
+
 class HealthConfig(_Rules):
     windows: tuple[int, ...] = Field(min_length=1)
     state_window: int = Field(ge=1)
@@ -130,6 +149,7 @@ class HealthConfig(_Rules):
     challenger: ChallengerRule
     crash: CrashRule
     default_price: int
+    champion_selection: ChampionSelection
 
     @model_validator(mode="after")
     def _valid(self) -> HealthConfig:
@@ -139,6 +159,10 @@ class HealthConfig(_Rules):
             raise ValueError(f"state_window {self.state_window} must be one of windows {self.windows}")
         if abs(self.default_price) < 100:
             raise ValueError(f"default_price {self.default_price} is not an American price (|price| >= 100)")
+        if self.champion_selection.window not in self.window_labels:
+            raise ValueError(
+                f"champion_selection.window {self.champion_selection.window!r} must be one of {self.window_labels}"
+            )
         return self
 
     @property
@@ -147,6 +171,19 @@ class HealthConfig(_Rules):
         window (a rolling one, or a season label's span for season-to-date) plus the state window,
         so that the state of every day of that span (the streak, the previous day) is exact."""
         return max(max(self.windows), season_span_days()) + self.state_window
+
+    @property
+    def input_days(self) -> int:
+        """Calendar days of accuracy rows the asset reads, ending on the run's last day: the
+        champion of a day is scanned from its season label's first day (up to a season label's
+        span earlier), whose rows need their longest window exact too. >= history_days."""
+        return max(self.history_days, season_span_days() + max(self.windows))
+
+    @property
+    def registry_days(self) -> int:
+        """Days of trained_models weeks the asset reads: from the season label's first day, each
+        day's newest model within the staleness lookback (`model_id`: a family serving a model)."""
+        return season_span_days() + self.staleness.lookback_days + 1
 
     @property
     def streak_cap_days(self) -> int:
@@ -190,6 +227,9 @@ def performance_schema(config: HealthConfig) -> pl.Schema:
         "game_date": pl.Date(),
         "family": pl.Utf8(),
         "is_champion": pl.Boolean(),
+        "next_champion": pl.Utf8(),
+        "champion_transition": pl.Utf8(),
+        "champion_reason": pl.Utf8(),
         "model_id": pl.Utf8(),
         "model_week_start": pl.Date(),
         "days_since_training": pl.Int64(),
@@ -233,7 +273,14 @@ def performance_docs(config: HealthConfig) -> dict[str, str]:
     docs = {
         "game_date": "The partition's game date (ET); every window ends on it, inclusive.",
         "family": "The model family (config/models.yaml).",
-        "is_champion": "True for the champion family (models.yaml `champion`).",
+        "is_champion": "True for the game date's champion: chosen by evidence from the records as of the day "
+        "before (config/health.yaml champion_selection; each season label starts from models.yaml `champion`).",
+        "next_champion": "The champion of game_date + 1, chosen from the records through game_date (what "
+        "anything running on the next day reads); the same on every row of the day.",
+        "champion_transition": "The decision for game_date + 1: SWITCH (the champion changes), KEEP, or SEED "
+        "(a new season label starts from the configured champion).",
+        "champion_reason": "Why, with the evidence: the families, their records (HR, N), the lead and its slate "
+        "days, or why no switch.",
         "model_id": "The family's newest trained model with week_start <= game_date not blocked by governance "
         "(NULL: none in the lookback).",
         "model_week_start": "That model's week_start (the Monday it was trained, on data before it).",
@@ -396,28 +443,42 @@ def model_performance(
     champion: str,
     families: Iterable[str] = (),
     config: HealthConfig | None = None,
+    choices: list[pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
     """The `model_performance_daily` rows of start .. end (see the module doc). `accuracy`:
-    prediction_accuracy rows (at least `USED_COLUMNS`) of at least the `history_days` days
-    ending on `end` (rows outside start - history_days + 1 .. end are ignored). `registry`:
-    trained_models rows (week_start, family, model_id). `families`: those that always get a row
-    (the configured ones); any other family gets one on a day with accuracy rows in its history."""
+    prediction_accuracy rows (at least `USED_COLUMNS`) of at least the `input_days` days
+    ending on `end` (rows outside that span are ignored). `registry`: trained_models rows
+    (week_start, family, model_id) of at least `registry_days`. `families`: those that always get
+    a row (the configured ones, in config order: the families a champion may be chosen from);
+    any other family gets one on a day with accuracy rows in its history. `champion`: the
+    configured champion, the seed of each season label's champion scan (lib/champion.py): the
+    rows are computed from the first day of start's season label so that the champion of every
+    day is the same whatever the run's range. `choices`, when given, receives the per-day
+    champion frame (`champion.SCHEMA`) of start .. end + 1."""
+    from nba_props.lib import champion as champions  # the champion rules read these rows
+
     config = config or load_health_config()
     schema = performance_schema(config)
     if end < start:
         return pl.DataFrame(schema=schema)
-    first = start - timedelta(days=config.history_days - 1)
+    scan_start = min(start, champions.label_first_day(start))
+    first = scan_start - timedelta(days=config.history_days - 1)
     rows = accuracy.select(USED_COLUMNS).filter(pl.col("game_date").is_between(first, end))
     grid = _grid(rows, families, first, end, config)
     if grid.height == 0:
         return pl.DataFrame(schema=schema)
     grid = _windows(grid, rows, config)
     grid = _states(grid, config)
-    out = grid.filter(pl.col("game_date").is_between(start, end))
+    out = grid.filter(pl.col("game_date").is_between(scan_start, end))
     out = _day_figures(out, rows, config)
     out = _training(out, registry, config)
-    out = _signals(out, champion, config)
+    out = _crash(out, config)
+    eligible = list(dict.fromkeys(families)) or sorted(out.get_column("family").unique().to_list())
+    chosen = champions.choose_champions(out, seed=champion, families=eligible, config=config)
+    out = _signals(out.filter(pl.col("game_date").is_between(start, end)), chosen, champion, config)
     out = _intervals_and_reasons(out, config)
+    if choices is not None:
+        choices.append(chosen.filter(pl.col("game_date").is_between(start, end + timedelta(days=1))))
     return out.select(schema.names()).cast(dict(schema)).sort("game_date", "family")
 
 
@@ -569,30 +630,47 @@ def _training(out: pl.DataFrame, registry: pl.DataFrame | None, config: HealthCo
     )
 
 
-def _signals(out: pl.DataFrame, champion: str, config: HealthConfig) -> pl.DataFrame:
-    label = config.state_label
-    hr, n = pl.col(f"hr_{label}"), pl.col(f"n_{label}")
-    champ = out.filter(pl.col("family") == champion).select("game_date", champion_hr=hr, champion_n=n)
+def _crash(out: pl.DataFrame, config: HealthConfig) -> pl.DataFrame:
+    """market_crash (and the crashing families) per day: the champion choice reads it."""
     crash_rule = config.crash
     crashing = (pl.col("n_day") >= crash_rule.min_daily_n) & (
         pl.col("hr_day") * 100.0 < crash_rule.hr_below_pct - TOLERANCE
     )
-    per_day = out.group_by("game_date").agg(
-        crash_families=pl.col("family").filter(crashing).sort(),
+    per_day = out.group_by("game_date").agg(crash_families=pl.col("family").filter(crashing).sort())
+    return out.join(per_day, on="game_date", how="left").with_columns(
+        market_crash=pl.col("crash_families").list.len() >= crash_rule.min_models
     )
+
+
+def _signals(out: pl.DataFrame, chosen: pl.DataFrame, seed: str, config: HealthConfig) -> pl.DataFrame:
+    """is_champion (the day's chosen champion), the next day's choice and the challenger signal."""
+    label = config.state_label
+    hr, n = pl.col(f"hr_{label}"), pl.col(f"n_{label}")
+    of_day = chosen.select("game_date", _champion="champion")
+    of_next = chosen.select(
+        (pl.col("game_date") - pl.duration(days=1)).alias("game_date"),
+        next_champion="champion",
+        champion_transition="transition",
+        champion_reason="reason",
+    )
+    out = (
+        out.join(of_day, on="game_date", how="left")
+        .join(of_next, on="game_date", how="left")
+        .with_columns(pl.col("_champion").fill_null(pl.lit(seed)))
+    )
+    champ = out.filter(pl.col("family") == pl.col("_champion")).select("game_date", champion_hr=hr, champion_n=n)
     rule = config.challenger
     return (
         out.join(champ, on="game_date", how="left")
-        .join(per_day, on="game_date", how="left")
         .with_columns(
-            is_champion=pl.col("family") == champion,
-            challenger=(pl.col("family") != champion)
+            is_champion=pl.col("family") == pl.col("_champion"),
+            challenger=(pl.col("family") != pl.col("_champion"))
             & (n >= rule.min_n)
             & pl.col("champion_hr").is_not_null()
             & ((hr - pl.col("champion_hr")) * 100.0 >= rule.min_margin_points - TOLERANCE),
-            market_crash=pl.col("crash_families").list.len() >= crash_rule.min_models,
         )
         .with_columns(pl.col("challenger").fill_null(False))
+        .drop("_champion")
     )
 
 
@@ -645,14 +723,17 @@ def health_as_of(table: pl.DataFrame, day: date) -> pl.DataFrame:
     return table.filter(pl.col("game_date") == day - timedelta(days=1))
 
 
-def champion_alert(rows: pl.DataFrame, champion: str, day: date) -> tuple[bool, str]:
-    """(passed, message) of the champion_health check on `day`: fails when the champion's state
-    is BLOCKED or DEGRADING."""
-    row = rows.filter((pl.col("game_date") == day) & (pl.col("family") == champion))
+def champion_alert(rows: pl.DataFrame, day: date) -> tuple[bool, str]:
+    """(passed, message) of the champion_health check on `day`: fails when the day's champion
+    (`is_champion`: chosen by evidence) is BLOCKED or DEGRADING."""
+    row = rows.filter((pl.col("game_date") == day) & pl.col("is_champion"))
     if row.height == 0:
-        return True, f"no {champion} row on {day}"
+        return True, f"no champion row on {day}"
     r = row.row(0, named=True)
-    return r["state"] not in ALERT_STATES, f"champion {champion} {r['state']} on {day}: {r['transition_reason']}"
+    return r["state"] not in ALERT_STATES, (
+        f"champion {r['family']} {r['state']} on {day}: {r['transition_reason']}"
+        + (f"; next day: {r['champion_reason']}" if r["champion_transition"] == "SWITCH" else "")
+    )
 
 
 def states_markdown(rows: pl.DataFrame, config: HealthConfig) -> str:
@@ -683,32 +764,37 @@ def state_rank_expr(state: pl.Expr) -> pl.Expr:
     return state.replace_strict(_RANK, default=None, return_dtype=pl.Int64)
 
 
-def timeline_markdown(rows: pl.DataFrame, family: str, config: HealthConfig) -> str:
+def timeline_markdown(rows: pl.DataFrame, family: str | None, config: HealthConfig) -> str:
     """One family's day-by-day health as a markdown table (newest first) from its first day with a
     counted pick of the season: the state, the state-window HR with N, season-to-date HR, and the
-    transition with its reason when the state changed. `rows`: model_performance_daily rows."""
+    transition with its reason when the state changed. `rows`: model_performance_daily rows.
+    `family` None: each day's chosen champion (`is_champion`), named in a column, with the
+    champion switches decided on the day."""
     label = config.state_label
-    days = rows.filter(pl.col("family") == family)
+    days = rows.filter(pl.col("family") == family) if family else rows.filter(pl.col("is_champion"))
     # from the first day with a counted pick of the season (the days before it say nothing)
     started = days.filter(pl.col(f"n_{SEASON_WINDOW}") > 0)
     if started.height:
         days = days.filter(pl.col("game_date") >= started.get_column("game_date").min())
     days = days.sort("game_date", descending=True)
-    lines = [
-        f"| date | state | {label} HR | {label} N | season HR | day W-L | change |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    head = ["date"] + ([] if family else ["champion"]) + ["state", f"{label} HR", f"{label} N", "season HR",
+                                                           "day W-L", "change"]  # fmt: skip
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in days.iter_rows(named=True):
         change = "" if r["transition"] == NO_CHANGE else f"{r['transition']}: {r['transition_reason']}"
-        cells = [str(r["game_date"]), r["state"], _pct(r[f"hr_{label}"]), str(r[f"n_{label}"]),
-                 _pct(r[f"hr_{SEASON_WINDOW}"]), f"{r['wins_day']}-{r['losses_day']}", change]  # fmt: skip
+        if not family and r["champion_transition"] == "SWITCH":
+            change = "; ".join(c for c in (change, f"CHAMPION {r['champion_reason']}") if c)
+        cells = [str(r["game_date"])] + ([] if family else [r["family"]]) + [
+            r["state"], _pct(r[f"hr_{label}"]), str(r[f"n_{label}"]), _pct(r[f"hr_{SEASON_WINDOW}"]),
+            f"{r['wins_day']}-{r['losses_day']}", change]  # fmt: skip
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(lines)
 
 
 def valid_rows(rows: pl.DataFrame, config: HealthConfig) -> pl.DataFrame:
     """Rows breaking the table's own arithmetic: n != wins + losses, hr outside [0, 1], a state
-    outside STATES or a window shorter than the one before it counting more picks."""
+    outside STATES, a window shorter than the one before it counting more picks, or a missing /
+    unknown champion decision."""
     bad = pl.lit(False)
     for lb in (*config.window_labels, "day"):
         bad = bad | (pl.col(f"n_{lb}") != pl.col(f"wins_{lb}") + pl.col(f"losses_{lb}"))
@@ -716,6 +802,9 @@ def valid_rows(rows: pl.DataFrame, config: HealthConfig) -> pl.DataFrame:
     for shorter, longer in zip(config.windows, config.windows[1:], strict=False):
         bad = bad | (pl.col(f"n_{shorter}d") > pl.col(f"n_{longer}d"))
     bad = bad | ~pl.col("state").is_in(STATES) | ~pl.col("transition").is_in(TRANSITIONS)
+    # the champion choice: a known decision, and a next champion exactly when there is one
+    bad = bad | ~pl.col("champion_transition").is_in(CHAMPION_DECISIONS).fill_null(False)
+    bad = bad | pl.col("next_champion").is_null()
     return rows.filter(bad)
 
 

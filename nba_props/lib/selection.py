@@ -13,7 +13,9 @@ Day X, in order (`best_bets`):
    the consensus annotation (only votes at edge >= `candidates.consensus_edge`: agreeing models,
    their distinct feature sets, and a quantile UNDER consensus = the candidate is UNDER and at
    least `quantile_under_min_votes` quantile-loss models vote UNDER). Stored, never used to rank.
-2. Health gate: the champion's `model_performance_daily` row of X - 1 in a `health_gate.states`
+   The champion of X is the one chosen by evidence (lib/champion.py: model_performance_daily's
+   `next_champion` of X - 1; the configured champion when there is none).
+2. Health gate: X's champion's `model_performance_daily` row of X - 1 in a `health_gate.states`
    state (BLOCKED) -> every candidate of X unselected, `health_gate_active`, reason in the row.
 3. Filters, in the YAML's order (the issue's): each says whether it WOULD block a candidate (a
    NULL input never blocks). `rejected_by` = the first ENFORCING filter that blocks; observe-mode
@@ -100,7 +102,7 @@ class _Filter(_Rules):
 
 
 class BlacklistFilter(_Filter):
-    """The champion's season-to-date graded recommended picks of the player at edge >= min_edge
+    """The day's champion's season-to-date graded recommended picks of the player at edge >= min_edge
     (as of X - 1): at least min_picks of them at a hit rate strictly below hr_below."""
 
     id: Literal["blacklist"]
@@ -407,6 +409,31 @@ def _take(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
     return schemas.conform(frame, schema, missing="null", extra="drop")
 
 
+# The champion: one family name for every day, or a frame (game_date, champion) - the day's
+# champion chosen by evidence (lib/champion.py `champions_for_days`: model_performance_daily's
+# `next_champion` of the day before, the configured champion when there is none).
+Champion = str | pl.DataFrame
+
+
+def champion_frame(champion: Champion, days: Sequence[date]) -> pl.DataFrame:
+    """(game_date, champion) for `days` (a frame is passed through, restricted to its columns)."""
+    if isinstance(champion, str):
+        return pl.DataFrame({"game_date": list(days), "champion": [champion] * len(days)},
+                            schema={"game_date": pl.Date, "champion": pl.Utf8})  # fmt: skip
+    return champion.select(pl.col("game_date").cast(pl.Date), pl.col("champion").cast(pl.Utf8)).unique("game_date")
+
+
+def champion_rows(frame: pl.DataFrame, champion: Champion) -> pl.DataFrame:
+    """The rows of `frame` (with game_date, family) whose family is the champion of their day
+    (a day without a champion in the frame has none)."""
+    if isinstance(champion, str):
+        return frame.filter(pl.col("family") == champion)
+    days = champion.select("game_date", pl.col("champion").alias("_champion"))
+    return (
+        frame.join(days, on="game_date", how="inner").filter(pl.col("family") == pl.col("_champion")).drop("_champion")
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # output
 
@@ -479,13 +506,13 @@ BEST_BETS_DOC = {
     "signal_count": "Number of active signals, model_health included.",
     "shadow_signals": "Shadow-state signals tagged (recorded, never counted).",
     "models_agreeing": "Recommended predictions on the same side at the agreement edge or more (itself included).",
-    "champion_edge": "The champion family's edge, signed: positive on the candidate's side, negative against; "
+    "champion_edge": "The day's champion family's edge (chosen by evidence), signed: positive on the candidate's side, negative against; "
     "NULL without a lined champion prediction.",
     "direction_conflict": "True when another model recommends the other side.",
     "consensus_votes": "Consensus annotation: recommended predictions on the same side at the consensus edge or more.",
     "consensus_feature_sets": "Consensus annotation: distinct feature sets among those votes.",
     "quantile_under_consensus": "Consensus annotation: an UNDER candidate with enough quantile-model UNDER votes.",
-    "health_gate_active": "True when the champion's state on the day before closes the day (no picks).",
+    "health_gate_active": "True when the day's champion's state on the day before closes the day (no picks).",
     "health_gate_reason": "Why the gate closed (champion, state, day); NULL when open.",
     "selected": "True for a published best bet (passed the gate, every enforcing filter and the caps).",
     "rejected_by": "The first enforcing filter that rejected the candidate; NULL when selected, or when only the "
@@ -556,9 +583,11 @@ def choose_candidates(predictions: pl.DataFrame, families: pl.DataFrame) -> pl.D
 
 
 def annotate_candidates(
-    candidates: pl.DataFrame, predictions: pl.DataFrame, families: pl.DataFrame, champion: str, rules: CandidateRules
-) -> pl.DataFrame:
-    """models_agreeing, champion_edge, direction_conflict and the consensus annotation."""
+    candidates: pl.DataFrame, predictions: pl.DataFrame, families: pl.DataFrame, champion: Champion,
+    rules: CandidateRules,
+) -> pl.DataFrame:  # fmt: skip
+    """models_agreeing, champion_edge (the day's champion's), direction_conflict and the consensus
+    annotation."""
     votes = (
         recommended_lined(predictions)
         .join(families.select("family", "feature_set", "loss"), on="family", how="left")
@@ -586,9 +615,8 @@ def annotate_candidates(
         )
     )
     champ = (
-        predictions.filter(
-            (pl.col("family") == champion) & ~pl.col("quarantined").fill_null(False) & pl.col("edge").is_not_null()
-        )
+        champion_rows(predictions, champion)
+        .filter(~pl.col("quarantined").fill_null(False) & pl.col("edge").is_not_null())
         .sort("model_id")
         .unique(PICK_KEY, keep="first")
         .select(*PICK_KEY, pl.col("edge").alias("_c_edge"), pl.col("direction").alias("_c_dir"))
@@ -630,7 +658,7 @@ def line_tier_expr(config: SelectionConfig) -> pl.Expr:
 
 
 def history_candidates(
-    history: pl.DataFrame, families: pl.DataFrame, champion: str, config: SelectionConfig
+    history: pl.DataFrame, families: pl.DataFrame, champion: Champion, config: SelectionConfig
 ) -> pl.DataFrame:
     """The graded (WIN / LOSS) candidates of past days, re-derived with the daily functions, with
     `ultra_rule`, `line_tier` and `win`."""
@@ -697,20 +725,23 @@ def _figure(graded: pl.DataFrame, targets: pl.DataFrame, keys: Sequence[str], pr
 
 
 def blacklist_figures(
-    history: pl.DataFrame, targets: pl.DataFrame, champion: str, rule: BlacklistFilter
+    history: pl.DataFrame, targets: pl.DataFrame, champion: Champion, rule: BlacklistFilter
 ) -> pl.DataFrame:
-    """Per (game_date X, player_lookup): the champion's season-to-date graded recommended
-    non-quarantined picks of the player at edge >= min_edge before X (bl_wins, bl_n)."""
+    """Per (game_date X, player_lookup): the season-to-date graded recommended non-quarantined
+    picks of the player at edge >= min_edge before X (bl_wins, bl_n) of X's champion."""
     picks = (
         recommended_lined(_take(history, HISTORY_COLUMNS))
-        .filter(
-            (pl.col("family") == champion)
-            & (pl.col("edge") >= rule.min_edge - TOLERANCE)
-            & pl.col("result").is_in((WIN, LOSS))
-        )
+        .filter((pl.col("edge") >= rule.min_edge - TOLERANCE) & pl.col("result").is_in((WIN, LOSS)))
         .with_columns((pl.col("result") == WIN).alias("win"))
     )
-    return _figure(picks, targets, ["player_lookup"], "bl")
+    days = champion_frame(champion, targets.get_column("game_date").unique().to_list())
+    parts = []
+    for (family,), on_days in days.partition_by("champion", as_dict=True).items():
+        part = targets.join(on_days.select("game_date"), on="game_date", how="semi")
+        parts.append(_figure(picks.filter(pl.col("family") == family), part, ["player_lookup"], "bl"))
+    if not parts:
+        return _figure(picks.clear(), targets, ["player_lookup"], "bl")
+    return pl.concat(parts)
 
 
 def day_figures(graded: pl.DataFrame, days: Sequence[date], config: SelectionConfig) -> pl.DataFrame:
@@ -1027,17 +1058,15 @@ def unexplained_angle_numbers(angle_figures: pl.DataFrame) -> pl.DataFrame:
 # the day's best bets
 
 
-def health_gate(health: pl.DataFrame, days: Sequence[date], champion: str, gate: HealthGate) -> pl.DataFrame:
-    """Per day X: health_gate_active (the champion's row of X - 1 in a gate state) and the reason."""
-    prev = (
-        _take(health, HEALTH_COLUMNS)
-        .filter(pl.col("family") == champion)
-        .select(
-            (pl.col("game_date") + pl.duration(days=1)).alias("game_date"),
-            pl.col("state"),
-            pl.col("game_date").alias("_prev"),
-        )
+def health_gate(health: pl.DataFrame, days: Sequence[date], champion: Champion, gate: HealthGate) -> pl.DataFrame:
+    """Per day X: health_gate_active (X's champion's row of X - 1 in a gate state) and the reason."""
+    prev = _take(health, HEALTH_COLUMNS).select(
+        (pl.col("game_date") + pl.duration(days=1)).alias("game_date"),
+        pl.col("family"),
+        pl.col("state"),
+        pl.col("game_date").alias("_prev"),
     )
+    prev = champion_rows(prev, champion_frame(champion, days))
     active = pl.col("state").is_in(gate.states).fill_null(False)
     return (
         pl.DataFrame({"game_date": list(days)}, schema={"game_date": pl.Date})
@@ -1046,7 +1075,7 @@ def health_gate(health: pl.DataFrame, days: Sequence[date], champion: str, gate:
             "game_date",
             active.alias("health_gate_active"),
             pl.when(active)
-            .then(pl.format("champion {} was {} on {}: no picks", pl.lit(champion), pl.col("state"), pl.col("_prev")))
+            .then(pl.format("champion {} was {} on {}: no picks", pl.col("family"), pl.col("state"), pl.col("_prev")))
             .otherwise(None)
             .alias("health_gate_reason"),
         )
@@ -1084,7 +1113,7 @@ def best_bets(
     *,
     start: date,
     end: date,
-    champion: str,
+    champion: Champion,
     families: pl.DataFrame,
     config: SelectionConfig,
     combos: Sequence[Sequence[str]] = (),
@@ -1096,8 +1125,11 @@ def best_bets(
     `predictions`, `signal_tags`, `lines`, `features`: the days' own rows; `health`:
     model_performance_daily of start - 1 .. end - 1; `signal_health`: signal_health_daily of
     start - 1 .. end - 1; `history`: prediction_accuracy of the days before (each day X uses only
-    the rows before X: the history may reach end - 1)."""
+    the rows before X: the history may reach end - 1). `champion`: the day's champion (a frame
+    game_date, champion: chosen by evidence) or one family for every day; it sets the health gate,
+    champion_edge and the blacklist's record."""
     days = days_between(start, end)
+    champion = champion_frame(champion, days)
     preds = _take(predictions, PREDICTION_COLUMNS).filter(pl.col("game_date").is_between(start, end))
     cands = annotate_candidates(choose_candidates(preds, families), preds, families, champion, config.candidates)
 

@@ -584,6 +584,9 @@ def report_schema(config: SteeringConfig, health_config: health.HealthConfig) ->
         "rule_path": pl.Utf8(),
         "switch_to": pl.Utf8(),
         "champion": pl.Utf8(),
+        "next_champion": pl.Utf8(),
+        "champion_switch": pl.Boolean(),
+        "champion_reason": pl.Utf8(),
         "champion_state": pl.Utf8(),
         f"champion_hr_{label}": pl.Float64(),
         f"champion_n_{label}": pl.Int64(),
@@ -618,7 +621,12 @@ def report_docs(config: SteeringConfig, health_config: health.HealthConfig) -> d
         "rule_path": "The decision tree's path to the recommendation, step by step (' > ').",
         "switch_to": f"The family to switch to (a non-champion {rule.state}, {rule.window_days}-day HR at least "
         f"{rule.min_hr_pct:g}% over N at least {rule.min_n}); NULL unless SWITCH.",
-        "champion": "The champion family (config/models.yaml).",
+        "champion": "The day's champion family (model_performance_daily is_champion: chosen by evidence as of the "
+        "day before, config/health.yaml champion_selection; the configured champion without rows).",
+        "next_champion": "The champion chosen for the next day from the records through this day.",
+        "champion_switch": "True on an automatic champion switch decided on this day (the steering SWITCH made "
+        "automatic), effective the next day (next_champion).",
+        "champion_reason": "The choice's reason with its evidence (records, lead, slate days); NULL without rows.",
         "champion_state": "The champion's model_performance_daily state on the day (INSUFFICIENT_DATA: no row).",
         f"champion_hr_{label}": f"The champion's {label} hit rate (model_performance_daily).",
         f"champion_n_{label}": f"The champion's {label} counted picks.",
@@ -685,7 +693,8 @@ def build_reports(
     record = record_figures(inputs.picks.select(PICKS_USED), first, end, config)
     observe = observe_figures(inputs.best_bets, inputs.accuracy, first, end, config)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    trained = champion_days_since_training(inputs.registry.select(REGISTRY_USED), champion, days)
+    registry = inputs.registry.select(REGISTRY_USED)
+    trained_of: dict[str, dict[date, int | None]] = {}  # per champion family (the day's, chosen by evidence)
     with_games = game_days(inputs.schedule.select(SCHEDULE_USED))
     gate = (
         inputs.best_bets.filter(pl.col("health_gate_active").fill_null(False))
@@ -706,20 +715,32 @@ def build_reports(
     for day in days:
         perf_frame = perf_of.get(day, inputs.performance.clear())
         perf = perf_frame.to_dicts()
-        rec = recommend(perf, champion, trained[day], config)
-        c = _champion_row(perf, champion)
+        # the day's champion (model_performance_daily is_champion: chosen by evidence as of the
+        # day before); `champion`, the configured seed, when the day has no rows
+        day_champion = next((r["family"] for r in perf if r.get("is_champion")), champion)
+        if day_champion not in trained_of:
+            trained_of[day_champion] = champion_days_since_training(registry, day_champion, days)
+        trained = trained_of[day_champion]
+        choice = next((r for r in perf if r.get("champion_transition")), {})
+        rec = recommend(perf, day_champion, trained[day], config)
+        c = _champion_row(perf, day_champion)
         rec_row = record_of[day]
         daily = _daily_record(record_of, day, config)
         items = observe_of.get(day, [])
         day_alerts, day_cutoff = alerts_of.get(day, []), cutoff.of(day)
-        risks = risk_factors(day, perf, champion, trained[day], with_games, gates, config)
+        risks = risk_factors(day, perf, day_champion, trained[day], with_games, gates, config)
+        if choice.get("champion_transition") == "SWITCH":
+            risks.append(
+                f"champion switch (automatic, config/health.yaml champion_selection): {choice['champion_reason']}"
+            )
         risks += alert_risks(day_alerts, day_cutoff, config)
         alert_items = {"as_of": day_cutoff.isoformat(), "rule": cutoff.describe(), "open": len(day_alerts),
                        "model_health": _alert_items(day_alerts, True), "data": _alert_items(day_alerts, False)}  # fmt: skip
         sections = _Sections(perf_frame, signal_of.get(day, []), regime_of.get(day, []), rec_row, daily, items,
                              _alerts_section(day_cutoff, cutoff.describe(), alert_items["model_health"],
                                              alert_items["data"]))  # fmt: skip
-        md = render_markdown(day, rec, sections, risks, day in with_games, config, health_config)
+        md = render_markdown(day, rec, sections, risks, day in with_games, config, health_config,
+                             champion_line=_champion_line(day, day_champion, choice))  # fmt: skip
         row = {
             "game_date": day,
             "recommendation": rec.recommendation,
@@ -727,7 +748,10 @@ def build_reports(
             "reason": rec.reason,
             "rule_path": rec.rule_path,
             "switch_to": rec.switch_to,
-            "champion": champion,
+            "champion": day_champion,
+            "next_champion": choice.get("next_champion") or day_champion,
+            "champion_switch": choice.get("champion_transition") == "SWITCH",
+            "champion_reason": choice.get("champion_reason"),
             "champion_state": c.get("state", health.INSUFFICIENT_DATA),
             f"champion_hr_{label}": c.get(f"hr_{label}"),
             f"champion_n_{label}": c.get(f"n_{label}"),
@@ -860,9 +884,23 @@ class _Sections:
     alerts: list[str]  # the open-alerts section's markdown lines
 
 
+def _champion_line(day: date, champion: str, choice: Mapping[str, Any]) -> str:
+    """The champion of the day and the automatic choice for the next one (config/health.yaml
+    champion_selection), with its reason."""
+    head = f"**Champion of {day.isoformat()}: {champion}** (chosen by evidence as of the day before)."
+    if not choice:
+        return head
+    nxt = day + timedelta(days=1)
+    if choice["champion_transition"] == "SWITCH":
+        return (
+            f"{head} **Champion SWITCH for {nxt.isoformat()}: {choice['next_champion']}**: {choice['champion_reason']}"
+        )
+    return f"{head} Next day ({nxt.isoformat()}): {choice['next_champion']}: {choice['champion_reason']}"
+
+
 def render_markdown(
     day: date, rec: Recommendation, parts: _Sections, risks: Sequence[str], has_games: bool, config: SteeringConfig,
-    health_config: health.HealthConfig,
+    health_config: health.HealthConfig, champion_line: str = "",
 ) -> str:  # fmt: skip
     out = [
         f"# Steering report {day.isoformat()}",
@@ -871,6 +909,7 @@ def render_markdown(
         "",
         f"Rule path: {rec.rule_path}",
         "",
+        *([champion_line, ""] if champion_line else []),
         "## Model health",
         "",
         health.states_markdown(parts.perf, health_config) if parts.perf.height else "No model_performance_daily rows.",

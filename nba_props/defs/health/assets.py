@@ -16,7 +16,7 @@ from nba_props.dagster_helpers import (
     rows_of_partitions,
     unique_key_spec,
 )
-from nba_props.lib import health, tables
+from nba_props.lib import champion, health, tables
 from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.models.registry import load_models_config
 from nba_props.partitions import DATE_FMT, date_range_of, history_input, last_n_game_days
@@ -28,7 +28,7 @@ CHAMPION_CHECK = "champion_health"
 WARN = dg.AssetCheckSeverity.WARN
 CONFIG = health.load_health_config()
 MODELS_CONFIG = load_models_config()
-CHAMPION = MODELS_CONFIG.champion
+SEED = MODELS_CONFIG.champion  # the configured champion: each season label's champion scan starts from it
 FAMILIES = tuple(f.id for f in MODELS_CONFIG.enabled_families)
 STATE = CONFIG.state_label
 
@@ -40,16 +40,23 @@ def _figures() -> dict[str, pl.Expr]:
     def of(family: str, column: str) -> pl.Expr:
         return pl.col(column).filter(pl.col("family") == family).first()
 
+    def champ(column: str) -> pl.Expr:  # the day's champion, chosen by evidence (is_champion)
+        return pl.col(column).filter(pl.col("is_champion")).first()
+
     figures = {
-        f"champion_hr_{STATE}": of(CHAMPION, f"hr_{STATE}"),
-        f"champion_n_{STATE}": of(CHAMPION, f"n_{STATE}"),
-        "champion_hr_season": of(CHAMPION, f"hr_{health.SEASON_WINDOW}"),
-        "champion_mae": of(CHAMPION, "mae_day"),
-        "champion_roi": of(CHAMPION, "roi_day"),
-        "champion_state": of(CHAMPION, "state"),
+        "champion": champ("family"),
+        f"champion_hr_{STATE}": champ(f"hr_{STATE}"),
+        f"champion_n_{STATE}": champ(f"n_{STATE}"),
+        "champion_hr_season": champ(f"hr_{health.SEASON_WINDOW}"),
+        "champion_mae": champ("mae_day"),
+        "champion_roi": champ("roi_day"),
+        "champion_state": champ("state"),
         # the state as a number (BLOCKED 0 .. HEALTHY 3) so the Plots tab draws it over the season
-        "champion_state_rank": health.state_rank_expr(of(CHAMPION, "state")),
-        "champion_days_since_training": of(CHAMPION, "days_since_training"),
+        "champion_state_rank": health.state_rank_expr(champ("state")),
+        "champion_days_since_training": champ("days_since_training"),
+        # the choice for the next day (config/health.yaml champion_selection): 1 on a switch
+        "next_champion": pl.col("next_champion").first(),
+        "champion_switch": (pl.col("champion_transition").first() == champion.SWITCH).cast(pl.Int64),
         "families_below_watch": pl.col("state").is_in(health.BELOW_WATCH).sum(),
         "challengers": pl.col("challenger").sum(),
         "market_crash": pl.col("market_crash").any().cast(pl.Int64),
@@ -71,17 +78,19 @@ def _figures() -> dict[str, pl.Expr]:
         + "/".join(str(w) for w in CONFIG.windows)
         + f"-day and season-to-date W/L/N/HR (Wilson CI) of graded recommended picks at edge >= "
         f"{CONFIG.edge_floor:g}, the day's ROI at real prices, MAE / bias / Brier, state, transition, "
-        "days since training and decay signals (challenger, cross-model crash).",
+        "days since training, decay signals (challenger, cross-model crash) and the champion by evidence "
+        "(is_champion; next_champion, champion_transition SWITCH / KEEP with its reason).",
         GROUP,
     ),
     ins={
         # every window ends on the partition date: the day and the days before it, as far back
         # as the rules need (derived: HealthConfig.history_days)
-        "accuracy": history_input("prediction_accuracy", last_n_game_days(CONFIG.history_days)),
-        # the weeks whose models may still be the newest within the staleness lookback
-        "registry": dg.AssetIn(
-            "trained_models", partition_mapping=last_n_game_days(CONFIG.staleness.lookback_days + 1)
-        ),
+        # (derived: HealthConfig.input_days, which also covers the champion scan from the first
+        # day of the season label)
+        "accuracy": history_input("prediction_accuracy", last_n_game_days(CONFIG.input_days)),
+        # the weeks whose models may still be the newest within the staleness lookback, from the
+        # season label's first day (the champion scan's "serving a model")
+        "registry": dg.AssetIn("trained_models", partition_mapping=last_n_game_days(CONFIG.registry_days)),
     },
     check_specs=[
         unique_key_spec(ASSET),
@@ -89,8 +98,8 @@ def _figures() -> dict[str, pl.Expr]:
         check_spec(
             ASSET,
             CHAMPION_CHECK,
-            f"the champion ({CHAMPION}) is not BLOCKED or DEGRADING on the run's last day (a business alert, "
-            "kind model_health)",
+            "the day's champion (chosen by evidence, seeded by " + SEED + ") is not BLOCKED or DEGRADING on the "
+            "run's last day (a business alert, kind model_health)",
         ),
     ],
 )
@@ -103,9 +112,10 @@ def model_performance_daily(
     start, end = date_range_of(context.partition_time_window)
     # computed from opening night on: the season timeline of the run's last day reads those
     # rows (the history input already holds them); only start .. end is stored
+    choices: list[pl.DataFrame] = []
     season = health.model_performance(
-        accuracy, registry, start=min(start, health.season_start(end)), end=end, champion=CHAMPION, families=FAMILIES,
-        config=CONFIG,
+        accuracy, registry, start=min(start, health.season_start(end)), end=end, champion=SEED, families=FAMILIES,
+        config=CONFIG, choices=choices,
     )  # fmt: skip
     rows = season.filter(pl.col("game_date") >= start)
     recorded = partition_figures(rows, context.partition_keys, figures=_figures())
@@ -113,31 +123,42 @@ def model_performance_daily(
     for key, values in recorded.items():
         day_rows = rows_of[key]
         values["model_states"] = dg.MetadataValue.md(health.states_markdown(day_rows, CONFIG))
+        if day_rows.height:
+            values["champion_decision"] = day_rows.get_column("champion_reason")[0] or ""
         if key == end.strftime(DATE_FMT):
-            values["champion_season_timeline"] = dg.MetadataValue.md(health.timeline_markdown(season, CHAMPION, CONFIG))
+            values["champion_season_timeline"] = dg.MetadataValue.md(health.timeline_markdown(season, None, CONFIG))
         context.add_asset_metadata(values, asset_key=ASSET, partition_key=key)
-    alert_days = rows.filter((pl.col("family") == CHAMPION) & pl.col("state").is_in(health.ALERT_STATES))
+    alert_days = rows.filter(pl.col("is_champion") & pl.col("state").is_in(health.ALERT_STATES))
+    # the switches decided in the run's days (effective the next day): the registry of champion transitions
+    switches = choices[0].filter(
+        (pl.col("transition") == champion.SWITCH) & pl.col("evidence_date").is_between(start, end)
+    )
     yield dg.Output(
         rows,
         metadata={
             "run_rows": rows.height,
             "run_accuracy_rows": accuracy.height,
             "history_days": CONFIG.history_days,
-            "champion_family": CHAMPION,
+            "input_days": CONFIG.input_days,
+            "seed_champion": SEED,
+            "champion_selection": dg.MetadataValue.json(CONFIG.champion_selection.model_dump(mode="json")),
+            "run_champion_switches": switches.height,
+            "champion_switches": dg.MetadataValue.md(champion.switches_markdown(switches)),
             "run_champion_alert_days": alert_days.height,
             "settings": settings.metadata(),
         },
     )
     yield rows_check("unique_key", duplicate_keys(rows, tables.TABLE_KEYS[ASSET]))
     yield rows_check("counts_consistent", health.valid_rows(rows, CONFIG))
-    passed, message = health.champion_alert(rows, CHAMPION, end)
+    passed, message = health.champion_alert(rows, end)
+    end_champion = rows.filter((pl.col("game_date") == end) & pl.col("is_champion")).get_column("family")
     yield dg.AssetCheckResult(
         check_name=CHAMPION_CHECK,
         passed=passed,
         severity=WARN,
         description=message,
         metadata={
-            "champion": CHAMPION,
+            "champion": end_champion[0] if end_champion.len() else SEED,
             "day": end.strftime(DATE_FMT),
             "alert_states": dg.MetadataValue.json(list(health.ALERT_STATES)),
             "run_alert_days": dg.MetadataValue.json(

@@ -22,7 +22,7 @@ GROUP = "health"
 ASSET = steering.TABLE
 HEALTH = health.load_health_config()
 CONFIG = steering.load_steering_config().check_against(HEALTH)
-CHAMPION = load_models_config().champion
+SEED = load_models_config().champion  # the configured champion; the day's champion is chosen by evidence
 HISTORY = last_n_game_days(CONFIG.history_days)
 SCHEDULE = CONFIG.schedule
 # open alerts as of the report's own deadline (config/automation.yaml `deadlines`, never typed twice)
@@ -44,8 +44,8 @@ def write_report(store: ArtifactStore, report: steering.Report) -> dict[str, int
 @dg.asset(
     **daily_asset_kwargs(
         ASSET,
-        f"After the games: ONE recommendation ({', '.join(steering.RECOMMENDATIONS)}) for the champion "
-        f"({CHAMPION}) by the decision tree of config/steering.yaml, with the model health table, signal health, "
+        f"After the games: ONE recommendation ({', '.join(steering.RECOMMENDATIONS)}) for the day's champion "
+        f"(chosen by evidence, seeded by {SEED}; the automatic switch for the next day named) by the decision tree of config/steering.yaml, with the model health table, signal health, "
         f"market regime colours, the best-bets record ({'/'.join(CONFIG.record_labels)} and per day), risk factors, "
         f"the alerts open as of {ALERTS_CUTOFF.describe()} and the observe-mode filters' graded outcome; also "
         "reports/steering/{date}.md and .json.",
@@ -91,7 +91,7 @@ def steering_report(
 ) -> Iterator:
     start, end = date_range_of(context.partition_time_window)
     inputs = steering.Inputs(performance, signal_health, regime, picks, best_bets, accuracy, registry, schedule, alerts)
-    rows, reports = steering.build_reports(inputs, start, end, champion=CHAMPION, config=CONFIG, health_config=HEALTH,
+    rows, reports = steering.build_reports(inputs, start, end, champion=SEED, config=CONFIG, health_config=HEALTH,
                                            cutoff=ALERTS_CUTOFF)  # fmt: skip
     store = artifacts.store()
     row_of = {r["game_date"]: r for r in rows.iter_rows(named=True)}
@@ -101,6 +101,8 @@ def steering_report(
         figures = {"steering_report": dg.MetadataValue.md(report.markdown), "dagster/row_count": 1,
                    "recommendation": report.recommendation.recommendation,
                    "recommendation_code": report.recommendation.code, "risk_factors": len(r["risk_factors"]),
+                   "champion": r["champion"], "next_champion": r["next_champion"],
+                   "champion_switch": int(r["champion_switch"]),
                    "open_alerts": report.open_alerts, "open_model_health_alerts": report.open_model_health_alerts,
                    **{f"files/{path}": dg.MetadataValue.path(store.uri(path)) for path in files},
                    **{f"bytes/{path.rsplit('.', 1)[-1]}": size for path, size in files.items()}}  # fmt: skip
@@ -112,7 +114,8 @@ def steering_report(
         rows,
         metadata={
             "run_rows": rows.height,
-            "champion_family": CHAMPION,
+            "seed_champion": SEED,
+            "run_champion_switches": int(rows.get_column("champion_switch").sum()),
             "run_recommendations": dg.MetadataValue.json(
                 {k: int(v) for k, v in rows.group_by("recommendation").len().sort("recommendation").iter_rows()}
             ),

@@ -5,11 +5,13 @@ walk-forward predictions, read graded from `prediction_accuracy` (never graded a
 from datetime import date, timedelta
 
 import dagster as dg
+import polars as pl
 
 from nba_props.dagster_helpers import labels
 from nba_props.io.artifacts import ArtifactStoreResource
 from nba_props.io.io_manager import WarehouseResource
-from nba_props.lib import schemas, tables
+from nba_props.lib import champion as champion_lib
+from nba_props.lib import health, schemas, tables
 from nba_props.lib.evaluation import best_bets_record, evaluation_report, load_evaluation_config, report_markdown
 from nba_props.lib.features.contract import load_contract
 from nba_props.lib.models.graded import with_market_p_over
@@ -45,6 +47,22 @@ def _training_skips(instance: dg.DagsterInstance, start: date, end: date) -> dic
         data = getattr(value, "data", None) or {}
         skipped.update({k: str(v) for k, v in data.items() if k.startswith(f"{week}/")})
     return skipped
+
+
+def _chosen_champions(store, models, start: date, end: date) -> pl.DataFrame:
+    """The champion chosen by evidence for each day of the window (lib/champion.py), from model
+    health recomputed over the graded predictions since the season label's first day (the scan's
+    anchor; the window's own predictions are usually all there is: the seed until they count)."""
+    rules = health.load_health_config()
+    anchor = champion_lib.label_first_day(start)
+    accuracy = store.load("prediction_accuracy", start=anchor - timedelta(days=max(rules.windows)), end=end,
+                          declared=tables.TABLE_SCHEMAS["prediction_accuracy"])  # fmt: skip
+    registry = store.load("trained_models", start=anchor - timedelta(days=rules.staleness.lookback_days), end=end,
+                          partition_column="week_start", declared=tables.TABLE_SCHEMAS["trained_models"])  # fmt: skip
+    choices: list[pl.DataFrame] = []
+    health.model_performance(accuracy, registry, start=start, end=end, champion=models.champion,
+                             families=[f.id for f in models.enabled_families], config=rules, choices=choices)  # fmt: skip
+    return choices[0] if choices else pl.DataFrame(schema=champion_lib.SCHEMA)
 
 
 @dg.asset(
@@ -91,6 +109,7 @@ def model_evaluation(
                           declared=tables.TABLE_SCHEMAS["trained_models"])  # fmt: skip
     report = evaluation_report(
         graded,
+        champions=_chosen_champions(store, models, start, end),
         families=[f.id for f in models.enabled_families],
         champion=models.champion,
         start=start,
@@ -124,6 +143,8 @@ def model_evaluation(
             "markdown": md_uri,
             "graded_rows": graded.height,
             "champion_mae_ratio": champion.get("mae_ratio"),
+            "chosen_champion_hr3": ((report["chosen_champion"].get("hr") or {}).get("3") or {}).get("hr"),
+            "chosen_champion_switches": len(report["chosen_champion"]["switches"]),
             "best_bets_hr": (report.get("best_bets") or {}).get("hr"),
             "best_bets_picks": (report.get("best_bets") or {}).get("picks", 0),
             "window": f"{start} .. {end}",

@@ -16,16 +16,16 @@ from nba_props.dagster_helpers import (
     rows_of_partitions,
     unique_key_spec,
 )
-from nba_props.lib import health, selection, tables
+from nba_props.lib import champion, health, selection, tables
 from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.models.registry import load_models_config
-from nba_props.partitions import INPUT_COLUMNS, date_range_of, history_input, previous_n_game_days
+from nba_props.partitions import DATE_FMT, INPUT_COLUMNS, date_range_of, history_input, previous_n_game_days
 
 GROUP = "picks"
 ASSET = selection.TABLE
 CONFIG = selection.load_selection_config()
 MODELS = load_models_config()
-CHAMPION = MODELS.champion
+SEED = MODELS.champion  # the configured champion: used on a day whose previous day has no health row
 FAMILIES = selection.family_table(MODELS.families)
 # the graded history a day's figures read: season-to-date before the day (the longest season
 # label's span) - derived, never typed twice
@@ -70,7 +70,8 @@ def _history_figures(day: pl.DataFrame) -> dict[str, object]:
     **daily_asset_kwargs(
         ASSET,
         f"Before the games, one row per candidate player-game (the recommended lined prediction with the largest "
-        f"edge): the champion ({CHAMPION}) health gate, {len(CONFIG.filters)} filters (enforce / observe, "
+        f"edge): the day's champion's health gate (chosen by evidence: model_performance_daily's next_champion "
+        f"of the day before; {SEED} without one), {len(CONFIG.filters)} filters (enforce / observe, "
         "config/filters.yaml), rank by edge, ultra tier and up to five angles quoting only hit rates computed from "
         "graded history as of the day before.",
         GROUP,
@@ -108,16 +109,19 @@ def best_bets(
     accuracy: pl.DataFrame,
 ) -> Iterator:
     start, end = date_range_of(context.partition_time_window)
+    champions = champion.champions_for_days(performance, selection.days_between(start, end), SEED)
     rows, counts, angle_figures, history = selection.best_bets(
         predictions, signal_tags, player_lines, player_features, performance, signal_health, accuracy,
-        start=start, end=end, champion=CHAMPION, families=FAMILIES, config=CONFIG,
+        start=start, end=end, champion=champions, families=FAMILIES, config=CONFIG,
         combos=selection.anti_pattern_combos(),
     )  # fmt: skip
     recorded = partition_figures(rows, context.partition_keys, figures=_figures())
     rows_of, counts_of = rows_of_partitions(rows, recorded), rows_of_partitions(counts, recorded)
     history_of = rows_of_partitions(history, recorded)
+    champion_of = {d.strftime(DATE_FMT): c for d, c in champions.iter_rows()}
     for key, values in recorded.items():
         day, day_counts = rows_of[key], counts_of[key]
+        values["champion"] = champion_of[key]
         reason = day.get_column("health_gate_reason").drop_nulls()
         values["health_gate_reason"] = reason[0] if reason.len() else ""
         values |= _history_figures(history_of[key])
@@ -131,7 +135,8 @@ def best_bets(
             "run_selected": int(rows.get_column("selected").sum()),
             "run_history_rows": accuracy.height,
             "history_days": HISTORY_DAYS,
-            "champion_family": CHAMPION,
+            "seed_champion": SEED,
+            "champions": dg.MetadataValue.json(sorted(set(champions.get_column("champion").to_list()))),
             "filters_config_version": CONFIG.version,
             "filter_modes": dg.MetadataValue.json({f.id: f.mode for f in CONFIG.filters}),
         },

@@ -410,6 +410,17 @@ def _performance(performance: pl.DataFrame, day: date) -> dict[str, dict[str, An
     return {r["family"]: r for r in newest_per(performance, "family", "game_date", day, first).iter_rows(named=True)}
 
 
+def day_champion(performance: pl.DataFrame, day: date, seed: str) -> str:
+    """The champion of `day` chosen by evidence: `next_champion` of the newest model_performance_daily
+    row of the season before the day (lib/champion.py), the configured `seed` without one."""
+    if "next_champion" not in performance.columns:
+        return seed
+    _, first = season_scope(day)
+    prev = newest_per(performance.filter(pl.col("next_champion").is_not_null()), "family", "game_date",
+                      day - timedelta(days=1), first).sort("game_date", descending=True)  # fmt: skip
+    return prev["next_champion"][0] if prev.height else seed
+
+
 def _registry(registry: pl.DataFrame, day: date) -> dict[str, dict[str, Any]]:
     return {r["family"]: r for r in newest_per(registry, "family", "week_start", day).iter_rows(named=True)}
 
@@ -671,6 +682,7 @@ def build_signal_best_bets(
     season, _ = season_scope(day)
     perf = _performance(performance, day)
     picks_today = admin_picks_of(cands)
+    champion = day_champion(performance, day, models.champion)
 
     model_health = []
     for f in models.families:
@@ -680,7 +692,7 @@ def build_signal_best_bets(
         model_health.append(
             FamilyHealth(
                 family=f.id,
-                champion=f.id == models.champion,
+                champion=f.id == champion,
                 state=r.get("state") or NO_DATA,
                 hr_7d=_pct(r.get("hr_7d")),
                 n_7d=r.get("n_7d") or 0,
@@ -720,7 +732,7 @@ def build_signal_best_bets(
 
     return SignalBestBets(
         date=day, season=season, generated_at=utc_iso(generated_at), algorithm_version=algorithm_version,
-        health_gate=health_gate_state(cands, performance, day, models.champion, selection), picks=picks_today,
+        health_gate=health_gate_state(cands, performance, day, champion, selection), picks=picks_today,
         total=len(picks_today), model_health=model_health, signal_health=signal_health_rows(signal_health, day),
         blacklist=blacklist, direction_health=_direction_of(history, direction_window_days),
         filter_summary=filter_summary(cands, selection), edge_distribution=bins, signals_evaluated=evaluated,
@@ -860,10 +872,11 @@ def build_dashboard(
     admin_picks = admin_picks_of(cands)
     counts = _candidate_counts(cands, selection)
     summary = CandidatesSummary(**{k: counts[k] for k in CandidatesSummary.model_fields})
-    champion = perf.get(models.champion) or {}
+    champion_family = day_champion(performance, day, models.champion)
+    champion = perf.get(champion_family) or {}
     return AdminDashboard(
         date=day, generated_at=utc_iso(generated_at), algorithm_version=algorithm_version,
-        best_bets_model=models.champion, champion_state=champion.get("state") or NO_DATA, model_health=model_health,
+        best_bets_model=champion_family, champion_state=champion.get("state") or NO_DATA, model_health=model_health,
         signal_health=signal_health_rows(signal_health, day), picks=admin_picks, today_picks=list(admin_picks),
         pipeline_summary=_pipeline(cands, preds, models, selection),
         ultra_gate=ultra_gate(picks, day, selection), candidates_summary=summary, per_model=per_model(preds, cands),
@@ -1045,6 +1058,7 @@ def build_model_health(
     models, health = models or load_models_config(), health or load_health_config()
     descriptions = state_descriptions(health)
     perf, reg = _performance(performance, day), _registry(registry, day)
+    champion = day_champion(performance, day, models.champion)
     rows = []
     for f in models.families:
         if not f.enabled:
@@ -1055,7 +1069,7 @@ def build_model_health(
         rows.append(
             PublicModelHealth(
                 model=f.id,
-                champion=f.id == models.champion,
+                champion=f.id == champion,
                 state=state,
                 description=descriptions.get(state, f"State {state}."),
                 hr_7d=_pct(pr.get("hr_7d")),
