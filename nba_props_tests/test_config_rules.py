@@ -133,7 +133,7 @@ def test_cli_evaluation_reads_the_same_windows_and_default_history():
     assert cli._feature_history_windows() == history_windows(load_contract(), load_line_config())
     args = cli.build_parser().parse_args(["evaluate", "--data", ".", "--start", "2025-01-01", "--end", "2025-01-02"])
     assert args.history_days is None  # resolved from config/models.yaml when the command runs
-    assert load_models_config().training.evaluation_history_days == 400
+    assert load_models_config().training.evaluation_history_days == 730
 
 
 def test_check_descriptions_are_built_from_the_configured_thresholds():

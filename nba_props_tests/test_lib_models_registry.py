@@ -46,10 +46,18 @@ def test_default_fleet_and_top_level_settings():
     assert isinstance(config.version, str) and config.version
     assert config.champion == "v9_mae"
     ids = [f.id for f in config.families]
-    assert ids == ["v9_mae", "v12_mae", "v12_noveg_mae", "v12_noveg_q43", "v12_noveg_q45", "v12_q43"]
+    assert ids == ["v9_mae", "v12_mae", "v12_noveg_mae", "v12_noveg_q43", "v12_noveg_q45", "v12_q43",
+                   "v13_noveg_line_mae"]  # fmt: skip
+    # issue 13: the no-vegas families read v13_noveg (their ids are the keys of their history)
     assert {f.id: f.feature_set for f in config.families} == {
-        "v9_mae": "v9", "v12_mae": "v12", "v12_noveg_mae": "v12_noveg",
-        "v12_noveg_q43": "v12_noveg", "v12_noveg_q45": "v12_noveg", "v12_q43": "v12",
+        "v9_mae": "v9", "v12_mae": "v12", "v12_noveg_mae": "v13_noveg",
+        "v12_noveg_q43": "v13_noveg", "v12_noveg_q45": "v13_noveg", "v12_q43": "v12",
+        "v13_noveg_line_mae": "v13_noveg",
+    }  # fmt: skip
+    # issue 13: only the line-residual family starts from the line; no-vegas windows of 365 game dates
+    assert {f.id for f in config.families if f.baseline == "line"} == {"v13_noveg_line_mae"}
+    assert {f.id: f.window_game_days for f in config.families if f.window_game_days != 90} == {
+        "v12_noveg_mae": 365, "v12_noveg_q43": 365, "v12_noveg_q45": 365, "v13_noveg_line_mae": 1000,
     }  # fmt: skip
     alphas = {f.id: f.quantile_alpha for f in config.families if f.loss == "Quantile"}
     assert alphas == {"v12_noveg_q43": 0.43, "v12_noveg_q45": 0.45, "v12_q43": 0.43}
@@ -83,7 +91,9 @@ def test_family_defaults_are_merged_and_catboost_overrides_key_by_key():
     assert v12.catboost.depth == 4
     assert v12.catboost.iterations == defaults["catboost"]["iterations"]  # not lost by the override
     assert config.family("v9_mae").catboost.depth == defaults["catboost"]["depth"]
-    assert all(f.window_game_days == defaults["window_game_days"] for f in config.families)
+    raw_families = {f["id"]: f for f in raw["families"]}
+    for f in config.families:  # the default unless the family sets its own
+        assert f.window_game_days == raw_families[f.id].get("window_game_days", defaults["window_game_days"]), f.id
     assert all(f.min_train_rows == defaults["min_train_rows"] for f in config.families)
     # the loaded config holds no trace of the YAML convenience
     assert "family_defaults" not in config.model_dump()
