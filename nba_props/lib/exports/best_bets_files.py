@@ -25,10 +25,12 @@ Semantics (every figure is over the day's SCOPE):
 - today.json (`BestBetsToday`): the day's picks WITHOUT actual / result / void_reason, the season
   record and the number of picks.
 
-Performance: the per-pick shaping is one polars pass; each day's `DayPicks` is cached on its
-shaped rows (frozen models), so building every date of a season validates each past day once
-(~0.9 s for all.json + today.json + encoding of the 174 dates of a 2-pick-a-day season, measured
-on the shared 2-core machine; a full season's all.json is ~140 KB).
+Performance: the assets build a whole run at once (`build_all_days` / `build_today_days`; the
+per-date `build_all` / `build_today` are a run of one day): the picks are sorted and shaped ONCE
+(one polars pass) and each day's scope is a contiguous slice of those rows (bisected on the date),
+so a season's run makes no polars call per day. Each day's `DayPicks` is cached on its shaped rows
+(frozen models; the rows are the whole key, so the cache is right across runs), so building every
+date of a season validates each past day once.
 
 `today_markdown` renders a `BestBetsToday` for the Dagster UI; `all_json_table` renders a parsed
 all.json for the terminal (`nba-props show best-bets`).
