@@ -451,3 +451,47 @@ def test_newest_by_day_matches_newest_per_for_every_day_including_ties_and_gaps(
         assert by_day[day].sort("family").rows() == af.newest_per(frame, "family", "game_date", day).rows()
     assert by_day[d(2025, 1, 5)].sort("family").get_column("v").to_list() == [4, 3]
     assert by_day[d(2024, 12, 31)].height == 0 and by_day[d(2024, 12, 31)].columns == frame.columns
+
+
+def _polars_records(picks: pl.DataFrame, day: date, window: int) -> dict[str, tuple[int, int, int]]:
+    """The reference: each group's W / L / P of the season scope before `day` as polars predicates
+    (the per-day formulation the run-level PickHistory replaced)."""
+    first = af.season_scope(day)[1]
+    before = pl.col("game_date").is_between(first, day - timedelta(days=1))
+    ultra, over, under = pl.col("ultra").fill_null(False), pl.col("direction") == "OVER", pl.col("direction") == "UNDER"
+    recent = pl.col("game_date") >= day - timedelta(days=window)
+    groups = {"ultra": ultra, "ultra_over": ultra & over, "ultra_under": ultra & under, "over_recent": over & recent,
+              "over": over, "under_recent": under & recent, "under": under}  # fmt: skip
+    return {
+        name: tuple(picks.select((before & g & (pl.col("result") == r)).fill_null(False).sum()).item()
+                    for r in ("WIN", "LOSS", "PUSH"))
+        for name, g in groups.items()
+    }  # fmt: skip
+
+
+def test_pick_history_equals_the_per_day_records():
+    """One PickHistory for a run gives every day the records the per-day polars predicates give:
+    across a season boundary, a day without picks, a day with only pending / VOID picks, NULL
+    direction / ultra, the day itself never counted."""
+    rows = [
+        pick(date(2025, 4, 12), "WIN", ultra=True, player="old"),  # last season
+        pick(date(2025, 10, 21), "WIN", ultra=True, player="a"), pick(date(2025, 10, 21), "LOSS", player="b"),
+        pick(date(2025, 10, 23), "PUSH", direction="UNDER", ultra=True, player="c"),
+        pick(date(2025, 10, 23), None, player="d"), pick(date(2025, 10, 25), "VOID", ultra=True, player="e"),
+        pick(date(2025, 11, 1), "LOSS", direction="UNDER", ultra=True, player="f"),
+        {**pick(date(2025, 11, 2), "WIN", player="g"), "ultra": None},
+        {**pick(date(2025, 11, 3), "WIN", player="h"), "direction": None},
+        pick(date(2025, 11, 9), "WIN", ultra=True, player="i"), pick(date(2025, 11, 10), "LOSS", player="j"),
+    ]  # fmt: skip
+    picks = picks_of(rows)
+    history = af.PickHistory(picks)
+    days = [date(2025, 4, 13), date(2025, 10, 20), date(2025, 10, 21), date(2025, 10, 22), date(2025, 10, 24),
+            date(2025, 10, 26), date(2025, 11, 8), DAY, date(2025, 11, 11), date(2025, 12, 1)]  # fmt: skip
+    groups = {"ultra": af._ultra, "ultra_over": af._ultra_over, "ultra_under": af._ultra_under}
+    for day in days:
+        expected = _polars_records(picks, day, 14)
+        got = af.pick_records(history, day, {**groups, **af._direction_groups(day, 14)})
+        assert {k: (r.wins, r.losses, r.pushes) for k, r in got.items()} == expected, day
+        assert af.ultra_records(history, day) == af.ultra_records(picks, day)
+        assert af.ultra_gate(history, day, SELECTION) == af.ultra_gate(picks, day, SELECTION)
+    assert af.pick_records(history, date(2025, 4, 13), {"all": lambda *_: True})["all"].wins == 1  # 2024-25's own

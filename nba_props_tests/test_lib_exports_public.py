@@ -362,3 +362,23 @@ def test_regrading_a_day_changes_it():
     assert before.weeks[0].days[0].status == "pending" and after.weeks[0].days[0].status == "split"
     assert after.today[1].result == "LOSS" and after.streak == bb.Streak(type="L", count=1)
     assert build(DEC3) == before
+
+
+def test_run_level_builders_equal_each_day_built_alone():
+    """build_all_days / build_today_days (the assets: the picks shaped once for the run, each day a
+    slice) give each day what that day built alone gives, from picks in any row order: across the
+    season boundary (the previous season's April, October opening), a day without picks (Nov 25,
+    Nov 29), a day without graded picks (Dec 3 pending) and a day after the last pick."""
+    days = [D(2025, 4, 10), D(2025, 4, 11), OPENING, OCT31, NOV24, D(2025, 11, 25), NOV26, D(2025, 11, 29), DEC1,
+            DEC2, DEC3, DEC4, D(2025, 12, 9)]  # fmt: skip
+    shuffled = PICKS.sample(fraction=1.0, shuffle=True, seed=7)
+    run_all = bb.build_all_days(PICKS, days, generated_at=GEN, algorithm_version=ALGO)
+    run_today = bb.build_today_days(PICKS, days, generated_at=GEN, algorithm_version=ALGO)
+    assert list(run_all) == days and list(run_today) == days
+    for day in days:
+        alone = PICKS.filter(pl.col("game_date") <= day)  # nothing after the day changes the day
+        assert to_json_bytes(run_all[day]) == to_json_bytes(build(day, shuffled)) == to_json_bytes(build(day, alone))
+        assert to_json_bytes(run_today[day]) == to_json_bytes(build_today(day, shuffled))
+    assert run_all[D(2025, 4, 10)].season == "2024-25" and run_all[D(2025, 4, 10)].total_picks == 1
+    assert run_all[OPENING].total_picks == 0 and run_all[D(2025, 11, 25)].today == []
+    assert run_all[DEC4].total_picks == len(ROWS) - 1  # the April pick is the previous season's

@@ -34,13 +34,14 @@ CONFIGS = {"models": load_models_config(), "selection": selection.load_selection
 
 
 class _Run:
-    """What every admin asset derives the same way for its run: the days, the picks frame, the
+    """What every admin asset derives the same way for its run: the days, the picks' history, the
     clock's now, the version, each day's best_bets / predictions rows (split once)."""
 
     def __init__(self, context, clock: ClockResource, ledger, graded, best_bets, predictions=None) -> None:
         self.days = run_days(*date_range_of(context.partition_time_window))
         keys = [d.strftime(DATE_FMT) for d in self.days]
-        self.picks = common.picks_frame(ledger, graded, best_bets)
+        # the graded published picks as rows, once: every day's records read them
+        self.history = admin_files.PickHistory(common.picks_frame(ledger, graded, best_bets))
         self.candidates = rows_of_partitions(best_bets, keys)
         self.predictions = rows_of_partitions(predictions, keys) if predictions is not None else {}
         self.generated_at, self.version = clock.now(), algorithm_version()
@@ -88,7 +89,7 @@ def signal_best_bets_json(
     run = _Run(context, clock, ledger, graded, best_bets)
     perf, signal = run.as_of(performance, "family"), run.as_of(signal_health, "name")
     models = {
-        day: admin_files.build_signal_best_bets(run.of(day)[0], run.picks, perf[day], signal[day], day, **run.stamp())
+        day: admin_files.build_signal_best_bets(run.of(day)[0], run.history, perf[day], signal[day], day, **run.stamp())
         for day in run.days
     }
     excuses = publish.excuses_of(schedule, run.days, best_bets=best_bets, ledger=ledger)
@@ -130,7 +131,7 @@ def admin_dashboard_json(
     trained = run.as_of(registry, "family", "week_start")
     models = {
         day: admin_files.build_dashboard(
-            *run.of(day), run.picks, perf[day], signal[day], trained[day], alerts, day, **run.stamp()
+            *run.of(day), run.history, perf[day], signal[day], trained[day], alerts, day, **run.stamp()
         )
         for day in run.days
     }
@@ -170,7 +171,7 @@ def admin_picks_json(
     models = {
         day: admin_files.build_admin_picks(
             *run.of(day),
-            run.picks,
+            run.history,
             day,
             **run.stamp(),
             candidate_rows=rows_of[day.strftime(DATE_FMT)].drop("game_date"),

@@ -20,11 +20,12 @@ ALL, TODAY = "best_bets_all_json", "best_bets_today_json"
 
 
 def _publish(context, asset: str, builder, artifacts, clock, ledger, graded, best_bets, schedule, **shown) -> Iterator:
-    """The one body of both public assets: the run's picks frame, each day's model, the guard's excuses."""
+    """The one body of both public assets: the run's picks frame, every day's model (one builder call for
+    the run), the guard's excuses."""
     days = run_days(*date_range_of(context.partition_time_window))
     picks = common.picks_frame(ledger, graded, best_bets)
     generated_at, version = clock.now(), algorithm_version()
-    models = {day: builder(picks, day, generated_at=generated_at, algorithm_version=version) for day in days}
+    models = builder(picks, days, generated_at=generated_at, algorithm_version=version)
     excuses = publish.excuses_of(schedule, days, best_bets=best_bets, ledger=ledger)
     yield from writer.publish_files(context, asset, artifacts.store(), models, excuses, **shown)
 
@@ -56,7 +57,7 @@ def best_bets_all_json(
     best_bets: pl.DataFrame,
     schedule: pl.DataFrame,
 ) -> Iterator:
-    yield from _publish(context, ALL, best_bets_files.build_all, artifacts, clock, ledger, graded, best_bets, schedule,
+    yield from _publish(context, ALL, best_bets_files.build_all_days, artifacts, clock, ledger, graded, best_bets, schedule,
                         figures=_figures)  # fmt: skip
 
 
@@ -73,5 +74,5 @@ def best_bets_today_json(
     best_bets: pl.DataFrame,
     schedule: pl.DataFrame,
 ) -> Iterator:
-    yield from _publish(context, TODAY, best_bets_files.build_today, artifacts, clock, ledger, graded, best_bets,
+    yield from _publish(context, TODAY, best_bets_files.build_today_days, artifacts, clock, ledger, graded, best_bets,
                         schedule, markdown=best_bets_files.today_markdown)  # fmt: skip

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -364,7 +364,14 @@ ADMIN_SCHEMAS = (SignalBestBets, AdminDashboard, AdminPicks)
 
 
 def _day(frame: pl.DataFrame, day: date) -> pl.DataFrame:
-    return frame.filter(pl.col("game_date") == day) if "game_date" in frame.columns else frame
+    """The day's rows (the frame itself when it holds only the day: the assets split a run's rows
+    per day once)."""
+    if "game_date" not in frame.columns:
+        return frame
+    dates = frame.get_column("game_date")
+    if frame.height == 0 or (dates.null_count() == 0 and dates.min() == day and dates.max() == day):
+        return frame
+    return frame.filter(pl.col("game_date") == day)
 
 
 def newest_per(frame: pl.DataFrame, key: str, date_col: str, day: date, since: date | None = None) -> pl.DataFrame:
@@ -503,19 +510,39 @@ def _record(wins: int, losses: int, pushes: int) -> Record:
     return record_of([WIN] * wins + [LOSS] * losses + [PUSH] * pushes)
 
 
-def pick_records(picks: pl.DataFrame, day: date, groups: dict[str, pl.Expr]) -> dict[str, Record]:
-    """The record of each group (a predicate on the picks frame) of the published picks of the
-    season scope graded before `day`, in one pass."""
+# a group of published picks: a predicate on (game_date, direction, ultra) given the day
+Group = Callable[[date, str | None, bool], bool]
+
+
+class PickHistory:
+    """The graded (WIN / LOSS / PUSH) published picks of a picks frame as plain rows (game_date,
+    direction, ultra, result), made once for a run: each day's records are then a pass over a few
+    hundred tuples (a polars filter and sums per day and group cost milliseconds each)."""
+
+    def __init__(self, picks: pl.DataFrame) -> None:
+        columns = (picks[c].to_list() for c in ("game_date", "direction", "ultra", "result"))
+        self.rows = [
+            (d, direction, bool(ultra), result)
+            for d, direction, ultra, result in zip(*columns, strict=True)
+            if d is not None and result in (WIN, LOSS, PUSH)
+        ]
+
+    @classmethod
+    def of(cls, picks: pl.DataFrame | PickHistory) -> PickHistory:
+        return picks if isinstance(picks, PickHistory) else cls(picks)
+
+
+def pick_records(picks: pl.DataFrame | PickHistory, day: date, groups: dict[str, Group]) -> dict[str, Record]:
+    """The record of each group of the published picks of the season scope graded before `day`."""
     _, first = season_scope(day)
-    before = pl.col("game_date").is_between(first, day - timedelta(days=1))
-    exprs = [
-        (before & cond & (pl.col("result") == result)).fill_null(False).sum().alias(f"{name}\x1f{result}")
-        for name, cond in groups.items()
-        for result in (WIN, LOSS, PUSH)
-    ]
-    row = picks.select(exprs).row(0) if picks.height else (0,) * len(exprs)
-    counts = iter(row)
-    return {name: _record(next(counts), next(counts), next(counts)) for name in groups}
+    last = day - timedelta(days=1)
+    counts = {name: {WIN: 0, LOSS: 0, PUSH: 0} for name in groups}
+    for d, direction, ultra, result in PickHistory.of(picks).rows:
+        if first <= d <= last:
+            for name, member in groups.items():
+                if member(d, direction, ultra):
+                    counts[name][result] += 1
+    return {name: _record(c[WIN], c[LOSS], c[PUSH]) for name, c in counts.items()}
 
 
 def _is(direction: str) -> pl.Expr:
@@ -528,6 +555,18 @@ _ULTRA = pl.col("ultra").fill_null(False)
 ULTRA_OVER = "ultra_over"
 
 
+def _ultra(_d: date, _direction: str | None, ultra: bool) -> bool:
+    return ultra
+
+
+def _ultra_over(_d: date, direction: str | None, ultra: bool) -> bool:
+    return ultra and direction == OVER
+
+
+def _ultra_under(_d: date, direction: str | None, ultra: bool) -> bool:
+    return ultra and direction == UNDER
+
+
 def _gate_of(rec: Record, selection: SelectionConfig) -> UltraGate:
     po = selection.ultra.public_over
     n = rec.wins + rec.losses
@@ -537,22 +576,24 @@ def _gate_of(rec: Record, selection: SelectionConfig) -> UltraGate:
     )  # fmt: skip
 
 
-def ultra_gate(picks: pl.DataFrame, day: date, selection: SelectionConfig) -> UltraGate:
+def ultra_gate(picks: pl.DataFrame | PickHistory, day: date, selection: SelectionConfig) -> UltraGate:
     """The public ultra OVER gate over the graded ultra OVER published picks before the day."""
-    return _gate_of(pick_records(picks, day, {ULTRA_OVER: _ULTRA & _is(OVER)})[ULTRA_OVER], selection)
+    return _gate_of(pick_records(picks, day, {ULTRA_OVER: _ultra_over})[ULTRA_OVER], selection)
 
 
-def ultra_records(picks: pl.DataFrame, day: date) -> UltraRecords:
+def ultra_records(picks: pl.DataFrame | PickHistory, day: date) -> UltraRecords:
     """Live records of the ultra published picks graded before the day (all, OVER, UNDER)."""
-    return UltraRecords(
-        **pick_records(picks, day, {"ultra": _ULTRA, "over": _ULTRA & _is(OVER), "under": _ULTRA & _is(UNDER)})
-    )
+    return UltraRecords(**pick_records(picks, day, {"ultra": _ultra, "over": _ultra_over, "under": _ultra_under}))
 
 
-def _direction_groups(day: date, window_days: int) -> dict[str, pl.Expr]:
-    recent = pl.col("game_date") >= day - timedelta(days=window_days)
-    return {"over_recent": _is(OVER) & recent, "over": _is(OVER), "under_recent": _is(UNDER) & recent,
-            "under": _is(UNDER)}  # fmt: skip
+def _direction_groups(day: date, window_days: int) -> dict[str, Group]:
+    since = day - timedelta(days=window_days)
+    return {
+        "over_recent": lambda d, direction, _u: direction == OVER and d >= since,
+        "over": lambda _d, direction, _u: direction == OVER,
+        "under_recent": lambda d, direction, _u: direction == UNDER and d >= since,
+        "under": lambda _d, direction, _u: direction == UNDER,
+    }
 
 
 def _direction_of(r: dict[str, Record], window_days: int) -> DirectionHealth:
@@ -563,7 +604,9 @@ def _direction_of(r: dict[str, Record], window_days: int) -> DirectionHealth:
     )
 
 
-def direction_health(picks: pl.DataFrame, day: date, window_days: int = DIRECTION_WINDOW_DAYS) -> DirectionHealth:
+def direction_health(
+    picks: pl.DataFrame | PickHistory, day: date, window_days: int = DIRECTION_WINDOW_DAYS
+) -> DirectionHealth:
     """OVER / UNDER records of the published picks of the `window_days` days before the day and of
     the season before the day."""
     return _direction_of(pick_records(picks, day, _direction_groups(day, window_days)), window_days)
@@ -631,11 +674,16 @@ def pipeline_summary(
 
 
 def _pipeline(
-    cands: pl.DataFrame, preds: pl.DataFrame, models: ModelsConfig, selection: SelectionConfig
+    cands: pl.DataFrame,
+    preds: pl.DataFrame,
+    models: ModelsConfig,
+    selection: SelectionConfig,
+    counts: dict[str, Any] | None = None,
 ) -> PipelineSummary:
+    """`counts`: the day's `_candidate_counts` when the caller has them."""
     predicted = set(preds["family"].unique().to_list())
     models_enabled = len([f for f in _enabled_families(models) if f in predicted])
-    c = _candidate_counts(cands, selection)
+    c = counts if counts is not None else _candidate_counts(cands, selection)
     if models_enabled == 0:
         bottleneck: str | None = "no_models"
     elif c["total"] == 0:
@@ -664,7 +712,7 @@ def _configs(models: ModelsConfig | None, selection: SelectionConfig | None) -> 
 
 def build_signal_best_bets(
     candidates: pl.DataFrame,
-    picks: pl.DataFrame,
+    picks: pl.DataFrame | PickHistory,
     performance: pl.DataFrame,
     signal_health: pl.DataFrame,
     day: date,
@@ -726,9 +774,7 @@ def build_signal_best_bets(
     carried = Counter(s for ss in cands["signals"].to_list() for s in ss or ())
     evaluated = [SignalCount(signal=s, candidates=carried.get(s, 0)) for s in signal_registry.active]
     # the direction records and the ultra gate in one pass over the picks
-    history = pick_records(
-        picks, day, {**_direction_groups(day, direction_window_days), ULTRA_OVER: _ULTRA & _is(OVER)}
-    )
+    history = pick_records(picks, day, {**_direction_groups(day, direction_window_days), ULTRA_OVER: _ultra_over})
 
     return SignalBestBets(
         date=day, season=season, generated_at=utc_iso(generated_at), algorithm_version=algorithm_version,
@@ -820,7 +866,7 @@ def per_model(predictions: pl.DataFrame, candidates: pl.DataFrame) -> list[PerMo
 def build_dashboard(
     candidates: pl.DataFrame,
     predictions: pl.DataFrame,
-    picks: pl.DataFrame,
+    picks: pl.DataFrame | PickHistory,
     performance: pl.DataFrame,
     signal_health: pl.DataFrame,
     registry: pl.DataFrame,
@@ -878,7 +924,7 @@ def build_dashboard(
         date=day, generated_at=utc_iso(generated_at), algorithm_version=algorithm_version,
         best_bets_model=champion_family, champion_state=champion.get("state") or NO_DATA, model_health=model_health,
         signal_health=signal_health_rows(signal_health, day), picks=admin_picks, today_picks=list(admin_picks),
-        pipeline_summary=_pipeline(cands, preds, models, selection),
+        pipeline_summary=_pipeline(cands, preds, models, selection, counts),
         ultra_gate=ultra_gate(picks, day, selection), candidates_summary=summary, per_model=per_model(preds, cands),
         filter_summary=filter_summary(cands, selection), open_alerts=open_alerts(alerts, generated_at),
     )  # fmt: skip
@@ -926,7 +972,7 @@ def admin_candidates(predictions: pl.DataFrame, candidates: pl.DataFrame, *, kee
 def build_admin_picks(
     candidates: pl.DataFrame,
     predictions: pl.DataFrame,
-    picks: pl.DataFrame,
+    picks: pl.DataFrame | PickHistory,
     day: date,
     *,
     generated_at: datetime,

@@ -25,10 +25,12 @@ Semantics (every figure is over the day's SCOPE):
 - today.json (`BestBetsToday`): the day's picks WITHOUT actual / result / void_reason, the season
   record and the number of picks.
 
-Performance: the per-pick shaping is one polars pass; each day's `DayPicks` is cached on its
-shaped rows (frozen models), so building every date of a season validates each past day once
-(~0.9 s for all.json + today.json + encoding of the 174 dates of a 2-pick-a-day season, measured
-on the shared 2-core machine; a full season's all.json is ~140 KB).
+Performance: the assets build a whole run at once (`build_all_days` / `build_today_days`; the
+per-date `build_all` / `build_today` are a run of one day): the picks are sorted and shaped ONCE
+(one polars pass) and each day's scope is a contiguous slice of those rows (bisected on the date),
+so a season's run makes no polars call per day. Each day's `DayPicks` is cached on its shaped rows
+(frozen models; the rows are the whole key, so the cache is right across runs), so building every
+date of a season validates each past day once.
 
 `today_markdown` renders a `BestBetsToday` for the Dagster UI; `all_json_table` renders a parsed
 all.json for the terminal (`nba-props show best-bets`).
@@ -36,7 +38,8 @@ all.json for the terminal (`nba-props show best-bets`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal
@@ -178,13 +181,6 @@ _AT = {name: i + 1 for i, name in enumerate(PICK_FIELDS)}
 _RESULT, _DIRECTION, _ULTRA, _ANGLES = _AT["result"], _AT["direction"], _AT["ultra_tier"], _AT["angles"]
 
 
-def scope_of(picks: pl.DataFrame, day: date) -> tuple[str, pl.DataFrame]:
-    """(season label, the picks of `day`'s scope in (game_date, rank) order)."""
-    label, first = season_scope(day)
-    scope = picks.filter(pl.col("game_date").is_between(first, day, closed="both"))
-    return label, scope.sort("game_date", "rank", "player_lookup", maintain_order=True, multithreaded=False)
-
-
 def shaped_rows(scope: pl.DataFrame) -> list[tuple]:
     """The picks as rows (game_date, *PICK_FIELDS): the per-pick shaping (display name, 2-decimal
     edge, ISO UTC tip, first 3 angles, no actual on a VOID) in one polars pass."""
@@ -272,10 +268,39 @@ def streaks(dates: Sequence[date], results: Sequence[str | None]) -> tuple[Strea
     return current, BestStreak(type="W" if count else None, count=count, start=first, end=last_day)
 
 
+def _run_rows(picks: pl.DataFrame) -> tuple[list[date], list[tuple]]:
+    """Every pick with a game date as shaped rows in (game_date, rank, player_lookup) order, and
+    their dates: a day's scope is then one contiguous slice (a stable sort of a date range is the
+    range of the stable sort)."""
+    ordered = picks.filter(pl.col("game_date").is_not_null()).sort(
+        "game_date", "rank", "player_lookup", maintain_order=True, multithreaded=False
+    )
+    rows = shaped_rows(ordered)
+    return [row[0] for row in rows], rows
+
+
+def _scopes(picks: pl.DataFrame, days: Sequence[date]) -> Iterator[tuple[date, str, list[tuple]]]:
+    """Per day: (day, season label, the shaped rows of its scope), the picks shaped once for the run."""
+    dates, rows = _run_rows(picks)
+    for day in days:
+        label, first = season_scope(day)
+        yield day, label, rows[bisect_left(dates, first) : bisect_right(dates, day)]
+
+
+def build_all_days(
+    picks: pl.DataFrame, days: Sequence[date], *, generated_at: datetime, algorithm_version: str
+) -> dict[date, BestBetsAll]:
+    """all.json of every day of a run (the picks shaped once; each day's figures from its scope's rows)."""
+    stamp = {"generated_at": utc_iso(generated_at), "algorithm_version": algorithm_version}
+    return {day: _all_of(rows, day, label, **stamp) for day, label, rows in _scopes(picks, days)}
+
+
 def build_all(picks: pl.DataFrame, day: date, *, generated_at: datetime, algorithm_version: str) -> BestBetsAll:
     """all.json of `day` (see the module doc for every figure)."""
-    label, scope = scope_of(picks, day)
-    rows = shaped_rows(scope)
+    return build_all_days(picks, [day], generated_at=generated_at, algorithm_version=algorithm_version)[day]
+
+
+def _all_of(rows: list[tuple], day: date, label: str, *, generated_at: str, algorithm_version: str) -> BestBetsAll:
     dates = [row[0] for row in rows]
     results = [row[_RESULT] for row in rows]
     this_week = seasons.week_start(day)
@@ -311,7 +336,7 @@ def build_all(picks: pl.DataFrame, day: date, *, generated_at: datetime, algorit
     return BestBetsAll(
         date=day,
         season=label,
-        generated_at=utc_iso(generated_at),
+        generated_at=generated_at,
         algorithm_version=algorithm_version,
         record=Records(
             season=record_of(results), month=record_of(month), week=record_of(week), last_10=record_of(last_10)
@@ -328,20 +353,28 @@ def build_all(picks: pl.DataFrame, day: date, *, generated_at: datetime, algorit
     )
 
 
+def build_today_days(
+    picks: pl.DataFrame, days: Sequence[date], *, generated_at: datetime, algorithm_version: str
+) -> dict[date, BestBetsToday]:
+    """today.json of every day of a run (the picks shaped once)."""
+    out = {}
+    for day, label, rows in _scopes(picks, days):
+        today = [dict(zip(PICK_FIELDS, row[1:])) for row in rows if row[0] == day]  # the scope ends on `day`
+        out[day] = BestBetsToday(
+            date=day,
+            season=label,
+            generated_at=utc_iso(generated_at),
+            algorithm_version=algorithm_version,
+            record=SeasonRecord(season=record_of([row[_RESULT] for row in rows])),
+            picks=[{k: pick[k] for k in TODAY_FIELDS} for pick in today],
+            total=len(today),
+        )
+    return out
+
+
 def build_today(picks: pl.DataFrame, day: date, *, generated_at: datetime, algorithm_version: str) -> BestBetsToday:
     """today.json of `day`: the day's picks by rank (no results) and the season record."""
-    label, scope = scope_of(picks, day)
-    first_today = scope["game_date"].search_sorted(day, side="left")  # the scope ends on `day`
-    today = [dict(zip(PICK_FIELDS, row[1:])) for row in shaped_rows(scope.slice(first_today))]
-    return BestBetsToday(
-        date=day,
-        season=label,
-        generated_at=utc_iso(generated_at),
-        algorithm_version=algorithm_version,
-        record=SeasonRecord(season=record_of(scope["result"])),
-        picks=[{k: pick[k] for k in TODAY_FIELDS} for pick in today],
-        total=len(today),
-    )
+    return build_today_days(picks, [day], generated_at=generated_at, algorithm_version=algorithm_version)[day]
 
 
 # ------------------------------------------------------------------------------- renderers
