@@ -547,3 +547,20 @@ def test_contract_validation_of_extension_sets(mutate, message):
     mutate(raw)
     with pytest.raises(ValueError, match=message):
         FeatureContract.model_validate(raw)
+
+
+def test_games_vs_opponent_count_the_season_rules_history_only():
+    """A meeting more than season_rule.history_days (640) before the date does not count: a run
+    loads that much box-score history behind each of its dates, so a one-day run and a long
+    backfill (more history behind its later dates) agree. mia met BBB on 2022-10-20 (740 days
+    before 2024-10-29, 40 points), 2024-04-10 and 2024-10-25 (10 points each)."""
+    assert CONTRACT.season_rule.history_days == 640
+    old = box(date(2022, 10, 20), "mia", "AAA", "BBB", 30.0, pts=40, game_id="20221020_BBB_AAA")
+    mia = row_of(team_out(team_rows() + [old]), "mia")
+    check(mia, "games_vs_opponent", 2.0, "box_scores")
+    check(mia, "avg_points_vs_opponent", 10.0, "box_scores")  # the 40-point game is outside
+    # the first day inside the window counts: 2023-01-28 is exactly 640 days before 2024-10-29
+    edge = box(date(2023, 1, 28), "mia", "AAA", "BBB", 30.0, pts=40, game_id="20230128_BBB_AAA")
+    mia = row_of(team_out(team_rows() + [old, edge]), "mia")
+    check(mia, "games_vs_opponent", 3.0, "box_scores")
+    check(mia, "avg_points_vs_opponent", 20.0, "box_scores")  # (10 + 10 + 40) / 3

@@ -42,8 +42,9 @@ Definitions (team totals, plays, possessions and game minutes are defined in `te
   per game over his last 10 games −8; back-to-backs in the previous 14 days (second legs dated
   D−14 .. D−1, the target game itself not counted — it has its own penalty): two or more −12,
   one −5; clamped to [0, 100].
-- `avg_points_vs_opponent`, `games_vs_opponent`: his games against this opponent before D, any
-  season (average NULL with 0 games).
+- `avg_points_vs_opponent`, `games_vs_opponent`: his games against this opponent in the
+  `season_rule.history_days` (640) days before D, any season (average NULL with 0 games): bounded
+  so the value does not depend on how much history a run loaded.
 
 Signal features (in no model set; read by the pick signals and filters only):
 - `team_days_rest`, `opponent_days_rest` (source `box_scores`) = D − the team's / the opponent's
@@ -302,13 +303,28 @@ def _fatigue(cfg: FatigueConfig) -> pl.Expr:
     return pl.when(known).then(score.clip(cfg.floor, cfg.ceiling))
 
 
-def _vs_opponent(frame, player_logs) -> pl.DataFrame:
-    # His newest game against the opponent before D: its counts any season, and this season's
-    # count when that game is of the target's season (an older newest game means 0 this season).
+def _vs_opponent(frame, player_logs, history_days: int | None = None) -> pl.DataFrame:
+    # His newest game against the opponent before D: its counts, and this season's count when that
+    # game is of the target's season (an older newest game means 0 this season). The all-seasons
+    # counts cover the `season_rule.history_days` before D only: the box scores every run reads
+    # behind each of its dates, so a one-day run and a long backfill (which loads more history
+    # behind its later dates) give the same value. Counts of the window = the newest cumulative
+    # before D minus the newest one before D - history_days.
+    history_days = _SEASON_RULE.history_days if history_days is None else history_days
     hist = player_logs.select(
         "player_lookup", "opponent", _DATE, "opp_cum_games", "opp_cum_points", "opp_season_cum_games", "season"
     )
-    return _asof(frame, hist, _DATE, ["player_lookup", "opponent"], ["player_lookup", "opponent"], "vs_")
+    keys = ["player_lookup", "opponent"]
+    out = _asof(frame, hist, _DATE, keys, keys, "vs_")
+    before_window = hist.select(*keys, _DATE, "opp_cum_games", "opp_cum_points")
+    out = _asof(
+        out.with_columns((pl.col(_DATE) - pl.duration(days=history_days)).alias("_vs_from")),
+        before_window, "_vs_from", keys, keys, "vs_old_",
+    )  # fmt: skip
+    return out.with_columns(
+        vs_opp_cum_games=pl.col("vs_opp_cum_games") - pl.col("vs_old_opp_cum_games").fill_null(0),
+        vs_opp_cum_points=pl.col("vs_opp_cum_points") - pl.col("vs_old_opp_cum_points").fill_null(0.0),
+    ).drop("_vs_from", "vs_old_opp_cum_games", "vs_old_opp_cum_points")
 
 
 def _game_tips(inputs: FeatureInputs) -> pl.DataFrame:
