@@ -3,24 +3,41 @@ week after, predict that week, grade and report."""
 
 from __future__ import annotations
 
+import shutil
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 import pytest
 
 from nba_props_tests.conftest import TRAINED_WEEK as WEEK
+from nba_props_tests.conftest import _point_at
+
+
+@pytest.fixture(scope="module")
+def week_league(trained_league, tmp_path_factory) -> Path:
+    """The trained league (conftest) with the rest of the week ingested and featured: built once per
+    module (read-only template), copied per test by `week_home`."""
+    from nba_props.cli import run_backfill
+
+    home = tmp_path_factory.mktemp("week") / "home"
+    shutil.copytree(trained_league.home, home)
+    with pytest.MonkeyPatch.context() as env:
+        _point_at(env, home, trained_league.sim)
+        summary = run_backfill(WEEK + timedelta(days=1), WEEK + timedelta(days=6), exclude=["predictions"])
+    assert not any(f.get("failed") for f in summary.values()), summary
+    return home
 
 
 @pytest.fixture
-def week_home(trained_home):
-    """The trained league (conftest) with the rest of the week ingested and featured."""
-    from nba_props.cli import run_backfill
-
-    summary = run_backfill(WEEK + timedelta(days=1), WEEK + timedelta(days=6), exclude=["predictions"])
-    assert not any(f.get("failed") for f in summary.values()), summary
-    return trained_home
+def week_home(week_league, trained_league, tmp_path, monkeypatch) -> Path:
+    """A copy of `week_league` (warehouse, artifacts, Dagster instance), the environment pointing at it."""
+    home = tmp_path / "home"
+    shutil.copytree(week_league, home)
+    _point_at(monkeypatch, home, trained_league.sim)
+    return home
 
 
 def test_training_reads_only_its_declared_inputs(trained_league):

@@ -8,10 +8,12 @@ from datetime import date
 
 import dagster as dg
 import polars as pl
+import pytest
 
 from nba_props.lib import schemas
 from nba_props.lib.publish import load_publish_config
 from nba_props.lib.sources.files import FilesProvider
+from nba_props_tests.conftest import _point_at
 
 START, END = date(2024, 10, 22), date(2024, 10, 26)
 RANGE_TAGS = {
@@ -70,9 +72,31 @@ DAILY_TABLES = ("schedule", "box_scores", "prop_line_snapshots", "injury_report"
                 "player_features", "predictions")  # fmt: skip
 
 
-def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_dir):
-    instance = dg.DagsterInstance.ephemeral()
-    result = _run(tags=RANGE_TAGS, instance=instance)
+@pytest.fixture(scope="module")
+def range_run(sim_data_dir, tmp_path_factory):
+    """One range backfill START..END of the daily job into a template home (read-only once built),
+    its ephemeral instance kept open for reading; the tests that start from it get a copy of the home
+    through `range_home`."""
+    home = tmp_path_factory.mktemp("range") / "home"
+    with dg.DagsterInstance.ephemeral() as instance:
+        with pytest.MonkeyPatch.context() as env:
+            _point_at(env, home, sim_data_dir)
+            result = _run(tags=RANGE_TAGS, instance=instance)
+        yield result, instance, home
+
+
+@pytest.fixture
+def range_home(range_run, sim_data_dir, tmp_path, monkeypatch):
+    """(result, instance, home): the range run, the environment pointing at a copy of its home."""
+    result, instance, template = range_run
+    home = tmp_path / "home"
+    shutil.copytree(template, home)
+    _point_at(monkeypatch, home, sim_data_dir)
+    return result, instance, home
+
+
+def test_range_backfill_is_one_run_and_matches_the_provider(range_home, sim_data_dir):
+    result, instance, _ = range_home
     assert result.success
     # Single-run backfill: each asset's step ran once for the whole range.
     steps = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
@@ -158,8 +182,9 @@ def test_range_backfill_is_one_run_and_matches_the_provider(nba_home, sim_data_d
     assert ready_24th == features_24th["is_quality_ready"].sum()
 
 
-def test_rerunning_a_date_replaces_exactly_that_date(nba_home):
-    assert _run(tags=RANGE_TAGS).success
+def test_rerunning_a_date_replaces_exactly_that_date(range_home):
+    result, _, _ = range_home
+    assert result.success
     warehouse = _warehouse()
     before = warehouse.load("box_scores").group_by("game_date").len().sort("game_date")
     assert _run(partition_key="2024-10-24").success
