@@ -167,14 +167,15 @@ def admin_picks_json(
     run = _Run(context, clock, ledger, graded, best_bets, predictions)
     # every candidate row of the run in one pass, then split per day
     rows = admin_files.admin_candidates(predictions, best_bets, keep_date=True)
-    rows_of = rows_of_partitions(rows, [d.strftime(DATE_FMT) for d in run.days])
+    rows_of = {k[0]: part for k, part in rows.partition_by("game_date", as_dict=True, include_key=False).items()}
+    no_rows = rows.clear().drop("game_date")
     models = {
         day: admin_files.build_admin_picks(
             *run.of(day),
             run.history,
             day,
             **run.stamp(day),
-            candidate_rows=rows_of[day.strftime(DATE_FMT)].drop("game_date"),
+            candidate_rows=rows_of.get(day, no_rows),
         )  # fmt: skip
         for day in run.days
     }

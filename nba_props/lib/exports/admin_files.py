@@ -52,7 +52,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import polars as pl
-from pydantic import ConfigDict, Field, TypeAdapter
+from pydantic import ConfigDict, Field
 from typing_extensions import TypedDict
 
 from nba_props.lib import signals as signals_lib
@@ -300,7 +300,8 @@ class AdminDashboard(Export):
 
 class AdminCandidate(TypedDict):
     """One lined prediction of the day (a TypedDict validated with the file: ~1000 a day, validated
-    in pydantic's core without one Python model object each; extra keys are an error)."""
+    in pydantic's core without one Python model object each; extra keys are an error). The builder
+    hands plain rows over; the writer's blocking check validates the encoded file."""
 
     __pydantic_config__ = ConfigDict(extra="forbid", allow_inf_nan=False)  # type: ignore[misc]
 
@@ -317,9 +318,6 @@ class AdminCandidate(TypedDict):
     chosen: bool  # this model's row is the player's candidate (the best_bets row)
     selected: bool
     rejected_by: str | None
-
-
-_CANDIDATE_LIST = TypeAdapter(list[AdminCandidate])
 
 
 class UltraRecords(Export):
@@ -696,16 +694,13 @@ def day_figures(
         r.pop("game_date")
     picks = admin_picks_by_day(candidates)
     models = per_model_by_day(predictions, candidates) if predictions is not None else {}
-    predicted: dict[date, set[str]] = {}
-    if predictions is not None:
-        for d, family in zip(predictions["game_date"].to_list(), predictions["family"].to_list(), strict=True):
-            predicted.setdefault(d, set()).add(family)
     return {
+        # the per-model rows cover every prediction row: their families are the ones that predicted
         day: DayFigures(
             picks=picks.get(day, []),
             counts=counts.get(day, empty),
             per_model=models.get(day, []),
-            predicted=frozenset(predicted.get(day, ())),
+            predicted=frozenset(m.family for m in models.get(day, ())),
         )  # fmt: skip
         for day in days
     }
@@ -1036,9 +1031,10 @@ def build_admin_picks(
     figures = figures or day_figures(cands, preds, [day], selection)[day]
     if candidate_rows is None:
         candidate_rows = admin_candidates(preds, cands)
-    # the ~1000 candidate rows: polars writes them as JSON and pydantic's core validates that into
-    # typed dicts in one call (no Python object per row); the rest is validated as usual
-    rows = _CANDIDATE_LIST.validate_json(candidate_rows.write_json())
+    # the ~1000 candidate rows as plain dicts, NOT validated here: the writer's blocking schema
+    # check parses every file's encoded bytes back into AdminPicks (one validation per row, of what
+    # is written); the rest is validated as usual
+    rows = candidate_rows.to_dicts()
     head = AdminPicks.model_validate(
         {
             "date": day,
