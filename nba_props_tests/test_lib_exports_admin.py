@@ -465,6 +465,27 @@ def test_as_of_matches_the_per_day_newest_rows_including_ties_gaps_and_the_seaso
     assert as_of.newest(d(2024, 12, 31)) == [] and as_of.columns == tuple(frame.columns)
 
 
+def test_a_runs_health_rows_give_every_day_the_champion_and_rows_of_the_whole_frame():
+    """The run's AsOf hands each day what the whole frame gives that day alone: the champion chosen
+    by evidence (next_champion of the rows before the day, even when every family also has a row ON
+    the day), the dashboard's model health and the public file's champion flag."""
+    d1, d2, d3 = DAY - timedelta(days=2), DAY - timedelta(days=1), DAY
+    performance = frame("model_performance_daily", [
+        perf(f, d, "HEALTHY") | {"next_champion": OTHER if d >= d2 else CHAMPION}
+        for f in (CHAMPION, OTHER) for d in (d1, d2, d3)
+    ])  # fmt: skip
+    run = af.AsOf(performance, "family", [d1, d2, d3])
+    for day in (d1, d2, d3):
+        assert af.day_champion(run, day, CHAMPION) == af.day_champion(performance, day, CHAMPION)
+        whole = af.build_model_health(performance, EMPTY["trained_models"], day, generated_at=GEN, models=MODELS)
+        assert af.build_model_health(run, EMPTY["trained_models"], day, generated_at=GEN, models=MODELS) == whole
+        dash = [af.build_dashboard(EMPTY["best_bets"], EMPTY["predictions"], picks_of([]), p, EMPTY["signal_health_daily"],
+                                   EMPTY["trained_models"], EMPTY["alerts"], day, **KW) for p in (run, performance)]  # fmt: skip
+        assert dash[0] == dash[1]
+        assert [m.model for m in whole.models if m.champion] == [dash[0].best_bets_model]
+    assert af.day_champion(run, d3, CHAMPION) == OTHER  # every family has a row on d3 too
+
+
 def test_day_figures_of_a_run_equal_each_day_alone():
     """The run-level DayFigures (admin picks, candidate counts, per-model rows, the families that
     predicted) equal each day's computed from that day's frames alone, a day without rows included."""
