@@ -435,22 +435,75 @@ def test_admin_candidate_rows_are_validated():
             af.AdminPicks.model_validate({**m.model_dump(), "candidates": [bad]})
 
 
-def test_newest_by_day_matches_newest_per_for_every_day_including_ties_and_gaps():
+def _newest_reference(frame: pl.DataFrame, day: date, since: date | None = None) -> list[tuple]:
+    """Per family the newest row with game_date in [since, day] (a tie: the later row), by family:
+    the per-day polars formulation AsOf replaced."""
+    rows = frame.with_row_index("_i").filter(pl.col("game_date") <= day)
+    if since is not None:
+        rows = rows.filter(pl.col("game_date") >= since)
+    return rows.sort("game_date", "_i").group_by("family").last().sort("family").drop("_i").select(frame.columns).rows()
+
+
+def test_as_of_matches_the_per_day_newest_rows_including_ties_gaps_and_the_season_floor():
     from datetime import date as d
 
     frame = pl.DataFrame(
         {
-            "family": ["a", "a", "b", "a", "b"],
-            "game_date": [d(2025, 1, 1), d(2025, 1, 3), d(2025, 1, 2), d(2025, 1, 3), d(2025, 1, 6)],
-            "v": [1, 2, 3, 4, 5],  # a's two rows of the 3rd: the later one (4) wins, as in newest_per
+            "family": ["a", "a", "b", "a", "b", "c"],
+            "game_date": [d(2025, 1, 1), d(2025, 1, 3), d(2025, 1, 2), d(2025, 1, 3), d(2025, 1, 6), None],
+            "v": [1, 2, 3, 4, 5, 6],  # a's two rows of the 3rd: the later one (4) wins; c's undated row never
         }
     )
     days = [d(2024, 12, 31), d(2025, 1, 2), d(2025, 1, 3), d(2025, 1, 5), d(2025, 1, 6)]
-    by_day = af.newest_by_day(frame, "family", days)
+    as_of = af.AsOf(frame, "family", days)
     for day in days:
-        assert by_day[day].sort("family").rows() == af.newest_per(frame, "family", "game_date", day).rows()
-    assert by_day[d(2025, 1, 5)].sort("family").get_column("v").to_list() == [4, 3]
-    assert by_day[d(2024, 12, 31)].height == 0 and by_day[d(2024, 12, 31)].columns == frame.columns
+        for at in (day, day - timedelta(days=1)):  # each day and the day before it
+            for since in (None, d(2025, 1, 2)):
+                got = [tuple(r.values()) for r in as_of.newest(at, since)]
+                assert got == _newest_reference(frame, at, since), (at, since)
+    assert [r["v"] for r in as_of.newest(d(2025, 1, 5))] == [4, 3]
+    assert as_of.newest(d(2024, 12, 31)) == [] and as_of.columns == tuple(frame.columns)
+
+
+def test_a_runs_health_rows_give_every_day_the_champion_and_rows_of_the_whole_frame():
+    """The run's AsOf hands each day what the whole frame gives that day alone: the champion chosen
+    by evidence (next_champion of the rows before the day, even when every family also has a row ON
+    the day), the dashboard's model health and the public file's champion flag."""
+    d1, d2, d3 = DAY - timedelta(days=2), DAY - timedelta(days=1), DAY
+    performance = frame("model_performance_daily", [
+        perf(f, d, "HEALTHY") | {"next_champion": OTHER if d >= d2 else CHAMPION}
+        for f in (CHAMPION, OTHER) for d in (d1, d2, d3)
+    ])  # fmt: skip
+    run = af.AsOf(performance, "family", [d1, d2, d3])
+    for day in (d1, d2, d3):
+        assert af.day_champion(run, day, CHAMPION) == af.day_champion(performance, day, CHAMPION)
+        whole = af.build_model_health(performance, EMPTY["trained_models"], day, generated_at=GEN, models=MODELS)
+        assert af.build_model_health(run, EMPTY["trained_models"], day, generated_at=GEN, models=MODELS) == whole
+        dash = [af.build_dashboard(EMPTY["best_bets"], EMPTY["predictions"], picks_of([]), p, EMPTY["signal_health_daily"],
+                                   EMPTY["trained_models"], EMPTY["alerts"], day, **KW) for p in (run, performance)]  # fmt: skip
+        assert dash[0] == dash[1]
+        assert [m.model for m in whole.models if m.champion] == [dash[0].best_bets_model]
+    assert af.day_champion(run, d3, CHAMPION) == OTHER  # every family has a row on d3 too
+
+
+def test_day_figures_of_a_run_equal_each_day_alone():
+    """The run-level DayFigures (admin picks, candidate counts, per-model rows, the families that
+    predicted) equal each day's computed from that day's frames alone, a day without rows included."""
+    d1, d2, d3 = DAY - timedelta(days=1), DAY, DAY + timedelta(days=1)
+    cands = [cand("a", day=d1, edge=8.0, ultra=True), cand("b", day=d1, edge=2.0, selected=False,
+             rejected_by="edge_floor"), cand("c", day=d2, edge=6.0), cand("d", day=d2, edge=5.5, rank=2)]  # fmt: skip
+    preds = [pred("a", "m_champ", CHAMPION, day=d1), pred("b", "m_champ", CHAMPION, day=d1, edge=2.0),
+             pred("a", "m_other", OTHER, day=d1, edge=1.0, rec="PASS"), pred("c", "m_champ", CHAMPION, day=d2),
+             pred("d", "m_other", OTHER, day=d2, edge=5.5)]  # fmt: skip
+    c, p = frame("best_bets", cands), frame("predictions", preds)
+    run = af.day_figures(c, p, [d1, d2, d3], SELECTION)
+    for day in (d1, d2, d3):
+        alone = af.day_figures(c.filter(pl.col("game_date") == day), p.filter(pl.col("game_date") == day), [day],
+                               SELECTION)[day]  # fmt: skip
+        assert run[day] == alone, day
+    assert [x.rank for x in run[d2].picks] == [1, 2] and run[d3].picks == [] and run[d3].counts["total"] == 0
+    assert run[d1].predicted == {CHAMPION, OTHER}
+    assert [m.family for m in run[d1].per_model] == sorted([CHAMPION, OTHER])  # by family, then model
 
 
 def _polars_records(picks: pl.DataFrame, day: date, window: int) -> dict[str, tuple[int, int, int]]:

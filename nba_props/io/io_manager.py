@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import timedelta
 from typing import Any
 
@@ -83,6 +84,50 @@ def _is_time_window(partitions_def: dg.PartitionsDefinition) -> bool:
     return isinstance(partitions_def, dg.TimeWindowPartitionsDefinition)
 
 
+# one step's inputs read with the warehouse held open (Warehouse.held): the first load opens the
+# database, the others reuse it (~0.4 ms instead of ~25 ms or more a load, several loads a step); released
+# after the step's last input (so the compute and other processes do not wait on it), on a failed
+# load, at the step's output, and by any other step's first load (a step whose inputs were not all
+# loaded)
+_HOLDS: dict[tuple[str, str], list] = {}  # (run id, step key) -> [ExitStack, inputs left]
+
+
+def _release(key: tuple[str, str] | None = None) -> None:
+    for k in [k for k in _HOLDS if key is None or k == key]:
+        _HOLDS.pop(k)[0].close()
+
+
+def _step_of(context: InputContext | OutputContext) -> tuple[tuple[str, str], int] | None:
+    """(run id, step key) and the number of inputs the step loads; None outside a run's step."""
+    try:
+        step = context.step_context
+    except Exception:  # a context built outside a run (tests): no hold
+        return None
+    inputs = sum(1 for d in step.op_def.input_defs if not d.dagster_type.is_nothing)
+    return (step.run_id, step.step.key), inputs
+
+
+def _held_load(context: InputContext, warehouse: Warehouse, load: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    step = _step_of(context)
+    if step is None or not warehouse.path.exists():  # (holding would create the file)
+        return load()
+    key, inputs = step
+    if key not in _HOLDS:
+        _release()  # another step's hold left over
+        stack = ExitStack()
+        stack.enter_context(warehouse.held())
+        _HOLDS[key] = [stack, inputs]
+    try:
+        frame = load()
+    except BaseException:
+        _release(key)
+        raise
+    _HOLDS[key][1] -= 1
+    if _HOLDS[key][1] <= 0:
+        _release(key)
+    return frame
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse (file and schema), configured once: the IO manager stores through it and assets
     that read or write tables themselves (quarantine, training, evaluation) use it directly."""
@@ -102,6 +147,9 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
     # ------------------------------------------------------------------ outputs
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
+        step = _step_of(context)
+        if step is not None:
+            _release(step[0])  # the step's inputs are read (a hold left by inputs not all loaded)
         if obj is None:
             return
         if isinstance(obj, pl.LazyFrame):
@@ -165,7 +213,7 @@ class DuckDBPolarsIOManager(dg.ConfigurableIOManager):
         # an input may read only some columns of a wide table (its AssetIn metadata `columns`)
         wanted = _metadata_value(context.definition_metadata, INPUT_COLUMNS)
         load = functools.partial(warehouse.load, columns=list(wanted) if wanted is not None else None)
-        frame = self._load(context, load, name, declared, column, scope)
+        frame = _held_load(context, warehouse, lambda: self._load(context, load, name, declared, column, scope))
         typing_type = getattr(context.dagster_type, "typing_type", None)
         return frame.lazy() if typing_type is pl.LazyFrame else frame
 

@@ -5,7 +5,7 @@ of every model, selected or with the filter that rejected it) and `systems/model
 (public). Built by `lib/exports/admin_files.py`; written by `writer.publish_files`."""
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 
 import dagster as dg
 import polars as pl
@@ -45,21 +45,21 @@ class _Run:
         self.candidates = rows_of_partitions(best_bets, keys)
         self.predictions = rows_of_partitions(predictions, keys) if predictions is not None else {}
         self.generated_at, self.version = clock.now(), algorithm_version()
+        # each day's picks, candidate counts, per-model summary: one group_by for the run
+        self.figures = admin_files.day_figures(best_bets, predictions, self.days, CONFIGS["selection"])
 
-    def as_of(self, frame: pl.DataFrame, key: str, date_col: str = "game_date") -> dict[date, pl.DataFrame]:
-        """Each day's newest row per key as of the day AND as of the day before (the health gate of
-        a day without candidates reads the champion's row before it): a handful of rows, not the
-        season."""
-        today = admin_files.newest_by_day(frame, key, self.days, date_col)
-        before = admin_files.newest_by_day(frame, key, [d - timedelta(days=1) for d in self.days], date_col)
-        return {d: pl.concat([before[d - timedelta(days=1)], today[d]]).unique(maintain_order=True) for d in self.days}
+    def as_of(self, frame: pl.DataFrame, key: str, date_col: str = "game_date") -> admin_files.AsOf:
+        """Each day's newest row per key as of the day and the day before (the health gate and the
+        champion of a day read the rows before it), for the whole run in one pass."""
+        return admin_files.AsOf(frame, key, self.days, date_col)
 
     def of(self, day: date) -> tuple[pl.DataFrame, pl.DataFrame | None]:
         key = day.strftime(DATE_FMT)
         return self.candidates[key], self.predictions.get(key)
 
-    def stamp(self) -> dict:
-        return {"generated_at": self.generated_at, "algorithm_version": self.version, **CONFIGS}
+    def stamp(self, day: date) -> dict:
+        return {"generated_at": self.generated_at, "algorithm_version": self.version, **CONFIGS,
+                "figures": self.figures[day]}  # fmt: skip
 
 
 def _pick_figures(model) -> dict[str, object]:
@@ -89,7 +89,7 @@ def signal_best_bets_json(
     run = _Run(context, clock, ledger, graded, best_bets)
     perf, signal = run.as_of(performance, "family"), run.as_of(signal_health, "name")
     models = {
-        day: admin_files.build_signal_best_bets(run.of(day)[0], run.history, perf[day], signal[day], day, **run.stamp())
+        day: admin_files.build_signal_best_bets(run.of(day)[0], run.history, perf, signal, day, **run.stamp(day))
         for day in run.days
     }
     excuses = publish.excuses_of(schedule, run.days, best_bets=best_bets, ledger=ledger)
@@ -131,7 +131,7 @@ def admin_dashboard_json(
     trained = run.as_of(registry, "family", "week_start")
     models = {
         day: admin_files.build_dashboard(
-            *run.of(day), run.history, perf[day], signal[day], trained[day], alerts, day, **run.stamp()
+            *run.of(day), run.history, perf, signal, trained, alerts, day, **run.stamp(day)
         )
         for day in run.days
     }
@@ -167,14 +167,15 @@ def admin_picks_json(
     run = _Run(context, clock, ledger, graded, best_bets, predictions)
     # every candidate row of the run in one pass, then split per day
     rows = admin_files.admin_candidates(predictions, best_bets, keep_date=True)
-    rows_of = rows_of_partitions(rows, [d.strftime(DATE_FMT) for d in run.days])
+    rows_of = {k[0]: part for k, part in rows.partition_by("game_date", as_dict=True, include_key=False).items()}
+    no_rows = rows.clear().drop("game_date")
     models = {
         day: admin_files.build_admin_picks(
             *run.of(day),
             run.history,
             day,
-            **run.stamp(),
-            candidate_rows=rows_of[day.strftime(DATE_FMT)].drop("game_date"),
+            **run.stamp(day),
+            candidate_rows=rows_of.get(day, no_rows),
         )  # fmt: skip
         for day in run.days
     }
@@ -205,10 +206,10 @@ def model_health_json(
 ) -> Iterator:
     days = run_days(*date_range_of(context.partition_time_window))
     now = clock.now()
-    perf = admin_files.newest_by_day(performance, "family", days)
-    trained = admin_files.newest_by_day(registry, "family", days, "week_start")
+    perf = admin_files.AsOf(performance, "family", days)
+    trained = admin_files.AsOf(registry, "family", days, "week_start")
     models = {
-        day: admin_files.build_model_health(perf[day], trained[day], day, generated_at=now, models=CONFIGS["models"])
+        day: admin_files.build_model_health(perf, trained, day, generated_at=now, models=CONFIGS["models"])
         for day in days
     }
     no_games = publish.excuses_of(schedule, days)

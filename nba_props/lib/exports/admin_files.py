@@ -46,12 +46,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import polars as pl
-from pydantic import ConfigDict, Field, TypeAdapter
+from pydantic import ConfigDict, Field
 from typing_extensions import TypedDict
 
 from nba_props.lib import signals as signals_lib
@@ -299,7 +300,8 @@ class AdminDashboard(Export):
 
 class AdminCandidate(TypedDict):
     """One lined prediction of the day (a TypedDict validated with the file: ~1000 a day, validated
-    in pydantic's core without one Python model object each; extra keys are an error)."""
+    in pydantic's core without one Python model object each; extra keys are an error). The builder
+    hands plain rows over; the writer's blocking check validates the encoded file."""
 
     __pydantic_config__ = ConfigDict(extra="forbid", allow_inf_nan=False)  # type: ignore[misc]
 
@@ -316,9 +318,6 @@ class AdminCandidate(TypedDict):
     chosen: bool  # this model's row is the player's candidate (the best_bets row)
     selected: bool
     rejected_by: str | None
-
-
-_CANDIDATE_LIST = TypeAdapter(list[AdminCandidate])
 
 
 class UltraRecords(Export):
@@ -374,62 +373,59 @@ def _day(frame: pl.DataFrame, day: date) -> pl.DataFrame:
     return frame.filter(pl.col("game_date") == day)
 
 
-def newest_per(frame: pl.DataFrame, key: str, date_col: str, day: date, since: date | None = None) -> pl.DataFrame:
-    """Per `key` the newest row with `date_col` <= day (and >= since; a tie: the later row), sorted
-    by key. (Python over two columns and one gather: these tables are small, and a polars window /
-    unique / sort costs milliseconds a call.)"""
-    if frame.height == 0:
-        return frame
-    dates = frame[date_col].to_list()
-    best: dict[Any, int] = {}
-    for i, (k, d) in enumerate(zip(frame[key].to_list(), dates, strict=True)):
-        if d is None or d > day or (since is not None and d < since):
-            continue
-        b = best.get(k)
-        if b is None or d >= dates[b]:
-            best[k] = i
-    return frame[[best[k] for k in sorted(best, key=str)]]
+class AsOf:
+    """Per day of a run (and the day before each), the newest row per `key` with `date_col` <= the
+    day (a tie on the date: the later row of the frame), as plain dicts: one pass over the frame for
+    the whole run, so a day's health / registry rows cost a dict lookup, not a polars filter."""
+
+    def __init__(self, frame: pl.DataFrame, key: str, days: Iterable[date], date_col: str = "game_date") -> None:
+        self.key, self.date_col, self.columns = key, date_col, tuple(frame.columns)
+        rows = frame.to_dicts()
+        # stable: rows of one date keep the frame's order, so the later one overwrites
+        ordered = sorted((r for r in rows if r[date_col] is not None), key=lambda r: r[date_col])
+        wanted = sorted({d for day in days for d in (day, day - timedelta(days=1))})
+        self._at: dict[date, dict[Any, dict[str, Any]]] = {}
+        state: dict[Any, dict[str, Any]] = {}
+        i = 0
+        for day in wanted:
+            while i < len(ordered) and ordered[i][date_col] <= day:
+                state[ordered[i][key]] = ordered[i]
+                i += 1
+            self._at[day] = dict(state)
+
+    @classmethod
+    def of(cls, frame: pl.DataFrame | AsOf, key: str, day: date, date_col: str = "game_date") -> AsOf:
+        """The run's AsOf, or one made for `day` from a frame (the per-day builders)."""
+        return frame if isinstance(frame, AsOf) else cls(frame, key, [day], date_col)
+
+    def newest(self, day: date, since: date | None = None) -> list[dict[str, Any]]:
+        """Per key the newest row as of `day` (with `date_col` >= since), sorted by key."""
+        snap = self._at[day]
+        return [snap[k] for k in sorted(snap, key=str) if since is None or snap[k][self.date_col] >= since]
 
 
-def newest_by_day(
-    frame: pl.DataFrame, key: str, days: Sequence[date], date_col: str = "game_date"
-) -> dict[date, pl.DataFrame]:
-    """Per day of `days`, the newest row per `key` with `date_col` <= the day: one as-of join for a
-    whole run, so each day's builder reads a few rows instead of the season (same result as
-    `newest_per` over the whole frame, which the builders still apply for the season scope)."""
-    empty = frame.clear()
-    if frame.height == 0 or not days:
-        return {day: empty for day in days}
-    grid = pl.DataFrame({"_day": list(days)}, schema={"_day": pl.Date}).join(frame.select(key).unique(), how="cross")
-    # ties on the date: the later row of the frame (as newest_per)
-    rows = frame.with_columns(_as_of=pl.col(date_col)).with_row_index("_order").sort("_as_of", "_order")
-    rows = rows.unique([key, "_as_of"], keep="last", maintain_order=True)
-    joined = grid.sort("_day").join_asof(
-        rows, left_on="_day", right_on="_as_of", by=key, strategy="backward", check_sortedness=False
-    )
-    joined = joined.filter(pl.col("_as_of").is_not_null()).select("_day", *frame.columns)
-    parts = {k[0]: p for k, p in joined.partition_by("_day", as_dict=True, include_key=False).items()}
-    return {day: parts.get(day, empty) for day in days}
-
-
-def _performance(performance: pl.DataFrame, day: date) -> dict[str, dict[str, Any]]:
+def _performance(performance: pl.DataFrame | AsOf, day: date) -> dict[str, dict[str, Any]]:
     _, first = season_scope(day)
-    return {r["family"]: r for r in newest_per(performance, "family", "game_date", day, first).iter_rows(named=True)}
+    return {r["family"]: r for r in AsOf.of(performance, "family", day).newest(day, first)}
 
 
-def day_champion(performance: pl.DataFrame, day: date, seed: str) -> str:
+def day_champion(performance: pl.DataFrame | AsOf, day: date, seed: str) -> str:
     """The champion of `day` chosen by evidence: `next_champion` of the newest model_performance_daily
-    row of the season before the day (lib/champion.py), the configured `seed` without one."""
-    if "next_champion" not in performance.columns:
+    row of the season before the day (lib/champion.py), the configured `seed` without one (of the
+    families' newest rows before the day, those naming one; a tie on the date: the first family)."""
+    history = AsOf.of(performance, "family", day)
+    if "next_champion" not in history.columns:
         return seed
     _, first = season_scope(day)
-    prev = newest_per(performance.filter(pl.col("next_champion").is_not_null()), "family", "game_date",
-                      day - timedelta(days=1), first).sort("game_date", descending=True)  # fmt: skip
-    return prev["next_champion"][0] if prev.height else seed
+    prev = [r for r in history.newest(day - timedelta(days=1), first) if r["next_champion"] is not None]
+    if not prev:
+        return seed
+    newest = max(r["game_date"] for r in prev)
+    return next(r["next_champion"] for r in prev if r["game_date"] == newest)
 
 
-def _registry(registry: pl.DataFrame, day: date) -> dict[str, dict[str, Any]]:
-    return {r["family"]: r for r in newest_per(registry, "family", "week_start", day).iter_rows(named=True)}
+def _registry(registry: pl.DataFrame | AsOf, day: date) -> dict[str, dict[str, Any]]:
+    return {r["family"]: r for r in AsOf.of(registry, "family", day, "week_start").newest(day)}
 
 
 def _days_since(reg: dict[str, Any] | None, perf: dict[str, Any] | None, day: date) -> int | None:
@@ -442,49 +438,58 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def admin_picks_of(candidates: pl.DataFrame) -> list[AdminPick]:
-    """The selected candidates by rank, with their full metadata."""
+def admin_picks_by_day(candidates: pl.DataFrame) -> dict[date | None, list[AdminPick]]:
+    """Per game_date (None without the column) the selected candidates by rank with their full
+    metadata: one filter and one row conversion for a whole run's candidates."""
     if candidates.height == 0:
-        return []
-    rows = sorted(
-        candidates.filter(pl.col("selected").fill_null(False)).iter_rows(named=True),
-        key=lambda r: (r["rank"] is None, r["rank"] or 0, r["game_id"], r["player_lookup"]),
-    )
-    return [
-        AdminPick(
-            rank=r["rank"],
-            player=r["player_name"],
-            player_lookup=r["player_lookup"],
-            team=r["team"],
-            opponent=r["opponent"],
-            game_id=r["game_id"],
-            game_time=None if r["tip_time_utc"] is None else utc_iso(r["tip_time_utc"]),
-            direction=r["direction"],
-            line=r["line"],
-            edge=_edge(r["edge"]),
-            predicted_points=_round(r["predicted_points"], 2),
-            model_id=r["model_id"],
-            family=r["family"],
-            feature_set=r["feature_set"],
-            price=r["price"],
-            p_over=_round(r["p_over"], 4),
-            confidence=_round(r["confidence"], 4),
-            signals=list(r["signals"] or []),
-            angles=list(r["angles"] or [])[:MAX_ANGLES],
-            ultra=bool(r["ultra"]),
-            ultra_public=bool(r["ultra_public"]),
-            ultra_rule=r["ultra_rule"],
-            models_agreeing=r["models_agreeing"],
-            champion_edge=_edge(r["champion_edge"]),
-            consensus_votes=r["consensus_votes"],
-            quality=_round(r["feature_quality_score"], 1),
-        )  # fmt: skip
-        for r in rows
-    ]
+        return {}
+    by_day: dict[date | None, list[dict[str, Any]]] = {}
+    for r in candidates.filter(pl.col("selected").fill_null(False)).iter_rows(named=True):
+        by_day.setdefault(r.get("game_date"), []).append(r)
+    return {day: [_admin_pick(r) for r in sorted(rows, key=_rank_order)] for day, rows in by_day.items()}
+
+
+def _rank_order(r: dict[str, Any]) -> tuple:
+    return (r["rank"] is None, r["rank"] or 0, r["game_id"], r["player_lookup"])
+
+
+def _admin_pick(r: dict[str, Any]) -> AdminPick:
+    return AdminPick(
+        rank=r["rank"],
+        player=r["player_name"],
+        player_lookup=r["player_lookup"],
+        team=r["team"],
+        opponent=r["opponent"],
+        game_id=r["game_id"],
+        game_time=None if r["tip_time_utc"] is None else utc_iso(r["tip_time_utc"]),
+        direction=r["direction"],
+        line=r["line"],
+        edge=_edge(r["edge"]),
+        predicted_points=_round(r["predicted_points"], 2),
+        model_id=r["model_id"],
+        family=r["family"],
+        feature_set=r["feature_set"],
+        price=r["price"],
+        p_over=_round(r["p_over"], 4),
+        confidence=_round(r["confidence"], 4),
+        signals=list(r["signals"] or []),
+        angles=list(r["angles"] or [])[:MAX_ANGLES],
+        ultra=bool(r["ultra"]),
+        ultra_public=bool(r["ultra_public"]),
+        ultra_rule=r["ultra_rule"],
+        models_agreeing=r["models_agreeing"],
+        champion_edge=_edge(r["champion_edge"]),
+        consensus_votes=r["consensus_votes"],
+        quality=_round(r["feature_quality_score"], 1),
+    )  # fmt: skip
+
+
+def _performance_before(performance: pl.DataFrame | AsOf, day: date, first: date) -> dict[str, dict[str, Any]]:
+    return {r["family"]: r for r in AsOf.of(performance, "family", day).newest(day - timedelta(days=1), first)}
 
 
 def health_gate_state(
-    candidates: pl.DataFrame, performance: pl.DataFrame, day: date, champion: str, selection: SelectionConfig
+    candidates: pl.DataFrame, performance: pl.DataFrame | AsOf, day: date, champion: str, selection: SelectionConfig
 ) -> HealthGateState:
     """The candidates' own gate flag; without candidates, the champion's newest row before the day."""
     if candidates.height:
@@ -497,11 +502,10 @@ def health_gate_state(
         ]
         return HealthGateState(active=bool(reasons), reason=next((r for r in reasons if r), None))
     _, first = season_scope(day)
-    prev = newest_per(performance.filter(pl.col("family") == champion), "family", "game_date", day - timedelta(days=1),
-                      first)  # fmt: skip
-    if prev.height and prev["state"][0] in selection.health_gate.states:
+    prev = _performance_before(performance, day, first).get(champion)
+    if prev is not None and prev["state"] in selection.health_gate.states:
         return HealthGateState(
-            active=True, reason=f"champion {champion} was {prev['state'][0]} on {prev['game_date'][0]}: no picks"
+            active=True, reason=f"champion {champion} was {prev['state']} on {prev['game_date']}: no picks"
         )
     return HealthGateState(active=False, reason=None)
 
@@ -623,10 +627,10 @@ def filter_summary(candidates: pl.DataFrame, selection: SelectionConfig) -> list
     ]
 
 
-def signal_health_rows(signal_health: pl.DataFrame, day: date) -> list[SignalHealthRow]:
+def signal_health_rows(signal_health: pl.DataFrame | AsOf, day: date) -> list[SignalHealthRow]:
     """Newest row (season scope, <= day) per active / shadow signal and combo, by kind and name."""
     _, first = season_scope(day)
-    rows = newest_per(signal_health, "name", "game_date", day, first)
+    rows = AsOf.of(signal_health, "name", day).newest(day, first)
     return [
         SignalHealthRow(
             name=r["name"],
@@ -639,7 +643,7 @@ def signal_health_rows(signal_health: pl.DataFrame, day: date) -> list[SignalHea
             hr_season=_pct(r["hr_season"]),
             n_season=r["n_season"] or 0,
         )  # fmt: skip
-        for r in sorted(rows.iter_rows(named=True), key=lambda r: (r["kind"] or "", r["name"]))
+        for r in sorted(rows, key=lambda r: (r["kind"] or "", r["name"]))
         if r["state"] in (signals_lib.ACTIVE, signals_lib.SHADOW, None)
     ]
 
@@ -648,10 +652,9 @@ def _enabled_families(models: ModelsConfig) -> list[str]:
     return [f.id for f in models.families if f.enabled]
 
 
-def _candidate_counts(cands: pl.DataFrame, selection: SelectionConfig) -> dict[str, Any]:
-    """The day's candidate counts in one pass."""
+def _count_exprs(selection: SelectionConfig) -> list[pl.Expr]:
     edge, sel = pl.col("edge"), pl.col("selected").fill_null(False)
-    return cands.select(
+    return [
         pl.len().alias("total"),
         _is(OVER).sum().alias("over"),
         _is(UNDER).sum().alias("under"),
@@ -663,27 +666,56 @@ def _candidate_counts(cands: pl.DataFrame, selection: SelectionConfig) -> dict[s
         pl.col("rejected_by").is_not_null().sum().alias("rejected"),
         pl.col("health_gate_active").fill_null(False).any().alias("gate"),
         edge.max().alias("max_edge"),
-    ).row(0, named=True)
+    ]
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """What the admin builders derive from a day's candidates and predictions: its admin picks, its
+    candidate counts, its per-model summary and the families that predicted it. `day_figures`
+    computes them for a whole run at once (one group_by on game_date), a day's builder reads its
+    own."""
+
+    picks: list[AdminPick]
+    counts: dict[str, Any]
+    per_model: list[PerModel]
+    predicted: frozenset[str]
+
+
+def day_figures(
+    candidates: pl.DataFrame, predictions: pl.DataFrame | None, days: Sequence[date], selection: SelectionConfig
+) -> dict[date, DayFigures]:
+    """Each day's `DayFigures` from a run's candidates (best_bets rows) and predictions (None: no
+    per-model figures), both with game_date."""
+    exprs = _count_exprs(selection)
+    empty = candidates.clear().select(exprs).row(0, named=True)
+    counts = {r["game_date"]: r for r in candidates.group_by("game_date").agg(exprs).iter_rows(named=True)}
+    for r in counts.values():
+        r.pop("game_date")
+    picks = admin_picks_by_day(candidates)
+    models = per_model_by_day(predictions, candidates) if predictions is not None else {}
+    return {
+        # the per-model rows cover every prediction row: their families are the ones that predicted
+        day: DayFigures(
+            picks=picks.get(day, []),
+            counts=counts.get(day, empty),
+            per_model=models.get(day, []),
+            predicted=frozenset(m.family for m in models.get(day, ())),
+        )  # fmt: skip
+        for day in days
+    }
 
 
 def pipeline_summary(
     candidates: pl.DataFrame, predictions: pl.DataFrame, day: date, models: ModelsConfig, selection: SelectionConfig
 ) -> PipelineSummary:
     """The day's funnel and its bottleneck (the module docstring gives the order)."""
-    return _pipeline(_day(candidates, day), _day(predictions, day), models, selection)
+    return _pipeline(day_figures(_day(candidates, day), _day(predictions, day), [day], selection)[day], models)
 
 
-def _pipeline(
-    cands: pl.DataFrame,
-    preds: pl.DataFrame,
-    models: ModelsConfig,
-    selection: SelectionConfig,
-    counts: dict[str, Any] | None = None,
-) -> PipelineSummary:
-    """`counts`: the day's `_candidate_counts` when the caller has them."""
-    predicted = set(preds["family"].unique().to_list())
-    models_enabled = len([f for f in _enabled_families(models) if f in predicted])
-    c = counts if counts is not None else _candidate_counts(cands, selection)
+def _pipeline(figures: DayFigures, models: ModelsConfig) -> PipelineSummary:
+    models_enabled = len([f for f in _enabled_families(models) if f in figures.predicted])
+    c = figures.counts
     if models_enabled == 0:
         bottleneck: str | None = "no_models"
     elif c["total"] == 0:
@@ -713,8 +745,8 @@ def _configs(models: ModelsConfig | None, selection: SelectionConfig | None) -> 
 def build_signal_best_bets(
     candidates: pl.DataFrame,
     picks: pl.DataFrame | PickHistory,
-    performance: pl.DataFrame,
-    signal_health: pl.DataFrame,
+    performance: pl.DataFrame | AsOf,
+    signal_health: pl.DataFrame | AsOf,
     day: date,
     *,
     generated_at: datetime,
@@ -723,13 +755,17 @@ def build_signal_best_bets(
     selection: SelectionConfig | None = None,
     signal_registry: signals_lib.SignalRegistry | None = None,
     direction_window_days: int = DIRECTION_WINDOW_DAYS,
+    figures: DayFigures | None = None,
 ) -> SignalBestBets:
+    """`figures`: the day's `DayFigures` when the caller computed a whole run's (else from the day's
+    candidates)."""
     models, selection = _configs(models, selection)
     signal_registry = signal_registry or signals_lib.load_signal_registry()
     cands = _day(candidates, day)
     season, _ = season_scope(day)
+    performance = AsOf.of(performance, "family", day)
     perf = _performance(performance, day)
-    picks_today = admin_picks_of(cands)
+    picks_today = (figures or day_figures(cands, None, [day], selection)[day]).picks
     champion = day_champion(performance, day, models.champion)
 
     model_health = []
@@ -828,13 +864,13 @@ def open_alerts(alerts: pl.DataFrame, generated_at: datetime) -> list[OpenAlert]
     ]
 
 
-def per_model(predictions: pl.DataFrame, candidates: pl.DataFrame) -> list[PerModel]:
-    """Per model with predictions on the day (one polars pass)."""
+def per_model_by_day(predictions: pl.DataFrame, candidates: pl.DataFrame) -> dict[date, list[PerModel]]:
+    """Per game_date, per model with predictions on the day (one polars pass for a whole run)."""
     if predictions.height == 0:
-        return []
+        return {}
     rec = pl.col("recommendation").is_in([OVER, UNDER]) & ~pl.col("quarantined").fill_null(False)
     lined_rec = rec & pl.col("line").is_not_null() & pl.col("edge").is_not_null()
-    stats = predictions.group_by("model_id", "family").agg(
+    stats = predictions.group_by("game_date", "model_id", "family").agg(
         pl.len().alias("predictions"),
         rec.sum().alias("recommended"),
         pl.col("line").is_not_null().sum().alias("lined"),
@@ -842,34 +878,36 @@ def per_model(predictions: pl.DataFrame, candidates: pl.DataFrame) -> list[PerMo
         (lined_rec & (pl.col("edge") >= 5.0 - TOLERANCE)).sum().alias("edge_5_plus"),
         pl.col("edge").filter(pl.col("line").is_not_null()).max().alias("max_edge"),
     )
-    models = candidates["model_id"].to_list()
-    chosen = Counter(models)
-    selected = Counter(m for m, s in zip(models, candidates["selected"].to_list(), strict=True) if s)
-    rows = sorted(stats.iter_rows(named=True), key=lambda r: (r["family"], r["model_id"]))
-    return [
-        PerModel(
-            model_id=r["model_id"],
-            family=r["family"],
-            predictions=r["predictions"],
-            recommended=r["recommended"],
-            lined=r["lined"],
-            edge_3_plus=r["edge_3_plus"],
-            edge_5_plus=r["edge_5_plus"],
-            max_edge=_edge(r["max_edge"]),
-            chosen=chosen.get(r["model_id"], 0),
-            selected=selected.get(r["model_id"], 0),
-        )  # fmt: skip
-        for r in rows
-    ]
+    keys = list(zip(candidates["game_date"].to_list(), candidates["model_id"].to_list(), strict=True))
+    chosen = Counter(keys)
+    selected = Counter(k for k, s in zip(keys, candidates["selected"].to_list(), strict=True) if s)
+    out: dict[date, list[PerModel]] = {}
+    for r in sorted(stats.iter_rows(named=True), key=lambda r: (r["family"], r["model_id"])):
+        key = (r["game_date"], r["model_id"])
+        out.setdefault(r["game_date"], []).append(
+            PerModel(
+                model_id=r["model_id"],
+                family=r["family"],
+                predictions=r["predictions"],
+                recommended=r["recommended"],
+                lined=r["lined"],
+                edge_3_plus=r["edge_3_plus"],
+                edge_5_plus=r["edge_5_plus"],
+                max_edge=_edge(r["max_edge"]),
+                chosen=chosen.get(key, 0),
+                selected=selected.get(key, 0),
+            )  # fmt: skip
+        )
+    return out
 
 
 def build_dashboard(
     candidates: pl.DataFrame,
     predictions: pl.DataFrame,
     picks: pl.DataFrame | PickHistory,
-    performance: pl.DataFrame,
-    signal_health: pl.DataFrame,
-    registry: pl.DataFrame,
+    performance: pl.DataFrame | AsOf,
+    signal_health: pl.DataFrame | AsOf,
+    registry: pl.DataFrame | AsOf,
     alerts: pl.DataFrame,
     day: date,
     *,
@@ -877,9 +915,12 @@ def build_dashboard(
     algorithm_version: str,
     models: ModelsConfig | None = None,
     selection: SelectionConfig | None = None,
+    figures: DayFigures | None = None,
 ) -> AdminDashboard:
+    """`figures`: the day's `DayFigures` when the caller computed a whole run's."""
     models, selection = _configs(models, selection)
     cands, preds = _day(candidates, day), _day(predictions, day)
+    performance = AsOf.of(performance, "family", day)
     perf, reg = _performance(performance, day), _registry(registry, day)
 
     model_health = []
@@ -915,8 +956,8 @@ def build_dashboard(
             )  # fmt: skip
         )
 
-    admin_picks = admin_picks_of(cands)
-    counts = _candidate_counts(cands, selection)
+    figures = figures or day_figures(cands, preds, [day], selection)[day]
+    admin_picks, counts = figures.picks, figures.counts
     summary = CandidatesSummary(**{k: counts[k] for k in CandidatesSummary.model_fields})
     champion_family = day_champion(performance, day, models.champion)
     champion = perf.get(champion_family) or {}
@@ -924,8 +965,8 @@ def build_dashboard(
         date=day, generated_at=utc_iso(generated_at), algorithm_version=algorithm_version,
         best_bets_model=champion_family, champion_state=champion.get("state") or NO_DATA, model_health=model_health,
         signal_health=signal_health_rows(signal_health, day), picks=admin_picks, today_picks=list(admin_picks),
-        pipeline_summary=_pipeline(cands, preds, models, selection, counts),
-        ultra_gate=ultra_gate(picks, day, selection), candidates_summary=summary, per_model=per_model(preds, cands),
+        pipeline_summary=_pipeline(figures, models),
+        ultra_gate=ultra_gate(picks, day, selection), candidates_summary=summary, per_model=figures.per_model,
         filter_summary=filter_summary(cands, selection), open_alerts=open_alerts(alerts, generated_at),
     )  # fmt: skip
 
@@ -980,25 +1021,29 @@ def build_admin_picks(
     models: ModelsConfig | None = None,
     selection: SelectionConfig | None = None,
     candidate_rows: pl.DataFrame | None = None,
+    figures: DayFigures | None = None,
 ) -> AdminPicks:
     """`candidate_rows`: the day's `admin_candidates` when the caller computed a whole run's at
-    once (game_date dropped); computed here from the day's frames otherwise."""
+    once (game_date dropped), `figures` its `DayFigures`; computed here from the day's frames
+    otherwise."""
     models, selection = _configs(models, selection)
     cands, preds = _day(candidates, day), _day(predictions, day)
+    figures = figures or day_figures(cands, preds, [day], selection)[day]
     if candidate_rows is None:
         candidate_rows = admin_candidates(preds, cands)
-    # the ~1000 candidate rows: polars writes them as JSON and pydantic's core validates that into
-    # typed dicts in one call (no Python object per row); the rest is validated as usual
-    rows = _CANDIDATE_LIST.validate_json(candidate_rows.write_json())
+    # the ~1000 candidate rows as plain dicts, NOT validated here: the writer's blocking schema
+    # check parses every file's encoded bytes back into AdminPicks (one validation per row, of what
+    # is written); the rest is validated as usual
+    rows = candidate_rows.to_dicts()
     head = AdminPicks.model_validate(
         {
             "date": day,
             "generated_at": utc_iso(generated_at),
             "algorithm_version": algorithm_version,
             "candidates": [],
-            "picks": admin_picks_of(cands),
+            "picks": figures.picks,
             "ultra": ultra_records(picks, day),
-            "pipeline_summary": _pipeline(cands, preds, models, selection),
+            "pipeline_summary": _pipeline(figures, models),
         }
     )
     return head.model_copy(update={"candidates": rows})
@@ -1089,8 +1134,8 @@ def state_descriptions(health: HealthConfig) -> dict[str, str]:
 
 
 def build_model_health(
-    performance: pl.DataFrame,
-    registry: pl.DataFrame,
+    performance: pl.DataFrame | AsOf,
+    registry: pl.DataFrame | AsOf,
     day: date,
     *,
     generated_at: datetime,
@@ -1103,6 +1148,7 @@ def build_model_health(
     uniform builder signature; the public file does not carry it."""
     models, health = models or load_models_config(), health or load_health_config()
     descriptions = state_descriptions(health)
+    performance = AsOf.of(performance, "family", day)
     perf, reg = _performance(performance, day), _registry(registry, day)
     champion = day_champion(performance, day, models.champion)
     rows = []
