@@ -121,6 +121,15 @@ def _check_model_features(model: Any, feature_names: list[str]) -> None:
         )
 
 
+def line_start(frame: pl.DataFrame, owner: str) -> np.ndarray:
+    """The start of a `baseline: line` model's trees: each row's line (float64). Every row must
+    have one (such a family trains on and serves lined rows only)."""
+    line = frame.get_column("line").cast(pl.Float64).fill_nan(None)
+    if line.null_count():
+        raise ValueError(f"{owner} starts from the line; {line.null_count()} rows have none")
+    return line.to_numpy().astype(np.float64)
+
+
 def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=PREDICTIONS_SCHEMA)
 
@@ -171,10 +180,7 @@ def predict_rows(
     if raw.size != rows.height:
         raise ValueError(f"model returned {raw.size} predictions for {rows.height} rows")
     if line_baseline:
-        start = rows.get_column("line").cast(pl.Float64).fill_nan(None)
-        if start.null_count():
-            raise ValueError(f"model {model_id} starts from the line; {start.null_count()} rows have none")
-        raw = raw + start.to_numpy().astype(np.float64)
+        raw = raw + line_start(rows, f"model {model_id}")
     if np.isnan(raw).any():
         raise ValueError(f"model {model_id} returned {int(np.isnan(raw).sum())} NaN predictions")
     predicted = np.clip(raw, PREDICTION_MIN, PREDICTION_MAX)

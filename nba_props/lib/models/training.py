@@ -42,6 +42,7 @@ from catboost import CatBoostRegressor, Pool
 from nba_props.lib.features.contract import FeatureContract
 from nba_props.lib.grading import OVER, UNDER, hit_rate, side_wins
 from nba_props.lib.models.calibration import Calibration, fit_market_calibration
+from nba_props.lib.models.predict import line_start
 from nba_props.lib.models.registry import (
     REGISTRY_SCHEMA,
     FamilyConfig,
@@ -115,12 +116,7 @@ def requires_line(family: FamilyConfig, contract: FeatureContract) -> bool:
 def baseline_of(family: FamilyConfig, frame: pl.DataFrame) -> np.ndarray | None:
     """The per-row start of the family's trees: the line for `baseline: line` (every row has one:
     `requires_line`), else None (CatBoost's own start)."""
-    if family.baseline == "none":
-        return None
-    line = frame.get_column("line").cast(pl.Float64).to_numpy().astype(np.float64)
-    if np.isnan(line).any():
-        raise ValueError(f"{family.id}: baseline line is missing on {int(np.isnan(line).sum())} rows")
-    return line
+    return None if family.baseline == "none" else line_start(frame, family.id)
 
 
 def predict_points(model: CatBoostRegressor, family: FamilyConfig, frame: pl.DataFrame, names: list[str]) -> np.ndarray:
