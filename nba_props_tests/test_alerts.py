@@ -130,6 +130,54 @@ def test_failed_runs_and_blocking_checks_alert_and_recover(tmp_path):
         assert [row[-1] for row in table(sink)] == ["recovered", "recovered"]
 
 
+def _planned_then_resolved(instance, run_id: str, passed: bool | None):
+    """A `sane` check of `flaky` in run `run_id`: planned (passed None) or its evaluation."""
+    from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationPlanned
+    from dagster._core.events import DagsterEvent, DagsterEventType
+
+    if passed is None:
+        data = AssetCheckEvaluationPlanned(asset_key=dg.AssetKey("flaky"), check_name="sane")
+        kind = DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
+    else:
+        data = dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey("flaky"), check_name="sane", passed=passed, metadata={},
+            severity=dg.AssetCheckSeverity.ERROR, blocking=True,
+        )  # fmt: skip
+        kind = DagsterEventType.ASSET_CHECK_EVALUATION
+    event = DagsterEvent(event_type_value=kind.value, job_name="j", event_specific_data=data)
+    instance.report_dagster_event(event, run_id=run_id)
+
+
+def test_a_check_planned_in_a_running_run_waits_without_holding_back_the_others(tmp_path):
+    """All checks are read in one query from a low-water mark: a check still planned in a run
+    that is going holds the mark below it (read again next tick) while newer executions of
+    other checks are handled now, and once only."""
+    sink = AlertSink(database=str(tmp_path / "w.duckdb"))
+    defs = dg.Definitions(assets=[flaky, dg.AssetSpec("box_scores")], asset_checks=[box_scores_fresh])
+    with dg.instance_for_test() as instance:
+        sensor = Sensor(instance, sink, defs)
+        run = instance.add_run(
+            dg.DagsterRun(job_name="j", run_id="r1", status=dg.DagsterRunStatus.STARTED, tags={"dagster/partition": "2025-01-14"})
+        )  # fmt: skip
+        _planned_then_resolved(instance, run.run_id, passed=None)
+        report_fresh(instance, passed=False)  # newer than the planned check
+        state = sensor.tick()
+        assert table(sink) == [("freshness", "box_scores", "2025-01-15", "partition_fresh", "open")]
+        planned_id = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+            [dg.AssetCheckKey(dg.AssetKey("flaky"), "sane")]
+        )[dg.AssetCheckKey(dg.AssetKey("flaky"), "sane")].id
+        assert state["check_low"] == planned_id - 1  # the planned row is read again next tick
+        assert sensor.tick()["check_low"] == planned_id - 1
+        assert len(table(sink)) == 1  # the freshness failure was not announced twice
+        _planned_then_resolved(instance, run.run_id, passed=False)  # the run's check resolves
+        state = sensor.tick()
+        assert table(sink) == [
+            ("check", "flaky", "2025-01-14", "sane", "open"),
+            ("freshness", "box_scores", "2025-01-15", "partition_fresh", "open"),
+        ]
+        assert state["check_low"] > planned_id and state["checks"] == {}
+
+
 def test_alerts_stay_pending_while_a_run_holds_the_warehouse(tmp_path):
     database = tmp_path / "w.duckdb"
     Warehouse(database).replace_table("alerts", lib_alerts.to_frame([]), declared=ALERTS_SCHEMA)

@@ -65,15 +65,29 @@ def test_pre_game_chain_waits_for_the_weeks_model():
     assert sensing.pre_game_chain(assets, blockers, model_ready=False) == ["player_lines", "player_features"]
 
 
+def test_pre_game_chain_adds_the_post_game_assets_its_update_requests():
+    blockers = {"predictions": ["trained_models"], "picks": ["predictions"]}
+    assets = ["player_lines", "predictions", "picks"]
+    followers = {"grading": ["box_scores"], "file": ["picks", "grading"], "health_file": ["grading"]}
+    # the published file follows the picks in the posting's run; what grading requests does not
+    assert sensing.pre_game_chain(assets, blockers, True, followers) == [*assets, "file"]
+    # without the week's model the picks wait, and so does their file
+    assert sensing.pre_game_chain(assets, blockers, False, followers) == ["player_lines"]
+
+
 def test_lines_posted_adds_predictions_once_the_weeks_model_exists(sim_data_dir):
     with dg.instance_for_test() as instance:
         # 2024-10-25 is a Friday of the week keyed 2024-10-21
         instance.report_runless_asset_event(dg.AssetMaterialization("trained_models", partition="2024-10-21"))
         result = tick(lines_posted, sim_data_dir, "2024-10-25T10:05:00-04:00", instance=instance)
     names = [key.to_user_string() for key in result.run_requests[0].asset_selection]
-    chain = list(load_automation_config().conditions.pre_game_assets)
+    conditions = load_automation_config().conditions
+    chain = list(conditions.pre_game_assets)
     assert chain[:3] == ["player_lines", "player_features", "predictions"]
-    assert names[-len(chain) :] == chain
+    # then the files published from the day's picks (requested by published_picks' update)
+    files = [name for name, triggers in conditions.post_game_assets.items() if "published_picks" in triggers]
+    assert "best_bets_today_json" in files and "model_health_json" not in files
+    assert names[-len(chain) - len(files) :] == chain + files
 
 
 def test_lines_posted_requests_each_new_snapshot_once(sim_data_dir):

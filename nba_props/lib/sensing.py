@@ -201,16 +201,26 @@ MODEL_ASSET = "trained_models"
 
 
 def pre_game_chain(
-    pre_game_assets: Sequence[str], same_day_blockers: Mapping[str, Sequence[str]], model_ready: bool
+    pre_game_assets: Sequence[str],
+    same_day_blockers: Mapping[str, Sequence[str]],
+    model_ready: bool,
+    followers: Mapping[str, Sequence[str]] | None = None,
 ) -> list[str]:
     """The pre-game assets a posting's run includes after its ingest, in order: all of them,
     except, while the week's model does not exist, those waiting on it (trained_models among their
-    same-day blockers) and those waiting on an asset left out; the automation requests them later."""
+    same-day blockers) and those waiting on an asset left out; the automation requests them later.
+    Then the `followers` (a post-game asset -> the inputs whose update requests it) that one of the
+    chain's assets requests: the files published from the day's picks, which the automation would
+    otherwise request in a run of their own right after this one."""
     left_out = set() if model_ready else {MODEL_ASSET}
     chain = []
     for asset in pre_game_assets:
         if left_out & set(same_day_blockers.get(asset, ())):
             left_out.add(asset)
         else:
+            chain.append(asset)
+    built = set(chain)
+    for asset, triggers in (followers or {}).items():
+        if built & set(triggers) and not left_out & set(same_day_blockers.get(asset, ())):
             chain.append(asset)
     return chain

@@ -8,10 +8,13 @@ runless materialization whenever they change."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import dagster as dg
+from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as CheckStatus
+from dagster_shared.serdes import deserialize_value
 
 from nba_props import freshness
 from nba_props.alerts import AlertSink
@@ -48,53 +51,76 @@ def _run_partition(run: dg.DagsterRun) -> str | None:
     return f"{start}...{end}" if start else None
 
 
+@dataclass(frozen=True)
+class _Execution:
+    """One row of Dagster's check-executions table; the evaluation event is decoded only when used."""
+
+    id: int
+    key: dg.AssetCheckKey
+    run_id: str | None
+    status: CheckStatus
+    event_json: str | None
+    partition: str | None
+
+    @property
+    def event(self) -> EventLogEntry | None:
+        return deserialize_value(self.event_json, EventLogEntry) if self.event_json else None
+
+
 def check_signals(
-    instance: dg.DagsterInstance, check_keys: list[dg.AssetCheckKey], seen: dict[str, int]
-) -> tuple[list[Signal], dict[str, int]]:
-    """Resolved check executions newer than `seen` (per check: the last execution id handled).
-    Per check key because SQLite's run-sharded event log has no global cursor for these events."""
-    signals = []
-    seen = dict(seen)
-    storage = instance.event_log_storage
+    instance: dg.DagsterInstance, check_keys: list[dg.AssetCheckKey], seen: dict[str, int], low: int = 0
+) -> tuple[list[Signal], dict[str, int], int]:
+    """Resolved check executions not handled yet: those with an id above `low` (everything at or
+    below it is handled) and above the check's own entry in `seen`. Read in one query over the
+    executions table of the instance (one id sequence for every check), not one per check.
+
+    A planned execution of a run still going resolves later (its row keeps its id): that check's
+    newer executions wait for it, and `low` stays below it so the next tick reads it again (one of
+    a finished run never resolves: the run's own alert covers it). Returns the signals, the
+    per-check ids handled above the new `low`, and the new `low`."""
+    known = set(check_keys)
+    seen = {name: last for name, last in seen.items() if last > low}
     runs = _RunCache(instance)  # a run backs many executions (a backfill: one per partition and check)
-    # one query for the newest execution of every check; only the checks with something new are read
-    latest = storage.get_latest_asset_check_execution_by_key(check_keys)
-    for key in check_keys:
-        name = key.to_user_string()
-        last = seen.get(name, 0)
-        if key not in latest or latest[key].id <= last:
+    signals, waiting, newest = [], {}, low
+    for execution in _executions_since(instance.event_log_storage, low):
+        newest = execution.id
+        name = execution.key.to_user_string()
+        if execution.key not in known or name in waiting or execution.id <= seen.get(name, 0):
             continue
-        records = _executions_after(storage, key, last)
-        planned = [r for r in records if r.id > last and r.status == CheckStatus.PLANNED]
-        # a planned execution of a run still going resolves later: handle ids in order, wait for it
-        # (one of a finished run never resolves: the run's own alert covers it)
-        # a single-run backfill plans one execution per partition: ask once per run, not per record
-        finished = {run_id: runs.finished(run_id) for run_id in {r.run_id for r in planned}}
-        waiting = [r.id for r in planned if not finished[r.run_id]]
-        newest = last
-        for record in sorted(records, key=lambda r: r.id):
-            if record.id <= last:
-                continue
-            if waiting and record.id >= min(waiting):
-                break
-            newest = record.id
-            if record.status in (CheckStatus.SUCCEEDED, CheckStatus.FAILED) and record.event is not None:
-                signal = _check_signal(runs, record)
+        if execution.status == CheckStatus.PLANNED:
+            if not runs.finished(execution.run_id):
+                waiting[name] = execution.id
+            continue
+        seen[name] = execution.id
+        if execution.status in (CheckStatus.SUCCEEDED, CheckStatus.FAILED):
+            event = execution.event
+            if event is not None:
+                signal = _check_signal(runs, execution, event)
                 if signal is not None:
                     signals.append(signal)
-        seen[name] = newest
-    return signals, seen
+    low = min(waiting.values()) - 1 if waiting else newest
+    return signals, {name: last for name, last in seen.items() if last > low}, low
 
 
-def _executions_after(storage, key: dg.AssetCheckKey, last: int) -> list:
-    """The check's executions newer than id `last` (and possibly a few older), newest first: pages
-    grow x4 from 8 until one reaches `last`, so a steady tick reads a handful, not the history."""
-    limit = 8
+def _executions_since(storage, low: int) -> list[_Execution]:
+    """Every check execution with an id above `low`, oldest first, read in pages."""
+    from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable as table
+    from dagster._core.storage.sqlalchemy_compat import db_fetch_mappings, db_select
+
+    columns = [table.c.id, table.c.asset_key, table.c.check_name, table.c.run_id, table.c.execution_status]
+    columns += [table.c.evaluation_event, table.c.partition]
+    out: list[_Execution] = []
     while True:
-        records = storage.get_asset_check_execution_history(key, limit=limit)
-        if len(records) < limit or records[-1].id <= last or limit >= BATCH:
-            return list(records)
-        limit = min(limit * 4, BATCH)
+        query = db_select(columns).where(table.c.id > low).order_by(table.c.id.asc()).limit(BATCH)
+        with storage.index_connection() as conn:
+            rows = db_fetch_mappings(conn, query)
+        for row in rows:
+            key = dg.AssetCheckKey(dg.AssetKey.from_db_string(row["asset_key"]), row["check_name"])
+            status = CheckStatus(row["execution_status"])
+            out.append(_Execution(row["id"], key, row["run_id"], status, row["evaluation_event"], row["partition"]))
+        if len(rows) < BATCH:
+            return out
+        low = rows[-1]["id"]
 
 
 class _RunCache:
@@ -113,8 +139,8 @@ class _RunCache:
         return run is None or run.is_finished
 
 
-def _check_signal(runs: _RunCache, record) -> Signal | None:
-    evaluation = record.event.dagster_event.asset_check_evaluation_data
+def _check_signal(runs: _RunCache, record: _Execution, event: EventLogEntry) -> Signal | None:
+    evaluation = event.dagster_event.asset_check_evaluation_data
     fresh = evaluation.check_name == freshness.CHECK_NAME
     business = ALERT_RULES.business_kind(evaluation.asset_key.to_user_string(), evaluation.check_name)
     if business is None and (evaluation.severity != dg.AssetCheckSeverity.ERROR or not (fresh or evaluation.blocking)):
@@ -132,7 +158,7 @@ def _check_signal(runs: _RunCache, record) -> Signal | None:
         evaluation.check_name,
         not evaluation.passed,
         evaluation.description or f"check {evaluation.check_name} {verdict}",
-        _ts(record.event.timestamp),
+        _ts(event.timestamp),
         record.run_id or None,
     )
 
@@ -158,7 +184,10 @@ def run_signals(instance: dg.DagsterInstance, event_type: EventType, after: int)
 
 def _cursor(raw: str | None) -> dict:
     state = json.loads(raw) if raw else {}
-    return {"checks": {}, "failures": 0, "successes": 0, "open": {}, "pending": [], **state}
+    state = {"checks": {}, "failures": 0, "successes": 0, "open": {}, "pending": [], **state}
+    # a cursor from before the single query (per-check ids only): below the lowest, all is handled
+    state.setdefault("check_low", min(state["checks"].values(), default=0))
+    return state
 
 
 @dg.sensor(
@@ -173,7 +202,9 @@ def alerts_sensor(context: dg.SensorEvaluationContext, alert_sink: AlertSink) ->
     state = _cursor(context.cursor)
     instance = context.instance
     check_keys = sorted(context.repository_def.asset_graph.asset_check_keys, key=lambda k: k.to_user_string())
-    checks, state["checks"] = check_signals(instance, check_keys, state["checks"])
+    checks, state["checks"], state["check_low"] = check_signals(
+        instance, check_keys, state["checks"], state["check_low"]
+    )
     failures, state["failures"] = run_signals(instance, EventType.RUN_FAILURE, state["failures"])
     successes, state["successes"] = run_signals(instance, EventType.RUN_SUCCESS, state["successes"])
     signals = sorted(checks + failures + successes, key=lambda s: s.at)

@@ -3,7 +3,8 @@
 Each sensor polls the provider (cheap polling helpers, as of the clock) and, for `weekly_training`,
 the instance; the decisions are the pure functions of `nba_props.lib.sensing`; the intervals and
 rules come from config/sensors.yaml. A posting's run also builds that day's pre-game chain
-(lines -> features -> predictions, `with_pre_game_chain`); everything else downstream is requested
+(lines -> features -> predictions -> picks, and the files published from them: `with_pre_game_chain`);
+everything else downstream is requested
 by declarative automation, not here. A provider error is logged and skips the tick with the cursor kept (nothing requested).
 """
 
@@ -33,6 +34,12 @@ def _with_quarantine(*sources: str) -> list[dg.AssetKey]:
 BEFORE_GAMES = _with_quarantine("schedule", "injury_report", "prop_line_snapshots")
 _CONDITIONS = load_automation_config().conditions
 PRE_GAME = [dg.AssetKey(name) for name in _CONDITIONS.pre_game_assets]
+# the post-game assets a pre-game asset's update requests (the files published from the picks)
+PUBLISHED = [
+    dg.AssetKey(name)
+    for name, triggers in _CONDITIONS.post_game_assets.items()
+    if set(triggers) & set(_CONDITIONS.pre_game_assets)
+]
 AFTER_GAMES = _with_quarantine("schedule", "box_scores")
 TRAINING = [dg.AssetKey("trained_models")]
 
@@ -59,8 +66,9 @@ def _provider_error(context: dg.SensorEvaluationContext, exc: Exception) -> dg.S
     name="lines_posted",
     description="New line snapshots or injury reports for today or tomorrow (ET) -> that date's before-the-games "
     "ingest (schedule and whichever of injury_report / prop_line_snapshots brought data) and its pre-game chain (player_lines, player_features, "
-    "predictions once the week's model exists), one run. Cursor: the capture instants seen per date.",
-    asset_selection=BEFORE_GAMES + PRE_GAME,
+    "predictions and picks once the week's model exists, then the files published from the picks), one run. "
+    "Cursor: the capture instants seen per date.",
+    asset_selection=BEFORE_GAMES + PRE_GAME + PUBLISHED,
     minimum_interval_seconds=CONFIG.lines_posted.minimum_interval_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
@@ -114,7 +122,9 @@ def _pre_game_chain(instance: dg.DagsterInstance, day: date) -> list[dg.AssetKey
     model = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey(sensing.MODEL_ASSET), asset_partitions=[week]), limit=1
     )
-    names = sensing.pre_game_chain(_CONDITIONS.pre_game_assets, _CONDITIONS.same_day_blockers, bool(model.records))
+    names = sensing.pre_game_chain(
+        _CONDITIONS.pre_game_assets, _CONDITIONS.same_day_blockers, bool(model.records), _CONDITIONS.post_game_assets
+    )
     return [dg.AssetKey(name) for name in names]
 
 

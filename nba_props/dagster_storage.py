@@ -1,0 +1,165 @@
+"""The project's Dagster instance: Dagster's SQLite storage, keeping one SQLAlchemy engine and a
+pooled connection per database file instead of building, opening and closing them per statement.
+
+Dagster's SQLite run and event-log storages call `create_engine` (with `NullPool`) on every
+connection. So every event a run writes (~24 per step: inputs, outputs, check evaluations, ...)
+paid for a new engine, recompiled its INSERT, opened the file, fsynced its commit and, closing the
+file's last connection, ran a WAL checkpoint. On the replay that was most of Dagster's bookkeeping
+(bench/replay.py; the issue 9 note has the figures). Here each file keeps its engine (the
+compiled-statement cache) and a small pool of open connections, with `synchronous=NORMAL`, the
+setting SQLite recommends for WAL databases (Dagster's files are WAL): a crash of the process
+loses nothing committed and never corrupts; an OS crash or power loss may lose the last commits.
+Other processes (webserver, daemon, run workers) share the files exactly as before (SQLite's own
+locking; readers never block in WAL). Engines of run shards are bounded (least recently used), so
+a long-lived process does not keep every run's file open.
+
+`dagster.yaml` selects it with `instance_class` (nba_props/dagster_instance.yaml), whose
+`config_defaults` put this storage where Dagster's default SQLite storage would be: the same
+folders under the instance's home, so no path or environment variable is written in the file.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from threading import Lock
+
+import yaml
+from dagster._core.instance import DagsterInstance, InstanceRef
+from dagster._core.storage.base_storage import DagsterStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    SqliteEventLogStorage,
+)
+from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
+from dagster._core.storage.schedules.sqlite.sqlite_schedule_storage import SqliteScheduleStorage
+from dagster._core.storage.sql import create_engine
+from dagster._core.storage.sqlite_storage import (
+    DagsterSqliteStorage,
+    _event_logs_directory,
+    _runs_directory,
+    _schedule_directory,
+)
+from dagster._serdes import ConfigurableClassData
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import QueuePool
+
+# Run shards touched recently (a run's own, the index shard, the UI's reads): enough to keep the
+# active ones without keeping a file open for every run the instance has ever had.
+MAX_ENGINES = 16
+# Open connections kept per file; more are opened (and closed after use) when threads overlap.
+POOL_SIZE, MAX_OVERFLOW = 1, 8
+
+
+def _on_connect(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class EngineCache:
+    """SQLAlchemy engines (pooled connections, `synchronous=NORMAL`) by connection string, the
+    least recently used disposed (its connections closed) beyond `size`."""
+
+    def __init__(self, size: int = MAX_ENGINES, **engine_kwargs) -> None:
+        self._size, self._kwargs = size, engine_kwargs
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._lock = Lock()
+        self.created = 0  # engines built (a test reads it)
+
+    def get(self, conn_string: str) -> Engine:
+        with self._lock:
+            engine = self._engines.get(conn_string)
+            if engine is None:
+                engine = create_engine(
+                    conn_string, poolclass=QueuePool, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW, **self._kwargs
+                )
+                event.listen(engine, "connect", _on_connect)
+                self._engines[conn_string] = engine
+                self.created += 1
+                if len(self._engines) > self._size:
+                    _, evicted = self._engines.popitem(last=False)
+                    evicted.dispose()
+            else:
+                self._engines.move_to_end(conn_string)
+            return engine
+
+    def dispose(self) -> None:
+        with self._lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
+
+
+class CachedEngineSqliteEventLogStorage(SqliteEventLogStorage):
+    """Dagster's run-sharded SQLite event log with its engines kept (see the module docstring)."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+        self.engines = EngineCache(connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        super().__init__(base_dir, inst_data)
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        # Dagster's `_connect`, with the engine from the cache instead of a new one per call
+        with self._db_lock:
+            engine = self.engines.get(self.conn_string_for_shard(shard))
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        super().dispose()
+        self.engines.dispose()
+
+
+class CachedEngineSqliteRunStorage(SqliteRunStorage):
+    """Dagster's SQLite run storage with its one engine kept."""
+
+    def __init__(self, conn_string: str, inst_data: ConfigurableClassData | None = None) -> None:
+        super().__init__(conn_string, inst_data)
+        self.engines = EngineCache(size=1)
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with self.engines.get(self._conn_string).connect() as conn, conn.begin():
+            yield conn
+
+    def dispose(self) -> None:
+        super().dispose()
+        self.engines.dispose()
+
+
+class CachedEngineSqliteStorage(DagsterSqliteStorage):
+    """Dagster's SQLite storage (same folders under `base_dir`) built from the classes above."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+        self.base_dir = base_dir
+        self._run_storage = CachedEngineSqliteRunStorage.from_local(_runs_directory(base_dir))
+        self._event_log_storage = CachedEngineSqliteEventLogStorage(_event_logs_directory(base_dir))
+        self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))
+        self._inst_data = inst_data
+        DagsterStorage.__init__(self)
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData, config_value: Mapping) -> CachedEngineSqliteStorage:
+        return cls.from_local(inst_data=inst_data, **config_value)
+
+
+class NbaPropsInstance(DagsterInstance):
+    """A `DagsterInstance` whose default storage (no `storage:` in dagster.yaml) is
+    `CachedEngineSqliteStorage` in the instance's home; every other default is Dagster's."""
+
+    @classmethod
+    def config_schema(cls) -> dict:
+        return {}
+
+    @staticmethod
+    def config_defaults(base_dir: str) -> Mapping[str, ConfigurableClassData | None]:
+        storage = ConfigurableClassData(
+            __name__, CachedEngineSqliteStorage.__name__, yaml.dump({"base_dir": base_dir}, default_flow_style=False)
+        )
+        return {**InstanceRef.config_defaults(base_dir), "storage": storage}

@@ -1,0 +1,82 @@
+"""The project's Dagster instance (nba_props/dagster_storage.py): Dagster's SQLite storage with
+engines kept. Runs behave as on Dagster's own storage, the files are the same (a plain Dagster
+instance reads them), and engines are built once per database, not once per statement."""
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
+
+from nba_props import dagster_storage
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "nba_props" / "dagster_instance.yaml"
+
+
+@dg.asset(check_specs=[dg.AssetCheckSpec("positive", asset="numbers")])
+def numbers():
+    yield dg.Output([1, 2, 3], metadata={"dagster/row_count": 3})
+    yield dg.AssetCheckResult(passed=True)
+
+
+@dg.asset
+def total(numbers: list[int]) -> int:
+    return sum(numbers)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    (tmp_path / "dagster.yaml").write_text(TEMPLATE.read_text())
+    return tmp_path
+
+
+def test_the_template_selects_the_engine_caching_storage(home):
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert isinstance(instance, dagster_storage.NbaPropsInstance)
+        assert isinstance(instance.event_log_storage, dagster_storage.CachedEngineSqliteEventLogStorage)
+        assert isinstance(instance.run_storage, dagster_storage.CachedEngineSqliteRunStorage)
+        # Dagster's default layout under the home: history/runs.db, history/runs/<shard>.db
+        assert (home / "history" / "runs.db").exists()
+        assert (home / "history" / "runs" / "index.db").exists()
+
+
+def test_runs_checks_and_reads_work_and_engines_are_built_once_per_database(home):
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        events = instance.event_log_storage
+        for _ in range(3):
+            assert dg.materialize([numbers, total], instance=instance).success
+        runs = instance.get_runs()
+        assert len(runs) == 3 and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+        written = sum(len(instance.all_logs(r.run_id)) for r in runs)
+        assert written > 3 * 20  # every event of every run stored and read back
+        # index shard + one shard per run (Dagster built one engine per statement: hundreds)
+        assert events.engines.created <= 1 + len(runs)
+        assert instance.run_storage.engines.created == 1
+        latest = instance.get_latest_materialization_event(dg.AssetKey("numbers"))
+        assert latest.asset_materialization.metadata["dagster/row_count"].value == 3
+        check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+            [dg.AssetCheckKey(dg.AssetKey("numbers"), "positive")]
+        )
+        assert len(check) == 1
+    # the files are Dagster's own: a plain SQLite instance on the same folder reads the same runs
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    with dg.DagsterInstance.from_config(str(home)) as plain:
+        assert type(plain.event_log_storage) is SqliteEventLogStorage
+        assert type(plain.run_storage) is SqliteRunStorage
+        assert {r.run_id for r in plain.get_runs()} == {r.run_id for r in runs}
+        assert plain.get_latest_materialization_event(dg.AssetKey("total")) is not None
+
+
+def test_the_engine_cache_evicts_the_least_recently_used(tmp_path):
+    cache = dagster_storage.EngineCache(size=2)
+    urls = [f"sqlite:///{tmp_path / name}.db" for name in "abc"]
+    a = cache.get(urls[0])
+    cache.get(urls[1])
+    assert cache.get(urls[0]) is a  # reused, and now the most recent
+    cache.get(urls[2])  # evicts urls[1]
+    assert cache.created == 3
+    assert cache.get(urls[0]) is a
+    cache.get(urls[1])
+    assert cache.created == 4
