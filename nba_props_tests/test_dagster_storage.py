@@ -60,6 +60,12 @@ def test_runs_checks_and_reads_work_and_engines_are_built_once_per_database(home
             [dg.AssetCheckKey(dg.AssetKey("numbers"), "positive")]
         )
         assert len(check) == 1
+        # a pooled connection may be reused by another thread (Dagster's event watchers, the webserver)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            counts = list(pool.map(lambda r: len(instance.all_logs(r.run_id)), runs * 4))
+        assert sum(counts) == 4 * written
     # the files are Dagster's own: a plain SQLite instance on the same folder reads the same runs
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     with dg.DagsterInstance.from_config(str(home)) as plain:
