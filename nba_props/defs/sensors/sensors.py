@@ -33,12 +33,13 @@ def _with_quarantine(*sources: str) -> list[dg.AssetKey]:
 
 BEFORE_GAMES = _with_quarantine("schedule", "injury_report", "prop_line_snapshots")
 _CONDITIONS = load_automation_config().conditions
-PRE_GAME = [dg.AssetKey(name) for name in _CONDITIONS.pre_game_assets]
-# the post-game assets a pre-game asset's update requests (the files published from the picks)
-PUBLISHED = [
+# everything a posting's run can build after its ingest: the whole chain (the week's model ready)
+# and the files published from it (lib/sensing.pre_game_chain, the one rule for both)
+PRE_GAME = [
     dg.AssetKey(name)
-    for name, triggers in _CONDITIONS.post_game_assets.items()
-    if set(triggers) & set(_CONDITIONS.pre_game_assets)
+    for name in sensing.pre_game_chain(
+        _CONDITIONS.pre_game_assets, _CONDITIONS.same_day_blockers, True, _CONDITIONS.post_game_assets
+    )
 ]
 AFTER_GAMES = _with_quarantine("schedule", "box_scores")
 TRAINING = [dg.AssetKey("trained_models")]
@@ -68,7 +69,7 @@ def _provider_error(context: dg.SensorEvaluationContext, exc: Exception) -> dg.S
     "ingest (schedule and whichever of injury_report / prop_line_snapshots brought data) and its pre-game chain (player_lines, player_features, "
     "predictions and picks once the week's model exists, then the files published from the picks), one run. "
     "Cursor: the capture instants seen per date.",
-    asset_selection=BEFORE_GAMES + PRE_GAME + PUBLISHED,
+    asset_selection=BEFORE_GAMES + PRE_GAME,
     minimum_interval_seconds=CONFIG.lines_posted.minimum_interval_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
