@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 
 import dagster as dg
 import polars as pl
+from dagster._core.execution.context.metadata_logging import AssetMetadataHandle, OutputMetadataAccumulator
 
 from nba_props.lib import tables
 from nba_props.partitions import DATE_FMT, game_date_partitions
@@ -141,8 +142,39 @@ def record_partition_metadata(
     writes one materialization per partition: each must carry its own figures, not the range's,
     or the UI's plots are flat). Partition-scoped metadata wins over the output's, so the range
     totals an asset keeps go under names that say so (`run_rows`). Returns the figures recorded."""
-    key = asset_key or context.assets_def.key.to_user_string()
     recorded = partition_figures(frame, context.partition_keys, column=column, figures=figures)
-    for partition, values in recorded.items():
-        context.add_asset_metadata(values, asset_key=key, partition_key=partition)
+    add_partitions_metadata(context, recorded, asset_key=asset_key)
     return recorded
+
+
+def add_partitions_metadata(
+    context: dg.AssetExecutionContext,
+    per_partition: Mapping[str, Mapping[str, object]],
+    *,
+    asset_key: str | None = None,
+) -> None:
+    """Record each partition's own metadata (`{"YYYY-MM-DD": {...}}`, merged over what the step
+    recorded before) in one update. `context.add_asset_metadata` lists the run's partition keys
+    and copies the step's whole metadata map on every call: quadratic over a season's run
+    (~0.4 ms a call at 174 partitions, ~0.07 s per asset; 0.4 s of the publish bench). The keys
+    are checked once here as that call does; without the step's accumulator (its internals,
+    Dagster pinned to a minor version) the public call is used per partition."""
+    key = dg.AssetKey.from_user_string(asset_key) if asset_key else context.assets_def.key
+    if key not in context.assets_def.keys:
+        raise dg.DagsterInvariantViolationError(f"metadata for asset {key.to_user_string()!r}: not in this step")
+    unknown = sorted(set(per_partition) - set(context.partition_keys))
+    if unknown:
+        raise dg.DagsterInvariantViolationError(
+            f"metadata for partition(s) {unknown[:3]} of {key.to_user_string()!r}: not targeted by this run"
+        )
+    step = getattr(context.op_execution_context, "_step_execution_context", None)
+    accumulator = getattr(step, "_metadata_accumulator", None)
+    if not isinstance(accumulator, OutputMetadataAccumulator):
+        for partition, values in per_partition.items():
+            context.add_asset_metadata(values, asset_key=key, partition_key=partition)
+        return
+    merged = dict(accumulator.per_output_metadata)
+    for partition, values in per_partition.items():
+        handle = AssetMetadataHandle(asset_key=key, partition_key=partition)
+        merged[handle] = {**merged.get(handle, {}), **values}
+    step._metadata_accumulator = OutputMetadataAccumulator(per_output_metadata=merged)

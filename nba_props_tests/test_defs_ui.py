@@ -69,3 +69,58 @@ def test_partition_figures_are_each_days_own_from_one_group_by():
     }
     weekly = pl.DataFrame({"week_start": [date(2025, 3, 10)] * 2, "family": ["x", "y"]})
     assert partition_figures(weekly, ["2025-03-10"], column="week_start") == {"2025-03-10": {ROW_COUNT: 2}}
+
+
+def _partition_metadata_asset(bulk: bool):
+    import dagster as dg
+
+    from nba_props.dagster_helpers import add_partitions_metadata
+
+    days = dg.DailyPartitionsDefinition(start_date="2025-03-10", end_date="2025-03-14")
+
+    @dg.asset(name="bulk" if bulk else "public", partitions_def=days)
+    def _asset(context: dg.AssetExecutionContext) -> None:
+        first = {key: {"n": i, "kept": "first"} for i, key in enumerate(context.partition_keys)}
+        later = {key: {"n": 10 * i} for i, key in enumerate(context.partition_keys)}  # merged over `first`
+        for figures in (first, later):
+            if bulk:
+                add_partitions_metadata(context, figures)
+            else:
+                for key, values in figures.items():
+                    context.add_asset_metadata(values, partition_key=key)
+
+    return _asset
+
+
+def test_bulk_partition_metadata_records_what_the_public_call_records_per_partition():
+    import dagster as dg
+
+    instance = dg.DagsterInstance.ephemeral()
+    seen = {}
+    for bulk in (True, False):
+        asset = _partition_metadata_asset(bulk)
+        result = dg.materialize([asset], instance=instance, tags={"dagster/asset_partition_range_start": "2025-03-10",
+                                                                  "dagster/asset_partition_range_end": "2025-03-13"})  # fmt: skip
+        assert result.success
+        seen[bulk] = {
+            m.partition: {k: v.value for k, v in m.metadata.items()} for m in result.asset_materializations_for_node(
+                asset.op.name)
+        }  # fmt: skip
+    assert seen[True] == seen[False]
+    assert seen[True]["2025-03-12"] == {"n": 20, "kept": "first"}
+    assert sorted(seen[True]) == ["2025-03-10", "2025-03-11", "2025-03-12", "2025-03-13"]
+
+
+def test_bulk_partition_metadata_refuses_a_partition_the_run_does_not_target():
+    import dagster as dg
+
+    from nba_props.dagster_helpers import add_partitions_metadata
+
+    days = dg.DailyPartitionsDefinition(start_date="2025-03-10", end_date="2025-03-14")
+
+    @dg.asset(partitions_def=days)
+    def stray(context: dg.AssetExecutionContext) -> None:
+        add_partitions_metadata(context, {"2025-03-13": {"n": 1}})
+
+    with pytest.raises(dg.DagsterInvariantViolationError, match="not targeted by this run"):
+        dg.materialize([stray], partition_key="2025-03-10", instance=dg.DagsterInstance.ephemeral())

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
+from pydantic import BaseModel, ConfigDict
 
 from nba_props.lib import schemas
 from nba_props.lib.exports import admin_files as af
@@ -548,3 +549,36 @@ def test_pick_history_equals_the_per_day_records():
         assert af.ultra_records(history, day) == af.ultra_records(picks, day)
         assert af.ultra_gate(history, day, SELECTION) == af.ultra_gate(picks, day, SELECTION)
     assert af.pick_records(history, date(2025, 4, 13), {"all": lambda *_: True})["all"].wins == 1  # 2024-25's own
+
+
+def test_candidate_rows_encoded_by_polars_are_byte_identical_to_the_dict_encoding():
+    cands = [cand("a", edge=6.0, model_id="m_champ"), cand("c", edge=6.0, selected=False, quality=None)]
+    preds = [pred("a", "m_champ", CHAMPION), pred("a", "m_other", OTHER, edge=4.25),
+             pred("c", "m_champ", CHAMPION, edge=1 / 3), pred("c", "m_q", OTHER, quarantined=True, rec="PASS")]  # fmt: skip
+    c, p = frame("best_bets", cands), frame("predictions", preds)
+    head, rows = af.admin_picks_head(c, p, picks_of([]), DAY, **KW)
+    assert head.candidates == [] and rows.height == 4
+    whole = af.build_admin_picks(c, p, picks_of([]), DAY, **KW)
+    data = to_json_bytes(head, {"candidates": rows})
+    assert data == to_json_bytes(whole)
+    assert af.AdminPicks.model_validate_json(data) == whole
+    # odd values: unicode and quotes, NaN / inf (null either way), a third, ints
+    odd = pl.DataFrame({"s": ['é "q" \\ \n 💥', None], "f": [float("nan"), 1 / 3], "g": [float("inf"), 1e16],
+                        "i": [1, None], "b": [True, None]})  # fmt: skip
+
+    class Odd(BaseModel):
+        model_config = ConfigDict(ser_json_inf_nan="null")
+        rows: list[dict]
+
+    assert to_json_bytes(Odd(rows=[]), {"rows": odd}) == to_json_bytes(Odd(rows=odd.to_dicts()))
+
+
+def test_rows_as_frames_need_an_empty_field_and_plain_column_types():
+    class Two(BaseModel):
+        rows: list[dict]
+        other: list[dict] = []
+
+    with pytest.raises(ValueError, match="need the field empty"):
+        to_json_bytes(Two(rows=[{"x": 1}]), {"rows": pl.DataFrame({"x": [2]})})
+    with pytest.raises(ValueError, match="no byte-identical polars encoding"):
+        to_json_bytes(Two(rows=[]), {"rows": pl.DataFrame({"d": [DAY]})})

@@ -61,6 +61,15 @@ def test_stored_of_reads_date_and_count_and_tolerates_garbage():
     assert publish.stored_of(b'{"date": "2025-10-21", "picks": [1, 2]}', "picks") == Stored(D1, 2)
     assert publish.stored_of(b"not json", "picks") == Stored(None, None)
     assert publish.stored_of(None, "picks") == Stored(None, None)
+    # the other keys (an admin file's candidate rows) are skipped, whatever they hold
+    big = b'{"candidates": [{"x": 1}, [null, 2.5], "s"], "date": "2025-10-21", "picks": [{"p": 1}], "ultra": {}}'
+    assert publish.stored_of(big, "picks") == Stored(D1, 1)
+    assert publish.stored_of(b'{"date": "2025-10-21", "models": 3}', "models") == Stored(D1, None)  # not a list
+    assert publish.stored_of(b'{"date": "2025-10-21"}', "today") == Stored(D1, None)
+    assert publish.stored_of(b'{"picks": [1]}', "picks") == Stored(None, None)  # no date
+    assert publish.stored_of(b'{"date": "21/10/2025", "picks": [1]}', "picks") == Stored(None, None)
+    assert publish.stored_of(b'{"date": 1729468800, "picks": [1]}', "picks") == Stored(None, None)
+    assert publish.stored_of(b"[1, 2]", "picks") == Stored(None, None)
 
 
 def test_excuses_health_gate_and_days_without_played_games():

@@ -153,7 +153,7 @@ def test_a_file_failing_its_schema_blocks_and_writes_nothing(home, monkeypatch):
     publish_day(home, DAYS[0])
     good = files(home).read_bytes(ALL)
     # planted: the encoding emits a file its schema cannot parse back
-    monkeypatch.setattr(writer, "to_json_bytes", lambda model: b'{"date": "not a date"}\n')
+    monkeypatch.setattr(writer, "to_json_bytes", lambda model, frames=None: b'{"date": "not a date"}\n')
     result = run(home, after(DAYS[0]), DAYS[0], select=["best_bets_all_json"])
     assert not result.success
     assert checks(result)[writer.SCHEMA_VALID] is False

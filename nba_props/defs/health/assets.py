@@ -9,6 +9,7 @@ import dagster as dg
 import polars as pl
 
 from nba_props.dagster_helpers import (
+    add_partitions_metadata,
     check_spec,
     daily_asset_kwargs,
     partition_figures,
@@ -127,7 +128,7 @@ def model_performance_daily(
             values["champion_decision"] = day_rows.get_column("champion_reason")[0] or ""
         if key == end.strftime(DATE_FMT):
             values["champion_season_timeline"] = dg.MetadataValue.md(health.timeline_markdown(season, None, CONFIG))
-        context.add_asset_metadata(values, asset_key=ASSET, partition_key=key)
+    add_partitions_metadata(context, recorded, asset_key=ASSET)
     alert_days = rows.filter(pl.col("is_champion") & pl.col("state").is_in(health.ALERT_STATES))
     # the switches decided in the run's days (effective the next day): the registry of champion transitions
     switches = choices[0].filter(

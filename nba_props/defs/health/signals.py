@@ -8,6 +8,7 @@ import dagster as dg
 import polars as pl
 
 from nba_props.dagster_helpers import (
+    add_partitions_metadata,
     check_spec,
     daily_asset_kwargs,
     partition_figures,
@@ -77,7 +78,7 @@ def signal_health_daily(context: dg.AssetExecutionContext, tags: pl.DataFrame, a
     for key, values in recorded.items():
         day_rows = rows_of[key]
         values["signal_health"] = dg.MetadataValue.md(signals.health_markdown(day_rows, RULES))
-        context.add_asset_metadata(values, asset_key=ASSET, partition_key=key)
+    add_partitions_metadata(context, recorded, asset_key=ASSET)
     yield dg.Output(
         rows,
         metadata={

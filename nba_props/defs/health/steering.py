@@ -10,7 +10,13 @@ from collections.abc import Iterator
 import dagster as dg
 import polars as pl
 
-from nba_props.dagster_helpers import check_spec, daily_asset_kwargs, rows_check, unique_key_spec
+from nba_props.dagster_helpers import (
+    add_partitions_metadata,
+    check_spec,
+    daily_asset_kwargs,
+    rows_check,
+    unique_key_spec,
+)
 from nba_props.io.artifacts import ArtifactStore, ArtifactStoreResource, dumps_json
 from nba_props.lib import health, steering, tables
 from nba_props.lib.automation import load_automation_config
@@ -95,6 +101,7 @@ def steering_report(
                                            cutoff=ALERTS_CUTOFF)  # fmt: skip
     store = artifacts.store()
     row_of = {r["game_date"]: r for r in rows.iter_rows(named=True)}
+    per_day: dict[str, dict[str, object]] = {}
     for report in reports:
         files = write_report(store, report)
         r = row_of[report.day]
@@ -109,7 +116,8 @@ def steering_report(
         for lb in CONFIG.record_labels:
             figures |= {f"bb_n_{lb}": r[f"bb_n_{lb}"], **({f"bb_hr_{lb}": r[f"bb_hr_{lb}"]} if r[f"bb_hr_{lb}"]
                                                         is not None else {})}  # fmt: skip
-        context.add_asset_metadata(figures, asset_key=ASSET, partition_key=report.day.strftime(DATE_FMT))
+        per_day[report.day.strftime(DATE_FMT)] = figures
+    add_partitions_metadata(context, per_day, asset_key=ASSET)
     yield dg.Output(
         rows,
         metadata={

@@ -14,6 +14,7 @@ import dagster as dg
 import polars as pl
 
 from nba_props.dagster_helpers import (
+    add_partitions_metadata,
     check_spec,
     column_schema,
     daily_asset_kwargs,
@@ -139,10 +140,9 @@ def _outputs(
     )
     rows = parsed.rows
     record_partition_metadata(context, rows, asset_key=source, figures=figures)
-    for partition, values in quarantined.items():  # the day's quarantined rows beside its own rows
-        context.add_asset_metadata(
-            {"quarantined_rows": values["quarantined_rows"]}, asset_key=source, partition_key=partition
-        )
+    # the day's quarantined rows beside its own rows
+    add_partitions_metadata(context, {p: {"quarantined_rows": v["quarantined_rows"]} for p, v in quarantined.items()},
+                            asset_key=source)  # fmt: skip
     metadata: dict[str, object] = {
         "run_rows": rows.height,
         "run_quarantined_rows": quarantine.height,

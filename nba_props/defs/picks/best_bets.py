@@ -9,6 +9,7 @@ import dagster as dg
 import polars as pl
 
 from nba_props.dagster_helpers import (
+    add_partitions_metadata,
     check_spec,
     daily_asset_kwargs,
     partition_figures,
@@ -127,7 +128,7 @@ def best_bets(
         values |= _history_figures(history_of[key])
         values["filter_summary"] = dg.MetadataValue.md(selection.filter_summary_markdown(day_counts))
         values["picks"] = dg.MetadataValue.md(selection.picks_markdown(day))
-        context.add_asset_metadata(values, asset_key=ASSET, partition_key=key)
+    add_partitions_metadata(context, recorded, asset_key=ASSET)
     yield dg.Output(
         rows,
         metadata={

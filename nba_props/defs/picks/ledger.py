@@ -12,7 +12,14 @@ from collections.abc import Iterator
 import dagster as dg
 import polars as pl
 
-from nba_props.dagster_helpers import check_spec, daily_asset_kwargs, partition_figures, rows_check, unique_key_spec
+from nba_props.dagster_helpers import (
+    add_partitions_metadata,
+    check_spec,
+    daily_asset_kwargs,
+    partition_figures,
+    rows_check,
+    unique_key_spec,
+)
 from nba_props.io.io_manager import WarehouseResource
 from nba_props.lib import ledger, tables
 from nba_props.lib.ingest_checks import duplicate_keys
@@ -65,7 +72,7 @@ def published_picks(
         # this run's moves under names of their own: the ledger's status counts (published,
         # withdrawn, late) must not be overwritten by the run's events of the same name
         values |= {f"run_{e}": v for e, v in moved[key].items() if e in EVENTS}
-        context.add_asset_metadata(values, asset_key=ASSET, partition_key=key)
+    add_partitions_metadata(context, figures, asset_key=ASSET)
     yield dg.Output(
         rows,
         metadata={

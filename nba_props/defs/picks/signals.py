@@ -9,6 +9,7 @@ import dagster as dg
 import polars as pl
 
 from nba_props.dagster_helpers import (
+    add_partitions_metadata,
     check_spec,
     daily_asset_kwargs,
     partition_figures,
@@ -94,7 +95,7 @@ def signal_tags(
     for key, values in recorded.items():
         day_rows = rows_of[key]
         values["signal_counts"] = dg.MetadataValue.md(signals.tags_markdown(day_rows, REGISTRY))
-        context.add_asset_metadata(values, asset_key=ASSET, partition_key=key)
+    add_partitions_metadata(context, recorded, asset_key=ASSET)
     yield dg.Output(
         rows,
         metadata={

@@ -169,19 +169,16 @@ def admin_picks_json(
     rows = admin_files.admin_candidates(predictions, best_bets, keep_date=True)
     rows_of = {k[0]: part for k, part in rows.partition_by("game_date", as_dict=True, include_key=False).items()}
     no_rows = rows.clear().drop("game_date")
-    models = {
-        day: admin_files.build_admin_picks(
-            *run.of(day),
-            run.history,
-            day,
-            **run.stamp(day),
-            candidate_rows=rows_of.get(day, no_rows),
+    heads = {
+        day: admin_files.admin_picks_head(
+            *run.of(day), run.history, day, **run.stamp(day), candidate_rows=rows_of.get(day, no_rows)
         )  # fmt: skip
         for day in run.days
     }
     excuses = publish.excuses_of(schedule, run.days, best_bets=best_bets, ledger=ledger)
-    yield from writer.publish_files(context, PICKS, artifacts.store(), models, excuses,
-                                    markdown=admin_files.admin_picks_markdown, figures=_pick_figures)  # fmt: skip
+    yield from writer.publish_files(context, PICKS, artifacts.store(), {d: h[0] for d, h in heads.items()}, excuses,
+                                    markdown=admin_files.admin_picks_markdown, figures=_pick_figures,
+                                    frames={d: {"candidates": h[1]} for d, h in heads.items()})  # fmt: skip
 
 
 @dg.asset(

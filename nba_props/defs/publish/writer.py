@@ -11,7 +11,13 @@ import dagster as dg
 import polars as pl
 from pydantic import BaseModel, ValidationError
 
-from nba_props.dagster_helpers import check_spec, daily_asset_kwargs, rows_check, unique_key_spec
+from nba_props.dagster_helpers import (
+    add_partitions_metadata,
+    check_spec,
+    daily_asset_kwargs,
+    rows_check,
+    unique_key_spec,
+)
 from nba_props.io.artifacts import ArtifactStore, dumps_json
 from nba_props.lib import publish
 from nba_props.lib.exports.common import to_json_bytes
@@ -53,19 +59,25 @@ def asset_kwargs(asset: str, description: str) -> dict[str, object]:
     }
 
 
-def _plan(asset: str, models: Mapping[date, BaseModel]) -> list[publish.Planned]:
+def _plan(
+    asset: str, models: Mapping[date, BaseModel], frames: Mapping[date, Mapping[str, pl.DataFrame]]
+) -> tuple[list[publish.Planned], dict[date, BaseModel]]:
+    """Every file of every day encoded once and parsed back into its schema; the days' whole
+    models (a model given with `frames` comes back from the parse with those rows)."""
     rules, field = CONFIG.files_of(asset), CONFIG.assets[asset].count_field
-    planned = []
+    planned, whole = [], dict(models)
     for day, model in sorted(models.items()):
-        data = to_json_bytes(model)
+        data = to_json_bytes(model, frames.get(day))
         try:
-            type(model).model_validate_json(data)
+            parsed = type(model).model_validate_json(data)
             valid, error = True, None
+            if day in frames:
+                whole[day] = parsed
         except ValidationError as exc:
             valid, error = False, str(exc).splitlines()[0]
-        count = len(getattr(model, field))
+        count = len(getattr(whole[day], field))
         planned += [publish.Planned(day, CONFIG.relpath(r, day), r.current, data, count, valid, error) for r in rules]
-    return planned
+    return planned, whole
 
 
 def _read(store: ArtifactStore, relpath: str) -> bytes | None:
@@ -101,8 +113,10 @@ def publish_files(
     excuses: Mapping[date, str],
     markdown: Callable[[BaseModel], str] | None = None,
     figures: Callable[[BaseModel], Mapping[str, object]] | None = None,
+    frames: Mapping[date, Mapping[str, pl.DataFrame]] | None = None,
 ) -> Iterator:
-    planned = _plan(asset, models)
+    """`frames`: per day, list fields its model holds empty, as frames (`to_json_bytes`)."""
+    planned, models = _plan(asset, models, frames or {})
     decisions = publish.decide(planned, _stored(store, asset, planned), excuses, CONFIG.content_guard.min_ratio)
     rows = publish.files_rows(decisions)
     invalid = rows.filter(pl.col("reason").str.starts_with("schema:")).select("game_date", "path", "reason")
@@ -116,6 +130,7 @@ def publish_files(
     by_day: dict[date, list[publish.Decision]] = {}
     for d in decisions:
         by_day.setdefault(d.planned.day, []).append(d)
+    per_day: dict[str, dict[str, object]] = {}
     for day, model in models.items():
         values: dict[str, object] = {"dagster/row_count": len(by_day[day]), "picks": by_day[day][0].planned.count,
                                      "degraded": any(d.degraded for d in by_day[day]),
@@ -131,7 +146,8 @@ def publish_files(
             values |= dict(figures(model))
         if markdown is not None:
             values["day"] = dg.MetadataValue.md(markdown(model))
-        context.add_asset_metadata(values, asset_key=asset, partition_key=day.strftime(DATE_FMT))
+        per_day[day.strftime(DATE_FMT)] = values
+    add_partitions_metadata(context, per_day, asset_key=asset)
     yield dg.Output(
         rows,
         metadata={

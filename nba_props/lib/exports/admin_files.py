@@ -1015,6 +1015,20 @@ def build_admin_picks(
     predictions: pl.DataFrame,
     picks: pl.DataFrame | PickHistory,
     day: date,
+    **kwargs: Any,
+) -> AdminPicks:
+    """The day's AdminPicks with its candidate rows as dicts (`admin_picks_head`'s two parts in
+    one model)."""
+    head, rows = admin_picks_head(candidates, predictions, picks, day, **kwargs)
+    # plain dicts, NOT validated here: the writer's blocking schema check validates the file
+    return head.model_copy(update={"candidates": rows.to_dicts()})
+
+
+def admin_picks_head(
+    candidates: pl.DataFrame,
+    predictions: pl.DataFrame,
+    picks: pl.DataFrame | PickHistory,
+    day: date,
     *,
     generated_at: datetime,
     algorithm_version: str,
@@ -1022,19 +1036,17 @@ def build_admin_picks(
     selection: SelectionConfig | None = None,
     candidate_rows: pl.DataFrame | None = None,
     figures: DayFigures | None = None,
-) -> AdminPicks:
-    """`candidate_rows`: the day's `admin_candidates` when the caller computed a whole run's at
-    once (game_date dropped), `figures` its `DayFigures`; computed here from the day's frames
+) -> tuple[AdminPicks, pl.DataFrame]:
+    """The day's AdminPicks without its ~1000 candidate rows (validated as usual) and those rows
+    as a frame in `AdminCandidate` order, for `common.to_json_bytes(model, {"candidates": rows})`.
+    `candidate_rows`: the day's `admin_candidates` when the caller computed a whole run's at once
+    (game_date dropped), `figures` its `DayFigures`; computed here from the day's frames
     otherwise."""
     models, selection = _configs(models, selection)
     cands, preds = _day(candidates, day), _day(predictions, day)
     figures = figures or day_figures(cands, preds, [day], selection)[day]
     if candidate_rows is None:
         candidate_rows = admin_candidates(preds, cands)
-    # the ~1000 candidate rows as plain dicts, NOT validated here: the writer's blocking schema
-    # check parses every file's encoded bytes back into AdminPicks (one validation per row, of what
-    # is written); the rest is validated as usual
-    rows = candidate_rows.to_dicts()
     head = AdminPicks.model_validate(
         {
             "date": day,
@@ -1046,7 +1058,7 @@ def build_admin_picks(
             "pipeline_summary": _pipeline(figures, models),
         }
     )
-    return head.model_copy(update={"candidates": rows})
+    return head, candidate_rows
 
 
 def _cell(value: Any) -> str:
