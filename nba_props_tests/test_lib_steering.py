@@ -239,8 +239,18 @@ def test_schedule_gaps():
 NO_ALERTS = pl.DataFrame(schema=ALERTS_SCHEMA)
 
 
+def regime_row(family: str, colours: tuple[str, str, str, str], line_state: str = "NORMAL") -> dict:
+    keys = ("regime_colour", "compression_colour", "max_edge_colour", "edge_high_colour")
+    return {"game_date": DAY, "family": family, **dict(zip(keys, colours, strict=True)), "line_state_short": line_state}
+
+
+CHAMP_REGIME = regime_row(CHAMP, ("YELLOW", "GREEN", "YELLOW", "RED"))
+# market_regime has a row per family: another family's must never show as the champion's
+OTHER_REGIME = regime_row(OTHER, ("RED", "RED", "RED", "RED"), "LOOSE")
+
+
 def inputs_for(performance: pl.DataFrame, picks: pl.DataFrame = PICKS, gate: bool = False,
-               alerts: pl.DataFrame = NO_ALERTS) -> steering.Inputs:  # fmt: skip
+               alerts: pl.DataFrame = NO_ALERTS, regime: list[dict] | None = None) -> steering.Inputs:  # fmt: skip
     bb = pl.DataFrame(
         {
             "game_date": [DAY],
@@ -258,9 +268,7 @@ def inputs_for(performance: pl.DataFrame, picks: pl.DataFrame = PICKS, gate: boo
     signal = pl.DataFrame({"game_date": [DAY, DAY], "name": ["high_edge", "combo_3way"], "kind": ["signal", "combo"],
                            "state": ["active", "active"], "status": ["HEALTHY", "DEGRADING"],
                            "regime": ["NORMAL", "COLD"], "hr_7d": [0.6, 0.4], "n_7d": [20, 10]})  # fmt: skip
-    regime = pl.DataFrame({"game_date": [DAY], "regime_colour": ["YELLOW"], "compression_colour": ["GREEN"],
-                           "max_edge_colour": ["YELLOW"], "edge_high_colour": ["RED"],
-                           "line_state_short": ["NORMAL"]})  # fmt: skip
+    regime = pl.DataFrame([OTHER_REGIME, CHAMP_REGIME] if regime is None else regime)
     schedule = pl.DataFrame({"game_date": [DAY - timedelta(days=3), DAY], "status": ["final", "final"]})
     registry = pl.DataFrame({"family": [CHAMP], "week_start": [DAY - timedelta(days=8)]})
     return steering.Inputs(performance, signal, regime, picks, bb, acc, registry, schedule, alerts)
@@ -321,9 +329,16 @@ def test_the_report_follows_the_champion_chosen_by_evidence_and_names_its_switch
     assert f"champion switch (automatic, config/health.yaml champion_selection): {reason}" in r["risk_factors"]
     assert f"**Champion SWITCH for 2026-01-21: {THIRD}**: {reason}" in report.markdown
     assert f"**Champion of 2026-01-20: {OTHER}**" in report.markdown
-    # without rows: the seed, no switch
-    rows, _ = build(inputs_for(perf()))
+    # the market regime section is the day's champion's row (OTHER's), not the seed's
+    assert "| RED | RED | RED | RED | LOOSE |" in report.markdown
+    assert "| YELLOW | GREEN | YELLOW | RED | NORMAL |" not in report.markdown
+    # without rows: the seed, no switch, the seed's regime row
+    rows, [report] = build(inputs_for(perf()))
     assert (rows["champion"][0], rows["champion_switch"][0]) == (CHAMP, False)
+    assert "| YELLOW | GREEN | YELLOW | RED | NORMAL |" in report.markdown and "LOOSE" not in report.markdown
+    # the champion without a regime row (no predictions that day): none shown, never another family's
+    _, [report] = build(inputs_for(perf(*rows_), regime=[CHAMP_REGIME]))
+    assert "No market_regime row (no slate for the champion on this date)." in report.markdown
 
 
 def test_the_one_recommendation_check_fails_on_a_planted_fault():

@@ -1,5 +1,6 @@
 """Market regime and pre-game signal: the rules on constructed frames (values hand-computed, every
-band at its boundary) and an idempotent rerun of each asset on a hand-built warehouse."""
+band at its boundary), every family's rows with the day's champion by evidence marked
+(`is_champion`), and an idempotent rerun of each asset on a hand-built warehouse."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from nba_props.lib import regime
+from nba_props.lib import champion, regime
 from nba_props.lib.regime import GREEN, NO_DATA, RED, YELLOW, load_regime_config
 
 CONFIG = load_regime_config()
@@ -63,8 +64,10 @@ def day(i: int) -> date:
     return END - timedelta(days=30 - i)
 
 
-def run(rows, start=END, end=END):
-    return regime.market_regime(frame(rows), CHAMP, start, end, MARKET)
+def run(rows, start=END, end=END, *, every_family=False):
+    """The champion's rows (CHAMP every day), or every family's."""
+    out = regime.market_regime(frame(rows), CHAMP, start, end, MARKET)
+    return out if every_family else out.filter(pl.col("is_champion"))
 
 
 # ----------------------------------------------------------------------------- market regime
@@ -72,7 +75,8 @@ def run(rows, start=END, end=END):
 
 def test_compression_on_a_constructed_series():
     """Days 1-23 max edge 8, days 24-30 max edge 4 (plus smaller picks); day 28 has no games; day 27
-    has games but only a PASS; another family's bigger edges never count."""
+    has games but only a PASS; another family's bigger edges never count in the champion's row
+    (that family has its own row, over its own days)."""
     rows = []
     for i in range(1, 31):
         if i == 28:
@@ -97,6 +101,15 @@ def test_compression_on_a_constructed_series():
     # edge 5+ picks: the 23 early days' 8-point picks; none in the short window
     assert r["edge_high_per_day_short"] == 0.0 and r["edge_high_per_day_long"] == pytest.approx(23 / 29)
     assert r["edge_high_colour"] == RED and r["regime_colour"] == RED
+    # the other family: one 12-point pick on each of the 29 days with games, all its own
+    everyone = run(rows, every_family=True)
+    assert everyone["family"].to_list() == [CHAMP, "other"]
+    assert everyone["is_champion"].to_list() == [True, False]
+    o = everyone.row(1, named=True)
+    assert (o["slate_days_short"], o["slate_days_long"], o["picks"], o["max_edge"]) == (6, 29, 1, 12.0)
+    assert o["avg_max_edge_short"] == 12.0 and o["compression"] == 1.0 and o["edge_high_per_day_short"] == 1.0
+    assert (o["compression_colour"], o["max_edge_colour"], o["edge_high_colour"]) == (GREEN, GREEN, YELLOW)
+    assert o["regime_colour"] == YELLOW
 
 
 def test_days_without_games_get_no_row_and_a_pass_only_day_has_max_edge_zero():
@@ -179,6 +192,56 @@ def test_line_mae_bias_and_gap_pool_the_decided_picks():
 def test_quarantined_picks_are_not_picks():
     rows = [pick(END, 9.0, n=1, quarantined=True), pick(END, 4.0, n=2)]
     assert run(rows).row(0, named=True)["max_edge"] == 4.0
+
+
+OTHER = "other"
+
+
+def choices(next_champion: dict[date, str], families=(CHAMP, OTHER)) -> pl.DataFrame:
+    """model_performance_daily rows (the columns the champion is read from): every family's row of
+    each evidence day names the same next_champion."""
+    return pl.DataFrame(
+        [{"game_date": d, "family": f, "next_champion": c} for d, c in next_champion.items() for f in families],
+        schema={"game_date": pl.Date, "family": pl.Utf8, "next_champion": pl.Utf8},
+    )
+
+
+def two_families(days, champ_edge=4.0, other_edge=6.0, *, other_off=(), champ=CHAMP):
+    """One pick per family per day (`champ` 4 points, OTHER 6), OTHER without games on `other_off`."""
+    return [pick(d, champ_edge, family=champ) for d in days] + [
+        pick(d, other_edge, family=OTHER) for d in days if d not in other_off
+    ]
+
+
+def test_is_champion_follows_the_champion_chosen_by_evidence():
+    """The evidence of day 27 keeps CHAMP for day 28; day 28's switches to OTHER for day 29 (kept
+    on day 29 for day 30). The configured champion (CHAMP) is not the champion of days 29 and 30;
+    on day 30 OTHER has no games: no champion row that day, CHAMP's row stays a plain family row."""
+    days = [day(28), day(29), END]
+    chosen = champion.champions_for_days(choices({day(27): CHAMP, day(28): OTHER, day(29): OTHER}), days, CHAMP)
+    assert chosen["champion"].to_list() == [CHAMP, OTHER, OTHER]
+    out = regime.market_regime(frame(two_families(days, other_off={END})), chosen, day(28), END, MARKET)
+    assert out.select("game_date", "family", "is_champion").rows() == [
+        (day(28), CHAMP, True), (day(28), OTHER, False),
+        (day(29), CHAMP, False), (day(29), OTHER, True),
+        (END, CHAMP, False),
+    ]  # fmt: skip
+    champ_rows = out.filter(pl.col("is_champion"))
+    # each champion row carries its own family's figures: 4-point edges on day 28, 6-point on day 29
+    assert champ_rows["max_edge"].to_list() == [4.0, 6.0]
+    assert champ_rows["avg_max_edge_short"].to_list() == [4.0, 6.0]
+    assert champ_rows["edge_high_per_day_short"].to_list() == [0.0, 1.0]
+
+
+def test_without_performance_rows_the_configured_champion_is_every_days_champion():
+    """No model_performance_daily row before the days (a new warehouse): the seed, for every day;
+    a family name passed instead of a frame means the same."""
+    days = [day(29), END]
+    seed = champion.champions_for_days(choices({}), days, CHAMP)
+    assert seed["champion"].to_list() == [CHAMP, CHAMP]
+    by_frame = regime.market_regime(frame(two_families(days)), seed, day(29), END, MARKET)
+    assert by_frame.filter(pl.col("is_champion"))["family"].to_list() == [CHAMP, CHAMP]
+    assert by_frame.equals(regime.market_regime(frame(two_families(days)), CHAMP, day(29), END, MARKET))
 
 
 def test_window_lengths_are_derived_from_the_config():
@@ -291,6 +354,10 @@ def _stand_ins(*names):
     ]
 
 
+MARKET_INPUTS = ["prediction_accuracy", "pick_accuracy", "model_performance_daily"]
+SIGNAL_INPUTS = ["predictions", "schedule", "model_performance_daily"]
+
+
 def _materialize(asset, inputs, resources, first: date, last: date):
     with dg.instance_for_test() as instance:
         result = dg.materialize(
@@ -308,7 +375,7 @@ def _materialize(asset, inputs, resources, first: date, last: date):
 
 
 def test_market_regime_rerun_leaves_the_table_unchanged(warehouse_resources):
-    from nba_props.defs.health.regime import CHAMPION, market_regime
+    from nba_props.defs.health.regime import SEED, market_regime
 
     store, resources = warehouse_resources
     first = day(1)
@@ -317,30 +384,38 @@ def test_market_regime_rerun_leaves_the_table_unchanged(warehouse_resources):
         for i in range(1, 31)
         if i % 6
         for n in range(3)
-        for fam in (CHAMPION, "other")
+        for fam in (SEED, "other")
     ]
     accuracy = frame(rows).with_columns(model_id=pl.col("family") + "_m")
     store.replace_partitions("prediction_accuracy", accuracy, start=first, end=END)
-    result = _materialize(market_regime, ["prediction_accuracy", "pick_accuracy"], resources, day(20), END)
-    once = store.load("market_regime").sort("game_date")
-    assert once.height == sum(1 for i in range(20, 31) if i % 6)
-    assert set(once["family"]) == {CHAMPION}
-    _materialize(market_regime, ["prediction_accuracy", "pick_accuracy"], resources, day(20), END)
-    assert store.load("market_regime").sort("game_date").equals(once)
+    result = _materialize(market_regime, MARKET_INPUTS, resources, day(20), END)
+    once = store.load("market_regime").sort("game_date", "family")
+    assert once.height == 2 * sum(1 for i in range(20, 31) if i % 6)  # both families' rows
+    # no model_performance_daily rows: the configured champion is every day's champion
+    assert once.filter(pl.col("is_champion"))["family"].unique().to_list() == [SEED]
+    assert once.filter(pl.col("family") == "other")["is_champion"].unique().to_list() == [False]
+    _materialize(market_regime, MARKET_INPUTS, resources, day(20), END)
+    assert store.load("market_regime").sort("game_date", "family").equals(once)
     # each partition carries its own figures (the Plots tab)
     by_partition = {
         m.partition: m.metadata
         for m in (e.materialization for e in result.get_asset_materialization_events())
     }  # fmt: skip
     assert len(by_partition) == 11
-    expected = once.filter(pl.col("game_date") == day(29)).row(0, named=True)
+    expected = once.filter((pl.col("game_date") == day(29)) & pl.col("is_champion")).row(0, named=True)
     assert by_partition[day(29).isoformat()]["compression"].value == pytest.approx(expected["compression"])
     assert by_partition[day(29).isoformat()]["regime_colour"].value == expected["regime_colour"]
+    assert by_partition[day(29).isoformat()]["champion"].value == SEED
+    assert by_partition[day(29).isoformat()]["dagster/row_count"].value == 2
     assert "compression" not in by_partition[END.isoformat()]  # day 30 has no games: no row, no figure
     # a partition run alone gives the row the range run gave (each window is the date's own)
-    _materialize(market_regime, ["prediction_accuracy", "pick_accuracy"], resources, day(29), day(29))
-    assert store.load("market_regime").sort("game_date").equals(once)
-    assert store.load("market_regime", start=day(29), end=day(29)).equals(once.filter(pl.col("game_date") == day(29)))
+    _materialize(market_regime, MARKET_INPUTS, resources, day(29), day(29))
+    assert store.load("market_regime").sort("game_date", "family").equals(once)
+    assert (
+        store.load("market_regime", start=day(29), end=day(29))
+        .sort("family")
+        .equals(once.filter(pl.col("game_date") == day(29)))
+    )
 
 
 def test_market_regime_without_graded_rows_writes_nothing(warehouse_resources):
@@ -349,12 +424,53 @@ def test_market_regime_without_graded_rows_writes_nothing(warehouse_resources):
     from nba_props.defs.health.regime import market_regime
 
     store, resources = warehouse_resources
-    _materialize(market_regime, ["prediction_accuracy", "pick_accuracy"], resources, day(29), END)
+    _materialize(market_regime, MARKET_INPUTS, resources, day(29), END)
     assert store.load("market_regime").height == 0
 
 
+def write_choices(store, next_champion: dict[date, str], families) -> None:
+    """model_performance_daily rows (full schema, the columns the champion is read from set)."""
+    from nba_props.lib import tables
+
+    schema = tables.TABLE_SCHEMAS["model_performance_daily"]
+    rows = choices(next_champion, families)
+    rows = rows.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in schema.items() if c not in rows.columns)
+    store.replace_partitions("model_performance_daily", rows.select(schema.names()), start=min(next_champion),
+                             end=max(next_champion), declared=schema)  # fmt: skip
+
+
+def _partition_metadata(result) -> dict[str, dict]:
+    events = result.get_asset_materialization_events()
+    return {m.partition: {k: v.value for k, v in m.metadata.items()} for m in (e.materialization for e in events)}
+
+
+def test_market_regime_asset_follows_the_champion_by_evidence(warehouse_resources):
+    """model_performance_daily says: the configured champion for day 28, OTHER from day 29 on (a
+    switch on the evidence of day 28). The table marks OTHER's rows of days 29 and 30 and each
+    partition's figures are its champion's row."""
+    from nba_props.defs.health.regime import SEED, market_regime
+
+    store, resources = warehouse_resources
+    days = [day(28), day(29), END]
+    store.replace_partitions("prediction_accuracy", frame(two_families(days, 4.0, 8.0, champ=SEED)),
+                             start=day(28), end=END)  # fmt: skip
+    write_choices(store, {day(27): SEED, day(28): OTHER, day(29): OTHER}, (SEED, OTHER))
+    result = _materialize(market_regime, MARKET_INPUTS, resources, day(28), END)
+    rows = store.load("market_regime").sort("game_date", "family")
+    champions = rows.filter(pl.col("is_champion")).select("game_date", "family").rows()
+    assert champions == [(day(28), SEED), (day(29), OTHER), (END, OTHER)]
+    meta = _partition_metadata(result)
+    assert [meta[d.isoformat()]["champion"] for d in days] == [SEED, OTHER, OTHER]
+    # the champion's own figures: 4-point picks on day 28 (max_edge 4, short mean 4); OTHER's 8-point
+    # picks on days 29 and 30 (its short window: 3 days with games, all 8)
+    assert [meta[d.isoformat()]["max_edge"] for d in days] == [4.0, 8.0, 8.0]
+    assert [meta[d.isoformat()]["avg_max_edge_short"] for d in days] == [4.0, 8.0, 8.0]
+    assert [meta[d.isoformat()]["picks_edge_high"] for d in days] == [0, 1, 1]
+    assert [meta[d.isoformat()]["max_edge_colour"] for d in days] == [RED, GREEN, GREEN]  # < 5 RED, >= 7 GREEN
+
+
 def test_pre_game_signal_rerun_leaves_the_table_unchanged(warehouse_resources):
-    from nba_props.defs.health.regime import pre_game_signal
+    from nba_props.defs.health.regime import SEED, pre_game_signal
     from nba_props.lib import tables
 
     store, resources = warehouse_resources
@@ -371,12 +487,21 @@ def test_pre_game_signal_rerun_leaves_the_table_unchanged(warehouse_resources):
         pl.lit(None, dtype=t).alias(c) for c, t in tables.TABLE_SCHEMAS["schedule"].items() if c not in ("game_date", "game_id", "status")
     ).select(tables.TABLE_SCHEMAS["schedule"].names())  # fmt: skip
     store.replace_partitions("schedule", sched, start=SIGNAL_DAY, end=SIGNAL_DAY)
-    _materialize(pre_game_signal, ["predictions", "schedule"], resources, SIGNAL_DAY, SIGNAL_DAY)
+    result = _materialize(pre_game_signal, SIGNAL_INPUTS, resources, SIGNAL_DAY, SIGNAL_DAY)
     once = store.load("pre_game_signal").sort("model_id")
     assert once["model_id"].to_list() == ["m1", "m2"]
     assert once["signal"].to_list() == [GREEN, RED]
-    _materialize(pre_game_signal, ["predictions", "schedule"], resources, SIGNAL_DAY, SIGNAL_DAY)
+    # no model_performance_daily row of the day before: the configured champion, without a row here
+    meta = _partition_metadata(result)[SIGNAL_DAY.isoformat()]
+    assert meta["champion"] == SEED and "champion_signal" not in meta
+    # the champion by evidence of SIGNAL_DAY is M2 (m2's family): its figures, the rows unchanged
+    write_choices(store, {SIGNAL_DAY - timedelta(days=1): "M2"}, ("M1", "M2"))
+    result = _materialize(pre_game_signal, SIGNAL_INPUTS, resources, SIGNAL_DAY, SIGNAL_DAY)
     assert store.load("pre_game_signal").sort("model_id").equals(once)
+    meta = _partition_metadata(result)[SIGNAL_DAY.isoformat()]
+    assert meta["champion"] == "M2" and meta["champion_signal"] == RED and meta["champion_signal_level"] == 0
+    assert meta["champion_pct_over"] == pytest.approx(100 * 2 / 12) and meta["champion_high_edge"] == 1
+    assert meta["champion_explanation"] == "RED: 16.7% OVER (< 25%)"
 
 
 # ----------------------------------------------------------------------------- best-bet metrics
@@ -460,11 +585,11 @@ def test_the_direction_window_is_fourteen_days_ending_on_the_date():
 
 
 def test_market_regime_asset_reads_the_graded_picks(warehouse_resources):
-    from nba_props.defs.health.regime import CHAMPION, market_regime
+    from nba_props.defs.health.regime import SEED, market_regime
     from nba_props.lib import tables
 
     store, resources = warehouse_resources
-    champion_days = [pick(day(i), 4.0, family=CHAMPION) for i in range(25, 31)]
+    champion_days = [pick(day(i), 4.0, family=SEED) for i in range(25, 31)]
     store.replace_partitions("prediction_accuracy", frame(champion_days), start=day(25),
                              end=END)  # fmt: skip
     schema = tables.TABLE_SCHEMAS["pick_accuracy"]
@@ -474,7 +599,7 @@ def test_market_regime_asset_reads_the_graded_picks(warehouse_resources):
     bets = bets.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in schema.items() if c not in bets.columns)
     store.replace_partitions("pick_accuracy", bets.select(pl.col(c).cast(t) for c, t in schema.items()),
                              start=day(29), end=day(29), declared=schema)  # fmt: skip
-    result = _materialize(market_regime, ["prediction_accuracy", "pick_accuracy"], resources, day(29), END)
+    result = _materialize(market_regime, MARKET_INPUTS, resources, day(29), END)
     rows = store.load("market_regime").sort("game_date")
     end_row = rows.filter(pl.col("game_date") == END).row(0, named=True)
     assert (end_row["best_bets_wins"], end_row["best_bets_n"]) == (5, 10)

@@ -2,10 +2,15 @@
 
 Rules in `config/regime.yaml` (`RegimeConfig`).
 
-**market_regime** (`market_regime(accuracy, family, start, end, config)`): one row per game date
-of [start, end] on which `family` (the champion) has at least one prediction row in
-`prediction_accuracy` (a "slate day"). Figures are over the family's RECOMMENDED predictions
-(recommendation OVER / UNDER and not quarantined):
+**market_regime** (`market_regime(accuracy, champion, start, end, config)`): one row per game date
+of [start, end] and model family, for each family with at least one prediction row in
+`prediction_accuracy` on that date (the family's "slate day"); every family's figures are its own
+(its windows, its slate days), computed in one pass grouped by family. `is_champion` marks the
+row of the day's champion: chosen by evidence (`champion` = lib/champion.py `champions_for_days`:
+model_performance_daily's `next_champion` of the day before, the configured champion without
+one), or one family for every day. A day whose champion has no prediction row has no champion
+row. Figures are over the family's RECOMMENDED predictions (recommendation OVER / UNDER and not
+quarantined):
 
 - the day: `picks`, `max_edge` (0.0 on a slate day without a pick: no edge was on offer, which is
   exactly what a compressed market looks like), `picks_edge_low` / `picks_edge_high` (edge >= the
@@ -30,7 +35,8 @@ of [start, end] on which `family` (the champion) has at least one prediction row
   ending on the date), the OVER and UNDER hit rates over the `direction` window (14 days) and
   their `best_bets_divergence` in points (OVER - UNDER). Their own colours
   (`best_bets_hr_colour`, `best_bets_divergence_colour`; NO_DATA below `min_decided` picks), kept
-  OUT of `regime_colour` (the champion's edge supply, unchanged).
+  OUT of `regime_colour` (the family's edge supply, unchanged). They are the day's (the ledger's
+  picks, whatever family they came from): the same on every family's row of a date.
 
 **pre_game_signal** (`pre_game_signal(predictions, schedule, config)`): per date and model_id with
 at least `min_lined_predictions` lined predictions (line not NULL; quarantined rows included: they
@@ -49,6 +55,7 @@ from pathlib import Path
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from nba_props.lib.champion import champions_for_days
 from nba_props.lib.config_files import CONFIG_DIR, load_config
 from nba_props.lib.grading import ACCURACY_SCHEMA
 
@@ -201,6 +208,7 @@ MARKET_REGIME_SCHEMA = pl.Schema(
     {
         "game_date": pl.Date,
         "family": pl.Utf8,
+        "is_champion": pl.Boolean,
         "picks": pl.Int64,
         "max_edge": pl.Float64,
         "picks_edge_low": pl.Int64,
@@ -249,7 +257,11 @@ def market_regime_doc(config: MarketRegimeConfig) -> dict[str, str]:
     return {
         "game_date": "Game date (America/New_York): the partition key. Only dates on which the family has "
         "predictions (days with games) get a row; every window ends on this date (inclusive).",
-        "family": "The model family measured: the champion of config/models.yaml.",
+        "family": "The model family measured (every family with predictions on the date gets its own row).",
+        "is_champion": "True on the row of the date's champion, chosen by evidence: model_performance_daily's "
+        "next_champion of the day before (config/health.yaml champion_selection), the configured champion of "
+        "config/models.yaml without one. Read the champion's regime with is_champion; a date whose champion has "
+        "no predictions has no such row.",
         "picks": "The day's recommended predictions (OVER / UNDER, not quarantined).",
         "max_edge": "The day's largest edge among its picks; 0 when the day has games but no pick.",
         "picks_edge_low": f"The day's picks with edge >= {f.low:g}.",
@@ -392,8 +404,8 @@ def worst_colour(*colours: pl.Expr) -> pl.Expr:
     return worst.replace_strict({v: k for k, v in rank.items()}, return_dtype=pl.Utf8)
 
 
-def daily_figures(accuracy: pl.DataFrame, family: str, config: MarketRegimeConfig) -> pl.DataFrame:
-    """Per game date with a row of `family`: the day's figures and the sums the windows pool."""
+def daily_figures(accuracy: pl.DataFrame, config: MarketRegimeConfig) -> pl.DataFrame:
+    """Per (family, game date) with a row of the family: the day's figures and the sums the windows pool."""
     floors = config.edge_floors
     picked = pl.col("recommendation").is_in(RECOMMENDED) & ~pl.col("quarantined").fill_null(False)
     edge = pl.col("edge")
@@ -402,8 +414,8 @@ def daily_figures(accuracy: pl.DataFrame, family: str, config: MarketRegimeConfi
     decided = picked & pl.col("result").is_in(DECIDED) & pl.col("line").is_not_null()
     decided = decided & pl.col("actual_points").is_not_null()
     return (
-        accuracy.filter(pl.col("family") == family)
-        .group_by("game_date")
+        accuracy.filter(pl.col("family").is_not_null())
+        .group_by("family", "game_date")
         .agg(
             picks=picked.sum().cast(pl.Int64),
             max_edge=edge.filter(picked).max().fill_null(0.0).cast(pl.Float64),
@@ -416,7 +428,7 @@ def daily_figures(accuracy: pl.DataFrame, family: str, config: MarketRegimeConfi
             decided_n=decided.sum().cast(pl.Int64),
         )
         .with_columns(slate=pl.lit(1, dtype=pl.Int64))
-        .sort("game_date")
+        .sort("family", "game_date")
     )
 
 
@@ -492,31 +504,41 @@ def _best_bet_columns(frame: pl.DataFrame, config: BestBetMetrics) -> pl.DataFra
 
 def market_regime(
     accuracy: pl.DataFrame,
-    family: str,
+    champion: str | pl.DataFrame,
     start: date,
     end: date,
     config: MarketRegimeConfig,
     picks: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """The `market_regime` rows of [start, end] (see the module doc). `accuracy` holds
-    prediction_accuracy rows; only those of `family` dated within the longest window before each
-    date are used (rows outside [start - (long - 1), end] are ignored). `picks` (pick_accuracy
-    rows, optional) gives the best-bet metrics (NULL / NO_DATA without)."""
+    """The `market_regime` rows of [start, end] (see the module doc): every family's. `accuracy`
+    holds prediction_accuracy rows; only those dated within the longest window before each date
+    are used (rows outside [start - (long - 1), end] are ignored). `champion`: the days' champions
+    (a frame game_date, champion: lib/champion.py `champions_for_days`) or one family for every day;
+    it sets `is_champion`. `picks` (pick_accuracy rows, optional) gives the best-bet metrics (NULL /
+    NO_DATA without)."""
     w = config.windows
     first = start - timedelta(days=config.history_days - 1)
+    if isinstance(champion, str):  # one family every day: the seed path of the one helper (no evidence)
+        champion = champions_for_days(pl.DataFrame(), pl.date_range(start, end, "1d", eager=True).to_list(), champion)
     rows = accuracy.filter(pl.col("game_date").is_between(first, end))
-    daily = daily_figures(rows, family, config)
+    daily = daily_figures(rows, config)
     calendar = pl.DataFrame({"game_date": pl.date_range(first, end, "1d", eager=True)})
+    # the best-bet metrics are the day's (the ledger's picks): rolled once over the calendar
+    best_bets = _best_bet_columns(
+        calendar.join(best_bet_daily(picks), on="game_date", how="left").with_columns(pl.col(BB_SUMS).fill_null(0)),
+        config.best_bets,
+    ).drop(BB_SUMS)
     sums = ("slate", "max_edge", "picks_edge_high", "bias_sum", "bias_n", "line_abs_sum", "model_abs_sum", "decided_n")
+    # every family x every calendar day (dense: a row-count rolling window is a calendar window)
+    grid = daily.select("family").unique().join(calendar, how="cross")
     frame = (
-        calendar.join(daily, on="game_date", how="left")
-        .join(best_bet_daily(picks), on="game_date", how="left")
-        .with_columns(pl.col(c).fill_null(0) for c in (*sums, *BB_SUMS))
+        grid.join(daily, on=["family", "game_date"], how="left")
+        .with_columns(pl.col(c).fill_null(0) for c in sums)
+        .sort("family", "game_date")
     )  # a day without games adds nothing to any sum (its max_edge is 0, its slate flag 0)
-    frame = _best_bet_columns(frame, config.best_bets)
 
     def rolled(column: str, days: int, name: str) -> pl.Expr:
-        return pl.col(column).rolling_sum(window_size=days, min_samples=1).alias(name)
+        return pl.col(column).rolling_sum(window_size=days, min_samples=1).over("family").alias(name)
 
     frame = frame.with_columns(
         rolled("slate", w.short, "slate_days_short"),
@@ -558,10 +580,18 @@ def market_regime(
     frame = frame.with_columns(
         regime_colour=worst_colour(pl.col("compression_colour"), pl.col("max_edge_colour"), pl.col("edge_high_colour"))
     )
-    out = frame.filter(pl.col("game_date").is_between(start, end) & (pl.col("slate") == 1)).with_columns(
-        family=pl.lit(family, dtype=pl.Utf8)
+    day_champion = champion.select(
+        pl.col("game_date").cast(pl.Date), pl.col("champion").cast(pl.Utf8).alias("_champion")
     )
-    return out.select(pl.col(name).cast(dtype) for name, dtype in MARKET_REGIME_SCHEMA.items())
+    out = (
+        frame.filter(pl.col("game_date").is_between(start, end) & (pl.col("slate") == 1))
+        .join(best_bets, on="game_date", how="left")
+        .join(day_champion, on="game_date", how="left")
+        .with_columns(is_champion=(pl.col("family") == pl.col("_champion")).fill_null(False))
+    )
+    return out.select(pl.col(name).cast(dtype) for name, dtype in MARKET_REGIME_SCHEMA.items()).sort(
+        "game_date", "family"
+    )
 
 
 # ----------------------------------------------------------------------------- pre-game signal

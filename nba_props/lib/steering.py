@@ -4,7 +4,8 @@ figures behind it. Pure polars (no dagster); rules in `config/steering.yaml` (`S
 Inputs for a day X (all known once X's games are graded):
 - `model_performance_daily` of X (lib/health.py): every family's state, windows, staleness,
   `market_crash` (the ONE crash rule, config/health.yaml `crash`);
-- `signal_health_daily` of X (the signal registry's health), `market_regime` of X (colours);
+- `signal_health_daily` of X (the signal registry's health), `market_regime` of X (colours: the
+  row of X's champion, the family the report is about; the table has one row per family);
 - `pick_accuracy` (the ledger's graded picks) of the season up to X: the best-bets record;
 - `best_bets` and `prediction_accuracy` of the season up to X: the observe-mode filters'
   would-have-blocked candidates (`observed_by`) and their graded outcome; X's health gate;
@@ -201,7 +202,7 @@ BEST_BETS_USED = ("game_date", "game_id", "player_lookup", "model_id", "selected
 ACCURACY_USED = ("game_id", "player_lookup", "model_id", "result", "price")
 SIGNAL_HEALTH_USED = ("game_date", "name", "kind", "state", "status", "regime")
 SIGNAL_HEALTH_FIGURES = ("hr_7d", "n_7d", "hr_season", "n_season")  # shown when present
-REGIME_USED = ("game_date", "regime_colour", "compression_colour", "max_edge_colour", "edge_high_colour",
+REGIME_USED = ("game_date", "family", "regime_colour", "compression_colour", "max_edge_colour", "edge_high_colour",
                "line_state_short")  # fmt: skip
 SCHEDULE_USED = ("game_date", "status")
 REGISTRY_USED = ("family", "week_start")
@@ -736,7 +737,9 @@ def build_reports(
         risks += alert_risks(day_alerts, day_cutoff, config)
         alert_items = {"as_of": day_cutoff.isoformat(), "rule": cutoff.describe(), "open": len(day_alerts),
                        "model_health": _alert_items(day_alerts, True), "data": _alert_items(day_alerts, False)}  # fmt: skip
-        sections = _Sections(perf_frame, signal_of.get(day, []), regime_of.get(day, []), rec_row, daily, items,
+        # market_regime has a row per family: the report's is the day's champion's
+        regime_rows = [r for r in regime_of.get(day, []) if r["family"] == day_champion]
+        sections = _Sections(perf_frame, signal_of.get(day, []), regime_rows, rec_row, daily, items,
                              _alerts_section(day_cutoff, cutoff.describe(), alert_items["model_health"],
                                              alert_items["data"]))  # fmt: skip
         md = render_markdown(day, rec, sections, risks, day in with_games, config, health_config,

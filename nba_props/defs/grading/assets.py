@@ -19,14 +19,12 @@ from nba_props.lib import tables
 from nba_props.lib.grading import LOSS, OVER, PUSH, UNDER, VOID, WIN, invalid_values, ungraded, unmatched_rows
 from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.models.graded import accuracy_rows
-from nba_props.lib.models.registry import load_models_config
 from nba_props.lib.sensing import load_sensor_config
 from nba_props.partitions import date_range_of
 
 GROUP = "grading"
 NAME = "prediction_accuracy"
 REVEAL = load_sensor_config().reveal
-CHAMPION = load_models_config().champion
 KEY = list(tables.TABLE_KEYS[NAME])
 
 RECOMMENDED = pl.col("recommendation").is_in([OVER, UNDER]) & ~pl.col("quarantined").fill_null(False)
@@ -50,7 +48,9 @@ FIGURES = {
     "hit_rate": _hit_rate(pl.lit(True)),
     "recommended_hit_rate": _hit_rate(RECOMMENDED),
     "recommended_decided": (DECIDED & RECOMMENDED).sum(),
-    "champion_recommended_hit_rate": _hit_rate(RECOMMENDED & (pl.col("family") == CHAMPION)),
+    # No champion figure here: the day's champion is chosen by evidence from model_performance_daily,
+    # which is downstream of this asset (reading it would be a cycle). model_performance_daily's own
+    # partition figures give the chosen champion's record (champion_hr_*, champion_n_*, champion_roi).
     "mae": pl.col("abs_error").mean(),
 }
 

@@ -1,6 +1,9 @@
 """Health assets of the market: `market_regime` (after the games, from the graded
 `prediction_accuracy` history) and `pre_game_signal` (before them, from the day's predictions and
-schedule only). The rules live in config/regime.yaml; the logic in `lib/regime.py`."""
+schedule). The rules live in config/regime.yaml; the logic in `lib/regime.py`. The champion both
+report on is the day's champion chosen by evidence (lib/champion.py `champions_for_days`:
+model_performance_daily's `next_champion` of the day before, the configured champion without one),
+as best_bets uses it."""
 
 from collections.abc import Iterator
 
@@ -11,35 +14,48 @@ from nba_props.dagster_helpers import (
     check_spec,
     counts_of,
     daily_asset_kwargs,
-    record_partition_metadata,
+    partition_figures,
     rows_check,
     unique_key_spec,
 )
-from nba_props.lib import regime, tables
+from nba_props.lib import regime, selection, tables
+from nba_props.lib.champion import champions_for_days
 from nba_props.lib.ingest_checks import duplicate_keys
 from nba_props.lib.models.registry import load_models_config
-from nba_props.partitions import date_range_of, history_input, last_n_game_days
+from nba_props.partitions import DATE_FMT, date_range_of, history_input, last_n_game_days, previous_n_game_days
 
 GROUP = "health"
 CONFIG = regime.load_regime_config()
 MARKET = CONFIG.market_regime
 SIGNAL = CONFIG.pre_game_signal
-CHAMPION = load_models_config().champion
+SEED = load_models_config().champion  # the configured champion: used on a day whose previous day has no health row
+# what the day's champion is read from: model_performance_daily of the day before, these columns only
+CHAMPION_INPUT = history_input(
+    "model_performance_daily", previous_n_game_days(1), columns=("game_date", "next_champion")
+)
 COLOUR_VALUES = {regime.GREEN: 2, regime.YELLOW: 1, regime.RED: 0}  # a plottable number per colour
 
 
 def _first(column: str) -> pl.Expr:
-    return pl.col(column).first()
+    """The champion's row of the partition (is_champion: the day's champion by evidence)."""
+    return pl.col(column).filter(pl.col("is_champion")).first()
 
 
 def _colour_number(column: str) -> pl.Expr:
-    return pl.col(column).replace_strict(COLOUR_VALUES, default=None, return_dtype=pl.Int64).first()
+    return _first(column).replace_strict(COLOUR_VALUES, default=None, return_dtype=pl.Int64)
+
+
+def _champions(performance: pl.DataFrame, start, end) -> pl.DataFrame:
+    """(game_date, champion) of each day of the run: the one helper best_bets uses."""
+    return champions_for_days(performance, selection.days_between(start, end), SEED)
 
 
 @dg.asset(
     **daily_asset_kwargs(
         "market_regime",
-        f"The market's edge supply for the champion ({CHAMPION}) after the games: the day's max edge and "
+        "The market's edge supply after the games, per model family, is_champion marking the day's champion "
+        f"(chosen by evidence: model_performance_daily's next_champion of the day before; {SEED} without one): "
+        "the day's max edge and "
         f"edge {MARKET.edge_floors.low:g}+ / {MARKET.edge_floors.high:g}+ picks, compression "
         f"({MARKET.windows.short} vs {MARKET.windows.long} days), edge-{MARKET.edge_floors.high:g}+ supply per "
         "day, residual bias, the line's MAE and the model's gap, each GREEN / YELLOW / RED; and the best bets' "
@@ -52,6 +68,8 @@ def _colour_number(column: str) -> pl.Expr:
         "accuracy": history_input("prediction_accuracy", last_n_game_days(MARKET.history_days)),
         # the ledger's graded picks: the longer best-bet window, ending on the partition's day
         "picks": history_input("pick_accuracy", last_n_game_days(MARKET.best_bets.history_days)),
+        # the day before only: the day's champion is its next_champion (as best_bets reads it)
+        "performance": CHAMPION_INPUT,
     },
     # After the games: the automation requests it when its grading lands (automation.yaml
     # post_game_assets), not at midnight when nothing of the new day is graded.
@@ -64,16 +82,22 @@ def _colour_number(column: str) -> pl.Expr:
         ),
     ],
 )
-def market_regime(context: dg.AssetExecutionContext, accuracy: pl.DataFrame, picks: pl.DataFrame) -> Iterator:
+def market_regime(
+    context: dg.AssetExecutionContext, accuracy: pl.DataFrame, picks: pl.DataFrame, performance: pl.DataFrame
+) -> Iterator:
     start, end = date_range_of(context.partition_time_window)
-    rows = regime.market_regime(accuracy, CHAMPION, start, end, MARKET, picks=picks)
-    record_partition_metadata(
-        context,
+    champions = _champions(performance, start, end)
+    rows = regime.market_regime(accuracy, champions, start, end, MARKET, picks=picks)
+    champion_of = {d.strftime(DATE_FMT): c for d, c in champions.iter_rows()}
+    # per partition the day's champion and its row's figures (is_champion; none when it has no row);
+    # dagster/row_count counts every family's row
+    recorded = partition_figures(
         rows,
+        context.partition_keys,
         figures={
-            "picks": pl.col("picks").sum(),
+            "picks": pl.col("picks").filter(pl.col("is_champion")).sum(),  # 0 without a champion row
             "max_edge": _first("max_edge"),
-            "picks_edge_high": pl.col("picks_edge_high").sum(),
+            "picks_edge_high": pl.col("picks_edge_high").filter(pl.col("is_champion")).sum(),
             "compression": _first("compression"),
             "avg_max_edge_short": _first("avg_max_edge_short"),
             "edge_high_per_day_short": _first("edge_high_per_day_short"),
@@ -99,13 +123,18 @@ def market_regime(context: dg.AssetExecutionContext, accuracy: pl.DataFrame, pic
             "best_bets_hr_level": _colour_number("best_bets_hr_colour"),
         },
     )
+    for key, values in recorded.items():
+        context.add_asset_metadata(
+            {"champion": champion_of[key], **values}, asset_key="market_regime", partition_key=key
+        )
     yield dg.Output(
         rows,
         metadata={
             "run_rows": rows.height,
             "run_pick_rows": picks.height,
-            "family": CHAMPION,
-            "run_regime_colours": dg.MetadataValue.json(counts_of(rows, "regime_colour")),
+            "seed_champion": SEED,
+            "champions": dg.MetadataValue.json(sorted(set(champion_of.values()))),
+            "run_regime_colours": dg.MetadataValue.json(counts_of(rows.filter(pl.col("is_champion")), "regime_colour")),
             "regime_config": dg.MetadataValue.json(MARKET.model_dump(mode="json")),
         },
     )
@@ -130,18 +159,32 @@ def market_regime(context: dg.AssetExecutionContext, accuracy: pl.DataFrame, pic
         "pre_game_signal",
         f"Before the games, per model with >= {SIGNAL.min_lined_predictions} lined predictions: high-edge "
         f"(>= {SIGNAL.high_edge:g}) count, % OVER / UNDER, skew, volume and the day's signal RED / YELLOW / GREEN "
-        "with a one-line explanation. Reads only the day's predictions and schedule.",
+        "with a one-line explanation. The rows read only the day's predictions and schedule; the champion_* figures "
+        "are the day's champion's (chosen by evidence: model_performance_daily's next_champion of the day before; "
+        f"{SEED} without one).",
         GROUP,
     ),
-    ins={"predictions": dg.AssetIn("predictions"), "schedule": dg.AssetIn("schedule")},
+    ins={
+        "predictions": dg.AssetIn("predictions"),
+        "schedule": dg.AssetIn("schedule"),
+        # the day before only: the day's champion (the champion_* figures), as market_regime reads it
+        "performance": CHAMPION_INPUT,
+    },
     check_specs=[unique_key_spec("pre_game_signal")],
 )
-def pre_game_signal(context: dg.AssetExecutionContext, predictions: pl.DataFrame, schedule: pl.DataFrame) -> Iterator:
+def pre_game_signal(
+    context: dg.AssetExecutionContext, predictions: pl.DataFrame, schedule: pl.DataFrame, performance: pl.DataFrame
+) -> Iterator:
+    start, end = date_range_of(context.partition_time_window)
     rows = regime.pre_game_signal(predictions, schedule, SIGNAL)
-    champion = pl.col("family") == CHAMPION
-    record_partition_metadata(
-        context,
-        rows,
+    champions = _champions(performance, start, end)
+    # the day's champion on each row (a metadata aid only: the table's rows are the models')
+    champion = pl.col("family") == pl.col("_champion")
+    marked = rows.join(champions.rename({"champion": "_champion"}), on="game_date", how="left")
+    champion_of = {d.strftime(DATE_FMT): c for d, c in champions.iter_rows()}
+    recorded = partition_figures(
+        marked,
+        context.partition_keys,
         figures={
             "models": pl.len(),
             "slate_games": pl.col("slate_games").max(),
@@ -156,10 +199,15 @@ def pre_game_signal(context: dg.AssetExecutionContext, predictions: pl.DataFrame
             .first(),
         },
     )
+    for key, values in recorded.items():
+        context.add_asset_metadata(
+            {"champion": champion_of[key], **values}, asset_key="pre_game_signal", partition_key=key
+        )
     yield dg.Output(
         rows,
         metadata={
             "run_rows": rows.height,
+            "seed_champion": SEED,
             "run_signals": dg.MetadataValue.json(counts_of(rows, "signal")),
             "signal_config": dg.MetadataValue.json(SIGNAL.model_dump(mode="json")),
         },
