@@ -124,9 +124,10 @@ def publish_files(
         yield rows_check(SCHEMA_VALID, invalid)
         raise dg.Failure(f"{asset}: {invalid.height} file(s) fail their schema; nothing written")
     # each file atomic on its own (temp + fsync + rename): written concurrently, the fsyncs overlap
+    acting = [d for d in decisions if d.write or d.degraded]  # (a season's run skips most current files)
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        uris = list(pool.map(lambda d: _apply(store, d), decisions))
-    uri_of = {id(d): uri for d, uri in zip(decisions, uris, strict=True)}
+        uris = list(pool.map(lambda d: _apply(store, d), acting))
+    uri_of = {id(d): uri for d, uri in zip(acting, uris, strict=True)}
     by_day: dict[date, list[publish.Decision]] = {}
     for d in decisions:
         by_day.setdefault(d.planned.day, []).append(d)
