@@ -11,6 +11,7 @@ import dagster as dg
 import polars as pl
 
 from nba_props.dagster_helpers import (
+    add_partitions_metadata,
     check_spec,
     counts_of,
     daily_asset_kwargs,
@@ -123,10 +124,7 @@ def market_regime(
             "best_bets_hr_level": _colour_number("best_bets_hr_colour"),
         },
     )
-    for key, values in recorded.items():
-        context.add_asset_metadata(
-            {"champion": champion_of[key], **values}, asset_key="market_regime", partition_key=key
-        )
+    add_partitions_metadata(context, {k: {"champion": champion_of[k], **v} for k, v in recorded.items()})
     yield dg.Output(
         rows,
         metadata={
@@ -199,10 +197,7 @@ def pre_game_signal(
             .first(),
         },
     )
-    for key, values in recorded.items():
-        context.add_asset_metadata(
-            {"champion": champion_of[key], **values}, asset_key="pre_game_signal", partition_key=key
-        )
+    add_partitions_metadata(context, {k: {"champion": champion_of[k], **v} for k, v in recorded.items()})
     yield dg.Output(
         rows,
         metadata={
