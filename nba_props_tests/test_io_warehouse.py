@@ -125,6 +125,24 @@ def test_declared_schema_drift_from_the_stored_table_is_refused(wh):
     assert wh.load("t", declared=SIMPLE)["note"].to_list() == ["keep"]
 
 
+def test_a_new_declared_column_is_added_to_the_stored_table_null_on_its_rows(wh):
+    wh.replace_partitions("t", simple([(D1, 1, 10, "d1"), (D2, 1, 20, "d2")]), start=D1, end=D2, declared=SIMPLE)
+    grown = pl.Schema({**SIMPLE, "is_champion": pl.Boolean})
+    # a write whose insert fails rolls the added column back with it
+    bad = simple([(D1, 1, 11, "x")]).with_columns(points=pl.lit("lots"), is_champion=pl.lit(True))
+    with pytest.raises(duckdb.ConversionException):
+        wh.replace_partitions("t", bad, start=D1, end=D1, declared=grown)
+    assert wh.load("t", declared=SIMPLE).height == 2
+    assert "is_champion" not in stored(wh, "SELECT * FROM nba_props.t").columns
+    # the real write: D2 rewritten with the new column, D1 kept with NULL there until it is rewritten
+    new = simple([(D2, 1, 21, "d2 again")]).with_columns(is_champion=pl.lit(True))
+    assert wh.replace_partitions("t", new, start=D2, end=D2, declared=grown) == 1
+    assert wh.load("t", declared=grown).sort("game_date").rows() == [
+        (D1, 1, 10, "d1", None),
+        (D2, 1, 21, "d2 again", True),
+    ]
+
+
 def test_failure_mid_transaction_keeps_the_previous_rows(wh):
     wh.replace_partitions("t", simple([(D1, 1, 10, "old"), (D2, 1, 20, "old")]), start=D1, end=D2, declared=SIMPLE)
     # passes every up-front check; the DELETE runs, then the INSERT fails casting 'lots' to INTEGER

@@ -14,6 +14,7 @@ Every connection runs with ``TimeZone='UTC'`` so timestamps are never shifted.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -25,6 +26,8 @@ import duckdb
 import polars as pl
 
 from nba_props.lib import schemas
+
+_log = logging.getLogger(__name__)
 
 UTC_TS = pl.Datetime("us", "UTC")
 
@@ -237,6 +240,8 @@ class Warehouse:
             self._create(con, table, declared if declared is not None else frame.schema)
             existing = self._columns(con, table)
             assert existing is not None
+        if declared is not None:
+            existing = self._add_new_columns(con, table, existing, declared)
         columns = list(existing)
         if declared is not None:
             if set(declared.names()) != set(columns):
@@ -255,6 +260,24 @@ class Warehouse:
                     f"(column: (stored, declared)) {drift}; migrate or drop the table"
                 )
         _check_columns(self.qualified(table), frame, columns)
+        return columns
+
+    def _add_new_columns(
+        self, con: duckdb.DuckDBPyConnection, table: str, existing: dict[str, str], declared: pl.Schema
+    ) -> dict[str, str]:
+        """An additive schema change (the declared schema has every stored column and new ones) is
+        applied in the write's transaction: the new columns are added, NULL on the stored rows until
+        their partitions are written again. A removed or retyped column is left to the caller's
+        error (migrate or drop the table): data would be lost or reinterpreted."""
+        added = [name for name in declared.names() if name not in existing]
+        if not added or any(name not in declared for name in existing):
+            return existing
+        for name in added:
+            con.execute(f"ALTER TABLE {self._table_sql(table)} ADD COLUMN {_quote(name)} {duckdb_type(declared[name])}")
+        _log.warning("%s: added column(s) %s (NULL on the stored rows until their partitions are rewritten)",
+                     self.qualified(table), added)  # fmt: skip
+        columns = self._columns(con, table)
+        assert columns is not None
         return columns
 
     def _insert(self, con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, columns: list[str]) -> int:
