@@ -183,6 +183,26 @@ def test_invalid_family_fields_are_refused(overrides):
         FamilyConfig(**family(**overrides))
 
 
+def test_market_type_feature_needs_a_family_with_a_line_on_every_row():
+    """The option (input market_is_dfs) is refused where a row may have no line (so no market
+    type): a no-vegas set without the line baseline. Allowed with `baseline: line` and with a set
+    that holds line features (such a family trains on and serves lined rows only)."""
+    with pytest.raises(ValidationError, match="market_type_feature needs a line on every row"):
+        FamilyConfig(**family(market_type_feature=True))
+    with pytest.raises(ValidationError, match="market_type_feature needs a line on every row"):
+        FamilyConfig(**family(feature_set="v13_noveg", market_type_feature=True, baseline="none"))
+    assert FamilyConfig(**family(market_type_feature=True, baseline="line")).market_type_feature
+    assert FamilyConfig(**family(feature_set="v12", market_type_feature=True)).market_type_feature
+    assert FamilyConfig(**family(feature_set="v9", market_type_feature=True)).market_type_feature
+    assert FamilyConfig(**family()).market_type_feature is False  # off by default
+    # through the YAML too (the line family without its baseline)
+    raw = raw_config()
+    line_family = next(f for f in raw["families"] if f["id"] == "v13_noveg_line_mae")
+    line_family.update(market_type_feature=True, baseline="none")
+    with pytest.raises(ValidationError, match="v13_noveg_line_mae: market_type_feature needs a line"):
+        ModelsConfig.model_validate(raw)
+
+
 def test_unknown_top_level_key_and_bad_governance_are_refused():
     raw = raw_config()
     raw["typo"] = 1

@@ -10,6 +10,7 @@ per module; CatBoost iterations are cut by a config override to keep the file fa
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from nba_props.lib.features.contract import load_contract
 from nba_props.lib.features.inputs import FeatureInputs
 from nba_props.lib.lines import build_player_lines, load_line_config
 from nba_props.lib.models.calibration import Calibration, fit_market_calibration
+from nba_props.lib.models.predict import MARKET_INPUT, predict_rows
 from nba_props.lib.models.registry import REGISTRY_SCHEMA, feature_hash, load_models_config
 from nba_props.lib.models.runner import with_line_markets
 from nba_props.lib.models.training import (
@@ -38,6 +40,8 @@ from nba_props.lib.models.training import (
     lifecycle_after_gates,
     load_model_bytes,
     model_bytes,
+    model_features,
+    predict_points,
     requires_line,
     split_windows,
     train_family,
@@ -50,19 +54,43 @@ CONFIG = load_models_config().with_catboost(iterations=200, learning_rate=0.1)
 
 
 def simulated_features(out: Path, seed: int = SEED) -> tuple[pl.DataFrame, pl.DataFrame]:
-    from nba_props import seasons
-    from nba_props.lib.sources.files import FilesProvider
     from nba_props.sim.season import simulate_season
 
     simulate_season(season=SEASON, seed=seed, out_dir=out, n_days=N_DAYS)
+    return features_of_simulation(out)
+
+
+@functools.cache
+def _simulation_inputs(out: Path) -> tuple[date, date, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(start, end, box scores, schedule, injuries, snapshots) of the simulation in `out`, read once."""
+    from nba_props import seasons
+    from nba_props.lib.sources.files import FilesProvider
+
     provider = FilesProvider(out)
     start = seasons.season(SEASON).opening_night
     box = provider.box_scores(start - timedelta(days=30), start + timedelta(days=400)).rows
     end = box["game_date"].max()
+    lookback = load_line_config().lookback_days
+    return (
+        start, end, box, provider.schedule(start, end).rows, provider.injury_report(start, end).rows,
+        provider.prop_line_snapshots(start - timedelta(days=lookback), end).rows,
+    )  # fmt: skip
+
+
+def features_of_simulation(
+    out: Path, *, day: date | None = None, edit_box=None, edit_snapshots=None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(features with the lines' market columns, box scores) of the simulation in `out`: every
+    game date, or only `day`'s rows; `edit_box` / `edit_snapshots` rewrite the inputs first."""
+    start, end, box, schedule, injuries, snapshots = _simulation_inputs(out)
     config = load_line_config()
-    schedule = provider.schedule(start, end).rows
-    injuries = provider.injury_report(start, end).rows
-    snapshots = provider.prop_line_snapshots(start - timedelta(days=config.lookback_days), end).rows
+    if day is not None:
+        start = end = day
+        schedule = schedule.filter(pl.col("game_date") == day)
+        injuries = injuries.filter(pl.col("game_date") == day)
+        snapshots = snapshots.filter(pl.col("game_date").is_between(day - timedelta(days=config.lookback_days), day))
+    box = edit_box(box) if edit_box else box
+    snapshots = edit_snapshots(snapshots, schedule) if edit_snapshots else snapshots
     lines = build_player_lines(snapshots, schedule, box, injuries, start=start, end=end, config=config)
     features = build_player_features(
         FeatureInputs(targets=lines, box_history=box, line_history=lines, schedule=schedule, injuries=injuries),
@@ -73,8 +101,17 @@ def simulated_features(out: Path, seed: int = SEED) -> tuple[pl.DataFrame, pl.Da
 
 
 @pytest.fixture(scope="module")
-def season(tmp_path_factory) -> tuple[pl.DataFrame, pl.DataFrame]:
-    return simulated_features(tmp_path_factory.mktemp("models_sim"))
+def sim_dir(tmp_path_factory) -> Path:
+    from nba_props.sim.season import simulate_season
+
+    out = tmp_path_factory.mktemp("models_sim")
+    simulate_season(season=SEASON, seed=SEED, out_dir=out, n_days=N_DAYS)
+    return out
+
+
+@pytest.fixture(scope="module")
+def season(sim_dir) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return features_of_simulation(sim_dir)
 
 
 @pytest.fixture(scope="module")
@@ -599,3 +636,186 @@ def test_a_line_baseline_family_moves_away_from_the_line_where_the_features_say_
     by_b2b = dict(shift.group_by("is_back_to_back").agg(pl.col("shift").mean()).iter_rows())
     assert by_b2b[1.0] < by_b2b[0.0] - 0.15, by_b2b  # as the v9 family's test; measured -0.23 vs +0.16
     assert abs(by_b2b[0.0]) < 0.5, by_b2b
+
+
+# ---------------------------------------------------------------------------------------------
+# the line's market type as a model input (`market_type_feature`, issue 13 item 1)
+
+
+def _market_family(**update):
+    return _line_family().model_copy(update={"id": "line_market", "market_type_feature": True, **update})
+
+
+def test_the_market_input_is_the_last_model_feature_of_the_registry_row(season, cut):
+    """The registry row's features (and hash) end with market_is_dfs, built from each row's
+    market_type in training; without the option the list is the set's features."""
+    features, box = season
+    family = _market_family()
+    names = model_features(family, CONTRACT)
+    assert names == [*CONTRACT.feature_columns(family.feature_set), MARKET_INPUT]
+    assert model_features(_line_family(), CONTRACT) == CONTRACT.feature_columns(family.feature_set)
+    assert MARKET_INPUT not in CONTRACT.names  # derived, never a contract column
+    trained = train_family(training_frame(features, box, family, CONTRACT, week_start=cut), family, CONTRACT, CONFIG,
+                           week_start=cut)  # fmt: skip
+    assert isinstance(trained, TrainedModel)
+    row = trained.registry_row
+    assert row["features"] == trained.feature_names == names
+    assert row["feature_hash"] == feature_hash(names) != feature_hash(CONTRACT.feature_columns(family.feature_set))
+    assert list(trained.model.feature_names_) == names
+    # a family whose rows may lack a line cannot have the input (model_copy skips the YAML's validation)
+    with pytest.raises(ValueError, match="trains on lined rows only"):
+        model_features(CONFIG.family("v12_noveg_mae").model_copy(update={"market_type_feature": True}), CONTRACT)
+
+
+def test_a_training_row_without_a_market_type_is_refused(season, cut):
+    features, box = season
+    family = _market_family()
+    frame = training_frame(features, box, family, CONTRACT, week_start=cut)
+    assert frame.get_column("market_type").null_count() == 0
+    broken = frame.with_columns(
+        market_type=pl.when(pl.int_range(pl.len()) == 7).then(None).otherwise(pl.col("market_type"))
+    )
+    with pytest.raises(ValueError, match=r"line_market reads the line's market type \(market_is_dfs\); 1 rows"):
+        train_family(broken, family, CONTRACT, CONFIG, week_start=cut)
+
+
+def _market_rows(n_dates: int, per_date: int, seed: int, first: date) -> pl.DataFrame:
+    """Lined rows where a DFS line is 3 points low (actual = line + 3 + noise) and a sportsbook
+    line is right (actual = line + noise); the line is distributed alike in both markets, every
+    other feature is NULL, so only the market input can tell the two apart."""
+    rng = np.random.default_rng(seed)
+    n = n_dates * per_date
+    line = rng.uniform(8.0, 30.0, n).round() + 0.5
+    dfs = rng.random(n) < 0.5
+    actual = line + np.where(dfs, 3.0, 0.0) + rng.normal(0.0, 1.5, n)
+    names = CONTRACT.feature_columns(_line_family().feature_set)
+    return pl.DataFrame(
+        {
+            "game_date": [first + timedelta(days=i // per_date) for i in range(n)],
+            "game_id": [f"g{i // per_date}" for i in range(n)],
+            "player_lookup": [f"p{i:05d}" for i in range(n)],
+            **{name: pl.Series([None] * n, dtype=pl.Float64) for name in names},
+            "line": line,
+            LABEL: actual,
+            "market_type": np.where(dfs, "dfs", "sportsbook"),
+            "is_quality_ready": [True] * n,
+        }
+    ).with_columns(points_avg_season=pl.col("line"))  # the tier proxy: independent of the market
+
+
+def test_with_the_market_input_the_residuals_separate_by_market_without_it_they_do_not():
+    """Hand-checkable: DFS lines 3 points low, sportsbook lines right. With the input, a
+    line-baseline MAE model moves DFS rows ~+3 and sportsbook rows ~0 (residuals ~0 in both
+    markets); without it, it cannot tell them apart and the residuals keep the market gap. Checked
+    on later rows in training (predict_points) and serving (predict_rows): the same predictions."""
+    week = date(2025, 1, 6)
+    frame = _market_rows(30, 60, seed=1, first=week - timedelta(days=30))
+    later = _market_rows(3, 200, seed=2, first=week)
+    shifts = {}
+    for option in (True, False):
+        family = _market_family(market_type_feature=option, min_train_rows=100)
+        trained = train_family(frame, family, CONTRACT, CONFIG, week_start=week)
+        assert isinstance(trained, TrainedModel)
+        predicted = predict_points(trained.model, family, later, trained.feature_names)
+        served = predict_rows(later, trained.model, trained.feature_names, trained.calibration, model_id="m",
+                              family_id=family.id, loss=family.loss, edge_threshold=1.0, line_baseline=True)  # fmt: skip
+        assert np.allclose(served.sort("player_lookup")["predicted_points"].to_numpy(), predicted)
+        by_market = (
+            later.with_columns(
+                shift=pl.Series(predicted) - pl.col("line"), residual=pl.col(LABEL) - pl.Series(predicted)
+            )
+            .group_by("market_type")
+            .agg(pl.col("shift").mean(), pl.col("residual").mean())
+        )
+        shifts[option] = {m: (round(s, 2), round(r, 2)) for m, s, r in by_market.iter_rows()}
+    (dfs_on, dfs_res_on), (sb_on, sb_res_on) = shifts[True]["dfs"], shifts[True]["sportsbook"]
+    (dfs_off, dfs_res_off), (sb_off, sb_res_off) = shifts[False]["dfs"], shifts[False]["sportsbook"]
+    assert dfs_on - sb_on > 2.5 and abs(dfs_res_on) < 0.5 and abs(sb_res_on) < 0.5, shifts
+    assert abs(dfs_off - sb_off) < 0.3 and dfs_res_off - sb_res_off > 2.5, shifts
+
+
+def _as_dfs(players: set[str]):
+    """Every snapshot of `players` becomes a DFS board's (prizepicks, no prices): their chosen
+    line is a DFS line."""
+
+    def edit(snapshots: pl.DataFrame, schedule: pl.DataFrame) -> pl.DataFrame:
+        mine = pl.col("player_lookup").is_in(list(players))
+        return snapshots.with_columns(
+            bookmaker=pl.when(mine).then(pl.lit("prizepicks")).otherwise(pl.col("bookmaker")),
+            over_price=pl.when(mine).then(None).otherwise(pl.col("over_price")),
+            under_price=pl.when(mine).then(None).otherwise(pl.col("under_price")),
+        )
+
+    return edit
+
+
+def _plus_other_market(players: set[str], chosen: pl.DataFrame, after_tip: timedelta):
+    """`_as_dfs(players)`, then each chosen line of `chosen` (game_id, player_lookup, line) copied
+    into the other market (a DFS player's to draftkings, first in book priority; anyone else's to
+    prizepicks), captured `after_tip` after the game's tip."""
+
+    def edit(snapshots: pl.DataFrame, schedule: pl.DataFrame) -> pl.DataFrame:
+        base = _as_dfs(players)(snapshots, schedule)
+        tips = schedule.select("game_id", _tip=pl.col("tip_time_utc"))
+        mine = pl.col("player_lookup").is_in(list(players))
+        copies = (
+            base.drop("line")
+            .unique(["game_id", "player_lookup"], keep="first")
+            .join(chosen.select("game_id", "player_lookup", "line"), on=["game_id", "player_lookup"])
+            .join(tips, on="game_id")
+            .with_columns(
+                bookmaker=pl.when(mine).then(pl.lit("draftkings")).otherwise(pl.lit("prizepicks")),
+                captured_at=pl.col("_tip") + after_tip,
+            )
+        )
+        return pl.concat([base, copies.select(base.columns)])
+
+    return edit
+
+
+def test_the_market_input_is_pre_game_future_box_scores_and_late_lines_do_not_change_it(sim_dir, season, cut):
+    """The model input of a day's rows (features + market_is_dfs, through feature_matrix) is the
+    same when the box scores of that day and later are rewritten and when every player gets a line
+    of the other market after the tip; a line of the other market posted BEFORE the tip does
+    change it (the comparison can fail)."""
+    day = cut
+    names = model_features(_market_family(), CONTRACT)
+    lined = season[0].filter((pl.col("game_date") == day) & pl.col("line").is_not_null()).sort("player_lookup")
+    players = set(lined.get_column("player_lookup").to_list()[::2])
+    chosen = lined.select("game_id", "player_lookup", "line")
+    assert len(players) > 20
+
+    def inputs(**edits) -> tuple[pl.DataFrame, np.ndarray]:
+        features, _ = features_of_simulation(sim_dir, day=day, **edits)
+        rows = features.filter(pl.col("line").is_not_null()).sort("game_id", "player_lookup")
+        return rows.select("game_id", "player_lookup", "market_type"), feature_matrix(rows, names)
+
+    def future_box(box: pl.DataFrame) -> pl.DataFrame:
+        late = pl.col("game_date") >= day
+        return box.with_columns(
+            points=pl.when(late).then(pl.col("points") + 25).otherwise(pl.col("points")),
+            minutes=pl.when(late).then(pl.lit(48.0)).otherwise(pl.col("minutes")).cast(box.schema["minutes"]),
+        )
+
+    keys, honest = inputs(edit_snapshots=_as_dfs(players))
+    market = honest[:, names.index(MARKET_INPUT)]
+    assert set(market.tolist()) == {0.0, 1.0}  # both markets on the day
+    assert (market == 1.0).sum() == keys.filter(pl.col("market_type") == "dfs").height == len(players)
+    leaky_keys, leaky = inputs(
+        edit_snapshots=_plus_other_market(players, chosen, timedelta(minutes=30)), edit_box=future_box
+    )
+    assert leaky_keys.equals(keys)
+    np.testing.assert_array_equal(leaky, honest)
+    # planted: the other market's line posted 30 minutes before the tip is the chosen one for the
+    # DFS players (draftkings comes first), so their input flips to sportsbook
+    # (the copies also change other players' lines: a newer snapshot of a book "pulls" its older
+    # rows of the game, so compare the DFS players only)
+    early_keys, early = inputs(edit_snapshots=_plus_other_market(players, chosen, -timedelta(minutes=30)))
+    mine = pl.col("player_lookup").is_in(list(players))
+    compared = (
+        keys.with_columns(honest=market)
+        .join(early_keys.with_columns(early=early[:, names.index(MARKET_INPUT)]), on=["game_id", "player_lookup"])
+        .filter(mine)
+    )
+    assert compared.height == len(players)
+    assert (compared["honest"] == 1.0).all() and (compared["early"] == 0.0).all()

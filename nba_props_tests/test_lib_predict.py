@@ -15,8 +15,11 @@ from hypothesis import strategies as st
 
 from nba_props.lib.models.calibration import Calibration, IsotonicMap, fit_calibration, fit_isotonic, pav
 from nba_props.lib.models.predict import (
+    MARKET_INPUT,
     PREDICTIONS_SCHEMA,
     apply_quarantine,
+    feature_matrix,
+    input_columns,
     poisoned_dates,
     poisoned_games,
     predict_rows,
@@ -339,6 +342,49 @@ def test_market_type_is_copied_from_the_feature_row_and_is_not_a_feature():
     absent = predict_rows(feats.drop("market_type"), FakeModel(), FEATURES, cal, **kw)
     assert flipped["predicted_points"].to_list() == absent["predicted_points"].to_list() == [20.0, 21.0, 22.0]
     assert absent["market_type"].null_count() == 3
+
+
+def test_market_is_dfs_is_built_from_market_type_by_the_one_matrix_builder():
+    """`market_is_dfs` (a family's market_type_feature) is not a column of the feature row:
+    feature_matrix derives it from market_type (dfs 1.0, sportsbook 0.0) in its registry position,
+    and refuses a row without a market type (NULL or unknown) as line_start refuses a row without
+    a line."""
+    feats = _rows([20.0, 21.0, 22.0], [18.5, 25.5, 19.5]).with_columns(
+        market_type=pl.Series(["dfs", "sportsbook", "dfs"], dtype=pl.Utf8)
+    )
+    names = ["f_avg", MARKET_INPUT, "f_min"]
+    assert input_columns(names) == ["f_avg", "market_type", "f_min"]
+    assert MARKET_INPUT not in feats.columns
+    assert feature_matrix(feats, names).tolist() == [[20.0, 1.0, 30.0], [21.0, 0.0, 30.0], [22.0, 1.0, 30.0]]
+    assert feature_matrix(feats, FEATURES).tolist() == [[20.0, 30.0], [21.0, 30.0], [22.0, 30.0]]  # not asked: absent
+    for bad in (None, "exchange"):
+        broken = feats.with_columns(market_type=pl.Series(["dfs", bad, "sportsbook"], dtype=pl.Utf8))
+        with pytest.raises(ValueError, match=r"fam reads the line's market type \(market_is_dfs\); 1 rows have none"):
+            feature_matrix(broken, names, "fam")
+    with pytest.raises(KeyError, match="market_type"):
+        feature_matrix(feats.drop("market_type"), names)
+
+
+def test_predict_rows_serves_market_is_dfs_through_the_same_builder():
+    """Serving: a model whose registry features end with market_is_dfs reads 1.0 / 0.0 from each
+    row's market type (the fake model predicts its first input, here the market input); a row
+    without one is refused loudly, never served with a default."""
+    cal = Calibration(residuals=np.zeros(10))
+    names = [MARKET_INPUT, *FEATURES]
+    feats = _rows([20.0, 21.0, 22.0], [0.5, 0.5, 0.5]).with_columns(
+        market_type=pl.Series(["dfs", "sportsbook", "dfs"], dtype=pl.Utf8)
+    )
+    kw = dict(model_id="m", family_id="f", loss="MAE", edge_threshold=1.0)
+    out = predict_rows(feats, FakeModel(names), names, cal, **kw).sort("player_lookup")
+    assert out["predicted_points"].to_list() == [1.0, 0.0, 1.0]
+    assert out["market_type"].to_list() == ["dfs", "sportsbook", "dfs"]
+    with pytest.raises(ValueError, match="model m reads the line's market type"):
+        predict_rows(feats.with_columns(market_type=pl.lit(None, dtype=pl.Utf8)), FakeModel(names), names, cal, **kw)
+    with pytest.raises(KeyError, match="market_type"):
+        predict_rows(feats.drop("market_type"), FakeModel(names), names, cal, **kw)
+    # a model trained with the input is never served with a different input list
+    with pytest.raises(ValueError, match="differ from the registry"):
+        predict_rows(feats, FakeModel(names), FEATURES, cal, **kw)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -68,7 +68,8 @@ IDENTITY_COLUMNS = pl.Schema(
         "has_line": pl.Boolean,
         "line": pl.Float64,  # the chosen line as is (NULL without one), for predictions/grading
         "line_book": pl.Utf8,
-        "market_type": pl.Utf8,  # sportsbook | dfs of the chosen line (NULL without one); not a model feature
+        "market_type": pl.Utf8,  # sportsbook | dfs of the chosen line (NULL without one); not a contract feature
+        # (a family with `market_type_feature` reads it as the model input `market_is_dfs`)
         "line_diagnostic": pl.Utf8,
     }
 )
@@ -108,7 +109,8 @@ IDENTITY_DOC = {
     "has_line": "True when any book posted a points line before tip.",
     "line": "The chosen line as is (NULL without one), for predictions and grading; not a feature.",
     "line_book": "The book of the chosen line.",
-    "market_type": "sportsbook or dfs of the chosen line (NULL without one); not a model feature.",
+    "market_type": "sportsbook or dfs of the chosen line (NULL without one); not a contract feature (a family "
+    "with market_type_feature reads it as market_is_dfs).",
     "line_diagnostic": "LINE_SOURCE, NO_PROP_LINE or LINE_SANITY_REJECT (from player_lines).",
 }
 QUALITY_DOC = {
@@ -312,6 +314,10 @@ class FeatureContract(BaseModel):
     def vegas_line_features(self) -> tuple[str, ...]:
         """Alias of `line_derived_features` (a set holding any of them needs a line)."""
         return self.line_derived_features
+
+    def holds_line_features(self, set_name: str) -> bool:
+        """True when the set holds a line-derived feature (a model of it needs a line on every row)."""
+        return bool(set(self.feature_columns(set_name)) & set(self.vegas_line_features))
 
     @property
     def signal_feature_names(self) -> tuple[str, ...]:

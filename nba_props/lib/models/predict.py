@@ -35,6 +35,7 @@ import numpy as np
 import polars as pl
 
 from nba_props.lib.grading import OVER, UNDER
+from nba_props.lib.lines import MARKET_DFS, MARKET_SPORTSBOOK
 from nba_props.lib.models.calibration import Calibration
 from nba_props.lib.models.registry import QuarantineConfig, load_models_config
 
@@ -121,6 +122,47 @@ def _check_model_features(model: Any, feature_names: list[str]) -> None:
         )
 
 
+# A model input that is not a contract feature but derived from another column of the feature row
+# (a family's `market_type_feature`): 1.0 when the row's chosen line is a DFS line, 0.0 for a
+# sportsbook line. Pre-game: the chosen line's market is known when the line is posted.
+MARKET_INPUT = "market_is_dfs"
+_MARKET_VALUES = {MARKET_DFS: 1.0, MARKET_SPORTSBOOK: 0.0}
+# derived input -> the feature-row column it is computed from
+DERIVED_INPUTS = {MARKET_INPUT: "market_type"}
+
+
+def input_columns(feature_names: Iterable[str]) -> list[str]:
+    """The feature-row columns the model inputs `feature_names` read (a derived input reads its
+    source column), in order, without repeats."""
+    return list(dict.fromkeys(DERIVED_INPUTS.get(name, name) for name in feature_names))
+
+
+def market_is_dfs(frame: pl.DataFrame, owner: str) -> pl.Series:
+    """`MARKET_INPUT` of each row from its `market_type`: dfs 1.0, sportsbook 0.0. A row without
+    a market type (no line, or an unknown value) is refused: the family needs one on every row."""
+    market = frame.get_column("market_type").cast(pl.Utf8)
+    bad = market.is_null() | ~market.is_in(list(_MARKET_VALUES))
+    if bad.any():
+        values = sorted({str(v) for v in market.filter(bad).unique().to_list()})
+        raise ValueError(
+            f"{owner} reads the line's market type ({MARKET_INPUT}); {int(bad.sum())} rows have none "
+            f"(market_type {', '.join(values)})"
+        )
+    return market.replace_strict(_MARKET_VALUES, return_dtype=pl.Float64).alias(MARKET_INPUT)
+
+
+def feature_matrix(frame: pl.DataFrame, feature_names: Iterable[str], owner: str = "model") -> np.ndarray:
+    """The model input: `feature_names` in registry order, float64 (NULL -> NaN). The one place
+    training and serving build it: a derived input (`MARKET_INPUT`) is computed here from its
+    source column, and only here."""
+    names = list(feature_names)
+    missing = [c for c in input_columns(names) if c not in frame.columns]
+    if missing:
+        raise KeyError(f"{owner}: features lack columns {missing}")
+    derived = [market_is_dfs(frame, owner)] if MARKET_INPUT in names else []
+    return frame.with_columns(derived).select(pl.col(names).cast(pl.Float64)).to_numpy().astype(np.float64)
+
+
 def line_start(frame: pl.DataFrame, owner: str) -> np.ndarray:
     """The start of a `baseline: line` model's trees: each row's line (float64). Every row must
     have one (such a family trains on and serves lined rows only)."""
@@ -150,8 +192,9 @@ def predict_rows(
     """`PREDICTIONS_SCHEMA` rows for the `is_quality_ready` rows of `features` (restricted to
     `game_dates` when given), sorted by (game_date, game_id, player_lookup).
 
-    `features` needs game_date, game_id, player_lookup, is_quality_ready, line and every name
-    of `feature_names` (NULL features reach the model as NaN). `loss` is validated and
+    `features` needs game_date, game_id, player_lookup, is_quality_ready, line and the columns
+    `feature_names` read (`input_columns`; NULL features reach the model as NaN, a derived input
+    is built by `feature_matrix`). `loss` is validated and
     documents the family: a Quantile family's deliberate lean is absorbed by its calibration
     (residuals of its own tail), so P(over) stays honest whatever the loss. `line_baseline`: the
     model learned points - line (a `baseline: line` family): its output is added to the row's
@@ -160,7 +203,7 @@ def predict_rows(
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     if not edge_threshold > 0:
         raise ValueError(f"edge_threshold must be > 0, got {edge_threshold}")
-    required = ["game_date", "game_id", "player_lookup", "is_quality_ready", "line", *feature_names]
+    required = ["game_date", "game_id", "player_lookup", "is_quality_ready", "line", *input_columns(feature_names)]
     missing = [c for c in required if c not in features.columns]
     if missing:
         raise KeyError(f"features lack columns {missing}")
@@ -175,7 +218,7 @@ def predict_rows(
     if duplicated.height:
         raise ValueError(f"features have {duplicated.height} duplicated (game_id, player_lookup) keys")
 
-    matrix = rows.select(pl.col(list(feature_names)).cast(pl.Float64)).to_numpy().astype(np.float64)
+    matrix = feature_matrix(rows, feature_names, f"model {model_id}")
     raw = np.asarray(model.predict(matrix), dtype=np.float64).reshape(-1)
     if raw.size != rows.height:
         raise ValueError(f"model returned {raw.size} predictions for {rows.height} rows")

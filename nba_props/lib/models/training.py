@@ -42,7 +42,7 @@ from catboost import CatBoostRegressor, Pool
 from nba_props.lib.features.contract import FeatureContract
 from nba_props.lib.grading import OVER, UNDER, hit_rate, side_wins
 from nba_props.lib.models.calibration import Calibration, fit_market_calibration
-from nba_props.lib.models.predict import line_start
+from nba_props.lib.models.predict import MARKET_INPUT, feature_matrix, line_start
 from nba_props.lib.models.registry import (
     REGISTRY_SCHEMA,
     FamilyConfig,
@@ -58,7 +58,8 @@ from nba_props.lib.models.registry import (
 KEY = ("game_date", "game_id", "player_lookup")
 LABEL = "actual_points"
 # Carried from the features into the training frame when present: which market the line comes
-# from and its prices (the calibration's market rule). Never model inputs.
+# from and its prices (the calibration's market rule). Not model inputs as such (a family with
+# `market_type_feature` reads market_type through `model_features` / `feature_matrix`).
 MARKET_COLUMNS: dict[str, pl.DataType] = {
     "market_type": pl.Utf8, "over_price": pl.Int32, "under_price": pl.Int32, "implied_over_prob": pl.Float64,
 }  # fmt: skip
@@ -110,7 +111,19 @@ def requires_line(family: FamilyConfig, contract: FeatureContract) -> bool:
     (`baseline: line`), train on and predict rows with a line only."""
     if family.baseline == "line":
         return True
-    return bool(set(contract.feature_columns(family.feature_set)) & set(contract.vegas_line_features))
+    return contract.holds_line_features(family.feature_set)
+
+
+def model_features(family: FamilyConfig, contract: FeatureContract) -> list[str]:
+    """The family's model inputs in model order (the registry row's `features` and its hash): the
+    set's features in contract order, then `MARKET_INPUT` for a family with `market_type_feature`
+    (built from the row's market_type by `feature_matrix`, in training and serving alike)."""
+    names = contract.feature_columns(family.feature_set)
+    if not family.market_type_feature:
+        return names
+    if not requires_line(family, contract):
+        raise ValueError(f"{family.id}: market_type_feature needs a family that trains on lined rows only")
+    return [*names, MARKET_INPUT]
 
 
 def baseline_of(family: FamilyConfig, frame: pl.DataFrame) -> np.ndarray | None:
@@ -122,7 +135,7 @@ def baseline_of(family: FamilyConfig, frame: pl.DataFrame) -> np.ndarray | None:
 def predict_points(model: CatBoostRegressor, family: FamilyConfig, frame: pl.DataFrame, names: list[str]) -> np.ndarray:
     """The family's predicted points for the rows of `frame`: the trees' output, plus the baseline
     for a `baseline: line` family (CatBoost does not store a Pool's baseline in the model)."""
-    raw = np.asarray(model.predict(feature_matrix(frame, names)), dtype=np.float64).reshape(-1)
+    raw = np.asarray(model.predict(feature_matrix(frame, names, family.id)), dtype=np.float64).reshape(-1)
     baseline = baseline_of(family, frame)
     return raw if baseline is None else raw + baseline
 
@@ -195,11 +208,6 @@ def split_windows(
         frame.filter((date_col >= stop_from) & (date_col < cal_from)),
         frame.filter(date_col >= cal_from),
     )
-
-
-def feature_matrix(frame: pl.DataFrame, feature_names: list[str]) -> np.ndarray:
-    """The model input: the features in registry order, float64 (NULL -> NaN)."""
-    return frame.select(pl.col(feature_names).cast(pl.Float64)).to_numpy()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -373,11 +381,11 @@ def train_family(
             f"window has {n_dates} game date(s); need >= 3 for train, early-stopping and calibration parts",
         )
 
-    names = contract.feature_columns(family.feature_set)
+    names = model_features(family, contract)
 
     def pool(rows: pl.DataFrame) -> Pool:
         return Pool(
-            feature_matrix(rows, names), rows.get_column(LABEL).to_numpy(), feature_names=names,
+            feature_matrix(rows, names, family.id), rows.get_column(LABEL).to_numpy(), feature_names=names,
             baseline=baseline_of(family, rows),
         )  # fmt: skip
 
