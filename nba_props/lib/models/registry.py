@@ -385,7 +385,10 @@ REGISTRY_DOC = {  # the column schema the UI shows
     "framework_versions": "JSON: catboost, polars, numpy and python versions at training.",
     "metrics": "JSON: the model's metrics on the calibration part.",
     "governance": "JSON: per gate, passed, value, threshold, status and n.",
-    "lifecycle_state": "candidate, active, champion, retired or blocked.",
+    "lifecycle_state": "candidate, active, champion, retired or blocked. champion marks the configured champion's "
+    "model at training (the seed); the family that serves each day is chosen by evidence afterwards: "
+    "model_performance_daily is_champion, and its champion_transition / champion_reason log every switch (this "
+    "table is upstream of that evidence and cannot record it).",
     "artifact_uri": "Where the model artifact is stored; NULL until written.",
     "config_version": "config/models.yaml version the model was trained with.",
     "trained_at": "When the model was trained (UTC).",
