@@ -234,6 +234,8 @@ def test_contract_team_context_names_are_the_agreed_ones():
         "implied_team_total", "injury_risk", "days_rest", "games_last_7_days", "minutes_last_7_days", "fatigue_score",
         # signal features (issue 11, in no model set)
         "team_days_rest", "opponent_days_rest", "games_vs_opponent_season",
+        # issue 13 item 5 (added to the model set v14_noveg)
+        "teammates_out_points_prev_game",
     }  # fmt: skip
     assert {s.name for s in TEAM_CONTEXT} == agreed
 

@@ -46,8 +46,8 @@ from nba_props.lib.features.rules import (
 
 DEFAULT_PATH = CONFIG_DIR / "features.yaml"
 
-FeatureSetName = Literal["v9", "v12", "v12_noveg", "v13_noveg"]
-FEATURE_SETS: tuple[str, ...] = ("v9", "v12", "v12_noveg", "v13_noveg")
+FeatureSetName = Literal["v9", "v12", "v12_noveg", "v13_noveg", "v14_noveg"]
+FEATURE_SETS: tuple[str, ...] = ("v9", "v12", "v12_noveg", "v13_noveg", "v14_noveg")
 Category = Literal["player_history", "team_context", "matchup", "vegas", "game_context"]
 CATEGORIES: tuple[str, ...] = ("player_history", "team_context", "matchup", "vegas", "game_context")
 BlockName = Literal["player_history", "vegas", "team_context"]
