@@ -19,8 +19,10 @@ fire). Their thresholds are the `signal_features` rules.
 
 An extension set (issue 13) is a set that `extends` another and `adds` named features to it, after
 the parent's columns: `v13_noveg` is v12_noveg plus minutes and role history that are stored as
-signal features. Its added features keep their contract entry (NULL default, no quality score);
-a model of the set reads a NULL as missing, as it does a line-derived NULL.
+signal features; `v14_noveg` is v13_noveg's list plus `teammates_out_points_prev_game` (extensions
+do not nest: each names its parent plain set and every added feature). Added features keep their
+contract entry (NULL default, no quality score); a model of the set reads a NULL as missing, as it
+does a line-derived NULL.
 """
 
 from __future__ import annotations
