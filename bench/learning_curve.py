@@ -6,7 +6,8 @@ Each `--windows` value x `--feature-sets` value is a copy of `--family` with tha
 `window_game_days` (game dates with training rows before the week's Monday) and feature set. Every `--every`-th Monday of the range is trained through
 `runner.train_weeks` (the production fit: split, early stopping, refit, calibration, gates) and its
 week is predicted with `runner.predict_days`; the MAE is over every predicted row with a result
-(lined or not), the same rows for every window (rows all copies predicted).
+(lined or not), the same rows for every window (rows all copies predicted); the JSON also gives
+each predicted week's MAE per variant (`weekly`).
 
 Usage: .venv/bin/python bench/learning_curve.py --warehouse W [--start 2023-10-30 --end 2024-04-14]
        [--family v12_noveg_mae] [--windows 90,180,365,1000] [--feature-sets v12_noveg[,v13_noveg]] [--every 2]
@@ -85,6 +86,13 @@ def main() -> int:
         )
         .sort("feature_set", "window")
     )
+    # per predicted week (the Monday it starts), for "how many weeks is a variant lower"
+    weekly = (
+        preds.with_columns(week=pl.col("game_date").dt.truncate("1w"))
+        .group_by("week", "family")
+        .agg(mae=(pl.col("predicted_points") - pl.col("actual")).abs().mean())
+        .sort("week", "family")
+    )
     for row in curve.iter_rows(named=True):
         print(f"{row['feature_set']:>10} window {row['window']:>5} game dates: MAE {row['mae']:.4f} over {row['n']} "
               f"rows (median training rows {row['n_train_median']})")  # fmt: skip
@@ -93,6 +101,8 @@ def main() -> int:
         "weeks": [str(w) for w in weeks],
         "curve": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items() if k != "family"}
                   for r in curve.iter_rows(named=True)],
+        "weekly": {str(k[0]): {n: round(m, 4) for n, m in zip(g["family"], g["mae"], strict=True)}
+                   for k, g in weekly.group_by("week", maintain_order=True)},
         "skipped": trained.skipped, "seconds": round(time.perf_counter() - started, 1),
     }  # fmt: skip
     print(json.dumps(result))

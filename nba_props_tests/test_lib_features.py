@@ -212,11 +212,12 @@ def build(inputs=None, **kwargs) -> pl.DataFrame:
 
 
 def test_contract_sets_and_counts():
-    v9, v12, noveg, v13_noveg = (CONTRACT.feature_columns(s) for s in FEATURE_SETS)
+    v9, v12, noveg, v13_noveg, v14_noveg = (CONTRACT.feature_columns(s) for s in FEATURE_SETS)
     # issue 7: v12_noveg lost the five line-derived features it held (47 -> 42); issue 13: v13_noveg
-    # is v12_noveg plus four minutes / role features
-    assert (len(v9), len(v12), len(noveg), len(v13_noveg)) == (30, 51, 42, 46)
+    # is v12_noveg plus four minutes / role features, v14_noveg v13_noveg plus teammates out
+    assert (len(v9), len(v12), len(noveg), len(v13_noveg), len(v14_noveg)) == (30, 51, 42, 46, 47)
     assert v13_noveg[:42] == noveg
+    assert v14_noveg[:46] == v13_noveg
     assert set(v9) <= set(v12)
     assert set(noveg) == set(v12) - set(CONTRACT.line_derived_features)
     assert feature_columns("v9") == v9
@@ -234,6 +235,8 @@ def test_contract_team_context_names_are_the_agreed_ones():
         "implied_team_total", "injury_risk", "days_rest", "games_last_7_days", "minutes_last_7_days", "fatigue_score",
         # signal features (issue 11, in no model set)
         "team_days_rest", "opponent_days_rest", "games_vs_opponent_season",
+        # issue 13 item 5 (added to the model set v14_noveg)
+        "teammates_out_points_prev_game",
     }  # fmt: skip
     assert {s.name for s in TEAM_CONTEXT} == agreed
 
@@ -264,7 +267,7 @@ def test_contract_line_derived_features_and_no_vegas_sets():
     other blocks reads a line. The no-vegas set holds none of them, the other sets are unchanged."""
     assert set(CONTRACT.line_derived_features) == LINE_DERIVED == {s.name for s in CONTRACT.of_block("vegas")}
     assert CONTRACT.vegas_line_features == CONTRACT.line_derived_features
-    assert CONTRACT.no_vegas_sets == ("v12_noveg", "v13_noveg")
+    assert CONTRACT.no_vegas_sets == ("v12_noveg", "v13_noveg", "v14_noveg")
     assert not set(CONTRACT.feature_columns("v12_noveg")) & LINE_DERIVED
     assert LINE_DERIVED <= set(CONTRACT.feature_columns("v12"))
     assert {"vegas_points_line", "vegas_opening_line", "vegas_line_move", "has_vegas_line"} <= set(

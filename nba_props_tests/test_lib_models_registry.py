@@ -48,10 +48,10 @@ def test_default_fleet_and_top_level_settings():
     ids = [f.id for f in config.families]
     assert ids == ["v9_mae", "v12_mae", "v12_noveg_mae", "v12_noveg_q43", "v12_noveg_q45", "v12_q43",
                    "v13_noveg_line_mae"]  # fmt: skip
-    # issue 13: the no-vegas families read v13_noveg (their ids are the keys of their history)
+    # issue 13: the no-vegas families read v14_noveg (their ids are the keys of their history)
     assert {f.id: f.feature_set for f in config.families} == {
-        "v9_mae": "v9", "v12_mae": "v12", "v12_noveg_mae": "v13_noveg",
-        "v12_noveg_q43": "v13_noveg", "v12_noveg_q45": "v13_noveg", "v12_q43": "v12",
+        "v9_mae": "v9", "v12_mae": "v12", "v12_noveg_mae": "v14_noveg",
+        "v12_noveg_q43": "v14_noveg", "v12_noveg_q45": "v14_noveg", "v12_q43": "v12",
         "v13_noveg_line_mae": "v13_noveg",
     }  # fmt: skip
     # issue 13: only the line-residual family starts from the line; no-vegas windows of 365 game dates

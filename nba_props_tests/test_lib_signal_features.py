@@ -47,7 +47,7 @@ SIGNAL_FEATURES = (
     "minutes_avg_last_3", "minutes_avg_season", "minutes_prev_game", "starter_share_last_5",
     "fg3a_per_game_season", "fg3_pct_season", "fg3_pct_last_3", "fg3_pct_std_season",
     "negative_plus_minus_streak", "is_big_man", "team_days_rest", "opponent_days_rest",
-    "games_vs_opponent_season",
+    "games_vs_opponent_season", "teammates_out_points_prev_game",
 )  # fmt: skip
 PLAYER_HISTORY_SIGNALS = SIGNAL_FEATURES[:10]
 TEAM_CONTEXT_SIGNALS = SIGNAL_FEATURES[10:]
@@ -219,6 +219,7 @@ def test_model_feature_sets_are_unchanged_names_and_order():
     assert CONTRACT.feature_columns("v12") == V12
     assert CONTRACT.feature_columns("v12_noveg") == V12_NOVEG
     assert CONTRACT.feature_columns("v13_noveg") == V12_NOVEG + V13_ADDS
+    assert CONTRACT.feature_columns("v14_noveg") == V12_NOVEG + V13_ADDS + ["teammates_out_points_prev_game"]
     for set_name in FEATURE_SETS:
         added = set(CONTRACT.sets[set_name].adds)
         assert set(CONTRACT.feature_columns(set_name)) & set(SIGNAL_FEATURES) == added, set_name

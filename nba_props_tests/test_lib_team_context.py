@@ -28,6 +28,7 @@ import polars as pl
 import pytest
 
 from nba_props.lib import schemas
+from nba_props.lib.features import team_context
 from nba_props.lib.features import team_logs as tl
 from nba_props.lib.features.inputs import KEY_COLUMNS, SOURCES, FeatureInputs, source_column
 from nba_props.lib.features.team_context import FEATURES, team_context_features
@@ -493,3 +494,110 @@ def test_reports_captured_after_tip_do_not_count_for_that_game():
     )
     out = run(targets=targets.drop("tip_time_utc").filter(pl.col("team") != "CCC"), injuries=injuries, schedule=sched)
     check(row(out, D30, "a1"), "injury_risk", 1.0, "injuries")
+
+
+# ---------------------------------------------------------------------------------------------
+# teammates_out_points_prev_game (issue 13 item 5): a league of its own, values by hand
+#
+#   AAA: x1 36 min, x2 30 min, x3 22 min, x4 10 min, x5 24 min; BBB: y1, y2; CCC: x5 (traded), z1
+#   2023-24 Q0 04-10 x1..x5 play
+#   2024-25 Q1 10-22, Q2 10-23, Q3 10-24, Q4 10-25  x1 x2 x3 x4 x5 play (x3 Q1..Q4 only)
+#           Q5 10-26  x1 x2 x4 x5          Q7 10-27 (CCC) x5 for CCC
+#           Q6 10-28  x2 x4 play; x1 has a DNP row; x3 (4 games < 5), x5 (now CCC) absent
+#   x1 before 10-28: 30 + 20 + 25 + 35 + 30 = 140 in 5 games, 36 min -> a regular, 28 ppg.
+
+TM_LINES = {p: (t, m, 10, 2, 1, 1) for p, t, m in [
+    ("x1", "AAA", 36), ("x2", "AAA", 30), ("x3", "AAA", 22), ("x4", "AAA", 10), ("x5", "AAA", 24),
+    ("y1", "BBB", 34), ("y2", "BBB", 34), ("z1", "CCC", 34), ("x5c", "CCC", 24),
+]}  # fmt: skip
+TM_GAMES = [
+    (date(2024, 4, 10), "BBB", "AAA", {"x1": 9, "x2": 9, "x3": 9, "x4": 9, "x5": 9, "y1": 9, "y2": 9}),
+    (date(2024, 10, 22), "BBB", "AAA", {"x1": 30, "x2": 10, "x3": 8, "x4": 2, "x5": 10, "y1": 9, "y2": 9}),
+    (date(2024, 10, 23), "AAA", "BBB", {"x1": 20, "x2": 12, "x3": 6, "x4": 4, "x5": 10, "y1": 9, "y2": 9}),
+    (date(2024, 10, 24), "BBB", "AAA", {"x1": 25, "x2": 14, "x3": 10, "x4": 0, "x5": 10, "y1": 9, "y2": 9}),
+    (date(2024, 10, 25), "AAA", "BBB", {"x1": 35, "x2": 8, "x3": 12, "x4": 3, "x5": 10, "y1": 9, "y2": 9}),
+    (date(2024, 10, 26), "BBB", "AAA", {"x1": 30, "x2": 16, "x4": 5, "x5": 10, "y1": 9, "y2": 9}),
+    (date(2024, 10, 27), "CCC", "BBB", {"x5c": 10, "z1": 9, "y1": 9, "y2": 9}),
+    (date(2024, 10, 28), "AAA", "BBB", {"x2": 20, "x4": 6, "y1": 9, "y2": 9}),
+]
+TM_D = date(2024, 10, 30)
+
+
+def tm_box(games=TM_GAMES) -> pl.DataFrame:
+    box = box_rows(games, TM_LINES).with_columns(
+        player_lookup=pl.col("player_lookup").replace("x5c", "x5"),
+        player_name=pl.col("player_name").replace("x5c", "x5"),
+    )
+    dnp = box.filter((pl.col("player_lookup") == "x2") & (pl.col("game_date") == date(2024, 10, 28))).with_columns(
+        player_lookup=pl.lit("x1"), player_name=pl.lit("x1"), played=pl.lit(False), minutes=None, points=None
+    )
+    return pl.concat([box, dnp])
+
+
+def tm_run(targets, box=None, **cfg) -> pl.DataFrame:
+    frame = targets_frame([(d, p, t, "BBB", False, gid(d, t, "BBB")) for d, p, t in targets])
+    inputs = FeatureInputs(
+        targets=frame, box_history=tm_box() if box is None else box, line_history=frame.head(0),
+        schedule=schemas.empty(schemas.SCHEDULE), injuries=schemas.empty(schemas.INJURY_REPORT),
+    )  # fmt: skip
+    config = team_context.DEFAULT_CONFIG.model_copy(update=cfg)
+    return team_context_features(inputs, config)
+
+
+def test_teammates_out_points_prev_game_by_hand():
+    targets = [(TM_D, "x2", "AAA"), (TM_D, "x1", "AAA"), (TM_D, "x4", "AAA"),
+               (date(2024, 10, 27), "x2", "AAA"), (date(2024, 10, 22), "x2", "AAA"), (TM_D, "y1", "BBB"),
+               (TM_D, "nobody", None)]  # fmt: skip
+    out = tm_run(targets)
+    name = "teammates_out_points_prev_game"
+    # G = 10-28: x1 (28 ppg, a DNP row is absent) is out; x3 has 4 games (< 5); x5 plays for CCC now
+    check(row(out, TM_D, "x2"), name, 28.0, "box_scores")
+    check(row(out, TM_D, "x4"), name, 28.0, "box_scores")
+    check(row(out, TM_D, "x1"), name, 0.0, "box_scores")  # himself is not his teammate
+    # G = 10-26: x3 (4 games, 22 min, 36 points before 10-26) is not a regular yet -> 0
+    check(row(out, date(2024, 10, 27), "x2"), name, 0.0, "box_scores")
+    # the season's first game: no earlier game of 2024-25 (the 2023-24 one does not count)
+    check(row(out, date(2024, 10, 22), "x2"), name, None, "default")
+    check(row(out, TM_D, "y1"), name, 0.0, "box_scores")  # BBB: nobody missed 10-28
+    check(row(out, TM_D, "nobody"), name, None, "default")  # no team
+    # thresholds from the config: 5 games -> 4 makes x3 a regular of 10-26 (36 / 4 = 9 ppg) ...
+    looser = tm_run([(date(2024, 10, 27), "x2", "AAA")], regular_min_games=4)
+    check(row(looser, date(2024, 10, 27), "x2"), name, 9.0, "box_scores")
+    # ... 36 minutes excludes x1 (36 is enough, 36.5 is not)
+    check(row(tm_run([(TM_D, "x2", "AAA")], regular_mpg=36.0), TM_D, "x2"), name, 28.0, "box_scores")
+    check(row(tm_run([(TM_D, "x2", "AAA")], regular_mpg=36.5), TM_D, "x2"), name, 0.0, "box_scores")
+
+
+def test_teammates_out_needs_a_recent_game_for_the_team():
+    # x1 misses 10-28, 10-29 and 10-31 too: team games after his last (10-26, number 5 of AAA):
+    # 10-28 is 1 later, 10-29 2, 10-31 3. With regular_recent_games 2 he counts for 11-01's
+    # previous game 10-31 only when the rule allows 3.
+    more = [
+        (date(2024, 10, 29), "BBB", "AAA", {"x2": 20, "x4": 6, "y1": 9, "y2": 9}),
+        (date(2024, 10, 31), "AAA", "BBB", {"x2": 20, "x4": 6, "y1": 9, "y2": 9}),
+    ]
+    box = tm_box(TM_GAMES + more)
+    name = "teammates_out_points_prev_game"
+    for recent, day, expected in [
+        (2, date(2024, 10, 30), 28.0),
+        (2, date(2024, 11, 1), 0.0),
+        (3, date(2024, 11, 1), 28.0),
+    ]:
+        out = tm_run([(day, "x2", "AAA")], box=box, regular_recent_games=recent)
+        check(row(out, day, "x2"), name, expected, "box_scores")
+
+
+def test_teammates_out_no_leakage_from_the_date_or_later():
+    # games ON the target date and after it (x1 absent, absurd points) change nothing; and every
+    # target equals its value computed from the rows strictly before its date
+    targets = [(date(2024, 10, d), p, "AAA") for d in (23, 25, 27, 29, 30) for p in ("x1", "x2", "x4")]
+    full = tm_run(targets)
+    leaks = [
+        (TM_D, "AAA", "BBB", {"x1": 99, "x3": 99, "y1": 9, "y2": 9}),  # x1 back, x2 out
+        (TM_D + timedelta(days=1), "BBB", "AAA", {"x2": 0, "y1": 9, "y2": 9}),
+    ]
+    leaky = tm_run(targets, box=tm_box(TM_GAMES + leaks))
+    assert leaky.equals(full)
+    for i, (day, player, team) in enumerate(targets):
+        alone = tm_run([(day, player, team)], box=tm_box().filter(pl.col("game_date") < day))
+        assert alone.equals(full.slice(i, 1)), (day, player)

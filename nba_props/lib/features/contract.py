@@ -19,8 +19,10 @@ fire). Their thresholds are the `signal_features` rules.
 
 An extension set (issue 13) is a set that `extends` another and `adds` named features to it, after
 the parent's columns: `v13_noveg` is v12_noveg plus minutes and role history that are stored as
-signal features. Its added features keep their contract entry (NULL default, no quality score);
-a model of the set reads a NULL as missing, as it does a line-derived NULL.
+signal features; `v14_noveg` is v13_noveg's list plus `teammates_out_points_prev_game` (extensions
+do not nest: each names its parent plain set and every added feature). Added features keep their
+contract entry (NULL default, no quality score); a model of the set reads a NULL as missing, as it
+does a line-derived NULL.
 """
 
 from __future__ import annotations
@@ -46,8 +48,8 @@ from nba_props.lib.features.rules import (
 
 DEFAULT_PATH = CONFIG_DIR / "features.yaml"
 
-FeatureSetName = Literal["v9", "v12", "v12_noveg", "v13_noveg"]
-FEATURE_SETS: tuple[str, ...] = ("v9", "v12", "v12_noveg", "v13_noveg")
+FeatureSetName = Literal["v9", "v12", "v12_noveg", "v13_noveg", "v14_noveg"]
+FEATURE_SETS: tuple[str, ...] = ("v9", "v12", "v12_noveg", "v13_noveg", "v14_noveg")
 Category = Literal["player_history", "team_context", "matchup", "vegas", "game_context"]
 CATEGORIES: tuple[str, ...] = ("player_history", "team_context", "matchup", "vegas", "game_context")
 BlockName = Literal["player_history", "vegas", "team_context"]

@@ -93,6 +93,11 @@ class TeamContextConfig(_Rules):
     star_ppg: float = Field(gt=0)
     star_min_games: int = Field(ge=1)
     star_out_statuses: tuple[str, ...] = Field(min_length=1)
+    # teammates_out_points_prev_game: a regular averages this many minutes over at least this
+    # many games of the season before the team's previous game
+    regular_mpg: float = Field(gt=0)
+    regular_min_games: int = Field(ge=1)
+    regular_recent_games: int = Field(ge=1)  # ... and played one of the team's last N games before it
     injury_risk: dict[str, float]
     playoff_season_types: tuple[str, ...] = Field(min_length=1)
     fatigue: FatigueConfig

@@ -52,6 +52,13 @@ Signal features (in no model set; read by the pick signals and filters only):
   `days_rest`. NULL when the team has no earlier game.
 - `games_vs_opponent_season`: his games against this opponent in the target's season before D
   (0 is real for a player with history; NULL without history or opponent, as games_vs_opponent).
+- `teammates_out_points_prev_game` (box_scores; usage that must go somewhere): G = the team's
+  newest game before D (of D's season; NULL without one). A regular of G is a player whose newest
+  game before G's date was for the team, is one of the team's last `regular_recent_games` games
+  before G, and who averages at least `regular_mpg` minutes over at least `regular_min_games` games
+  of the season before G's date. The value is the sum of the season points per game (before G's
+  date) of the regulars absent from G's box score (a DNP row is absent), the player himself not
+  counted; 0 when none. Everything it reads is dated before D.
 - A player without any box-score row before D gets NULL (default) for every player-history
   feature above (days_rest, is_back_to_back, the 7-day windows, fatigue, games vs opponent): an
   unknown player is unknown, not rested. With history, 0 is a real value.
@@ -114,6 +121,7 @@ FEATURES = (
     "team_days_rest",
     "opponent_days_rest",
     "games_vs_opponent_season",
+    "teammates_out_points_prev_game",
 )
 NO_SOURCE_YET = ("game_total", "game_spread", "implied_team_total")
 
@@ -390,6 +398,74 @@ def _injuries(frame, injuries: pl.DataFrame, tips: pl.DataFrame, player_logs, cf
     )
 
 
+def teammates_out_prev_game(frame: pl.DataFrame, box: pl.DataFrame, cfg: TeamContextConfig) -> pl.DataFrame:
+    """`frame` (game_date, player_lookup, team) with `teammates_out_points_prev_game` (module docstring).
+
+    Every input is a box row dated strictly before the row's date: the team's previous game G
+    (before D), the regulars' season averages (strictly before G's date) and G's own box score."""
+    rows = tl.played_rows(box).filter(pl.col("player_lookup").is_not_null())
+    f64 = pl.Float64
+    team_games = (
+        rows.group_by("team", "game_id")
+        .agg(pl.col(_DATE).min(), pl.col("season").first())
+        .sort("team", _DATE, "game_id")
+        .with_columns(_n=pl.int_range(pl.len()).over("team"))  # the team's game number (any season)
+    )
+    logs = (
+        rows.group_by("player_lookup", "game_id")
+        .agg(
+            pl.col(_DATE).min(),
+            pl.col("season").first(),
+            pl.col("team").first(),
+            pl.col("points").cast(f64).fill_null(0.0).sum().alias("points"),
+            pl.col("minutes").cast(f64).fill_null(0.0).sum().alias("minutes"),
+            pl.lit(1.0).alias("games"),
+        )
+        .sort("player_lookup", _DATE, "game_id")
+        .with_columns(
+            games=pl.col("games").cum_sum().over("player_lookup", "season"),
+            points=pl.col("points").cum_sum().over("player_lookup", "season"),
+            minutes=pl.col("minutes").cum_sum().over("player_lookup", "season"),
+        )
+        .with_columns(last_date=pl.col(_DATE))
+        .select("player_lookup", "season", _DATE, "team", "games", "points", "minutes", "last_date")
+    )
+    # G's candidates: every player of the team's season so far, on the team when his newest game
+    # before G's date was for it; a regular by his season averages before G's date
+    roster = rows.select("team", "season", "player_lookup").unique()
+    candidates = team_games.join(roster, on=["team", "season"], how="inner")
+    candidates = _asof(candidates, logs, _DATE, ["player_lookup", "season"], ["player_lookup", "season"], "r_")
+    # ... and recently: his newest game is one of the team's last `regular_recent_games` before G
+    numbers = team_games.select("team", pl.col(_DATE).alias("r_last_date"), pl.col("_n").alias("_r_n"))
+    candidates = candidates.join(numbers, on=["team", "r_last_date"], how="left")
+    out = candidates.filter(
+        (pl.col("_n") - pl.col("_r_n") <= cfg.regular_recent_games)
+        & (pl.col("r_team") == pl.col("team"))
+        & (pl.col("r_games") >= cfg.regular_min_games)
+        & (pl.col("r_minutes") >= cfg.regular_mpg * pl.col("r_games"))
+    ).join(rows.select("game_id", "player_lookup").unique(), on=["game_id", "player_lookup"], how="anti")
+    out = out.select("game_id", "team", "player_lookup", (pl.col("r_points") / pl.col("r_games")).alias("_ppg"))
+    per_game = out.group_by("game_id", "team").agg(pl.col("_ppg").sum().alias("_out_ppg"))
+
+    target = frame.select(pl.col(_DATE).cast(pl.Date), "player_lookup", "team").with_row_index("_tm_row")
+    target = target.with_columns(_season=tl.season_of_date(pl.col(_DATE)))
+    previous = team_games.select("team", _DATE, pl.col("game_id").alias("_prev_game"), pl.col("season").alias("_ps"))
+    target = _asof(target, previous, _DATE, ["team"], ["team"], "")
+    target = (
+        target.join(per_game, left_on=["_prev_game", "team"], right_on=["game_id", "team"], how="left")
+        .join(
+            out.select(pl.col("game_id").alias("_prev_game"), "team", "player_lookup", pl.col("_ppg").alias("_self")),
+            on=["_prev_game", "team", "player_lookup"],
+            how="left",
+        )
+        .sort("_tm_row")
+    )
+    value = pl.col("_out_ppg").fill_null(0.0) - pl.col("_self").fill_null(0.0)
+    has_prev = pl.col("team").is_not_null() & (pl.col("_ps") == pl.col("_season")).fill_null(False)
+    value = pl.when(has_prev).then(value.clip(lower_bound=0.0)).otherwise(None)
+    return frame.with_columns(target.select(value.alias("teammates_out_points_prev_game")).to_series())
+
+
 def _playoff(frame, schedule: pl.DataFrame, cfg: TeamContextConfig) -> pl.DataFrame:
     types = (
         schedule.select("game_id", pl.col("season_type").alias("_season_type"))
@@ -456,6 +532,7 @@ def team_context_features(inputs: FeatureInputs, config: TeamContextConfig = DEF
     frame = _player_windows(frame, player_logs, cfg)
     frame = _vs_opponent(frame, player_logs)
     frame = _injuries(frame, inputs.injuries, _game_tips(inputs), player_logs, cfg)
+    frame = teammates_out_prev_game(frame, box, cfg)
     frame = _playoff(frame, inputs.schedule, cfg)
 
     c = pl.col
@@ -506,5 +583,6 @@ def team_context_features(inputs: FeatureInputs, config: TeamContextConfig = DEF
             ),
             "box_scores",
         ),
+        *_feature("teammates_out_points_prev_game", c("teammates_out_points_prev_game"), "box_scores"),
     ]
     return frame.sort("_row").select(*KEY_COLUMNS, *exprs)

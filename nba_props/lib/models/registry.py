@@ -368,7 +368,7 @@ REGISTRY_DOC = {  # the column schema the UI shows
     "week_start": "The weekly partition (Monday ET); every row the model saw is before it.",
     "model_id": "Unique model id (family and week).",
     "family": "The model family (config/models.yaml).",
-    "feature_set": "The feature set the model reads (v9 / v12 / v12_noveg / v13_noveg).",
+    "feature_set": "The feature set the model reads (v9 / v12 / v12_noveg / v13_noveg / v14_noveg).",
     "loss": "CatBoost loss: RMSE, MAE or Quantile.",
     "quantile_alpha": "The quantile of a Quantile loss; NULL otherwise.",
     "train_start": "First game date of the train part.",
