@@ -46,9 +46,11 @@ def _colour_number(column: str) -> pl.Expr:
     return _first(column).replace_strict(COLOUR_VALUES, default=None, return_dtype=pl.Int64)
 
 
-def _champions(performance: pl.DataFrame, start, end) -> pl.DataFrame:
-    """(game_date, champion) of each day of the run: the one helper best_bets uses."""
-    return champions_for_days(performance, selection.days_between(start, end), SEED)
+def _champions(performance: pl.DataFrame, start, end) -> tuple[pl.DataFrame, dict[str, str]]:
+    """(game_date, champion) of each day of the run (the one helper best_bets uses), and the same
+    as {partition key: champion} for the partitions' metadata."""
+    champions = champions_for_days(performance, selection.days_between(start, end), SEED)
+    return champions, {d.strftime(DATE_FMT): c for d, c in champions.iter_rows()}
 
 
 @dg.asset(
@@ -87,9 +89,8 @@ def market_regime(
     context: dg.AssetExecutionContext, accuracy: pl.DataFrame, picks: pl.DataFrame, performance: pl.DataFrame
 ) -> Iterator:
     start, end = date_range_of(context.partition_time_window)
-    champions = _champions(performance, start, end)
+    champions, champion_of = _champions(performance, start, end)
     rows = regime.market_regime(accuracy, champions, start, end, MARKET, picks=picks)
-    champion_of = {d.strftime(DATE_FMT): c for d, c in champions.iter_rows()}
     # per partition the day's champion and its row's figures (is_champion; none when it has no row);
     # dagster/row_count counts every family's row
     recorded = partition_figures(
@@ -175,11 +176,10 @@ def pre_game_signal(
 ) -> Iterator:
     start, end = date_range_of(context.partition_time_window)
     rows = regime.pre_game_signal(predictions, schedule, SIGNAL)
-    champions = _champions(performance, start, end)
+    champions, champion_of = _champions(performance, start, end)
     # the day's champion on each row (a metadata aid only: the table's rows are the models')
     champion = pl.col("family") == pl.col("_champion")
     marked = rows.join(champions.rename({"champion": "_champion"}), on="game_date", how="left")
-    champion_of = {d.strftime(DATE_FMT): c for d, c in champions.iter_rows()}
     recorded = partition_figures(
         marked,
         context.partition_keys,
