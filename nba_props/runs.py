@@ -357,7 +357,8 @@ def _alert_pool_wait(settings: Settings | None, job_name: str, partition: str | 
         log.error("pool-wait alert not stored: %s", error)
 
 
-def _held_warehouse(settings: Settings | None):
+def held_warehouse(settings: Settings | None):
+    """`Warehouse.held` on the settings' DuckDB file (nothing for another storage)."""
     from nba_props.io.warehouse import Warehouse
 
     settings = settings or load_settings()
@@ -449,6 +450,6 @@ def launch(
         asset_graph=subset.asset_layer.asset_graph,
     )
     # The loaded definition is executed (no reload per run); the origins above say where it came from.
-    with _held_warehouse(settings) if hold_warehouse else nullcontext():
+    with held_warehouse(settings) if hold_warehouse else nullcontext():
         result = execute_run(InMemoryJob(job), run, instance)
     return LaunchedRun(run.run_id, job_name, result.success, result.dagster_run.status.value, wait, run_tags)

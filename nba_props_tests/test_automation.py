@@ -340,3 +340,39 @@ def test_an_alerts_update_never_requests_the_steering_report(raw_defs, real_defs
         assert tick(9, 0, day=14) == {}
         other.report_runless_asset_event(dg.AssetMaterialization("alerts"))
         assert "steering_report" in tick(8, 0)
+
+
+def test_the_replays_evaluation_requests_what_dagsters_does_tick_after_tick(real_defs, instance):
+    """The replay evaluates without the tester's cursor round trip (nba_props.replay.evaluate_conditions):
+    the same requests and the same cursor, tick after tick, as the data arrives."""
+    from dagster_shared.serdes import serialize_value
+
+    from nba_props.replay import evaluate_conditions
+
+    graph = real_defs.resolve_asset_graph()
+
+    def requested(result):
+        return {
+            key.to_user_string(): set(result.get_requested_partitions(key))
+            for key in graph.get_all_asset_keys()
+            if result.get_num_requested(key)
+        }
+
+    arrivals = {
+        9: lambda: todays_inputs(instance),
+        10: lambda: mat(instance, "player_lines", TODAY),
+        11: lambda: mat(instance, "box_scores", YESTERDAY),
+        12: lambda: None,
+    }
+    theirs = ours = None
+    seen = []
+    for hour, arrive in arrivals.items():
+        arrive()
+        at = datetime(2025, 1, 15, hour, tzinfo=ET)
+        dagster_result = dg.evaluate_automation_conditions(defs=real_defs, instance=instance, evaluation_time=at, cursor=theirs)  # fmt: skip
+        replay_result = evaluate_conditions(real_defs, instance, ours, at)
+        assert requested(replay_result) == requested(dagster_result)
+        assert serialize_value(replay_result.cursor) == serialize_value(dagster_result.cursor)
+        theirs, ours = dagster_result.cursor, replay_result.cursor
+        seen.append(requested(replay_result))
+    assert any(seen) and seen[-1] == {}  # something was requested, and the last quiet tick asks nothing

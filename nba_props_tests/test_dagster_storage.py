@@ -53,6 +53,11 @@ def test_runs_checks_and_reads_work_and_engines_are_built_once_per_database(home
         assert written > 3 * 20  # every event of every run stored and read back
         # index shard + one shard per run (Dagster built one engine per statement: hundreds)
         assert events.engines.created <= 1 + len(runs)
+        # each run's shard is a copy of one empty shard Dagster initialised (not ~0.1 s of alembic a run)
+        assert events.shards_from_template == len(runs)
+        assert not list((home / "history" / "runs").glob("*.new"))  # no staging file left
+        assert events.has_table("asset_check_executions") and "asset_check_executions" in events._tables_present
+        assert not events.has_table("no_such_table")
         assert instance.run_storage.engines.created == 1
         latest = instance.get_latest_materialization_event(dg.AssetKey("numbers"))
         assert latest.asset_materialization.metadata["dagster/row_count"].value == 3
@@ -73,6 +78,20 @@ def test_runs_checks_and_reads_work_and_engines_are_built_once_per_database(home
         assert type(plain.run_storage) is SqliteRunStorage
         assert {r.run_id for r in plain.get_runs()} == {r.run_id for r in runs}
         assert plain.get_latest_materialization_event(dg.AssetKey("total")) is not None
+
+
+def test_a_shard_created_meanwhile_by_another_process_is_kept(home):
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        events = instance.event_log_storage
+        # another process (the webserver reading a new run's logs) initialised the shard first
+        other = SqliteEventLogStorage(str(home / "history" / "runs"))
+        with other.run_connection("run-x"):
+            pass
+        assert not events._new_shard_from_template("run-x")
+        assert events._new_shard_from_template("run-y")
+        with events.run_connection("run-y") as conn:  # the copy is a complete, stamped shard
+            assert conn.exec_driver_sql("SELECT count(*) FROM event_logs").scalar() == 0
+        assert other.get_logs_for_run("run-y") == []
 
 
 def test_the_engine_cache_evicts_the_least_recently_used(tmp_path):

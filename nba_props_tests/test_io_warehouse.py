@@ -143,6 +143,33 @@ def test_a_new_declared_column_is_added_to_the_stored_table_null_on_its_rows(wh)
     ]
 
 
+def test_a_held_database_is_shared_and_its_remembered_columns_follow_every_change(wh):
+    from nba_props.io import warehouse as module
+
+    wh.replace_partitions("t", simple([(D1, 1, 10, "d1")]), start=D1, end=D1, declared=SIMPLE)
+    with wh.held():
+        with Warehouse(wh.path).held():  # nested (another instance, same file): one open database
+            assert module._HELD[wh.path].depth == 2
+        held = module._HELD[wh.path]
+        assert wh.load("t").columns == list(SIMPLE.names()) and ("nba_props", "t") in held.columns
+        grown = pl.Schema({**SIMPLE, "is_champion": pl.Boolean})
+        # a failed additive write rolls the column back, and it is not remembered either
+        bad = simple([(D1, 1, 11, "x")]).with_columns(points=pl.lit("lots"), is_champion=pl.lit(True))
+        with pytest.raises(duckdb.ConversionException):
+            wh.replace_partitions("t", bad, start=D1, end=D1, declared=grown)
+        assert wh.load("t").columns == list(SIMPLE.names())
+        new = simple([(D2, 1, 20, "d2")]).with_columns(is_champion=pl.lit(True))
+        assert wh.replace_partitions("t", new, start=D2, end=D2, declared=grown) == 1
+        assert wh.load("t").rows() == [(D1, 1, 10, "d1", None), (D2, 1, 20, "d2", True)]
+        wh.replace_table("t", pl.DataFrame({"v": [1]}))  # recreated with other columns
+        assert wh.load("t").rows() == [(1,)]
+        assert not wh.table_exists("u")
+        wh.replace_table("u", pl.DataFrame({"w": ["a"]}))
+        assert wh.table_exists("u") and wh.row_counts() == {"t": 1, "u": 1}
+    assert wh.path not in module._HELD
+    assert stored(wh, "SELECT * FROM u")["w"].to_list() == ["a"]  # closed: the file opens read-only
+
+
 def test_failure_mid_transaction_keeps_the_previous_rows(wh):
     wh.replace_partitions("t", simple([(D1, 1, 10, "old"), (D2, 1, 20, "old")]), start=D1, end=D2, declared=SIMPLE)
     # passes every up-front check; the DELETE runs, then the INSERT fails casting 'lots' to INTEGER

@@ -2,7 +2,8 @@
 
 Plain Python (no dagster). Every operation opens its own connection and closes it at the end,
 so another process (the Dagster webserver, a CLI) can open the file between operations and
-threads never share a connection. Writes are single transactions: a partition is either fully
+threads never share a connection; inside `Warehouse.held` (one writer process for a while) the
+operations take cursors of the database held open instead. Writes are single transactions: a partition is either fully
 replaced or untouched.
 
 Tables live in one DuckDB schema (default ``nba_props``); daily tables carry a ``game_date
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -142,6 +144,20 @@ def _check_identifier(name: str, what: str = "table") -> str:
 # --------------------------------------------------------------------------------------------
 
 
+class _HeldDatabase:
+    """A database this process keeps open (`Warehouse.held`) and the tables' columns it read."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.depth = 1
+        self.lock = threading.Lock()
+        self.columns: dict[tuple[str, str], dict[str, str] | None] = {}
+
+
+_HELD: dict[Path, _HeldDatabase] = {}
+_HELD_LOCK = threading.Lock()
+
+
 class Warehouse:
     """Polars frames stored in DuckDB tables ``<schema>.<table>`` of one file."""
 
@@ -169,8 +185,7 @@ class Warehouse:
 
     # ---------------------------------------------------------------- connections
 
-    @contextmanager
-    def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _open(self) -> duckdb.DuckDBPyConnection:
         try:
             con = duckdb.connect(str(self._path))
         except duckdb.IOException as exc:
@@ -182,6 +197,16 @@ class Warehouse:
                     f"DuckDB said: {exc}"
                 ) from exc
             raise
+        return con
+
+    @contextmanager
+    def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        held = _HELD.get(self._path)
+        if held is not None:
+            with held.lock:  # a cursor is a connection of its own to the held database
+                con = held.con.cursor()
+        else:
+            con = self._open()
         try:
             con.execute("SET TimeZone = 'UTC'")
             yield con
@@ -190,12 +215,26 @@ class Warehouse:
 
     @contextmanager
     def held(self) -> Iterator[None]:
-        """Keep the database open in this process for the block: each connection inside it reuses
-        the open database (~0.4 ms instead of ~25 ms to open the file, measured on the demo's
-        warehouse), and the file stays locked against other processes meanwhile: only for a caller
-        that is the warehouse's one writer for the whole block (the replay's sequential runs)."""
-        with self._connect():
+        """Keep the database open in this process for the block (nested blocks share it): each
+        operation inside it takes a cursor of the open database (~0.3 ms less than connecting,
+        ~25 ms less than opening the file) and reads a table's columns once (~3 ms a query of
+        DuckDB's catalog). The file stays locked against other processes meanwhile, which is also
+        what makes the columns safe to remember: only for a caller that is the warehouse's one
+        writer for the whole block (the replay, a run of the CLI)."""
+        with _HELD_LOCK:
+            held = _HELD.get(self._path)
+            if held is None:
+                held = _HELD[self._path] = _HeldDatabase(self._open())
+            else:
+                held.depth += 1
+        try:
             yield
+        finally:
+            with _HELD_LOCK:
+                held.depth -= 1
+                if held.depth == 0:
+                    del _HELD[self._path]
+                    held.con.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -208,6 +247,9 @@ class Warehouse:
                     con.execute("ROLLBACK")
                 except duckdb.Error:  # already rolled back by DuckDB; keep the original error
                     pass
+                held = _HELD.get(self._path)
+                if held is not None:  # columns read or changed inside the rolled-back transaction
+                    held.columns.clear()
                 raise
             con.execute("COMMIT")
 
@@ -215,13 +257,27 @@ class Warehouse:
         return f"{_quote(self._schema)}.{_quote(_check_identifier(table))}"
 
     def _columns(self, con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str] | None:
-        """Column name -> DuckDB type of an existing table, in table order (None if absent)."""
+        """Column name -> DuckDB type of an existing table, in table order (None if absent);
+        remembered while the database is held (see `held`)."""
+        held = _HELD.get(self._path)
+        key = (self._schema, table)
+        if held is not None and key in held.columns:
+            known = held.columns[key]
+            return None if known is None else dict(known)
         rows = con.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
             [self._schema, table],
         ).fetchall()
-        return {name: sql_type for name, sql_type in rows} if rows else None
+        columns = {name: sql_type for name, sql_type in rows} if rows else None
+        if held is not None:
+            held.columns[key] = None if columns is None else dict(columns)
+        return columns
+
+    def _forget_columns(self, table: str) -> None:
+        held = _HELD.get(self._path)
+        if held is not None:
+            held.columns.pop((self._schema, table), None)
 
     def _create(self, con: duckdb.DuckDBPyConnection, table: str, schema: pl.Schema, replace: bool = False) -> None:
         if not schema:
@@ -229,6 +285,7 @@ class Warehouse:
         columns = ", ".join(f"{_quote(name)} {duckdb_type(dtype)}" for name, dtype in schema.items())
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(self._schema)}")
         verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE IF NOT EXISTS"
+        self._forget_columns(table)
         con.execute(f"{verb} {self._table_sql(table)} ({columns})")
 
     def _ensure_table(
@@ -272,6 +329,7 @@ class Warehouse:
         added = [name for name in declared.names() if name not in existing]
         if not added or any(name not in declared for name in existing):
             return existing
+        self._forget_columns(table)
         for name in added:
             con.execute(f"ALTER TABLE {self._table_sql(table)} ADD COLUMN {_quote(name)} {duckdb_type(declared[name])}")
         _log.warning("%s: added column(s) %s (NULL on the stored rows until their partitions are rewritten)",
