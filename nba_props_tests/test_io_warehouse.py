@@ -152,6 +152,13 @@ def test_a_held_database_is_shared_and_its_remembered_columns_follow_every_chang
             assert module._HELD[wh.path].depth == 2
         held = module._HELD[wh.path]
         assert wh.load("t").columns == list(SIMPLE.names()) and ("nba_props", "t") in held.columns
+        # a read is remembered (a clone each time: an in-place change stays the caller's) ...
+        first = wh.load("t", declared=SIMPLE)
+        first.insert_column(0, pl.Series("mine", [1]))
+        assert len(held.frames) == 2 and wh.load("t", declared=SIMPLE).rows() == [(D1, 1, 10, "d1")]
+        # ... until this process writes the table (any Warehouse instance on the file)
+        Warehouse(wh.path).replace_partitions("t", simple([(D1, 1, 11, "new")]), start=D1, end=D1)
+        assert not held.frames and wh.load("t", declared=SIMPLE).rows() == [(D1, 1, 11, "new")]
         grown = pl.Schema({**SIMPLE, "is_champion": pl.Boolean})
         # a failed additive write rolls the column back, and it is not remembered either
         bad = simple([(D1, 1, 11, "x")]).with_columns(points=pl.lit("lots"), is_champion=pl.lit(True))
@@ -160,7 +167,7 @@ def test_a_held_database_is_shared_and_its_remembered_columns_follow_every_chang
         assert wh.load("t").columns == list(SIMPLE.names())
         new = simple([(D2, 1, 20, "d2")]).with_columns(is_champion=pl.lit(True))
         assert wh.replace_partitions("t", new, start=D2, end=D2, declared=grown) == 1
-        assert wh.load("t").rows() == [(D1, 1, 10, "d1", None), (D2, 1, 20, "d2", True)]
+        assert wh.load("t").rows() == [(D1, 1, 11, "new", None), (D2, 1, 20, "d2", True)]
         wh.replace_table("t", pl.DataFrame({"v": [1]}))  # recreated with other columns
         assert wh.load("t").rows() == [(1,)]
         assert not wh.table_exists("u")

@@ -623,3 +623,33 @@ def test_classify_unmatched_lines_keeps_every_player_game():
     ]
     assert match_rate(classified) == pytest.approx(1 / 3)
     assert classify_unmatched_lines(lines.clear(), box).height == 0
+
+
+def test_a_folders_listing_is_kept_until_the_folder_changes(tmp_path):
+    """The sensors list the capture folders every tick: an unchanged folder is not listed again,
+    a changed one is, and a listing taken right after a change is not kept (coarse mtimes)."""
+    import os
+    import re
+    import time
+
+    from nba_props.lib.sources.readers._common import RACY_SECONDS, dated_files
+
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    (folder / "board_20250301.csv").write_text("x\n")
+    pattern, fmt = re.compile(r"(\d{8})"), "%Y%m%d"
+    settled = time.time() - 10 * RACY_SECONDS
+    os.utime(folder, (settled, settled))
+    first = dated_files(folder, "*.csv", pattern, fmt)
+    assert [d.day.isoformat() for d in first] == ["2025-03-01"]
+    assert dated_files(folder, "*.csv", pattern, fmt) is first  # kept
+    (folder / "board_20250302.csv").write_text("x\n")  # the folder's mtime is now: racy
+    fresh = dated_files(folder, "*.csv", pattern, fmt)
+    assert [d.day.isoformat() for d in fresh] == ["2025-03-01", "2025-03-02"]
+    assert dated_files(folder, "*.csv", pattern, fmt) is not fresh  # a racy listing is not kept
+    os.utime(folder, (settled + 1, settled + 1))
+    kept = dated_files(folder, "*.csv", pattern, fmt)
+    assert dated_files(folder, "*.csv", pattern, fmt) is kept and len(kept) == 2
+    (folder / "board_20250301.csv").unlink()
+    assert [d.day.isoformat() for d in dated_files(folder, "*.csv", pattern, fmt)] == ["2025-03-02"]
+    assert dated_files(tmp_path / "missing", "*.csv", pattern, fmt) == ()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -145,13 +146,34 @@ def _check_identifier(name: str, what: str = "table") -> str:
 
 
 class _HeldDatabase:
-    """A database this process keeps open (`Warehouse.held`) and the tables' columns it read."""
+    """A database this process keeps open (`Warehouse.held`), the tables' columns it read and its
+    newest reads (no other process can write the file meanwhile: DuckDB's lock)."""
+
+    MAX_FRAMES = 64
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self.depth = 1
         self.lock = threading.Lock()
         self.columns: dict[tuple[str, str], dict[str, str] | None] = {}
+        self.frames: OrderedDict[tuple, pl.DataFrame] = OrderedDict()
+
+    def remember(self, key: tuple, frame: pl.DataFrame) -> None:
+        with self.lock:
+            self.frames[key] = frame
+            if len(self.frames) > self.MAX_FRAMES:
+                self.frames.popitem(last=False)
+
+    def forget(self, schema: str, table: str | None = None) -> None:
+        """What was read of `table` (every table: None)."""
+        with self.lock:
+            if table is None:
+                self.columns.clear()
+                self.frames.clear()
+                return
+            self.columns.pop((schema, table), None)
+            for key in [k for k in self.frames if k[:2] == (schema, table)]:
+                del self.frames[key]
 
 
 _HELD: dict[Path, _HeldDatabase] = {}
@@ -249,9 +271,18 @@ class Warehouse:
                     pass
                 held = _HELD.get(self._path)
                 if held is not None:  # columns read or changed inside the rolled-back transaction
-                    held.columns.clear()
+                    held.forget(self._schema)
                 raise
             con.execute("COMMIT")
+
+    @contextmanager
+    def _written(self, table: str) -> Iterator[None]:
+        # forgotten before (nothing reads the old rows as new) and after (a read meanwhile)
+        self._forget(table)
+        try:
+            yield
+        finally:
+            self._forget(table)
 
     def _table_sql(self, table: str) -> str:
         return f"{_quote(self._schema)}.{_quote(_check_identifier(table))}"
@@ -274,10 +305,11 @@ class Warehouse:
             held.columns[key] = None if columns is None else dict(columns)
         return columns
 
-    def _forget_columns(self, table: str) -> None:
+    def _forget(self, table: str) -> None:
+        """Drop what the held database remembers of `table` (its columns, its reads)."""
         held = _HELD.get(self._path)
         if held is not None:
-            held.columns.pop((self._schema, table), None)
+            held.forget(self._schema, table)
 
     def _create(self, con: duckdb.DuckDBPyConnection, table: str, schema: pl.Schema, replace: bool = False) -> None:
         if not schema:
@@ -285,7 +317,7 @@ class Warehouse:
         columns = ", ".join(f"{_quote(name)} {duckdb_type(dtype)}" for name, dtype in schema.items())
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(self._schema)}")
         verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE IF NOT EXISTS"
-        self._forget_columns(table)
+        self._forget(table)
         con.execute(f"{verb} {self._table_sql(table)} ({columns})")
 
     def _ensure_table(
@@ -329,7 +361,7 @@ class Warehouse:
         added = [name for name in declared.names() if name not in existing]
         if not added or any(name not in declared for name in existing):
             return existing
-        self._forget_columns(table)
+        self._forget(table)
         for name in added:
             con.execute(f"ALTER TABLE {self._table_sql(table)} ADD COLUMN {_quote(name)} {duckdb_type(declared[name])}")
         _log.warning("%s: added column(s) %s (NULL on the stored rows until their partitions are rewritten)",
@@ -402,7 +434,7 @@ class Warehouse:
                     f"to {column}={value!r} may only write such rows"
                 )
 
-        with self._transaction() as con:
+        with self._written(table), self._transaction() as con:
             columns = self._ensure_table(con, table, frame, declared)
             if partition_column not in columns:
                 raise ValueError(f"{qualified} has no partition column {partition_column!r}")
@@ -420,7 +452,7 @@ class Warehouse:
         schema = declared if declared is not None else frame.schema
         if declared is not None:
             _check_columns(self.qualified(table), frame, declared.names())
-        with self._transaction() as con:
+        with self._written(table), self._transaction() as con:
             self._create(con, table, schema, replace=True)
             return self._insert(con, table, frame, list(schema.names()))
 
@@ -451,7 +483,35 @@ class Warehouse:
         or an empty window gives an empty frame with the declared (else the table's) schema;
         ``end < start`` is an empty window. ``columns``: only these (a wide table read by an asset
         that needs a few of its columns); each must be declared / stored.
+
+        While the database is held (`held`), a read is remembered until this process writes the
+        table (several assets of a run read the same season of the same tables).
         """
+        held = _HELD.get(self._path)
+        if held is None:
+            return self._load(table, start, end, declared, partition_column, where, columns)
+        key = (
+            self._schema, table, start, end, partition_column, tuple(sorted((where or {}).items())),
+            None if columns is None else tuple(columns),
+            None if declared is None else tuple((name, str(dtype)) for name, dtype in declared.items()),
+        )  # fmt: skip
+        frame = held.frames.get(key)
+        if frame is None:
+            frame = self._load(table, start, end, declared, partition_column, where, columns)
+            held.remember(key, frame)
+        # a clone: a caller's in-place change (insert_column, ...) never reaches the remembered frame
+        return frame.clone()
+
+    def _load(
+        self,
+        table: str,
+        start: date | None,
+        end: date | None,
+        declared: pl.Schema | None,
+        partition_column: str,
+        where: dict[str, str] | None,
+        columns: Sequence[str] | None,
+    ) -> pl.DataFrame:
         qualified = self.qualified(table)
         if columns is not None and declared is not None:
             unknown = [c for c in columns if c not in declared]

@@ -9,6 +9,7 @@ All of it is vectorised polars; Python only loops over files, never over rows.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -43,10 +44,26 @@ class DatedFile:
         return self.stamp.date() if self.stamp else None
 
 
-def dated_files(folder: Path, glob: str, pattern: re.Pattern[str], fmt: str) -> list[DatedFile]:
-    """Files in `folder` matching `glob`, with the timestamp their name carries (UTC)."""
+# A folder's listing is kept while the folder's mtime stays the same (a file added, removed or
+# renamed changes it). A listing taken within RACY_SECONDS of that mtime is not kept: the clock
+# behind mtimes is coarse (a few ms), so a file added just after the listing could leave it equal.
+RACY_SECONDS = 2.0
+_LISTINGS: dict[tuple, tuple[int, tuple[DatedFile, ...]]] = {}
+
+
+def dated_files(folder: Path, glob: str, pattern: re.Pattern[str], fmt: str) -> tuple[DatedFile, ...]:
+    """Files in `folder` matching `glob`, with the timestamp their name carries (UTC). The sensors
+    ask every tick, the folders hold a file per capture: an unchanged folder is not listed again."""
+    try:
+        mtime_ns = folder.stat().st_mtime_ns
+    except (FileNotFoundError, NotADirectoryError):
+        return ()
     if not folder.is_dir():
-        return []
+        return ()
+    key = (str(folder), glob, pattern.pattern, fmt)
+    known = _LISTINGS.get(key)
+    if known is not None and known[0] == mtime_ns:
+        return known[1]
     found = []
     for path in sorted(folder.glob(glob)):
         match = pattern.search(path.name)
@@ -57,7 +74,10 @@ def dated_files(folder: Path, glob: str, pattern: re.Pattern[str], fmt: str) -> 
             except ValueError:
                 stamp = None
         found.append(DatedFile(path, stamp))
-    return found
+    listing = tuple(found)
+    if time.time() - mtime_ns / 1e9 > RACY_SECONDS:
+        _LISTINGS[key] = (mtime_ns, listing)
+    return listing
 
 
 def et_date_of(stamp: datetime | None) -> date | None:
