@@ -69,6 +69,12 @@ def main() -> int:
                 # inside the runs' steps: asset compute + IO + the events each step writes
                 "step_share": round(report.step_seconds / report.wall_seconds, 3) if report.wall_seconds else None,
                 "run_overhead_s": round(report.run_seconds - report.step_seconds, 1),
+                # where the steps' time went (the 8 heaviest steps over the replay, seconds)
+                "heaviest_steps_s": dict(
+                    sorted(((k, round(v, 1)) for k, v in report.step_seconds_by_step.items()), key=lambda kv: -kv[1])[
+                        :8
+                    ]
+                ),
                 "bookkeeping_share": round(report.bookkeeping_seconds / report.wall_seconds, 3)
                 if report.wall_seconds
                 else None,

@@ -67,6 +67,7 @@ class ReplayReport:
     # inside the runs' steps (asset compute, IO and the events a step writes); the rest of run_seconds
     # is the run's own Dagster work outside its steps (plan, create, start, finish)
     step_seconds: float = 0.0
+    step_seconds_by_step: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     sensor_seconds: float = 0.0  # sensor ticks (the observing ones included)
     automation_seconds: float = 0.0  # condition evaluations
 
@@ -234,7 +235,9 @@ class Replay:
         )
         seconds = time.perf_counter() - started
         report.run_seconds += seconds
-        report.step_seconds += _step_seconds(self.instance, run_id)
+        for step, step_seconds in _step_seconds(self.instance, run_id).items():
+            report.step_seconds += step_seconds
+            report.step_seconds_by_step[step] += step_seconds
         run = ReplayRun(
             at=at,
             reason=reason,
@@ -384,11 +387,15 @@ def evaluate_conditions(
         )
 
 
-def _step_seconds(instance: dg.DagsterInstance, run_id: str) -> float:
+def _step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    """Seconds inside each step of the run (asset compute, IO and the events the step writes)."""
     if not run_id:
-        return 0.0
-    stats = instance.get_run_step_stats(run_id)
-    return sum(s.end_time - s.start_time for s in stats if s.start_time is not None and s.end_time is not None)
+        return {}
+    return {
+        s.step_key: s.end_time - s.start_time
+        for s in instance.get_run_step_stats(run_id)
+        if s.start_time is not None and s.end_time is not None
+    }
 
 
 def _run_line(run: ReplayRun) -> str:

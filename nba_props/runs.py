@@ -69,9 +69,22 @@ class CodeLocation:
     recon_repository: Any  # ReconstructableRepository: gives the job code origin
     repository_origin: Any  # RemoteRepositoryOrigin: gives the remote job origin (what the UI matches)
     settings: Settings  # the settings its resources were built from
+    subsets: dict = field(default_factory=dict, compare=False, repr=False)  # see job_subset
 
     def job(self, name: str) -> dg.JobDefinition:
         return self.repository.get_job(name)
+
+    def job_subset(
+        self, name: str, assets: frozenset[dg.AssetKey], checks: frozenset[dg.AssetCheckKey]
+    ) -> dg.JobDefinition:
+        """`name` narrowed to these assets and checks, built once per selection (a replay or a
+        sensor launches the same few selections again and again; a subset takes ~50 ms)."""
+        key = (name, assets, checks)
+        if key not in self.subsets:
+            self.subsets[key] = self.job(name).get_subset(
+                asset_selection=set(assets), asset_check_selection=set(checks)
+            )
+        return self.subsets[key]
 
     def remote_job_origin(self, job_name: str):
         from dagster._core.remote_origin import RemoteJobOrigin
@@ -419,7 +432,7 @@ def launch(
     )
     # selecting assets selects their checks; partition_fresh is the freshness sensor's, never a run's
     checks = freshness.run_check_selection(job.asset_layer.asset_graph, selection) if selection else None
-    subset = job.get_subset(asset_selection=selection, asset_check_selection=checks) if selection else job
+    subset = location.job_subset(job_name, frozenset(selection), frozenset(checks)) if selection else job
     plan = create_execution_plan(subset, run_config=full_config, instance_ref=instance.get_ref(), tags=run_tags)
     pools = {step.pool for step in plan.get_steps_to_execute_in_topo_order() if step.pool}
     wait = wait_for_pools(instance, pools, config)
