@@ -198,12 +198,19 @@ def market_type(config: LineConfig) -> pl.Expr:
     return pl.when(is_dfs).then(pl.lit(MARKET_DFS)).otherwise(pl.lit(MARKET_SPORTSBOOK))
 
 
-def split_pulled(snaps: pl.DataFrame, config: LineConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
+def split_pulled(
+    snaps: pl.DataFrame, config: LineConfig, players: pl.Series | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows still listed, pulled keys): a (game, player, book) whose newest points-market row is
     older than the book's newest points-market snapshot of that game was pulled; all its rows go.
-    `pulled` has one row per pulled key with `pulled_at` (the snapshot that no longer lists him)."""
+    `pulled` has one row per pulled key with `pulled_at` (the snapshot that no longer lists him).
+    With `players`, both are of those players only (the book's newest snapshot still from every row)."""
     points = snaps.filter(pl.col("market") == config.points_market)
+    # every player's rows: the book's newest snapshot of a game may list only other players
     book_newest = points.group_by("game_id", "bookmaker").agg(pulled_at=pl.col("captured_at").max())
+    if players is not None:
+        snaps = snaps.filter(pl.col("player_lookup").is_in(players.implode()))
+        points = points.filter(pl.col("player_lookup").is_in(players.implode()))
     pulled = (
         points.group_by([*PLAYER_GAME, "bookmaker"])
         .agg(_listed_at=pl.col("captured_at").max())
@@ -335,11 +342,24 @@ def select_lines_lazy(
 
 
 def _select_lines(
-    snapshots: pl.LazyFrame, schedule: pl.LazyFrame, config: LineConfig, as_of: datetime | None
+    snapshots: pl.LazyFrame,
+    schedule: pl.LazyFrame,
+    config: LineConfig,
+    as_of: datetime | None,
+    dates: tuple[date, date] | None = None,
 ) -> tuple[pl.LazyFrame, dict[str, pl.DataFrame]]:
-    """`select_lines_lazy` plus the intermediates its diagnostics count (`pulled`, `mains`)."""
+    """`select_lines_lazy` plus the intermediates its diagnostics count (`pulled`, `mains`).
+
+    With `dates` (first, last), only what the rows of those dates need: every row of theirs, and
+    their players' rows of other dates (prop_line_delta reads a player's earlier consensus). Every
+    step after the pulled cut is per player (per game and player, book or snapshot), so other
+    players' rows cannot change these; dropping them spares a one-date run most of its history."""
     # Shared intermediates are materialised once: a lazy plan with these diamonds recomputes them.
-    listed, pulled = split_pulled(usable_snapshots(snapshots, schedule, config, as_of).collect(), config)
+    usable = usable_snapshots(snapshots, schedule, config, as_of).collect()
+    players = None
+    if dates is not None:
+        players = usable.filter(pl.col("game_date").is_between(*dates)).get_column("player_lookup").unique()
+    listed, pulled = split_pulled(usable, config, players)
     snaps = listed.lazy()
     mains_df = main_lines(snaps, config).collect()
     mains = mains_df.lazy()
@@ -457,7 +477,7 @@ def build_player_lines_with_diagnostics(
     report = schemas.conform(injuries, schemas.INJURY_REPORT).lazy()
     sched = _with_snapshot_tips(sched, snaps)
 
-    lines, intermediates = _select_lines(snaps, sched, config, as_of)
+    lines, intermediates = _select_lines(snaps, sched, config, as_of, dates=(start, end))
     lines = lines.filter(pl.col("game_date").is_between(start, end)).collect().lazy()
     expected = expected_players_lazy(
         sched, box, report, lines, start=start, end=end, window_days=config.appearance_window_days,

@@ -91,6 +91,7 @@ from nba_props.lib.asof import join_strictly_before
 from nba_props.lib.features import team_logs as tl
 from nba_props.lib.features.contract import load_contract
 from nba_props.lib.features.inputs import KEY_COLUMNS, FeatureInputs, source_column
+from nba_props.lib.features.player_history import of_players
 from nba_props.lib.features.rules import FatigueConfig, TeamContextConfig
 from nba_props.seasons import Phase, phase_of
 
@@ -411,8 +412,23 @@ def teammates_out_prev_game(frame: pl.DataFrame, box: pl.DataFrame, cfg: TeamCon
         .sort("team", _DATE, "game_id")
         .with_columns(_n=pl.int_range(pl.len()).over("team"))  # the team's game number (any season)
     )
+    target = frame.select(pl.col(_DATE).cast(pl.Date), "player_lookup", "team").with_row_index("_tm_row")
+    target = target.with_columns(_season=tl.season_of_date(pl.col(_DATE)))
+    previous = team_games.select("team", _DATE, pl.col("game_id").alias("_prev_game"), pl.col("season").alias("_ps"))
+    target = _asof(target, previous, _DATE, ["team"], ["team"], "")
+
+    # G's candidates: every player of the team's season so far, on the team when his newest game
+    # before G's date was for it; a regular by his season averages before G's date. Only the
+    # targets' G are needed (a date's run reads one game per team, not the whole history); each
+    # G's candidates and every player's log are the same whichever other games are left out.
+    needed = target.select(pl.col("_prev_game").alias("game_id"), "team").drop_nulls().unique()
+    roster = rows.select("team", "season", "player_lookup").unique()
+    candidates = team_games.join(needed, on=["game_id", "team"], how="semi").join(
+        roster, on=["team", "season"], how="inner"
+    )
     logs = (
-        rows.group_by("player_lookup", "game_id")
+        of_players(rows, candidates.get_column("player_lookup").unique())
+        .group_by("player_lookup", "game_id")
         .agg(
             pl.col(_DATE).min(),
             pl.col("season").first(),
@@ -430,10 +446,6 @@ def teammates_out_prev_game(frame: pl.DataFrame, box: pl.DataFrame, cfg: TeamCon
         .with_columns(last_date=pl.col(_DATE))
         .select("player_lookup", "season", _DATE, "team", "games", "points", "minutes", "last_date")
     )
-    # G's candidates: every player of the team's season so far, on the team when his newest game
-    # before G's date was for it; a regular by his season averages before G's date
-    roster = rows.select("team", "season", "player_lookup").unique()
-    candidates = team_games.join(roster, on=["team", "season"], how="inner")
     candidates = _asof(candidates, logs, _DATE, ["player_lookup", "season"], ["player_lookup", "season"], "r_")
     # ... and recently: his newest game is one of the team's last `regular_recent_games` before G
     numbers = team_games.select("team", pl.col(_DATE).alias("r_last_date"), pl.col("_n").alias("_r_n"))
@@ -447,10 +459,6 @@ def teammates_out_prev_game(frame: pl.DataFrame, box: pl.DataFrame, cfg: TeamCon
     out = out.select("game_id", "team", "player_lookup", (pl.col("r_points") / pl.col("r_games")).alias("_ppg"))
     per_game = out.group_by("game_id", "team").agg(pl.col("_ppg").sum().alias("_out_ppg"))
 
-    target = frame.select(pl.col(_DATE).cast(pl.Date), "player_lookup", "team").with_row_index("_tm_row")
-    target = target.with_columns(_season=tl.season_of_date(pl.col(_DATE)))
-    previous = team_games.select("team", _DATE, pl.col("game_id").alias("_prev_game"), pl.col("season").alias("_ps"))
-    target = _asof(target, previous, _DATE, ["team"], ["team"], "")
     target = (
         target.join(per_game, left_on=["_prev_game", "team"], right_on=["game_id", "team"], how="left")
         .join(
