@@ -266,6 +266,17 @@ def test_n_books_std_and_consensus():
     assert r["multi_book_line_std"] == pytest.approx(1.527525, abs=1e-6)
 
 
+def test_a_rerun_gives_the_same_spread_to_the_last_bit():
+    # eight books on each of 300 players: polars sums each group's lines in no fixed order
+    books = ["fanduel", "betmgm", "draftkings", "bovada", "caesars", "pointsbet", "espnbet", "betrivers"]
+    rows = [
+        snap(f"p{p:03d}", book, 10.5 + ((p * 7 + b * 3) % 9) * 0.5) for p in range(300) for b, book in enumerate(books)
+    ]
+    first = run(rows)
+    spreads = {tuple(run(rows)["multi_book_line_std"].to_list()) for _ in range(6)}
+    assert spreads == {tuple(first["multi_book_line_std"].to_list())}
+
+
 def test_prop_line_delta_uses_the_previous_line_date():
     prev, older, ancient = D - timedelta(days=3), D - timedelta(days=5), D - timedelta(days=31)
     g_prev, g_older, g_ancient = f"{prev:%Y%m%d}_HOU_DAL", f"{older:%Y%m%d}_HOU_MEM", f"{ancient:%Y%m%d}_HOU_UTA"

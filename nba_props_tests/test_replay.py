@@ -159,3 +159,15 @@ def test_the_replay_writes_every_published_file_for_every_day_with_games(replaye
     shown = {d["date"]: d for w in all_json["weeks"] for d in w["days"]}
     # the first day was graded by the end of the replay (its box scores landed the next noon)
     assert days[0].isoformat() not in shown or shown[days[0].isoformat()]["status"] != "pending"
+
+
+def test_the_replays_collector_tuning_is_restored_on_exit():
+    import gc
+
+    from nba_props.replay import fewer_collections
+
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError), fewer_collections(young_threshold=12_345):
+        assert gc.get_threshold() == (12_345, *before[1:]) and gc.get_freeze_count() > 0
+        raise RuntimeError("a failing replay")
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

@@ -287,7 +287,10 @@ def _chosen_lines(mains: pl.LazyFrame) -> pl.LazyFrame:
     )
     stats = books.group_by(PLAYER_GAME).agg(
         n_books=pl.len().cast(pl.Int32),
-        multi_book_line_std=pl.when(pl.len() >= 2).then(pl.col("line").std(ddof=1)),
+        # rounded: polars sums a group's values in no fixed order (sorting first does not hold in
+        # its plan), which moves the last bit from run to run; a re-run of a date must give the
+        # same rows, and 12 decimals of a line's spread are far below any book's precision
+        multi_book_line_std=pl.when(pl.len() >= 2).then(pl.col("line").std(ddof=1).round(12)),
         consensus_line=pl.col("line").median(),
     )
     return chosen.join(stats, on=PLAYER_GAME, how="inner").with_columns(
