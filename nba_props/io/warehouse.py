@@ -242,7 +242,7 @@ class Warehouse:
         ~25 ms less than opening the file) and reads a table's columns once (~3 ms a query of
         DuckDB's catalog). The file stays locked against other processes meanwhile, which is also
         what makes the columns safe to remember: only for a caller that is the warehouse's one
-        writer for the whole block (the replay, a run of the CLI)."""
+        writer for the whole block (the replay; a step's input loads)."""
         with _HELD_LOCK:
             held = _HELD.get(self._path)
             if held is None:
@@ -269,16 +269,13 @@ class Warehouse:
                     con.execute("ROLLBACK")
                 except duckdb.Error:  # already rolled back by DuckDB; keep the original error
                     pass
-                held = _HELD.get(self._path)
-                if held is not None:  # columns read or changed inside the rolled-back transaction
-                    held.forget(self._schema)
                 raise
             con.execute("COMMIT")
 
     @contextmanager
     def _written(self, table: str) -> Iterator[None]:
-        # forgotten before (nothing reads the old rows as new) and after (a read meanwhile)
-        self._forget(table)
+        # around the write's transaction: committed or rolled back, what was remembered of the
+        # table (its columns and reads, some taken inside the transaction) is forgotten
         try:
             yield
         finally:

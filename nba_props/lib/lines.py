@@ -209,8 +209,8 @@ def split_pulled(
     # every player's rows: the book's newest snapshot of a game may list only other players
     book_newest = points.group_by("game_id", "bookmaker").agg(pulled_at=pl.col("captured_at").max())
     if players is not None:
-        snaps = snaps.filter(pl.col("player_lookup").is_in(players.implode()))
-        points = points.filter(pl.col("player_lookup").is_in(players.implode()))
+        theirs = pl.col("player_lookup").is_in(players.implode())
+        snaps, points = snaps.filter(theirs), points.filter(theirs)
     pulled = (
         points.group_by([*PLAYER_GAME, "bookmaker"])
         .agg(_listed_at=pl.col("captured_at").max())

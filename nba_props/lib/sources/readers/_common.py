@@ -9,6 +9,7 @@ All of it is vectorised polars; Python only loops over files, never over rows.
 from __future__ import annotations
 
 import re
+import stat
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -55,11 +56,12 @@ def dated_files(folder: Path, glob: str, pattern: re.Pattern[str], fmt: str) -> 
     """Files in `folder` matching `glob`, with the timestamp their name carries (UTC). The sensors
     ask every tick, the folders hold a file per capture: an unchanged folder is not listed again."""
     try:
-        mtime_ns = folder.stat().st_mtime_ns
+        status = folder.stat()
     except (FileNotFoundError, NotADirectoryError):
         return ()
-    if not folder.is_dir():
+    if not stat.S_ISDIR(status.st_mode):
         return ()
+    mtime_ns = status.st_mtime_ns
     key = (str(folder), glob, pattern.pattern, fmt)
     known = _LISTINGS.get(key)
     if known is not None and known[0] == mtime_ns:
