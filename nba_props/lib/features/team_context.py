@@ -457,7 +457,13 @@ def teammates_out_prev_game(frame: pl.DataFrame, box: pl.DataFrame, cfg: TeamCon
         & (pl.col("r_minutes") >= cfg.regular_mpg * pl.col("r_games"))
     ).join(rows.select("game_id", "player_lookup").unique(), on=["game_id", "player_lookup"], how="anti")
     out = out.select("game_id", "team", "player_lookup", (pl.col("r_points") / pl.col("r_games")).alias("_ppg"))
-    per_game = out.group_by("game_id", "team").agg(pl.col("_ppg").sum().alias("_out_ppg"))
+    # A float sum depends on its order; the joins above do not fix one (a full season's run and
+    # one date's run would differ in the last bit), so the regulars are summed in player order.
+    per_game = (
+        out.sort("game_id", "team", "player_lookup")
+        .group_by("game_id", "team")
+        .agg(pl.col("_ppg").sum().alias("_out_ppg"))
+    )
 
     target = (
         target.join(per_game, left_on=["_prev_game", "team"], right_on=["game_id", "team"], how="left")
