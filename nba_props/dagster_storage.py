@@ -103,6 +103,7 @@ class CachedEngineSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         self.engines = EngineCache(connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
         self._tables_present: set[str] = set()
+        self._asset_key_columns_present: set[str] = set()
         self._shard_template: bytes | None = None
         self.shards_from_template = 0  # a test reads it
         super().__init__(base_dir, inst_data)
@@ -165,6 +166,16 @@ class CachedEngineSqliteEventLogStorage(SqliteEventLogStorage):
             present = bool(engine.dialect.has_table(conn, table_name))
         if present:
             self._tables_present.add(table_name)
+        return present
+
+    def has_asset_key_col(self, column_name: str) -> bool:
+        # Dagster's reflects the asset_keys table (PRAGMA table_info) on every call, several per
+        # automation evaluation and per materialization; a column once present stays
+        if column_name in self._asset_key_columns_present:
+            return True
+        present = super().has_asset_key_col(column_name)
+        if present:
+            self._asset_key_columns_present.add(column_name)
         return present
 
     def dispose(self) -> None:

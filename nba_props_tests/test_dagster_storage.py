@@ -58,6 +58,10 @@ def test_runs_checks_and_reads_work_and_engines_are_built_once_per_database(home
         assert not list((home / "history" / "runs").glob("*.new"))  # no staging file left
         assert events.has_table("asset_check_executions") and "asset_check_executions" in events._tables_present
         assert not events.has_table("no_such_table")
+        assert (
+            events.has_asset_key_col("cached_status_data") and "cached_status_data" in events._asset_key_columns_present
+        )
+        assert not events.has_asset_key_col("no_such_column")
         assert instance.run_storage.engines.created == 1
         latest = instance.get_latest_materialization_event(dg.AssetKey("numbers"))
         assert latest.asset_materialization.metadata["dagster/row_count"].value == 3

@@ -158,6 +158,8 @@ def test_a_held_database_is_shared_and_its_remembered_columns_follow_every_chang
         assert len(held.frames) == 2 and wh.load("t", declared=SIMPLE).rows() == [(D1, 1, 10, "d1")]
         # ... until this process writes the table (any Warehouse instance on the file)
         Warehouse(wh.path).replace_partitions("t", simple([(D1, 1, 11, "new")]), start=D1, end=D1)
+        # (a committed write without a schema change keeps the columns: no catalog query per write)
+        assert held.columns[("nba_props", "t")] == dict(zip(SIMPLE.names(), ["DATE", "BIGINT", "INTEGER", "VARCHAR"]))
         assert not held.frames and wh.load("t", declared=SIMPLE).rows() == [(D1, 1, 11, "new")]
         grown = pl.Schema({**SIMPLE, "is_champion": pl.Boolean})
         # a failed additive write rolls the column back, and it is not remembered either

@@ -164,14 +164,15 @@ class _HeldDatabase:
             if len(self.frames) > self.MAX_FRAMES:
                 self.frames.popitem(last=False)
 
-    def forget(self, schema: str, table: str | None = None) -> None:
-        """What was read of `table` (every table: None)."""
+    def forget(self, schema: str, table: str | None = None, columns: bool = True) -> None:
+        """What was read of `table` (every table: None): its reads, and its columns unless told."""
         with self.lock:
             if table is None:
                 self.columns.clear()
                 self.frames.clear()
                 return
-            self.columns.pop((schema, table), None)
+            if columns:
+                self.columns.pop((schema, table), None)
             for key in [k for k in self.frames if k[:2] == (schema, table)]:
                 del self.frames[key]
 
@@ -274,12 +275,16 @@ class Warehouse:
 
     @contextmanager
     def _written(self, table: str) -> Iterator[None]:
-        # around the write's transaction: committed or rolled back, what was remembered of the
-        # table (its columns and reads, some taken inside the transaction) is forgotten
+        # around the write's transaction: the table's remembered reads are forgotten; its columns
+        # too when the transaction rolled back (a DDL inside it, remembered there, is undone).
+        # A committed write keeps them: a schema change forgets them itself (`_create`,
+        # `_add_new_columns`) and remembers what it committed.
         try:
             yield
-        finally:
+        except BaseException:
             self._forget(table)
+            raise
+        self._forget(table, columns=False)
 
     def _table_sql(self, table: str) -> str:
         return f"{_quote(self._schema)}.{_quote(_check_identifier(table))}"
@@ -302,11 +307,11 @@ class Warehouse:
             held.columns[key] = None if columns is None else dict(columns)
         return columns
 
-    def _forget(self, table: str) -> None:
-        """Drop what the held database remembers of `table` (its columns, its reads)."""
+    def _forget(self, table: str, columns: bool = True) -> None:
+        """Drop what the held database remembers of `table` (its reads; its columns unless told)."""
         held = _HELD.get(self._path)
         if held is not None:
-            held.forget(self._schema, table)
+            held.forget(self._schema, table, columns=columns)
 
     def _create(self, con: duckdb.DuckDBPyConnection, table: str, schema: pl.Schema, replace: bool = False) -> None:
         if not schema:
