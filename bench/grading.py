@@ -144,14 +144,54 @@ def step_times(dagster_home: Path, assets: list[str]) -> dict[str, dict[str, flo
     return out
 
 
-def timed(start: date, end: date, assets: list[str], settings, dagster_home: Path, budget_s: float = BUDGET_S) -> dict:
-    """One single-run backfill of `assets`, timed per asset (`step_times`); the stage benches share it."""
+def shared_step_times(dagster_home: Path, step: str, assets: list[str]) -> dict[str, dict[str, float]]:
+    """Per asset of one shared step of the home's newest run: `compute_s` = the `build_seconds`
+    its output recorded (reading nothing: the step loads the inputs once; the lib logic, the files,
+    the table rows); `step_s` the whole step's (inputs, every asset, Dagster's events)."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        run = instance.get_runs(limit=1)[0]
+        records = instance.all_logs(run.run_id)
+    start = end = None
+    built: dict[str, float] = {}
+    for record in records:
+        event = record.dagster_event
+        if event is None or event.step_key != step:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            start = record.timestamp
+        elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
+            end = record.timestamp
+        elif event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            seconds = event.step_materialization_data.materialization.metadata.get("build_seconds")
+            if seconds is not None:
+                built[event.asset_key.to_user_string()] = seconds.value
+    step_s = round(end - start, 2) if start is not None and end is not None else None
+    return {a: {"compute_s": round(built[a], 2), "step_s": step_s} for a in assets if a in built}
+
+
+def timed(
+    start: date,
+    end: date,
+    assets: list[str],
+    settings,
+    dagster_home: Path,
+    budget_s: float = BUDGET_S,
+    shared_step: str | None = None,
+) -> dict:
+    """One single-run backfill of `assets`, timed per asset (`step_times`); the stage benches share it.
+    `shared_step`: the assets are one step (the publish step), timed per asset by the
+    `build_seconds` each records (`shared_step_times`)."""
     from nba_props.cli import run_backfill
 
     started = time.perf_counter()
     summary = run_backfill(start, end, select=assets, settings=settings, dagster_home=dagster_home, launched_by="cli")
     wall = time.perf_counter() - started
-    steps = step_times(dagster_home, assets)
+    if shared_step is None:
+        steps = step_times(dagster_home, assets)
+    else:
+        steps = shared_step_times(dagster_home, shared_step, assets)
     per_asset = {a: steps.get(a, {}).get("compute_s") for a in assets}
     asset_s = sum(s for s in per_asset.values() if s is not None)
     failed = sorted(step for step, f in summary.items() if f.get("failed"))

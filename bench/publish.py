@@ -4,9 +4,9 @@ season in ONE single-run backfill.
 Set-up (not timed), in its own temporary project home: the demo's upstream, training, predictions,
 the grading / health and the picks chain the files read (bench/picks.py's set-up plus its assets).
 `--home DIR --reuse` skips a set-up whose warehouse already holds the season's ledger and graded
-picks (e.g. bench/picks.py's home). Timed: one run of the publish assets. Figures as
-bench/grading.py (`step_times`): per asset `compute_s`, their sum `asset_s` (budget < 5 s per
-season) and the size of the season's all.json (budget < 500 KB).
+picks (e.g. bench/picks.py's home). Timed: one run of the publish assets (one step). Figures as
+bench/grading.py (`shared_step_times`): per asset `compute_s` (the `build_seconds` it records),
+their sum `asset_s` (budget < 5 s per season) and the size of the season's all.json (budget < 500 KB).
 
 Usage: .venv/bin/python bench/publish.py [--sim-days N] [--home DIR [--reuse]]
 Last line: one JSON object.
@@ -56,7 +56,7 @@ def simulated_season(home: Path, sim_days: int | None, reuse: bool) -> dict:
     settings, start, end = setup["settings"], setup["start"], setup["end"]
     timed_home = home / "dagster_home_timed"  # a fresh event log (see bench/picks.py)
     shutil.rmtree(timed_home, ignore_errors=True)
-    figures = timed(start, end, _assets(), settings, timed_home, BUDGET_S)
+    figures = timed(start, end, _assets(), settings, timed_home, BUDGET_S, shared_step="publish")
     from nba_props.lib.publish import load_publish_config
 
     config = load_publish_config()

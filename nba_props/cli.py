@@ -130,6 +130,7 @@ def _summarize(records) -> dict[str, dict[str, float]]:
     summary: dict[str, dict[str, float]] = defaultdict(dict)
     started: dict[str, float] = {}
     failed: list[str] = []
+    rows_by_asset: dict[str, dict[str, int]] = defaultdict(dict)
     for record in records:
         event = record.dagster_event
         if event is None or event.step_key is None:
@@ -144,14 +145,17 @@ def _summarize(records) -> dict[str, dict[str, float]]:
         elif event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             metadata = event.step_materialization_data.materialization.metadata
             rows = metadata.get("run_rows") or metadata.get("dagster/row_count")  # the run's total, not a day's
-            # a step materializing several assets (ingest rows + quarantine) reports its namesake's rows
-            if rows is not None and (event.asset_key.path[-1] == step or "rows" not in summary[step]):
-                summary[step]["rows"] = rows.value
+            if rows is not None:
+                rows_by_asset[step][event.asset_key.path[-1]] = rows.value
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.asset_check_evaluation_data
             if not evaluation.passed:
                 bucket = "warned_checks" if evaluation.severity == dg.AssetCheckSeverity.WARN else "failed_checks"
                 summary[step].setdefault(bucket, []).append(evaluation.check_name)
+    # a step materializing several assets reports its namesake's rows (ingest: the rows, not the
+    # quarantine), else their sum (the publish step: every file's row)
+    for step, rows in rows_by_asset.items():
+        summary[step]["rows"] = rows[step] if step in rows else sum(rows.values())
     for step in failed:
         summary[step]["failed"] = True
     return dict(summary)

@@ -73,16 +73,18 @@ def rows_check(
     *,
     severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
     description: str | None = None,
+    asset_key: str | None = None,
     **extra_metadata: object,
 ) -> dg.AssetCheckResult:
-    """`description`: what a failure means in words (an alert's message); `extra_metadata` may
-    name the failing `partition` (the alerts sensor reads it)."""
+    """`description`: what a failure means in words (an alert's message); `asset_key`: the checked
+    asset where the step has several; `extra_metadata` may name the failing `partition` (the
+    alerts sensor reads it)."""
     metadata: dict[str, object] = {"offending_rows": offending.height, **extra_metadata}
     if offending.height:
         metadata["sample"] = dg.MetadataValue.md(_markdown(offending.head(SAMPLE_ROWS)))
     return dg.AssetCheckResult(
         check_name=check_name, passed=offending.height == 0, severity=severity, metadata=metadata,
-        description=description if offending.height else None,
+        description=description if offending.height else None, asset_key=asset_key,
     )  # fmt: skip
 
 

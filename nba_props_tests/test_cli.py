@@ -30,7 +30,7 @@ def test_backfill_prints_rows_and_seconds_per_asset_and_records_one_run(nba_home
         "published_picks",
         "pick_accuracy",
         "steering_report",
-        *load_publish_config().assets,
+        "publish",  # the publish assets' one step (config/publish.yaml)
     }
     for asset, figures in lines.items():
         if asset == "player_features":
@@ -39,6 +39,9 @@ def test_backfill_prints_rows_and_seconds_per_asset_and_records_one_run(nba_home
         else:
             assert figures[3] == "ok", (asset, figures)
     assert int(lines["box_scores"][1]) > 0 and int(lines["player_features"][1]) > 0
+    # the publish step's rows: a row per file of each asset, each of the 3 days
+    config = load_publish_config()
+    assert int(lines["publish"][1]) == 3 * sum(len(config.files_of(a)) for a in config.assets)
     # The run lands in the project-local DAGSTER_HOME, so `make ui` shows it.
     with dg.DagsterInstance.from_config(str(nba_home / "dagster_home")) as instance:
         runs = instance.get_runs()

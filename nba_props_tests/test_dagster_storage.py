@@ -109,3 +109,55 @@ def test_the_engine_cache_evicts_the_least_recently_used(tmp_path):
     assert cache.get(urls[0]) is a
     cache.get(urls[1])
     assert cache.created == 4
+
+
+DAYS = dg.DailyPartitionsDefinition(start_date="2025-01-01")
+
+
+@dg.asset(partitions_def=DAYS, check_specs=[dg.AssetCheckSpec(n, asset="daily") for n in ("positive", "small")])
+def daily(context: dg.AssetExecutionContext):
+    return dg.MaterializeResult(
+        metadata={"day": context.partition_key},
+        check_results=[dg.AssetCheckResult(check_name=n, passed=True) for n in ("positive", "small")],
+    )
+
+
+def _newest(storage, partition: str, plain: bool = False):
+    records_filter = dg.AssetRecordsFilter(asset_key=dg.AssetKey("daily"), asset_partitions=[partition])
+    fetch = SqliteEventLogStorage.fetch_materializations if plain else type(storage).fetch_materializations
+    result = fetch(storage, records_filter, limit=1)
+    return (
+        [(r.storage_id, r.event_log_entry.run_id, r.event_log_entry.timestamp) for r in result.records],
+        result.cursor,
+        result.has_more,
+    )
+
+
+def test_the_newest_materialization_of_a_partition_is_dagsters_answer_from_one_query(home):
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        events = instance.event_log_storage
+        for day in ("2025-01-01", "2025-01-01", "2025-01-02"):
+            assert dg.materialize([daily], instance=instance, partition_key=day).success
+        # every check's target lookup (at least one per check: 2 checks x 3 runs) was answered here
+        assert events.newest_of_partition_answers >= 6
+        evaluations = [
+            e.get_dagster_event().asset_check_evaluation_data.target_materialization_data
+            for r in instance.get_runs()
+            for e in instance.all_logs(r.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        ]
+        materializations = {
+            (e.run_id, e.storage_id)
+            for e in instance.fetch_materializations(dg.AssetKey("daily"), limit=10).records
+        }  # fmt: skip
+        assert {(t.run_id, t.storage_id) for t in evaluations} == materializations
+        for day in ("2025-01-01", "2025-01-02", "2025-01-03"):  # the last: never materialized
+            assert _newest(events, day) == _newest(events, day, plain=True)
+        # another process's storage (nothing remembered): the same answers, parsed once, then by id
+        other = dagster_storage.CachedEngineSqliteEventLogStorage(str(home / "history" / "runs"))
+        for _ in range(2):
+            assert _newest(other, "2025-01-01") == _newest(events, "2025-01-01")
+        assert other.newest_of_partition_answers == 2
+        # a wiped asset: Dagster's rules (no record), never a remembered one
+        instance.wipe_assets([dg.AssetKey("daily")])
+        assert _newest(events, "2025-01-01") == _newest(events, "2025-01-01", plain=True)
+        assert _newest(events, "2025-01-01")[0] == []

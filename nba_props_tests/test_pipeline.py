@@ -119,9 +119,11 @@ def test_range_backfill_is_one_run_and_matches_the_provider(range_home, sim_data
             "published_picks",
             "pick_accuracy",
             "steering_report",
-            *load_publish_config().assets,
+            "publish",  # every publish asset (config/publish.yaml) in one step
         ]
     )
+    published = {m.asset_key.to_user_string() for m in result.asset_materializations_for_node("publish")}
+    assert published == set(load_publish_config().assets)
     checks = _check_results(result)
     # The only allowed failure is the warn-level ready share: the simulated league has no prior
     # season, so its opening week is mostly blocked (fewer than 5 games per player).

@@ -15,7 +15,7 @@ import pytest
 from nba_props.defs.grading.picks import pick_accuracy
 from nba_props.defs.picks.ledger import published_picks
 from nba_props.defs.publish import writer
-from nba_props.defs.publish.public import best_bets_all_json, best_bets_today_json
+from nba_props.defs.publish.step import publish
 from nba_props.io.artifacts import ArtifactStoreResource, LocalArtifactStore
 from nba_props.io.io_manager import DuckDBPolarsIOManager, WarehouseResource
 from nba_props.io.warehouse import Warehouse
@@ -26,8 +26,10 @@ from nba_props_tests.test_ledger import DAYS, accuracy_rows, after, before, slat
 from nba_props_tests.test_lib_ledger import bb
 
 PUBLIC = ["best_bets_all_json", "best_bets_today_json"]
-ASSETS = [published_picks, pick_accuracy, best_bets_all_json, best_bets_today_json,
-          *(stand_in(n) for n in ("prediction_accuracy", "best_bets", "schedule"))]  # fmt: skip
+# the publish step reads more than the public files do: stand-ins for the admin files' inputs
+UPSTREAM = ("prediction_accuracy", "best_bets", "schedule", "model_performance_daily", "signal_health_daily",
+            "trained_models", "predictions")  # fmt: skip
+ASSETS = [published_picks, pick_accuracy, publish, *(stand_in(n) for n in UPSTREAM), dg.AssetSpec("alerts")]
 ALL, TODAY = "v1/best-bets/all.json", "v1/best-bets/today.json"
 
 
@@ -158,6 +160,30 @@ def test_a_file_failing_its_schema_blocks_and_writes_nothing(home, monkeypatch):
     assert not result.success
     assert checks(result)[writer.SCHEMA_VALID] is False
     assert files(home).read_bytes(ALL) == good
+
+
+def test_a_schema_failure_of_one_asset_leaves_the_steps_other_assets_written(home, monkeypatch):
+    """The publish assets share one step: all.json failing its schema writes nothing for it, while
+    today.json (same step, same run) is written; the blocking check still fails the run."""
+    publish_day(home, DAYS[0], players=("a",))
+    good_all = files(home).read_bytes(ALL)
+    write_best_bets(store(home), slate(DAYS[0], players=("a", "b")), days=[DAYS[0]])
+    assert run(home, before(DAYS[0]), DAYS[0]).success  # b published too
+    encode = writer.to_json_bytes
+
+    def broken_all(model, frames=None):
+        return b'{"date": "not a date"}\n' if type(model).__name__ == "BestBetsAll" else encode(model, frames)
+
+    monkeypatch.setattr(writer, "to_json_bytes", broken_all)
+    result = run(home, after(DAYS[0]), DAYS[0], select=PUBLIC)
+    assert not result.success
+    evaluations = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()}
+    assert evaluations[("best_bets_all_json", writer.SCHEMA_VALID)] is False
+    assert evaluations[("best_bets_today_json", writer.SCHEMA_VALID)] is True
+    materialized = {m.asset_key.to_user_string() for m in result.asset_materializations_for_node("publish")}
+    assert materialized == {"best_bets_today_json"}
+    assert files(home).read_bytes(ALL) == good_all
+    assert [p["player_lookup"] for p in files(home).read_json(TODAY)["picks"]] == ["a", "b"]
 
 
 def test_show_best_bets_prints_the_current_file_and_a_dates_version(home, monkeypatch, capsys):

@@ -2,33 +2,27 @@
 (the full pick payload with model / signal health, blacklist, direction health, filter summary,
 edge distribution, health gate), `admin/dashboard.json`, `admin/picks/{date}.json` (every candidate
 of every model, selected or with the filter that rejected it) and `systems/model-health.json`
-(public). Built by `lib/exports/admin_files.py`; written by `writer.publish_files`."""
+(public). Built by `lib/exports/admin_files.py`; written by `writer.publish_files` in the publish
+step (`step.py`)."""
 
 from collections.abc import Iterator
 from datetime import date
 
-import dagster as dg
 import polars as pl
 
 from nba_props.dagster_helpers import rows_of_partitions
 from nba_props.defs.publish import writer
-from nba_props.defs.publish.inputs import SEASON, algorithm_version, picks_inputs, run_days
-from nba_props.io.artifacts import ArtifactStoreResource
+from nba_props.defs.publish.inputs import HEALTH_INPUTS, PICKS_INPUTS, Published, algorithm_version, run_days
+from nba_props.io.artifacts import ArtifactStore
 from nba_props.lib import publish, selection
 from nba_props.lib.exports import admin_files, common
 from nba_props.lib.models.registry import load_models_config
-from nba_props.partitions import DATE_FMT, date_range_of, history_input
+from nba_props.partitions import DATE_FMT, date_range_of
 from nba_props.resources import ClockResource
 
 SIGNAL_BEST_BETS, DASHBOARD, PICKS, MODEL_HEALTH = (
     "signal_best_bets_json", "admin_dashboard_json", "admin_picks_json", "model_health_json",
 )  # fmt: skip
-# season to date: the newest health row per family / signal as of the day, the newest trained model
-HEALTH_INPUTS = {
-    "performance": history_input("model_performance_daily", SEASON),
-    "signal_health": history_input("signal_health_daily", SEASON),
-}
-REGISTRY_INPUT = {"registry": history_input("trained_models", SEASON)}
 # loaded once and handed to every builder (their defaults would re-load them per call)
 CONFIGS = {"models": load_models_config(), "selection": selection.load_selection_config()}
 
@@ -66,18 +60,9 @@ def _pick_figures(model) -> dict[str, object]:
     return {"picks": len(model.picks)}
 
 
-@dg.asset(
-    **writer.asset_kwargs(
-        SIGNAL_BEST_BETS,
-        "The day's full pick payload: picks with every field, the champion health gate, model health and signal "
-        "health as of the day, the blacklist, direction health, filter summary, edge distribution and the signals "
-        "evaluated.",
-    ),
-    ins={**picks_inputs(None), **HEALTH_INPUTS},
-)
-def signal_best_bets_json(
-    context: dg.AssetExecutionContext,
-    artifacts: ArtifactStoreResource,
+def _signal_best_bets(
+    context,
+    store: ArtifactStore,
     clock: ClockResource,
     ledger: pl.DataFrame,
     graded: pl.DataFrame,
@@ -93,28 +78,12 @@ def signal_best_bets_json(
         for day in run.days
     }
     excuses = publish.excuses_of(schedule, run.days, best_bets=best_bets, ledger=ledger)
-    yield from writer.publish_files(context, SIGNAL_BEST_BETS, artifacts.store(), models, excuses)
+    yield from writer.publish_files(context, SIGNAL_BEST_BETS, store, models, excuses)
 
 
-@dg.asset(
-    **writer.asset_kwargs(
-        DASHBOARD,
-        "The admin dashboard: the best-bets model and champion state, every family's health with its registry "
-        "row, signal health, today's picks with full metadata, the pipeline summary and its bottleneck, the "
-        "ultra gate's progress, candidate summaries per model, the filter summary and the open alerts.",
-    ),
-    ins={
-        **picks_inputs(None),
-        **HEALTH_INPUTS,
-        **REGISTRY_INPUT,
-        "predictions": dg.AssetIn("predictions"),
-        # unpartitioned: the alert sink's table, open as of the clock's now
-        "alerts": dg.AssetIn("alerts"),
-    },
-)
-def admin_dashboard_json(
-    context: dg.AssetExecutionContext,
-    artifacts: ArtifactStoreResource,
+def _dashboard(
+    context,
+    store: ArtifactStore,
     clock: ClockResource,
     ledger: pl.DataFrame,
     graded: pl.DataFrame,
@@ -136,7 +105,7 @@ def admin_dashboard_json(
         for day in run.days
     }
     excuses = publish.excuses_of(schedule, run.days, best_bets=best_bets, ledger=ledger)
-    yield from writer.publish_files(context, DASHBOARD, artifacts.store(), models, excuses, figures=_dashboard_figures)
+    yield from writer.publish_files(context, DASHBOARD, store, models, excuses, figures=_dashboard_figures)
 
 
 def _dashboard_figures(model: admin_files.AdminDashboard) -> dict[str, object]:
@@ -145,18 +114,9 @@ def _dashboard_figures(model: admin_files.AdminDashboard) -> dict[str, object]:
             "bottleneck": summary.bottleneck or "none", "open_alerts": len(model.open_alerts)}  # fmt: skip
 
 
-@dg.asset(
-    **writer.asset_kwargs(
-        PICKS,
-        "The day for an admin: every candidate of every model with line, edge, quality, selected or the filter "
-        "that rejected it; the picks with full metadata; the live ultra records. The materialization shows the "
-        "day as markdown (picks, rejected candidates by filter, the bottleneck).",
-    ),
-    ins={**picks_inputs(None), "predictions": dg.AssetIn("predictions")},
-)
-def admin_picks_json(
-    context: dg.AssetExecutionContext,
-    artifacts: ArtifactStoreResource,
+def _picks(
+    context,
+    store: ArtifactStore,
     clock: ClockResource,
     ledger: pl.DataFrame,
     graded: pl.DataFrame,
@@ -176,26 +136,14 @@ def admin_picks_json(
         for day in run.days
     }
     excuses = publish.excuses_of(schedule, run.days, best_bets=best_bets, ledger=ledger)
-    yield from writer.publish_files(context, PICKS, artifacts.store(), {d: h[0] for d, h in heads.items()}, excuses,
+    yield from writer.publish_files(context, PICKS, store, {d: h[0] for d, h in heads.items()}, excuses,
                                     markdown=admin_files.admin_picks_markdown, figures=_pick_figures,
                                     frames={d: {"candidates": h[1]} for d, h in heads.items()})  # fmt: skip
 
 
-@dg.asset(
-    **writer.asset_kwargs(
-        MODEL_HEALTH,
-        "The public model-health banner: per model its state with a sentence, 7 / 14-day hit rates, picks in 7 "
-        "days, days since training and a banner flag (BLOCKED / DEGRADING).",
-    ),
-    ins={
-        "performance": HEALTH_INPUTS["performance"],
-        **REGISTRY_INPUT,
-        "schedule": dg.AssetIn("schedule", metadata={"columns": ["game_date", "status"]}),
-    },  # fmt: skip
-)
-def model_health_json(
-    context: dg.AssetExecutionContext,
-    artifacts: ArtifactStoreResource,
+def _model_health(
+    context,
+    store: ArtifactStore,
     clock: ClockResource,
     performance: pl.DataFrame,
     registry: pl.DataFrame,
@@ -210,4 +158,39 @@ def model_health_json(
         for day in days
     }
     no_games = publish.excuses_of(schedule, days)
-    yield from writer.publish_files(context, MODEL_HEALTH, artifacts.store(), models, no_games)
+    yield from writer.publish_files(context, MODEL_HEALTH, store, models, no_games)
+
+
+ADMIN = (
+    Published(
+        SIGNAL_BEST_BETS,
+        "The day's full pick payload: picks with every field, the champion health gate, model health and signal "
+        "health as of the day, the blacklist, direction health, filter summary, edge distribution and the signals "
+        "evaluated.",
+        (*PICKS_INPUTS, *HEALTH_INPUTS),
+        _signal_best_bets,
+    ),
+    Published(
+        DASHBOARD,
+        "The admin dashboard: the best-bets model and champion state, every family's health with its registry "
+        "row, signal health, today's picks with full metadata, the pipeline summary and its bottleneck, the "
+        "ultra gate's progress, candidate summaries per model, the filter summary and the open alerts.",
+        (*PICKS_INPUTS, *HEALTH_INPUTS, "registry", "predictions", "alerts"),
+        _dashboard,
+    ),
+    Published(
+        PICKS,
+        "The day for an admin: every candidate of every model with line, edge, quality, selected or the filter "
+        "that rejected it; the picks with full metadata; the live ultra records. The materialization shows the "
+        "day as markdown (picks, rejected candidates by filter, the bottleneck).",
+        (*PICKS_INPUTS, "predictions"),
+        _picks,
+    ),
+    Published(
+        MODEL_HEALTH,
+        "The public model-health banner: per model its state with a sentence, 7 / 14-day hit rates, picks in 7 "
+        "days, days since training and a banner flag (BLOCKED / DEGRADING).",
+        ("performance", "registry", "schedule"),
+        _model_health,
+    ),
+)

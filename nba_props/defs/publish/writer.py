@@ -32,9 +32,9 @@ WRITERS = 8  # concurrent file writes of a run (I/O bound: each waits on its fsy
 
 
 def asset_kwargs(asset: str, description: str) -> dict[str, object]:
-    """daily_asset_kwargs + the publish checks: the blocking schema check (nothing is written when a
-    file would not parse back into its schema) and the content guard (fails on a refused file:
-    an alert)."""
+    """daily_asset_kwargs (its description names the files) + the publish checks: the blocking
+    schema check (nothing is written when a file would not parse back into its schema) and the
+    content guard (fails on a refused file: an alert)."""
     files = ", ".join(f"`{CONFIG.prefix}/{f.path}`" for f in CONFIG.files_of(asset))
     return {
         **daily_asset_kwargs(asset, f"{description} Files: {files}.", GROUP),
@@ -115,14 +115,17 @@ def publish_files(
     figures: Callable[[BaseModel], Mapping[str, object]] | None = None,
     frames: Mapping[date, Mapping[str, pl.DataFrame]] | None = None,
 ) -> Iterator:
-    """`frames`: per day, list fields its model holds empty, as frames (`to_json_bytes`)."""
+    """`asset`'s output and checks (the publish step holds several assets). `frames`: per day,
+    list fields its model holds empty, as frames (`to_json_bytes`)."""
     planned, models = _plan(asset, models, frames or {})
     decisions = publish.decide(planned, _stored(store, asset, planned), excuses, CONFIG.content_guard.min_ratio)
     rows = publish.files_rows(decisions)
     invalid = rows.filter(pl.col("reason").str.starts_with("schema:")).select("game_date", "path", "reason")
-    if invalid.height:  # before anything is written: the run writes no file
-        yield rows_check(SCHEMA_VALID, invalid)
-        raise dg.Failure(f"{asset}: {invalid.height} file(s) fail their schema; nothing written")
+    if invalid.height:  # before anything is written: the asset writes no file and has no output;
+        # its blocking check fails the step once the step's other assets are written
+        context.log.error(f"{asset}: {invalid.height} file(s) fail their schema; nothing written")
+        yield rows_check(SCHEMA_VALID, invalid, asset_key=asset)
+        return
     # each file atomic on its own (temp + fsync + rename): written concurrently, the fsyncs overlap
     acting = [d for d in decisions if d.write or d.degraded]  # (a season's run skips most current files)
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
@@ -151,6 +154,7 @@ def publish_files(
     add_partitions_metadata(context, per_day, asset_key=asset)
     yield dg.Output(
         rows,
+        output_name=asset,
         metadata={
             "run_rows": rows.height,
             "run_written": int(rows.get_column("written").sum()),
@@ -159,8 +163,8 @@ def publish_files(
             "store": store.uri(CONFIG.prefix),
         },
     )
-    yield rows_check("unique_key", duplicate_keys(rows, publish.FILES_KEY))
-    yield rows_check(SCHEMA_VALID, invalid)
+    yield rows_check("unique_key", duplicate_keys(rows, publish.FILES_KEY), asset_key=asset)
+    yield rows_check(SCHEMA_VALID, invalid, asset_key=asset)
     refused = rows.filter(pl.col("degraded")).select("game_date", "path", "picks", "previous_picks", "reason")
     where = {}
     if refused.height:  # the alert names the (first) day and says why
@@ -168,4 +172,4 @@ def publish_files(
     yield rows_check(CONTENT_GUARD, refused, severity=dg.AssetCheckSeverity.ERROR,
                      description=f"{refused.height} file(s) kept as they were: " + "; ".join(
                          f"{r['path']}: {r['reason']}" for r in refused.head(3).iter_rows(named=True)),
-                     **where)  # fmt: skip
+                     asset_key=asset, **where)  # fmt: skip

@@ -194,10 +194,11 @@ def frame_differences(stored: pl.DataFrame, rebuilt: pl.DataFrame, tolerance: fl
     """Cells of `stored` that differ from `rebuilt` (matched on KEY_COLUMNS, every other column of
     `rebuilt` compared), in `LEAK_DIFF_SCHEMA` with both values as text."""
     key = list(KEY_COLUMNS)
+    schema = rebuilt.schema  # built anew by every `.schema` (~110 columns, three uses per column)
     columns = [c for c in rebuilt.columns if c not in key]
     missing = [c for c in columns if c not in stored.columns]
     if missing:  # stored rows from another contract: every target differs in those columns
-        stored = stored.with_columns(pl.lit(None, dtype=rebuilt.schema[c]).alias(c) for c in missing)
+        stored = stored.with_columns(pl.lit(None, dtype=schema[c]).alias(c) for c in missing)
     left = stored.select(*key, *columns, pl.lit(True).alias(_STORED))
     right = rebuilt.select(*key, *[pl.col(c).alias(f"{c}{_REBUILT}") for c in columns], pl.lit(True).alias(_REBUILT))
     joined = left.join(right, on=key, how="full", coalesce=True, nulls_equal=True)
@@ -209,7 +210,7 @@ def frame_differences(stored: pl.DataFrame, rebuilt: pl.DataFrame, tolerance: fl
         stored=pl.when(pl.col(_STORED).fill_null(False)).then(pl.lit("present")).otherwise(pl.lit("absent")),
         rebuilt=pl.when(pl.col(_REBUILT).fill_null(False)).then(pl.lit("present")).otherwise(pl.lit("absent")),
     )
-    differs = {c: ~_agree(pl.col(c), pl.col(f"{c}{_REBUILT}"), rebuilt.schema[c], tolerance) for c in columns}
+    differs = {c: ~_agree(pl.col(c), pl.col(f"{c}{_REBUILT}"), schema[c], tolerance) for c in columns}
     cells = joined.filter(pl.col("__both") & pl.any_horizontal(*differs.values()))
     if cells.height == 0:
         return one_side.cast(LEAK_DIFF_SCHEMA)
@@ -219,8 +220,8 @@ def frame_differences(stored: pl.DataFrame, rebuilt: pl.DataFrame, tolerance: fl
         )
         for name, exprs in (
             ("differs", differs),
-            ("stored", {c: _text(pl.col(c), rebuilt.schema[c]) for c in columns}),
-            ("rebuilt", {c: _text(pl.col(f"{c}{_REBUILT}"), rebuilt.schema[c]) for c in columns}),
+            ("stored", {c: _text(pl.col(c), schema[c]) for c in columns}),
+            ("rebuilt", {c: _text(pl.col(f"{c}{_REBUILT}"), schema[c]) for c in columns}),
         )
     }
     found = (
