@@ -26,53 +26,39 @@ if list(PUBLISHED) != list(writer.CONFIG.assets):
     raise ValueError(f"the publish step's assets {list(PUBLISHED)} must be config/publish.yaml's, in its order")
 
 
-def _out(published) -> tuple[dg.AssetOut, list[dg.AssetCheckSpec]]:
-    kwargs = writer.asset_kwargs(published.name, published.description)
-    out = dg.AssetOut(
-        key=published.name,
-        description=kwargs["description"],
-        group_name=kwargs["group_name"],
-        kinds=kwargs["kinds"],
-        metadata=kwargs["metadata"],
-        owners=kwargs["owners"],
-        tags=kwargs["tags"],
-        is_required=False,  # a subset run writes only the selected assets
-    )
-    return out, kwargs["check_specs"]
-
-
-_OUTS = {name: _out(p) for name, p in PUBLISHED.items()}
-_DAILY = writer.asset_kwargs(next(iter(PUBLISHED)), "")
+# each asset's keywords (description with its files, labels, metadata, its checks); the step's
+# partitions, backfill policy and pool are every publish asset's (`writer.asset_kwargs`)
+_KWARGS = {name: writer.asset_kwargs(name, p.description) for name, p in PUBLISHED.items()}
+_STEP = next(iter(_KWARGS.values()))
 
 
 @dg.multi_asset(
     name="publish",
-    outs={name: out for name, (out, _) in _OUTS.items()},
+    outs={
+        name: dg.AssetOut(
+            key=name,
+            description=kw["description"],
+            group_name=kw["group_name"],
+            kinds=kw["kinds"],
+            metadata=kw["metadata"],
+            owners=kw["owners"],
+            tags=kw["tags"],
+            is_required=False,  # a subset run writes only the selected assets
+        )
+        for name, kw in _KWARGS.items()
+    },
     ins=INPUTS,
     internal_asset_deps={name: p.upstream() for name, p in PUBLISHED.items()},
-    check_specs=[spec for _, specs in _OUTS.values() for spec in specs],
-    partitions_def=_DAILY["partitions_def"],
-    backfill_policy=_DAILY["backfill_policy"],
-    pool=_DAILY["pool"],
+    check_specs=[spec for kw in _KWARGS.values() for spec in kw["check_specs"]],
+    partitions_def=_STEP["partitions_def"],
+    backfill_policy=_STEP["backfill_policy"],
+    pool=_STEP["pool"],
     can_subset=True,
 )
 def publish(
-    context: dg.AssetExecutionContext,
-    artifacts: ArtifactStoreResource,
-    clock: ClockResource,
-    ledger: pl.DataFrame,
-    graded: pl.DataFrame,
-    best_bets: pl.DataFrame,
-    schedule: pl.DataFrame,
-    performance: pl.DataFrame,
-    signal_health: pl.DataFrame,
-    registry: pl.DataFrame,
-    predictions: pl.DataFrame,
-    alerts: pl.DataFrame,
+    context: dg.AssetExecutionContext, artifacts: ArtifactStoreResource, clock: ClockResource, **loaded: pl.DataFrame
 ) -> Iterator:
-    loaded = {"ledger": ledger, "graded": graded, "best_bets": best_bets, "schedule": schedule,
-              "performance": performance, "signal_health": signal_health, "registry": registry,
-              "predictions": predictions, "alerts": alerts}  # fmt: skip
+    """`loaded`: every input of `INPUTS` by name, each read once for the step."""
     store = artifacts.store()
     selected = {key.to_user_string() for key in context.selected_asset_keys}
     for name, published in PUBLISHED.items():
