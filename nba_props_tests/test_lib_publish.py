@@ -122,6 +122,17 @@ def test_algorithm_version_changes_with_a_rule_file(tmp_path):
     assert first.startswith("models-2.rules-") and publish.algorithm_version(config, {"models": "2"}, tmp_path) != first
 
 
+def test_algorithm_version_ignores_comments_and_layout(tmp_path):
+    config = publish.PublishConfig(prefix="v1", algorithm_files=("a.yaml",), assets={},
+                                   content_guard={"min_ratio": 0.3})  # fmt: skip
+    (tmp_path / "a.yaml").write_text("x: 1\ny: [a, b]\n")
+    first = publish.algorithm_version(config, {"models": "2"}, tmp_path)
+    (tmp_path / "a.yaml").write_text("# the evidence for x, written next to it\ny:\n  - a\n  - b\nx: 1  # kept\n")
+    assert publish.algorithm_version(config, {"models": "2"}, tmp_path) == first
+    (tmp_path / "a.yaml").write_text("x: 1\ny: [b, a]\n")  # order inside a list is content
+    assert publish.algorithm_version(config, {"models": "2"}, tmp_path) != first
+
+
 def test_a_crash_between_temp_and_rename_leaves_the_old_file(tmp_path, monkeypatch):
     store = LocalArtifactStore(tmp_path)
     store.write_bytes("v1/best-bets/all.json", b'{"old": true}')

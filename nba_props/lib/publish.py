@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from nba_props.lib.config_files import CONFIG_DIR, load_config
@@ -81,11 +83,13 @@ def load_publish_config(path: str | Path | None = None) -> PublishConfig:
 
 
 def algorithm_version(config: PublishConfig, versions: Mapping[str, str], config_dir: Path = CONFIG_DIR) -> str:
-    """'models-2.filters-1.rules-1a2b3c4d': the named config versions and a hash of the rule files
-    (a changed signal or feature rule changes it even when no version number is bumped)."""
+    """'models-2.filters-1.rules-1a2b3c4d': the named config versions and a hash of the rule files'
+    parsed content (a changed signal or feature rule changes it even when no version number is
+    bumped; a comment or layout edit, e.g. the evidence written next to a rule, does not)."""
     digest = hashlib.sha256()
     for name in config.algorithm_files:
-        digest.update(name.encode() + b"\0" + (config_dir / name).read_bytes())
+        content = yaml.safe_load((config_dir / name).read_text(encoding="utf-8"))
+        digest.update(name.encode() + b"\0" + json.dumps(content, sort_keys=True, default=str).encode())
     named = ".".join(f"{k}-{v}" for k, v in versions.items())
     return f"{named}.rules-{digest.hexdigest()[:8]}"
 
