@@ -113,24 +113,23 @@ def test_config_paths_are_dated_or_current():
         publish.FileRule(path="x/latest.json")
 
 
-def test_algorithm_version_changes_with_a_rule_file(tmp_path):
+def _version_of(tmp_path, text: str) -> str:
+    """The algorithm version of a config whose one rule file `a.yaml` holds `text`."""
     config = publish.PublishConfig(prefix="v1", algorithm_files=("a.yaml",), assets={},
                                    content_guard={"min_ratio": 0.3})  # fmt: skip
-    (tmp_path / "a.yaml").write_text("x: 1\n")
-    first = publish.algorithm_version(config, {"models": "2"}, tmp_path)
-    (tmp_path / "a.yaml").write_text("x: 2\n")
-    assert first.startswith("models-2.rules-") and publish.algorithm_version(config, {"models": "2"}, tmp_path) != first
+    (tmp_path / "a.yaml").write_text(text)
+    return publish.algorithm_version(config, {"models": "2"}, tmp_path)
+
+
+def test_algorithm_version_changes_with_a_rule_file(tmp_path):
+    first = _version_of(tmp_path, "x: 1\n")
+    assert first.startswith("models-2.rules-") and _version_of(tmp_path, "x: 2\n") != first
 
 
 def test_algorithm_version_ignores_comments_and_layout(tmp_path):
-    config = publish.PublishConfig(prefix="v1", algorithm_files=("a.yaml",), assets={},
-                                   content_guard={"min_ratio": 0.3})  # fmt: skip
-    (tmp_path / "a.yaml").write_text("x: 1\ny: [a, b]\n")
-    first = publish.algorithm_version(config, {"models": "2"}, tmp_path)
-    (tmp_path / "a.yaml").write_text("# the evidence for x, written next to it\ny:\n  - a\n  - b\nx: 1  # kept\n")
-    assert publish.algorithm_version(config, {"models": "2"}, tmp_path) == first
-    (tmp_path / "a.yaml").write_text("x: 1\ny: [b, a]\n")  # order inside a list is content
-    assert publish.algorithm_version(config, {"models": "2"}, tmp_path) != first
+    first = _version_of(tmp_path, "x: 1\ny: [a, b]\n")
+    assert _version_of(tmp_path, "# the evidence for x, written next to it\ny:\n  - a\n  - b\nx: 1  # kept\n") == first
+    assert _version_of(tmp_path, "x: 1\ny: [b, a]\n") != first  # order inside a list is content
 
 
 def test_a_crash_between_temp_and_rename_leaves_the_old_file(tmp_path, monkeypatch):
