@@ -245,10 +245,9 @@ def main() -> int:
     contract = load_contract()
     set_name = base.family(args.family).feature_set
     features, box_model, lines = _load(args.warehouse, args.end)
-    box, schedule, _ = load_inputs(args.warehouse, args.data, args.end)
+    box, schedule, positions = load_inputs(args.warehouse, args.data, args.end)
     rows = features.select(*KEYS, "team", "opponent", player_id=pl.col("player_id").cast(pl.Int64), season="season")
-    rows = rows.join(box.select("season", "player_id", "position").unique(["season", "player_id"]),
-                     on=["season", "player_id"], how="left")  # fmt: skip
+    rows = rows.join(positions, on=["season", "player_id"], how="left")
     built = candidates(box, schedule, rows, args)
     leak_rows = leak_check(box, schedule, rows, built, args, args.leak_dates)
     features = features.join(built, on=KEYS, how="left")

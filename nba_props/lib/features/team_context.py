@@ -458,12 +458,9 @@ def teammates_out_prev_game(frame: pl.DataFrame, box: pl.DataFrame, cfg: TeamCon
     ).join(rows.select("game_id", "player_lookup").unique(), on=["game_id", "player_lookup"], how="anti")
     out = out.select("game_id", "team", "player_lookup", (pl.col("r_points") / pl.col("r_games")).alias("_ppg"))
     # A float sum depends on its order; the joins above do not fix one (a full season's run and
-    # one date's run would differ in the last bit), so the regulars are summed in player order.
-    per_game = (
-        out.sort("game_id", "team", "player_lookup")
-        .group_by("game_id", "team")
-        .agg(pl.col("_ppg").sum().alias("_out_ppg"))
-    )
+    # one date's run would differ in the last bit), so each game's regulars are summed in player
+    # order (inside the aggregation: group_by itself promises no order within a group).
+    per_game = out.group_by("game_id", "team").agg(pl.col("_ppg").sort_by("player_lookup").sum().alias("_out_ppg"))
 
     target = (
         target.join(per_game, left_on=["_prev_game", "team"], right_on=["game_id", "team"], how="left")
